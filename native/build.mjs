@@ -1,0 +1,1 @@
+// Placeholder until the native addon lands: nothing to build yet.
