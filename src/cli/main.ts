@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// The `resmlp` command: dispatches to one module per command (src/cli/<command>.ts). Parsing only
+// lives in those modules; the work lives in src/.
+import { readFileSync } from 'node:fs';
+
+type Runner = (argv: string[]) => Promise<number>;
+
+/** Commands: name → lazy loader (so `resmlp bleu` never loads TensorFlow.js). */
+const COMMANDS: Record<string, { help: string; load: () => Promise<Runner> }> = {};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(22)} ${c.help}`);
+  return ['usage: resmlp <command> [options]', '', 'commands:', ...lines, '', 'resmlp <command> --help for its options'].join('\n');
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, second, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(usage() + '\n');
+    return first === undefined ? 1 : 0;
+  }
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
+  // Two-word commands first ("vision train"), then one-word ones ("bleu").
+  const two = second !== undefined ? `${first} ${second}` : '';
+  const cmd = COMMANDS[two] ?? COMMANDS[first];
+  if (cmd === undefined) {
+    process.stderr.write(`resmlp: unknown command '${[first, second].filter(Boolean).join(' ')}'\n\n${usage()}\n`);
+    return 2;
+  }
+  const args = COMMANDS[two] ? rest : argv.slice(1);
+  const run = await cmd.load();
+  return run(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`resmlp: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.RESMLP_DEBUG) console.error(err);
+    process.exitCode = 1;
+  },
+);
