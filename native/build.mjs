@@ -1,1 +1,66 @@
-// Placeholder until the native addon lands: nothing to build yet.
+// Builds the native kernels (native/src/addon.cc → native/build/Release/resmlp_native.node) with
+// node-gyp. Run by the package's `install` script, and by hand: `node native/build.mjs`.
+// It never fails the install: on failure it prints a loud message and writes the reason to
+// native/build/BUILD_FAILED.txt, which the backend chooser (src/backend/choose.ts) reports.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const buildDir = join(here, 'build');
+const failFile = join(buildDir, 'BUILD_FAILED.txt');
+
+/** The node-gyp to run: npm's own when run by npm, else the one bundled with this node's npm. */
+function findNodeGyp() {
+  const fromNpm = process.env.npm_config_node_gyp;
+  if (fromNpm && existsSync(fromNpm)) return [process.execPath, fromNpm];
+  const candidates = [
+    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+    '/usr/local/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+  ];
+  try {
+    const req = createRequire(import.meta.url);
+    candidates.unshift(req.resolve('node-gyp/bin/node-gyp.js'));
+  } catch { /* not a dependency: use npm's */ }
+  for (const c of candidates) if (existsSync(c)) return [process.execPath, c];
+  return null;
+}
+
+/** Headers: node-gyp would download them; offline we point it at the system's (Debian nodejs ships /usr/include/node). */
+function nodedirArgs() {
+  if (process.env.npm_config_nodedir) return [];
+  for (const d of [join(dirname(process.execPath), '..'), '/usr', '/usr/local']) {
+    if (existsSync(join(d, 'include', 'node', 'node_api.h'))) return [`--nodedir=${d}`];
+  }
+  return [];
+}
+
+function fail(reason) {
+  try {
+    mkdirSync(buildDir, { recursive: true });
+    writeFileSync(failFile, reason + '\n');
+  } catch { /* still report below */ }
+  const bar = '!'.repeat(78);
+  console.error(`\n${bar}\n!! resmlp: the native kernels (native/) did NOT build.\n!! ${reason.split('\n').slice(0, 12).join('\n!! ')}\n` +
+    `!! The 'native' backend is unavailable; 'auto' will fall back to wasm/cpu (much slower).\n` +
+    `!! Needs: a C++ compiler, make, python3, libopenblas-dev. Retry with: node native/build.mjs\n` +
+    `!! Full reason: ${failFile}\n${bar}\n`);
+  process.exit(0);
+}
+
+const gyp = findNodeGyp();
+if (!gyp) fail('node-gyp not found (looked for $npm_config_node_gyp and the node-gyp bundled with npm)');
+rmSync(failFile, { force: true });
+const args = [...gyp.slice(1), 'rebuild', ...nodedirArgs()];
+console.error(`resmlp: building native kernels: ${gyp[0]} ${args.join(' ')}`);
+const r = spawnSync(gyp[0], args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+if (r.error) fail(`could not run node-gyp: ${r.error.message}`);
+if (r.status !== 0) {
+  const out = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /error|Error|ERR!|not found|No such/.test(l)).slice(-20).join('\n');
+  fail(`node-gyp exited with status ${r.status}:\n${out || r.stderr.slice(-2000)}`);
+}
+if (!existsSync(join(buildDir, 'Release', 'resmlp_native.node'))) fail('node-gyp succeeded but build/Release/resmlp_native.node is missing');
+console.error('resmlp: native kernels built: native/build/Release/resmlp_native.node');

@@ -1,11 +1,29 @@
 // Fused operations used by the models, with their gradients. Each is defined once here so that a
-// backend can replace the whole op by one kernel (the native backend registers kernels for them);
-// on other backends they run as compositions of tfjs-core ops.
+// backend can replace the whole op by one kernel (the native backend registers kernels for them,
+// src/backend/native.ts); on other backends they run as compositions of tfjs-core ops.
 // GELU is the exact (erf) form used by timm's ResMLP: gelu(x) = x · Φ(x) = 0.5·x·(1 + erf(x/√2)).
+// logSoftmax follows tfjs-core's op (same value and gradient), as one kernel each way.
 import * as tf from '@tensorflow/tfjs';
+
+/** Kernel names a backend may register to run a fused op as one kernel. */
+export const FUSED_KERNELS = {
+  gelu: 'ResmlpGelu', // inputs {x}
+  geluGrad: 'ResmlpGeluGrad', // inputs {dy, x}: dy · (Φ(x) + x φ(x))
+  logSoftmax: 'ResmlpLogSoftmax', // inputs {logits}, along the last axis
+  logSoftmaxGrad: 'ResmlpLogSoftmaxGrad', // inputs {dy, value}: dy − Σdy · exp(value)
+} as const;
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** Whether the active backend registered kernel `name`. */
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
+function run(name: string, inputs: tf.NamedTensorMap): tf.Tensor {
+  return tf.engine().runKernel(name, inputs) as tf.Tensor;
+}
 
 // customGrad's typing passes inputs and the save function through one rest list.
 const geluImpl = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -23,7 +41,31 @@ const geluImpl = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);
 
+const geluKernel = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: run(FUSED_KERNELS.gelu, { x }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(FUSED_KERNELS.geluGrad, { dy, x: saved[0]! }),
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
 /** Exact GELU, elementwise, any shape. */
 export function gelu<T extends tf.Tensor>(x: T): T {
+  if (x.dtype === 'float32' && hasKernel(FUSED_KERNELS.gelu)) return geluKernel(x) as T;
   return geluImpl(x) as T;
+}
+
+const logSoftmaxKernel = tf.customGrad(((logits: tf.Tensor, save: tf.GradSaveFunc) => {
+  const value = run(FUSED_KERNELS.logSoftmax, { logits });
+  save([value]);
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(FUSED_KERNELS.logSoftmaxGrad, { dy, value: saved[0]! }),
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/** log(softmax(logits)) along the last axis, as tf.logSoftmax(logits, -1), fused when the backend can. */
+export function logSoftmax<T extends tf.Tensor>(logits: T): T {
+  if (logits.dtype === 'float32' && logits.rank > 0 && hasKernel(FUSED_KERNELS.logSoftmax)) return logSoftmaxKernel(logits) as T;
+  return tf.logSoftmax(logits, -1) as T;
 }

@@ -1,0 +1,19 @@
+# node-gyp build of the native kernels (native/src/addon.cc) against OpenBLAS (Debian libopenblas-dev)
+# and OpenMP. No -march=native: the binary must run on any x86-64 CPU; the hot loops are cloned for
+# AVX2+FMA and picked at run time (target_clones in addon.cc).
+{
+  "targets": [
+    {
+      "target_name": "resmlp_native",
+      "sources": ["src/addon.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "/usr/include/x86_64-linux-gnu", "/usr/include/openblas"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions", "-O2", "-O0"],
+      "cflags_cc!": ["-fno-exceptions", "-O2", "-O0"],
+      "cflags": ["-O3", "-fopenmp", "-ftree-vectorize", "-fno-math-errno"],
+      "cflags_cc": ["-O3", "-fopenmp", "-ftree-vectorize", "-fno-math-errno", "-std=c++17"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["-lopenblas", "-lgomp"]
+    }
+  ]
+}

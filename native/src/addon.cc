@@ -1,0 +1,661 @@
+// N-API addon: the float32 kernels of the `native` TensorFlow.js backend (src/backend/native.ts).
+// Matmul goes to OpenBLAS (cblas_sgemm); elementwise, reduction, transpose, gather and scatter
+// kernels are plain loops split over cores with OpenMP. Every function works in place on the
+// TypedArrays it is given (the cpu backend's storage): the JS side allocates outputs, checks
+// shapes and dtypes; this side only trusts lengths it can verify cheaply.
+// Hot inner loops are compiled twice (x86-64-v3 = AVX2+FMA, and the baseline) with GCC's
+// target_clones, so the CPU is checked at run time rather than assumed at build time.
+#include <napi.h>
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+extern "C" void openblas_set_num_threads(int);
+extern "C" int openblas_get_num_threads(void);
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+
+namespace {
+
+int g_threads = 1;
+
+// Runs f(begin, end) over [0, n) split into contiguous chunks, one per thread; small n runs on
+// the calling thread only (a parallel region costs a few microseconds).
+template <typename F>
+void parallel_for(int64_t n, int64_t grain, F f) {
+  int nt = g_threads;
+  if (n < 2 * grain || nt <= 1) {
+    if (n > 0) f(0, n);
+    return;
+  }
+  nt = (int)std::min<int64_t>(nt, n / grain);
+#pragma omp parallel num_threads(nt)
+  {
+    int t = omp_get_thread_num();
+    int T = omp_get_num_threads();
+    int64_t b = n * t / T, e = n * (t + 1) / T;
+    if (e > b) f(b, e);
+  }
+}
+
+constexpr int64_t kGrain = 1 << 15;  // elements per thread below which we stay single-threaded
+
+// ---- vectorisable exp (Cephes expf: range reduction by ln2, degree-6 polynomial, ~1 ulp) ----
+static inline float exp_f(float x) {
+  float xc = std::min(std::max(x, -87.33654f), 88.72283f);
+  float t = xc * 1.44269504088896341f + 12582912.0f;  // round to nearest via the 1.5·2^23 trick
+  int32_t ti;
+  std::memcpy(&ti, &t, 4);
+  int32_t n = ti - 0x4B400000;
+  float fn = t - 12582912.0f;
+  float r = xc - fn * 0.693359375f + fn * 2.12194440e-4f;
+  float r2 = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * r2 + r + 1.0f;
+  int32_t yi;
+  std::memcpy(&yi, &y, 4);
+  yi += n << 23;
+  std::memcpy(&y, &yi, 4);
+  y = x < -87.33654f ? 0.0f : y;
+  y = x > 88.72283f ? INFINITY : y;
+  y = x != x ? x : y;
+  return y;
+}
+
+static inline float tanh_f(float x) {
+  float ax = std::fabs(x);
+  float r;
+  if (ax < 0.0625f) {
+    float x2 = x * x;
+    r = x * (1.0f + x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315))));
+  } else {
+    float e = exp_f(2.0f * std::min(ax, 20.0f));
+    float v = 1.0f - 2.0f / (e + 1.0f);
+    r = x < 0 ? -v : v;
+  }
+  return x != x ? x : r;
+}
+
+static inline float sigmoid_f(float x) { return 1.0f / (1.0f + exp_f(-x)); }
+
+constexpr float kSqrt1_2 = 0.70710678118654752440f;
+constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
+
+// ---- unary ----
+enum Unary {
+  U_EXP, U_LOG, U_TANH, U_ERF, U_SQRT, U_RSQRT, U_SQUARE, U_NEG, U_RELU, U_SIGMOID, U_ABS,
+  U_RECIPROCAL, U_GELU, U_STEP, U_LEAKYRELU, U_ELU, U_RELU6, U_SOFTPLUS, U_LOG1P, U_EXPM1,
+  U_SIN, U_COS, U_SIGN, U_FLOOR, U_CEIL, U_ROUND
+};
+
+HOT void unary_loop(int op, const float* x, float* y, int64_t n, float alpha) {
+  switch (op) {
+    case U_EXP: for (int64_t i = 0; i < n; i++) y[i] = exp_f(x[i]); break;
+    case U_LOG: for (int64_t i = 0; i < n; i++) y[i] = std::log(x[i]); break;
+    case U_TANH: for (int64_t i = 0; i < n; i++) y[i] = tanh_f(x[i]); break;
+    case U_ERF: for (int64_t i = 0; i < n; i++) y[i] = std::erf(x[i]); break;
+    case U_SQRT: for (int64_t i = 0; i < n; i++) y[i] = std::sqrt(x[i]); break;
+    case U_RSQRT: for (int64_t i = 0; i < n; i++) y[i] = 1.0f / std::sqrt(x[i]); break;
+    case U_SQUARE: for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i]; break;
+    case U_NEG: for (int64_t i = 0; i < n; i++) y[i] = -x[i]; break;
+    case U_RELU: for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0.0f : x[i]; break;
+    case U_SIGMOID: for (int64_t i = 0; i < n; i++) y[i] = sigmoid_f(x[i]); break;
+    case U_ABS: for (int64_t i = 0; i < n; i++) y[i] = std::fabs(x[i]); break;
+    case U_RECIPROCAL: for (int64_t i = 0; i < n; i++) y[i] = 1.0f / x[i]; break;
+    case U_GELU:
+      for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kSqrt1_2));
+      break;
+    case U_STEP:
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] != x[i] ? x[i] : (x[i] > 0 ? 1.0f : alpha);
+      break;
+    case U_LEAKYRELU: for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0 ? alpha * x[i] : x[i]; break;
+    case U_ELU: for (int64_t i = 0; i < n; i++) y[i] = x[i] >= 0 ? x[i] : exp_f(x[i]) - 1.0f; break;
+    case U_RELU6: for (int64_t i = 0; i < n; i++) y[i] = std::min(std::max(x[i], 0.0f), 6.0f); break;
+    case U_SOFTPLUS: for (int64_t i = 0; i < n; i++) y[i] = std::log1p(std::exp(-std::fabs(x[i]))) + std::max(x[i], 0.0f); break;
+    case U_LOG1P: for (int64_t i = 0; i < n; i++) y[i] = std::log1p(x[i]); break;
+    case U_EXPM1: for (int64_t i = 0; i < n; i++) y[i] = std::expm1(x[i]); break;
+    case U_SIN: for (int64_t i = 0; i < n; i++) y[i] = std::sin(x[i]); break;
+    case U_COS: for (int64_t i = 0; i < n; i++) y[i] = std::cos(x[i]); break;
+    case U_SIGN: for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? 1.0f : (x[i] < 0 ? -1.0f : 0.0f); break;
+    case U_FLOOR: for (int64_t i = 0; i < n; i++) y[i] = std::floor(x[i]); break;
+    case U_CEIL: for (int64_t i = 0; i < n; i++) y[i] = std::ceil(x[i]); break;
+    case U_ROUND: for (int64_t i = 0; i < n; i++) y[i] = std::nearbyint(x[i]); break;  // half to even, as tfjs
+  }
+}
+
+// ---- binary with broadcasting over a collapsed shape ----
+enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_POW, B_SQDIFF, B_GELUGRAD, B_PRELU };
+
+#define BIN_LOOPS(EXPR)                                                                  \
+  if (sa && sb) { for (int64_t i = 0; i < n; i++) { float u = a[i], v = b[i]; y[i] = (EXPR); } } \
+  else if (sa) { float v = b[0]; for (int64_t i = 0; i < n; i++) { float u = a[i]; y[i] = (EXPR); } } \
+  else if (sb) { float u = a[0]; for (int64_t i = 0; i < n; i++) { float v = b[i]; y[i] = (EXPR); } } \
+  else { float u = a[0], v = b[0]; float r = (EXPR); for (int64_t i = 0; i < n; i++) y[i] = r; }
+
+static inline float gelu_grad(float dy, float x) {
+  float cdf = 0.5f * (1.0f + std::erf(x * kSqrt1_2));
+  float pdf = kInvSqrt2Pi * exp_f(-0.5f * x * x);
+  return dy * (cdf + x * pdf);
+}
+
+HOT void binary_loop(int op, const float* a, int sa, const float* b, int sb,
+                     float* y, int64_t n) {
+  switch (op) {
+    case B_ADD: BIN_LOOPS(u + v) break;
+    case B_SUB: BIN_LOOPS(u - v) break;
+    case B_MUL: BIN_LOOPS(u * v) break;
+    case B_DIV: BIN_LOOPS(u / v) break;
+    case B_MAX: BIN_LOOPS((u != u || v != v) ? NAN : (u > v ? u : v)) break;
+    case B_MIN: BIN_LOOPS((u != u || v != v) ? NAN : (u < v ? u : v)) break;
+    case B_POW: BIN_LOOPS(std::pow(u, v)) break;
+    case B_SQDIFF: BIN_LOOPS((u - v) * (u - v)) break;
+    case B_GELUGRAD: BIN_LOOPS(gelu_grad(u, v)) break;  // u = dy, v = x
+    case B_PRELU: BIN_LOOPS(u < 0 ? u * v : u) break;
+  }
+}
+
+float* f32(const Napi::Value& v, size_t* len = nullptr) {
+  auto arr = v.As<Napi::Float32Array>();
+  if (len) *len = arr.ElementLength();
+  return arr.Data();
+}
+
+// unary(op, x, y, alpha)
+Napi::Value UnaryFn(const Napi::CallbackInfo& info) {
+  int op = info[0].As<Napi::Number>().Int32Value();
+  size_t n, ny;
+  const float* x = f32(info[1], &n);
+  float* y = f32(info[2], &ny);
+  float alpha = info.Length() > 3 ? info[3].As<Napi::Number>().FloatValue() : 0.0f;
+  if (ny != n) { Napi::Error::New(info.Env(), "unary: length mismatch").ThrowAsJavaScriptException(); return info.Env().Undefined(); }
+  int64_t grain = (op == U_SQUARE || op == U_NEG || op == U_RELU || op == U_ABS) ? kGrain * 4 : kGrain / 4;
+  parallel_for((int64_t)n, grain, [&](int64_t b, int64_t e) { unary_loop(op, x + b, y + b, e - b, alpha); });
+  return info.Env().Undefined();
+}
+
+// binary(op, a, b, y, dims: Int32Array, aStrides: Int32Array, bStrides: Int32Array)
+// dims/strides describe the output shape collapsed by the JS side; the last dim has strides in
+// {0, 1} for both inputs (0 = broadcast).
+Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
+  int op = info[0].As<Napi::Number>().Int32Value();
+  const float* a = f32(info[1]);
+  const float* b = f32(info[2]);
+  size_t ny;
+  float* y = f32(info[3], &ny);
+  auto dimsA = info[4].As<Napi::Int32Array>();
+  auto asA = info[5].As<Napi::Int32Array>();
+  auto bsA = info[6].As<Napi::Int32Array>();
+  int nd = (int)dimsA.ElementLength();
+  std::vector<int64_t> dims(nd), as(nd), bs(nd);
+  for (int i = 0; i < nd; i++) { dims[i] = dimsA[i]; as[i] = asA[i]; bs[i] = bsA[i]; }
+  int64_t inner = nd ? dims[nd - 1] : 1;
+  int sa = nd ? (int)as[nd - 1] : 0, sb = nd ? (int)bs[nd - 1] : 0;
+  int64_t total = (int64_t)ny;
+  if (total == 0) return info.Env().Undefined();
+  parallel_for(total, op == B_POW || op == B_GELUGRAD ? kGrain / 8 : kGrain, [&](int64_t beg, int64_t end) {
+    int64_t pos = beg;
+    while (pos < end) {
+      int64_t row = pos / inner, col = pos % inner;
+      int64_t len = std::min(inner - col, end - pos);
+      // offsets of this row in a and b
+      int64_t oa = 0, ob = 0, r = row;
+      for (int d = nd - 2; d >= 0; d--) {
+        int64_t idx = r % dims[d];
+        r /= dims[d];
+        oa += idx * as[d];
+        ob += idx * bs[d];
+      }
+      binary_loop(op, a + oa + col * sa, sa, b + ob + col * sb, sb, y + pos, len);
+      pos += len;
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// ---- matmul ----
+// sgemm(transA, transB, M, N, K, a, b, y, aOffsets: Int32Array|null, bOffsets: Int32Array|null)
+// y is batch × M × N; batch = aOffsets.length (offsets in elements), or 1 when null.
+Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
+  bool ta = info[0].As<Napi::Boolean>().Value();
+  bool tb = info[1].As<Napi::Boolean>().Value();
+  int M = info[2].As<Napi::Number>().Int32Value();
+  int N = info[3].As<Napi::Number>().Int32Value();
+  int K = info[4].As<Napi::Number>().Int32Value();
+  size_t na, nb, ny;
+  const float* a = f32(info[5], &na);
+  const float* b = f32(info[6], &nb);
+  float* y = f32(info[7], &ny);
+  int batch = 1;
+  const int32_t* ao = nullptr;
+  const int32_t* bo = nullptr;
+  if (info.Length() > 8 && info[8].IsTypedArray()) {
+    auto aoA = info[8].As<Napi::Int32Array>();
+    auto boA = info[9].As<Napi::Int32Array>();
+    batch = (int)aoA.ElementLength();
+    ao = aoA.Data();
+    bo = boA.Data();
+  }
+  if ((int64_t)ny != (int64_t)batch * M * N) {
+    Napi::Error::New(info.Env(), "sgemm: output length mismatch").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  if (M == 0 || N == 0) return info.Env().Undefined();
+  if (K == 0) { std::fill(y, y + ny, 0.0f); return info.Env().Undefined(); }
+  int lda = ta ? M : K, ldb = tb ? K : N;
+  auto one = [&](int i) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
+                1.0f, a + (ao ? ao[i] : 0), lda, b + (bo ? bo[i] : 0), ldb, 0.0f, y + (int64_t)i * M * N, N);
+  };
+  double flops = 2.0 * M * N * K;
+  if (batch >= 2 && g_threads > 1 && flops < 4e6) {
+    // Many small products: one per thread, OpenBLAS single-threaded inside.
+    openblas_set_num_threads(1);
+    parallel_for(batch, 1, [&](int64_t b0, int64_t b1) { for (int64_t i = b0; i < b1; i++) one((int)i); });
+    openblas_set_num_threads(g_threads);
+  } else {
+    for (int i = 0; i < batch; i++) one(i);
+  }
+  return info.Env().Undefined();
+}
+
+// rawSgemmGflops(M, N, K, batch, reps): the reference the bench compares tfjs against: a C loop
+// over `batch` cblas_sgemm calls on preallocated buffers; median GFLOP/s over reps.
+Napi::Value RawSgemmFn(const Napi::CallbackInfo& info) {
+  int M = info[0].As<Napi::Number>().Int32Value();
+  int N = info[1].As<Napi::Number>().Int32Value();
+  int K = info[2].As<Napi::Number>().Int32Value();
+  int batch = info[3].As<Napi::Number>().Int32Value();
+  int reps = info[4].As<Napi::Number>().Int32Value();
+  std::vector<float> a((size_t)batch * M * K), b((size_t)batch * K * N), c((size_t)batch * M * N);
+  for (size_t i = 0; i < a.size(); i++) a[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+  for (size_t i = 0; i < b.size(); i++) b[i] = (float)((i * 40503u) % 1000) / 1000.0f - 0.5f;
+  std::vector<double> g;
+  for (int r = 0; r < reps + 1; r++) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < batch; i++)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a.data() + (size_t)i * M * K, K,
+                  b.data() + (size_t)i * K * N, N, 0.0f, c.data() + (size_t)i * M * N, N);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r > 0) g.push_back(2.0 * M * N * K * batch / s / 1e9);  // first rep warms up
+  }
+  std::sort(g.begin(), g.end());
+  return Napi::Number::New(info.Env(), g[g.size() / 2]);
+}
+
+// ---- reductions over the middle axis of x viewed as [outer, R, inner] ----
+enum Reduce { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD };
+
+HOT void reduce_rows(int op, const float* __restrict x, float* __restrict y, int64_t rows, int64_t R) {
+  for (int64_t o = 0; o < rows; o++) {
+    const float* p = x + o * R;
+    if (op == R_SUM || op == R_MEAN) {
+      double s = 0;
+      for (int64_t r = 0; r < R; r++) s += p[r];
+      y[o] = (float)(op == R_MEAN ? s / (double)R : s);
+    } else if (op == R_PROD) {
+      double s = 1;
+      for (int64_t r = 0; r < R; r++) s *= p[r];
+      y[o] = (float)s;
+    } else if (op == R_MAX) {
+      float m = p[0];
+      for (int64_t r = 1; r < R; r++) m = (p[r] > m || p[r] != p[r]) ? p[r] : m;
+      y[o] = m;
+    } else {
+      float m = p[0];
+      for (int64_t r = 1; r < R; r++) m = (p[r] < m || p[r] != p[r]) ? p[r] : m;
+      y[o] = m;
+    }
+  }
+}
+
+// columns [c0, c1) of one outer block: acc[j] over r of x[r*inner + j]
+HOT void reduce_cols(int op, const float* __restrict x, double* __restrict acc, float* __restrict accf, int64_t R,
+                     int64_t inner, int64_t c0, int64_t c1) {
+  if (op == R_SUM || op == R_MEAN || op == R_PROD) {
+    for (int64_t j = c0; j < c1; j++) acc[j] = op == R_PROD ? 1.0 : 0.0;
+    for (int64_t r = 0; r < R; r++) {
+      const float* p = x + r * inner;
+      if (op == R_PROD) for (int64_t j = c0; j < c1; j++) acc[j] *= p[j];
+      else for (int64_t j = c0; j < c1; j++) acc[j] += p[j];
+    }
+  } else {
+    for (int64_t j = c0; j < c1; j++) accf[j] = x[j];
+    for (int64_t r = 1; r < R; r++) {
+      const float* p = x + r * inner;
+      if (op == R_MAX) for (int64_t j = c0; j < c1; j++) accf[j] = (p[j] > accf[j] || p[j] != p[j]) ? p[j] : accf[j];
+      else for (int64_t j = c0; j < c1; j++) accf[j] = (p[j] < accf[j] || p[j] != p[j]) ? p[j] : accf[j];
+    }
+  }
+}
+
+// reduce(op, x, y, outer, R, inner)
+Napi::Value ReduceFn(const Napi::CallbackInfo& info) {
+  int op = info[0].As<Napi::Number>().Int32Value();
+  const float* x = f32(info[1]);
+  float* y = f32(info[2]);
+  int64_t outer = info[3].As<Napi::Number>().Int64Value();
+  int64_t R = info[4].As<Napi::Number>().Int64Value();
+  int64_t inner = info[5].As<Napi::Number>().Int64Value();
+  if (R == 0) {
+    float v = (op == R_PROD) ? 1.0f : (op == R_MEAN ? NAN : (op == R_MAX ? -INFINITY : (op == R_SUM ? 0.0f : INFINITY)));
+    std::fill(y, y + outer * inner, v);
+    return info.Env().Undefined();
+  }
+  if (inner == 1) {
+    parallel_for(outer, std::max<int64_t>(1, kGrain / R), [&](int64_t b, int64_t e) { reduce_rows(op, x + b * R, y + b, e - b, R); });
+  } else {
+    // Column reduction: split columns over threads (each outer block in turn).
+    std::vector<double> acc(inner);
+    std::vector<float> accf(inner);
+    for (int64_t o = 0; o < outer; o++) {
+      const float* xo = x + o * R * inner;
+      float* yo = y + o * inner;
+      parallel_for(inner, std::max<int64_t>(16, kGrain / R), [&](int64_t c0, int64_t c1) {
+        reduce_cols(op, xo, acc.data(), accf.data(), R, inner, c0, c1);
+        for (int64_t j = c0; j < c1; j++) {
+          if (op == R_SUM || op == R_PROD) yo[j] = (float)acc[j];
+          else if (op == R_MEAN) yo[j] = (float)(acc[j] / (double)R);
+          else yo[j] = accf[j];
+        }
+      });
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// softmax(x, y, rows, cols, log): softmax or log-softmax along the last axis
+HOT void softmax_rows(const float* __restrict x, float* __restrict y, int64_t rows, int64_t C, bool logp) {
+  for (int64_t o = 0; o < rows; o++) {
+    const float* p = x + o * C;
+    float* q = y + o * C;
+    float m = -INFINITY;
+    for (int64_t j = 0; j < C; j++) m = p[j] > m ? p[j] : m;
+    float s = 0;
+    for (int64_t j = 0; j < C; j++) { float e = exp_f(p[j] - m); q[j] = e; s += e; }
+    if (logp) {
+      float ls = m + std::log(s);
+      for (int64_t j = 0; j < C; j++) q[j] = p[j] - ls;
+    } else {
+      float inv = 1.0f / s;
+      for (int64_t j = 0; j < C; j++) q[j] *= inv;
+    }
+  }
+}
+
+Napi::Value SoftmaxFn(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  float* y = f32(info[1]);
+  int64_t rows = info[2].As<Napi::Number>().Int64Value();
+  int64_t C = info[3].As<Napi::Number>().Int64Value();
+  bool logp = info[4].As<Napi::Boolean>().Value();
+  if (C == 0) return info.Env().Undefined();
+  parallel_for(rows, std::max<int64_t>(1, kGrain / 4 / C), [&](int64_t b, int64_t e) { softmax_rows(x + b * C, y + b * C, e - b, C, logp); });
+  return info.Env().Undefined();
+}
+
+// logSoftmaxGrad(dy, value, dx, rows, cols): dx = dy - sum(dy) * exp(value)
+HOT void lsm_grad_rows(const float* __restrict dy, const float* __restrict v, float* __restrict dx, int64_t rows, int64_t C) {
+  for (int64_t o = 0; o < rows; o++) {
+    const float* g = dy + o * C;
+    const float* p = v + o * C;
+    float* q = dx + o * C;
+    double s = 0;
+    for (int64_t j = 0; j < C; j++) s += g[j];
+    float sf = (float)s;
+    for (int64_t j = 0; j < C; j++) q[j] = g[j] - sf * exp_f(p[j]);
+  }
+}
+
+Napi::Value LogSoftmaxGradFn(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* v = f32(info[1]);
+  float* dx = f32(info[2]);
+  int64_t rows = info[3].As<Napi::Number>().Int64Value();
+  int64_t C = info[4].As<Napi::Number>().Int64Value();
+  if (C == 0) return info.Env().Undefined();
+  parallel_for(rows, std::max<int64_t>(1, kGrain / 4 / C), [&](int64_t b, int64_t e) { lsm_grad_rows(dy + b * C, v + b * C, dx + b * C, e - b, C); });
+  return info.Env().Undefined();
+}
+
+// ---- transpose ----
+// transpose(x, y, dims: Int32Array (output dims), strides: Int32Array (input stride of each output dim))
+// The JS side collapses the permutation. If the last output dim is contiguous in x, rows are
+// copied; otherwise the output dim p whose input stride is 1 and the last output dim form 2-D
+// tiles, transposed block by block.
+template <typename T>
+void transpose_impl(const T* x, T* y, const std::vector<int64_t>& dims, const std::vector<int64_t>& st) {
+  int nd = (int)dims.size();
+  int64_t total = 1;
+  for (auto d : dims) total *= d;
+  if (total == 0) return;
+  std::vector<int64_t> ost(nd);
+  { int64_t s = 1; for (int d = nd - 1; d >= 0; d--) { ost[d] = s; s *= dims[d]; } }
+  int last = nd - 1;
+  if (st[last] == 1) {
+    int64_t inner = dims[last];
+    int64_t rows = total / inner;
+    parallel_for(rows, std::max<int64_t>(1, kGrain / inner), [&](int64_t b, int64_t e) {
+      for (int64_t row = b; row < e; row++) {
+        int64_t r = row, off = 0;
+        for (int d = nd - 2; d >= 0; d--) { off += (r % dims[d]) * st[d]; r /= dims[d]; }
+        std::memcpy(y + row * inner, x + off, inner * sizeof(T));
+      }
+    });
+    return;
+  }
+  int p = -1;
+  for (int d = 0; d < nd; d++) if (st[d] == 1) p = d;
+  // Outer index space: all dims except p and last.
+  std::vector<int> od;
+  for (int d = 0; d < nd - 1; d++) if (d != p) od.push_back(d);
+  int64_t outerN = 1;
+  for (int d : od) outerN *= dims[d];
+  int64_t P = p >= 0 ? dims[p] : 1, L = dims[last];
+  int64_t sL = st[last], oP = p >= 0 ? ost[p] : 0;
+  constexpr int64_t TB = 32;
+  int64_t tilesP = (P + TB - 1) / TB, tilesL = (L + TB - 1) / TB;
+  int64_t work = outerN * tilesP * tilesL;
+  parallel_for(work, std::max<int64_t>(1, kGrain / (TB * TB)), [&](int64_t b, int64_t e) {
+    for (int64_t w = b; w < e; w++) {
+      int64_t tl = w % tilesL, tp = (w / tilesL) % tilesP, o = w / (tilesL * tilesP);
+      int64_t xoff = 0, yoff = 0, r = o;
+      for (int k = (int)od.size() - 1; k >= 0; k--) {
+        int d = od[k];
+        int64_t idx = r % dims[d];
+        r /= dims[d];
+        xoff += idx * st[d];
+        yoff += idx * ost[d];
+      }
+      int64_t p0 = tp * TB, p1 = std::min(P, p0 + TB), l0 = tl * TB, l1 = std::min(L, l0 + TB);
+      for (int64_t i = p0; i < p1; i++)
+        for (int64_t j = l0; j < l1; j++) y[yoff + i * oP + j] = x[xoff + i + j * sL];
+    }
+  });
+}
+
+Napi::Value TransposeFn(const Napi::CallbackInfo& info) {
+  auto dimsA = info[2].As<Napi::Int32Array>();
+  auto stA = info[3].As<Napi::Int32Array>();
+  int nd = (int)dimsA.ElementLength();
+  std::vector<int64_t> dims(nd), st(nd);
+  for (int i = 0; i < nd; i++) { dims[i] = dimsA[i]; st[i] = stA[i]; }
+  auto xa = info[0].As<Napi::TypedArray>();
+  if (xa.TypedArrayType() == napi_float32_array || xa.TypedArrayType() == napi_int32_array) {
+    const int32_t* x = reinterpret_cast<const int32_t*>(static_cast<uint8_t*>(xa.ArrayBuffer().Data()) + xa.ByteOffset());
+    auto ya = info[1].As<Napi::TypedArray>();
+    int32_t* y = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ya.ArrayBuffer().Data()) + ya.ByteOffset());
+    transpose_impl<int32_t>(x, y, dims, st);
+  } else if (xa.TypedArrayType() == napi_uint8_array) {
+    const uint8_t* x = static_cast<uint8_t*>(xa.ArrayBuffer().Data()) + xa.ByteOffset();
+    auto ya = info[1].As<Napi::TypedArray>();
+    uint8_t* y = static_cast<uint8_t*>(ya.ArrayBuffer().Data()) + ya.ByteOffset();
+    transpose_impl<uint8_t>(x, y, dims, st);
+  } else {
+    Napi::TypeError::New(info.Env(), "transpose: unsupported array type").ThrowAsJavaScriptException();
+  }
+  return info.Env().Undefined();
+}
+
+// gather(x, idx: Int32Array, y, outer, dimSize, slice): y[o, i, :] = x[o, idx[i], :]
+Napi::Value GatherFn(const Napi::CallbackInfo& info) {
+  auto xa = info[0].As<Napi::TypedArray>();
+  auto idxA = info[1].As<Napi::Int32Array>();
+  auto ya = info[2].As<Napi::TypedArray>();
+  int64_t outer = info[3].As<Napi::Number>().Int64Value();
+  int64_t dimSize = info[4].As<Napi::Number>().Int64Value();
+  int64_t slice = info[5].As<Napi::Number>().Int64Value();
+  size_t es = xa.ElementSize();
+  const uint8_t* x = static_cast<uint8_t*>(xa.ArrayBuffer().Data()) + xa.ByteOffset();
+  uint8_t* y = static_cast<uint8_t*>(ya.ArrayBuffer().Data()) + ya.ByteOffset();
+  const int32_t* idx = idxA.Data();
+  int64_t ni = idxA.ElementLength();
+  for (int64_t i = 0; i < ni; i++)
+    if (idx[i] < 0 || idx[i] >= dimSize) {
+      Napi::RangeError::New(info.Env(), "GatherV2: the index value " + std::to_string(idx[i]) + " is not in [0, " +
+                                            std::to_string(dimSize - 1) + "]").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+  int64_t rows = outer * ni;
+  size_t bytes = slice * es;
+  parallel_for(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, slice)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) {
+      int64_t o = r / ni, i = r % ni;
+      std::memcpy(y + r * bytes, x + ((o * dimSize + idx[i]) * slice) * es, bytes);
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// segmentSum(x, ids: Int32Array, y, numSegments, slice): y[ids[i], :] += x[i, :]; ids out of
+// range are dropped (as TensorFlow does for negative ids).
+Napi::Value SegmentSumFn(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  auto idsA = info[1].As<Napi::Int32Array>();
+  float* y = f32(info[2]);
+  int64_t numSeg = info[3].As<Napi::Number>().Int64Value();
+  int64_t slice = info[4].As<Napi::Number>().Int64Value();
+  const int32_t* ids = idsA.Data();
+  int64_t n = idsA.ElementLength();
+  std::fill(y, y + numSeg * slice, 0.0f);
+  // Split the columns over threads: no two threads touch the same output element.
+  parallel_for(slice, std::max<int64_t>(16, kGrain / std::max<int64_t>(1, n)), [&](int64_t c0, int64_t c1) {
+    for (int64_t i = 0; i < n; i++) {
+      int64_t s = ids[i];
+      if (s < 0 || s >= numSeg) continue;
+      const float* p = x + i * slice;
+      float* q = y + s * slice;
+      for (int64_t j = c0; j < c1; j++) q[j] += p[j];
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// select(cond: Uint8Array, a, b, y, inner): y[i] = cond[i / inner] ? a[i] : b[i]
+Napi::Value SelectFn(const Napi::CallbackInfo& info) {
+  auto cA = info[0].As<Napi::Uint8Array>();
+  const uint8_t* c = cA.Data();
+  const float* a = f32(info[1]);
+  const float* b = f32(info[2]);
+  size_t n;
+  float* y = f32(info[3], &n);
+  int64_t inner = info[4].As<Napi::Number>().Int64Value();
+  parallel_for((int64_t)n, kGrain, [&](int64_t beg, int64_t end) {
+    if (inner == 1) {
+      for (int64_t i = beg; i < end; i++) y[i] = c[i] ? a[i] : b[i];
+    } else {
+      for (int64_t i = beg; i < end; i++) y[i] = c[i / inner] ? a[i] : b[i];
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// addN(y, [x0, x1, ...])
+Napi::Value AddNFn(const Napi::CallbackInfo& info) {
+  size_t n;
+  float* y = f32(info[0], &n);
+  auto arr = info[1].As<Napi::Array>();
+  std::vector<const float*> xs;
+  for (uint32_t i = 0; i < arr.Length(); i++) xs.push_back(f32(arr.Get(i)));
+  parallel_for((int64_t)n, kGrain, [&](int64_t b, int64_t e) {
+    std::memcpy(y + b, xs[0] + b, (e - b) * sizeof(float));
+    for (size_t k = 1; k < xs.size(); k++) binary_loop(B_ADD, y + b, 1, xs[k] + b, 1, y + b, e - b);
+  });
+  return info.Env().Undefined();
+}
+
+// biasAct(y, bias|null, rows, cols, act, alpha): y[r, c] = act(y[r, c] + bias[c]) in place
+// act: 0 linear, 1 relu, 2 relu6, 3 elu, 4 sigmoid, 5 leakyrelu
+Napi::Value BiasActFn(const Napi::CallbackInfo& info) {
+  size_t n;
+  float* y = f32(info[0], &n);
+  const float* bias = info[1].IsTypedArray() ? f32(info[1]) : nullptr;
+  int64_t cols = info[2].As<Napi::Number>().Int64Value();
+  int act = info[3].As<Napi::Number>().Int32Value();
+  float alpha = info[4].As<Napi::Number>().FloatValue();
+  int64_t rows = cols ? (int64_t)n / cols : 0;
+  parallel_for(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, cols)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) {
+      float* row = y + r * cols;
+      if (bias) binary_loop(B_ADD, row, 1, bias, 1, row, cols);
+      switch (act) {
+        case 1: unary_loop(U_RELU, row, row, cols, 0); break;
+        case 2: unary_loop(U_RELU6, row, row, cols, 0); break;
+        case 3: unary_loop(U_ELU, row, row, cols, 0); break;
+        case 4: unary_loop(U_SIGMOID, row, row, cols, 0); break;
+        case 5: unary_loop(U_LEAKYRELU, row, row, cols, alpha); break;
+        default: break;
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value SetThreadsFn(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) n = 1;
+  g_threads = n;
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+  return Napi::Number::New(info.Env(), g_threads);
+}
+
+Napi::Value GetThreadsFn(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), g_threads); }
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  g_threads = std::max(1, omp_get_num_procs());
+  exports.Set("unary", Napi::Function::New(env, UnaryFn));
+  exports.Set("binary", Napi::Function::New(env, BinaryFn));
+  exports.Set("sgemm", Napi::Function::New(env, SgemmFn));
+  exports.Set("rawSgemmGflops", Napi::Function::New(env, RawSgemmFn));
+  exports.Set("reduce", Napi::Function::New(env, ReduceFn));
+  exports.Set("softmax", Napi::Function::New(env, SoftmaxFn));
+  exports.Set("logSoftmaxGrad", Napi::Function::New(env, LogSoftmaxGradFn));
+  exports.Set("transpose", Napi::Function::New(env, TransposeFn));
+  exports.Set("gather", Napi::Function::New(env, GatherFn));
+  exports.Set("segmentSum", Napi::Function::New(env, SegmentSumFn));
+  exports.Set("select", Napi::Function::New(env, SelectFn));
+  exports.Set("addN", Napi::Function::New(env, AddNFn));
+  exports.Set("biasAct", Napi::Function::New(env, BiasActFn));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
+  exports.Set("getThreads", Napi::Function::New(env, GetThreadsFn));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(resmlp_native, Init)

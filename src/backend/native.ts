@@ -1,0 +1,502 @@
+// The `native` TensorFlow.js backend: the JS cpu backend's storage and kernels (MathBackendCPU from
+// @tensorflow/tfjs-backend-cpu) with the hot kernels replaced by the N-API addon in native/
+// (OpenBLAS sgemm + OpenMP loops), working zero-copy on the cpu backend's TypedArrays.
+// Kernels not replaced here, and cases a native kernel does not cover (other dtypes, rare
+// layouts), run the cpu backend's JS kernel. Reference: tfjs-backend-cpu kernels (semantics),
+// tfjs-node (a backend that swaps kernels under the same tfjs-core API).
+import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FUSED_KERNELS } from './fused.js';
+
+type TensorInfo = tf.TensorInfo;
+type KernelFunc = tf.KernelFunc;
+type Backend = MathBackendCPU;
+
+/** The addon's exports (native/src/addon.cc). */
+export interface NativeAddon {
+  unary(op: number, x: Float32Array, y: Float32Array, alpha?: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, y: Float32Array, dims: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
+  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, y: Float32Array,
+    aOffsets?: Int32Array | null, bOffsets?: Int32Array | null): void;
+  rawSgemmGflops(M: number, N: number, K: number, batch: number, reps: number): number;
+  reduce(op: number, x: Float32Array, y: Float32Array, outer: number, R: number, inner: number): void;
+  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number, log: boolean): void;
+  logSoftmaxGrad(dy: Float32Array, value: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  transpose(x: Float32Array | Int32Array | Uint8Array, y: Float32Array | Int32Array | Uint8Array, dims: Int32Array, strides: Int32Array): void;
+  gather(x: Float32Array | Int32Array, idx: Int32Array, y: Float32Array | Int32Array, outer: number, dimSize: number, slice: number): void;
+  segmentSum(x: Float32Array, ids: Int32Array, y: Float32Array, numSegments: number, slice: number): void;
+  select(cond: Uint8Array, a: Float32Array, b: Float32Array, y: Float32Array, inner: number): void;
+  addN(y: Float32Array, xs: Float32Array[]): void;
+  biasAct(y: Float32Array, bias: Float32Array | null, cols: number, act: number, alpha: number): void;
+  setThreads(n: number): number;
+  getThreads(): number;
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const addonPath = join(repoRoot, 'native', 'build', 'Release', 'resmlp_native.node');
+const failFile = join(repoRoot, 'native', 'build', 'BUILD_FAILED.txt');
+
+let addon: NativeAddon | null = null;
+let loadError: string | null = null;
+
+function loadAddon(): NativeAddon | null {
+  if (addon || loadError) return addon;
+  if (!existsSync(addonPath)) {
+    const why = existsSync(failFile) ? readFileSync(failFile, 'utf8').trim() : 'no build was attempted or it left nothing';
+    loadError = `native addon not built (${addonPath} missing): ${why}. Build it with: node native/build.mjs`;
+    return null;
+  }
+  // OpenMP worker threads spin after each parallel region; keep that short so they do not steal
+  // the cores from OpenBLAS's own threads on the next matmul. Read by libgomp when it loads.
+  process.env.GOMP_SPINCOUNT ??= '10000';
+  try {
+    addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+  } catch (e) {
+    loadError = `native addon failed to load from ${addonPath}: ${(e as Error).message}. Rebuild with: node native/build.mjs`;
+    return null;
+  }
+  const env = process.env.RESMLP_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) {
+      addon = null;
+      loadError = `RESMLP_THREADS must be a positive integer, found ${JSON.stringify(env)}`;
+      return null;
+    }
+    addon.setThreads(n);
+  } else {
+    addon.setThreads(addon.getThreads());  // applies the default (all cores) to OpenBLAS too
+  }
+  return addon;
+}
+
+/** Whether the addon loads; `reason` says why not (build failure text, load error). */
+export function nativeAvailable(): { ok: boolean; reason: string } {
+  const a = loadAddon();
+  return a ? { ok: true, reason: '' } : { ok: false, reason: loadError ?? 'unknown' };
+}
+
+/** The loaded addon (throws with the reason when it is unavailable). For benches and tests. */
+export function nativeAddon(): NativeAddon {
+  const a = loadAddon();
+  if (!a) throw new Error(loadError ?? 'native addon unavailable');
+  return a;
+}
+
+/** Threads used by the native kernels and OpenBLAS. */
+export function setNativeThreads(n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, found ${n}`);
+  return nativeAddon().setThreads(n);
+}
+
+export function getNativeThreads(): number {
+  return nativeAddon().getThreads();
+}
+
+// ---- op codes (must match the enums in native/src/addon.cc) ----
+const U = {
+  Exp: 0, Log: 1, Tanh: 2, Erf: 3, Sqrt: 4, Rsqrt: 5, Square: 6, Neg: 7, Relu: 8, Sigmoid: 9, Abs: 10,
+  Reciprocal: 11, Gelu: 12, Step: 13, LeakyRelu: 14, Elu: 15, Relu6: 16, Softplus: 17, Log1p: 18, Expm1: 19,
+  Sin: 20, Cos: 21, Sign: 22, Floor: 23, Ceil: 24, Round: 25,
+} as const;
+const B = { Add: 0, Sub: 1, Mul: 2, Div: 3, Max: 4, Min: 5, Pow: 6, SqDiff: 7, GeluGrad: 8, Prelu: 9 } as const;
+const R = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4 } as const;
+
+// ---- helpers ----
+function f32(backend: Backend, t: TensorInfo): Float32Array | null {
+  if (t.dtype !== 'float32') return null;
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : null;
+}
+
+function i32(backend: Backend, t: TensorInfo): Int32Array | null {
+  if (t.dtype !== 'int32') return null;
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Int32Array ? v : null;
+}
+
+function size(shape: readonly number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}
+
+/**
+ * Collapses a broadcast of aShape and bShape into the fewest dims where each input is either
+ * contiguous or broadcast (stride 0). Returns null when the shapes do not broadcast.
+ */
+function broadcastPlan(aShape: readonly number[], bShape: readonly number[]):
+  { out: number[]; dims: Int32Array; as: Int32Array; bs: Int32Array } | null {
+  const r = Math.max(aShape.length, bShape.length);
+  const out: number[] = [];
+  const groups: { d: number; pa: boolean; pb: boolean }[] = [];
+  for (let i = 0; i < r; i++) {
+    const da = aShape[i - (r - aShape.length)] ?? 1;
+    const db = bShape[i - (r - bShape.length)] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return null;
+    const d = Math.max(da, db);
+    out.push(da === 0 || db === 0 ? 0 : d);
+    if (d === 1) continue;
+    const pa = da !== 1, pb = db !== 1;
+    const last = groups[groups.length - 1];
+    if (last && last.pa === pa && last.pb === pb) last.d *= d;
+    else groups.push({ d, pa, pb });
+  }
+  if (groups.length === 0) groups.push({ d: 1, pa: false, pb: false });
+  const n = groups.length;
+  const dims = new Int32Array(n), as = new Int32Array(n), bs = new Int32Array(n);
+  let sa = 1, sb = 1;
+  for (let i = n - 1; i >= 0; i--) {
+    const g = groups[i];
+    dims[i] = g.d;
+    as[i] = g.pa ? sa : 0;
+    bs[i] = g.pb ? sb : 0;
+    if (g.pa) sa *= g.d;
+    if (g.pb) sb *= g.d;
+  }
+  return { out, dims, as, bs };
+}
+
+/** a ∘ b with broadcasting, natively; null when not float32 or not broadcastable. */
+function nativeBinary(backend: Backend, op: number, a: TensorInfo, b: TensorInfo): TensorInfo | null {
+  const av = f32(backend, a), bv = f32(backend, b);
+  if (!av || !bv) return null;
+  const plan = broadcastPlan(a.shape, b.shape);
+  if (!plan) return null;
+  const y = new Float32Array(size(plan.out));
+  if (y.length > 0) addon!.binary(op, av, bv, y, plan.dims, plan.as, plan.bs);
+  return backend.makeTensorInfo(plan.out, 'float32', y);
+}
+
+/** Collapses a permutation: returns output dims and the input stride of each. */
+function transposePlan(shape: readonly number[], perm: readonly number[]): { dims: Int32Array; strides: Int32Array } {
+  const strides: number[] = new Array(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) { strides[i] = s; s *= shape[i]; }
+  const groups: { d: number; axis: number }[] = [];
+  for (const ax of perm) {
+    if (shape[ax] === 1) continue;
+    const last = groups[groups.length - 1];
+    // merge when this input axis follows the group's last axis directly in memory
+    if (last && strides[last.axis] === strides[ax] * shape[ax]) { last.d *= shape[ax]; last.axis = ax; }
+    else groups.push({ d: shape[ax], axis: ax });
+  }
+  if (groups.length === 0) groups.push({ d: 1, axis: -1 });
+  return {
+    dims: Int32Array.from(groups.map((g) => g.d)),
+    strides: Int32Array.from(groups.map((g) => (g.axis < 0 ? 1 : strides[g.axis]))),
+  };
+}
+
+function nativeTranspose(backend: Backend, x: TensorInfo, perm: readonly number[]): TensorInfo | null {
+  if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') return null;
+  const v = backend.data.get(x.dataId).values;
+  if (!(v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array)) return null;
+  const outShape = perm.map((p) => x.shape[p]);
+  const n = size(outShape);
+  const y = v instanceof Float32Array ? new Float32Array(n) : v instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
+  if (n > 0) {
+    const plan = transposePlan(x.shape, perm);
+    addon!.transpose(v, y, plan.dims, plan.strides);
+  }
+  return backend.makeTensorInfo(outShape, x.dtype, y);
+}
+
+function nativeReduce(backend: Backend, op: number, x: TensorInfo, axis: number | number[] | undefined, keepDims: boolean): TensorInfo | null {
+  const xv = f32(backend, x);
+  if (!xv || xv.length === 0) return null;
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis ?? (null as unknown as number[]), x.shape).slice().sort((p, q) => p - q);
+  if (axes.length === 0) return null;
+  const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+  const finalShape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+  const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+  let src = xv, outer: number, Rn: number, inner: number;
+  let tmp: TensorInfo | null = null;
+  if (contiguous) {
+    outer = size(x.shape.slice(0, axes[0]));
+    Rn = size(axes.map((a) => x.shape[a]));
+    inner = size(x.shape.slice(axes[axes.length - 1] + 1));
+  } else {
+    const perm = tf.backend_util.getAxesPermutation(axes, rank)!;
+    tmp = nativeTranspose(backend, x, perm)!;
+    src = backend.data.get(tmp.dataId).values as Float32Array;
+    Rn = size(axes.map((a) => x.shape[a]));
+    outer = xv.length / Rn;
+    inner = 1;
+  }
+  const y = new Float32Array(outer * inner);
+  addon!.reduce(op, src, y, outer, Rn, inner);
+  if (tmp) backend.disposeIntermediateTensorInfo(tmp);
+  return backend.makeTensorInfo(finalShape, 'float32', y);
+}
+
+/** [B..., M, N] = op(A) op(B) with batch dims broadcast; null when not float32. */
+function nativeMatMul(backend: Backend, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo | null {
+  const av = f32(backend, a), bv = f32(backend, b);
+  if (!av || !bv) return null;
+  const ar = a.shape.length, br = b.shape.length;
+  const M = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
+  const Ka = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
+  const Kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
+  const N = transposeB ? b.shape[br - 2] : b.shape[br - 1];
+  if (Ka !== Kb) {
+    throw new Error(`Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${a.shape} and ` +
+      `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  }
+  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+  const plan = broadcastPlan(batchA, batchB);
+  if (!plan) throw new Error(`Error in matMul: batch dims ${batchA} and ${batchB} do not broadcast`);
+  const batch = size(plan.out);
+  const outShape = [...plan.out, M, N];
+  const y = new Float32Array(batch * M * N);
+  if (y.length === 0) return backend.makeTensorInfo(outShape, 'float32', y);
+  const K = Ka;
+  if (batch === 1) {
+    addon!.sgemm(transposeA, transposeB, M, N, K, av, bv, y);
+  } else {
+    // offsets of each output batch in a and b, from the collapsed broadcast plan
+    const aOff = new Int32Array(batch), bOff = new Int32Array(batch);
+    const { dims, as, bs } = plan;
+    const sa = M * K, sb = K * N;
+    for (let i = 0; i < batch; i++) {
+      let r = i, oa = 0, ob = 0;
+      for (let d = dims.length - 1; d >= 0; d--) {
+        const idx = r % dims[d];
+        r = (r - idx) / dims[d];
+        oa += idx * as[d];
+        ob += idx * bs[d];
+      }
+      aOff[i] = oa * sa;
+      bOff[i] = ob * sb;
+    }
+    addon!.sgemm(transposeA, transposeB, M, N, K, av, bv, y, aOff, bOff);
+  }
+  return backend.makeTensorInfo(outShape, 'float32', y);
+}
+
+// ---- kernels ----
+type Impl = (args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }) => TensorInfo | null;
+
+function unaryKernel(op: number, alphaAttr?: string): Impl {
+  return ({ inputs, backend, attrs }) => {
+    const x = inputs.x as TensorInfo;
+    const xv = f32(backend, x);
+    if (!xv) return null;
+    const y = new Float32Array(xv.length);
+    const alpha = alphaAttr ? Number(attrs[alphaAttr] ?? 0) : 0;
+    if (y.length > 0) addon!.unary(op, xv, y, alpha);
+    return backend.makeTensorInfo(x.shape, 'float32', y);
+  };
+}
+
+function binaryKernel(op: number, aName = 'a', bName = 'b'): Impl {
+  return ({ inputs, backend }) => nativeBinary(backend, op, inputs[aName] as TensorInfo, inputs[bName] as TensorInfo);
+}
+
+function reduceKernel(op: number, axisAttr = 'axis'): Impl {
+  return ({ inputs, backend, attrs }) =>
+    nativeReduce(backend, op, inputs.x as TensorInfo, attrs[axisAttr] as number | number[], Boolean(attrs.keepDims));
+}
+
+const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 };
+
+const IMPLS: Record<string, Impl> = {
+  BatchMatMul: ({ inputs, backend, attrs }) =>
+    nativeMatMul(backend, inputs.a as TensorInfo, inputs.b as TensorInfo, Boolean(attrs.transposeA), Boolean(attrs.transposeB)),
+
+  _FusedMatMul: ({ inputs, backend, attrs }) => {
+    const { a, b, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
+    const activation = (attrs.activation as string | undefined) ?? 'linear';
+    if (!(activation in ACT) && activation !== 'prelu') return null;
+    const y = nativeMatMul(backend, a!, b!, Boolean(attrs.transposeA), Boolean(attrs.transposeB));
+    if (!y) return null;
+    let cur = y;
+    const N = y.shape[y.shape.length - 1];
+    const yv = () => backend.data.get(cur.dataId).values as Float32Array;
+    const biasV = bias ? f32(backend, bias) : null;
+    if (bias && !biasV) { backend.disposeIntermediateTensorInfo(y); return null; }
+    const rowBias = biasV && biasV.length === N && (bias!.shape.length === 1 || size(bias!.shape.slice(0, -1)) === 1);
+    if (biasV && !rowBias) {
+      const s = nativeBinary(backend, B.Add, cur, bias!);
+      backend.disposeIntermediateTensorInfo(cur);
+      if (!s) return null;
+      cur = s;
+    }
+    if (activation === 'prelu') {
+      if (rowBias) addon!.biasAct(yv(), biasV, N, 0, 0);
+      const w = preluActivationWeights!;
+      const p = nativeBinary(backend, B.Prelu, cur, w);
+      backend.disposeIntermediateTensorInfo(cur);
+      return p;
+    }
+    if (rowBias || ACT[activation] !== 0) {
+      addon!.biasAct(yv(), rowBias ? biasV : null, N, ACT[activation], Number(attrs.leakyreluAlpha ?? 0.2));
+    }
+    return cur;
+  },
+
+  Add: binaryKernel(B.Add),
+  Sub: binaryKernel(B.Sub),
+  Multiply: binaryKernel(B.Mul),
+  RealDiv: binaryKernel(B.Div),
+  Maximum: binaryKernel(B.Max),
+  Minimum: binaryKernel(B.Min),
+  Pow: binaryKernel(B.Pow),
+  SquaredDifference: binaryKernel(B.SqDiff),
+  Prelu: binaryKernel(B.Prelu, 'x', 'alpha'),
+
+  Exp: unaryKernel(U.Exp),
+  Log: unaryKernel(U.Log),
+  Tanh: unaryKernel(U.Tanh),
+  Erf: unaryKernel(U.Erf),
+  Sqrt: unaryKernel(U.Sqrt),
+  Rsqrt: unaryKernel(U.Rsqrt),
+  Square: unaryKernel(U.Square),
+  Neg: unaryKernel(U.Neg),
+  Relu: unaryKernel(U.Relu),
+  Sigmoid: unaryKernel(U.Sigmoid),
+  Abs: unaryKernel(U.Abs),
+  Reciprocal: unaryKernel(U.Reciprocal),
+  Step: unaryKernel(U.Step, 'alpha'),
+  LeakyRelu: unaryKernel(U.LeakyRelu, 'alpha'),
+  Elu: unaryKernel(U.Elu),
+  Relu6: unaryKernel(U.Relu6),
+  Softplus: unaryKernel(U.Softplus),
+  Log1p: unaryKernel(U.Log1p),
+  Expm1: unaryKernel(U.Expm1),
+  Sin: unaryKernel(U.Sin),
+  Cos: unaryKernel(U.Cos),
+  Sign: unaryKernel(U.Sign),
+  Floor: unaryKernel(U.Floor),
+  Ceil: unaryKernel(U.Ceil),
+  Round: unaryKernel(U.Round),
+
+  Sum: reduceKernel(R.Sum),
+  Mean: reduceKernel(R.Mean),
+  Max: reduceKernel(R.Max, 'reductionIndices'),
+  Min: reduceKernel(R.Min),
+  Prod: reduceKernel(R.Prod),
+
+  Softmax: ({ inputs, backend, attrs }) => {
+    const x = inputs.logits as TensorInfo;
+    const xv = f32(backend, x);
+    const rank = x.shape.length;
+    const dim = Number(attrs.dim ?? -1);
+    if (!xv || rank === 0 || (dim !== -1 && dim !== rank - 1)) return null;
+    const C = x.shape[rank - 1];
+    const y = new Float32Array(xv.length);
+    if (y.length > 0) addon!.softmax(xv, y, xv.length / C, C, false);
+    return backend.makeTensorInfo(x.shape, 'float32', y);
+  },
+
+  Transpose: ({ inputs, backend, attrs }) => nativeTranspose(backend, inputs.x as TensorInfo, attrs.perm as number[]),
+
+  GatherV2: ({ inputs, backend, attrs }) => {
+    const x = inputs.x as TensorInfo, indices = inputs.indices as TensorInfo;
+    if ((attrs.batchDims as number | undefined ?? 0) !== 0) return null;
+    const iv = i32(backend, indices);
+    const xv = f32(backend, x) ?? i32(backend, x);
+    if (!iv || !xv) return null;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const outer = size(x.shape.slice(0, axis)), dimSize = x.shape[axis], slice = size(x.shape.slice(axis + 1));
+    const outShape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
+    const n = size(outShape);
+    const y = xv instanceof Float32Array ? new Float32Array(n) : new Int32Array(n);
+    addon!.gather(xv, iv, y, outer, dimSize, slice);
+    return backend.makeTensorInfo(outShape, x.dtype, y);
+  },
+
+  UnsortedSegmentSum: ({ inputs, backend, attrs }) => {
+    const x = inputs.x as TensorInfo, ids = inputs.segmentIds as TensorInfo;
+    const xv = f32(backend, x), iv = i32(backend, ids);
+    if (!xv || !iv) return null;
+    const numSegments = Number(attrs.numSegments);
+    const inner = x.shape.slice(ids.shape.length);
+    const slice = size(inner);
+    const outShape = [numSegments, ...inner];
+    const y = new Float32Array(numSegments * slice);
+    if (iv.length > 0 && slice > 0) addon!.segmentSum(xv, iv, y, numSegments, slice);
+    return backend.makeTensorInfo(outShape, 'float32', y);
+  },
+
+  Select: ({ inputs, backend }) => {
+    const c = inputs.condition as TensorInfo, t = inputs.t as TensorInfo, e = inputs.e as TensorInfo;
+    const tv = f32(backend, t), ev = f32(backend, e);
+    const cv = backend.data.get(c.dataId).values;
+    if (!tv || !ev || !(cv instanceof Uint8Array) || cv.length !== tv.length || ev.length !== tv.length) return null;
+    const y = new Float32Array(tv.length);
+    if (y.length > 0) addon!.select(cv, tv, ev, y, 1);
+    return backend.makeTensorInfo(t.shape, 'float32', y);
+  },
+
+  AddN: ({ inputs, backend }) => {
+    const ts = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as TensorInfo[];
+    const vs = ts.map((t) => f32(backend, t));
+    if (vs.length === 0 || vs.some((v) => !v || v.length !== vs[0]!.length)) return null;
+    const y = new Float32Array(vs[0]!.length);
+    if (y.length > 0) addon!.addN(y, vs as Float32Array[]);
+    return backend.makeTensorInfo(ts[0].shape, 'float32', y);
+  },
+
+  // ---- fused kernels used by src/backend/fused.ts ----
+  [FUSED_KERNELS.gelu]: unaryKernel(U.Gelu),
+  [FUSED_KERNELS.geluGrad]: binaryKernel(B.GeluGrad, 'dy', 'x'),
+  [FUSED_KERNELS.logSoftmax]: ({ inputs, backend }) => {
+    const x = inputs.logits as TensorInfo;
+    const xv = f32(backend, x);
+    if (!xv) throw new Error(`${FUSED_KERNELS.logSoftmax}: expected float32 logits, found ${x.dtype}`);
+    const C = x.shape[x.shape.length - 1];
+    const y = new Float32Array(xv.length);
+    if (y.length > 0) addon!.softmax(xv, y, xv.length / C, C, true);
+    return backend.makeTensorInfo(x.shape, 'float32', y);
+  },
+  [FUSED_KERNELS.logSoftmaxGrad]: ({ inputs, backend }) => {
+    const dy = inputs.dy as TensorInfo, value = inputs.value as TensorInfo;
+    const dv = f32(backend, dy), vv = f32(backend, value);
+    if (!dv || !vv || dv.length !== vv.length) throw new Error(`${FUSED_KERNELS.logSoftmaxGrad}: expected float32 dy and value of one shape`);
+    const C = value.shape[value.shape.length - 1];
+    const y = new Float32Array(vv.length);
+    if (y.length > 0) addon!.logSoftmaxGrad(dv, vv, y, vv.length / C, C);
+    return backend.makeTensorInfo(value.shape, 'float32', y);
+  },
+};
+
+/** Kernel names that have a native implementation (a case it does not cover runs the cpu kernel). */
+export const NATIVE_KERNELS: readonly string[] = Object.keys(IMPLS);
+
+let registered = false;
+
+/**
+ * Registers the backend 'native' (once). Throws with the reason when the addon is unavailable.
+ * Selecting it is the chooser's job (src/backend/choose.ts).
+ */
+export function registerNativeBackend(): void {
+  if (registered) return;
+  const a = loadAddon();
+  if (!a) throw new Error(loadError ?? 'native addon unavailable');
+  const cpuKernels = tf.getKernelsForBackend('cpu');
+  if (cpuKernels.length === 0) throw new Error('native backend: no cpu kernels registered (is @tensorflow/tfjs loaded?)');
+  const cpuFunc = new Map<string, KernelFunc>();
+  for (const k of cpuKernels) {
+    cpuFunc.set(k.kernelName, k.kernelFunc);
+    if (k.kernelName in IMPLS) continue;
+    tf.registerKernel({ ...k, backendName: 'native' });
+  }
+  for (const [name, impl] of Object.entries(IMPLS)) {
+    const fallback = cpuFunc.get(name);
+    const kernelFunc: KernelFunc = (args) => {
+      const out = impl(args as unknown as Parameters<Impl>[0]);
+      if (out) return out;
+      if (!fallback) throw new Error(`native backend: kernel ${name} has no native path for these inputs and no cpu kernel`);
+      return fallback(args);
+    };
+    tf.registerKernel({ kernelName: name, backendName: 'native', kernelFunc });
+  }
+  tf.registerBackend('native', () => new MathBackendCPU(), 0);
+  registered = true;
+}
