@@ -1,0 +1,40 @@
+// Dropout (inverted: kept values scaled by 1/(1-p), as torch.nn.Dropout) and DropPath (stochastic
+// depth, timm's `drop_path`: a whole sample's residual branch is dropped with probability p and the
+// kept ones scaled by 1/(1-p)). Both are active only in training mode and are seeded: each module
+// owns a generator and draws a fresh mask seed per call, so a run is reproducible from its seed.
+import * as tf from '@tensorflow/tfjs';
+import { checkRate, Module } from './module.js';
+import type { RandomSource } from './rng.js';
+
+export class Dropout extends Module {
+  constructor(
+    readonly rate: number,
+    private readonly rng: RandomSource,
+  ) {
+    super();
+    checkRate('Dropout', 'rate', rate);
+  }
+
+  /** Identity in eval mode or when rate is 0; otherwise x ⊙ mask / (1 - rate). */
+  forward<T extends tf.Tensor>(x: T): T {
+    if (!this.training || this.rate === 0) return x;
+    return tf.dropout(x, this.rate, undefined, this.rng.next()) as T;
+  }
+}
+
+export class DropPath extends Module {
+  constructor(
+    readonly rate: number,
+    private readonly rng: RandomSource,
+  ) {
+    super();
+    checkRate('DropPath', 'rate', rate);
+  }
+
+  /** x (B, ...): each sample's branch kept with probability 1 - rate, scaled by 1/(1 - rate). */
+  forward<T extends tf.Tensor>(x: T): T {
+    if (!this.training || this.rate === 0) return x;
+    const noiseShape = [x.shape[0], ...x.shape.slice(1).map(() => 1)]; // (B, 1, ..., 1)
+    return tf.dropout(x, this.rate, noiseShape, this.rng.next()) as T;
+  }
+}

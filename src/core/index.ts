@@ -1,0 +1,29 @@
+// Public API of src/core: the ResMLP building blocks shared by the vision and translation models
+// (arXiv 2105.03404 §2), the module system they are built on, seeded init, and the loss.
+export { Module, resolveConfig, checkInt, checkRate } from './module.js';
+export { CoreRng, drawSeed, type RandomSource } from './rng.js';
+export { type Init, MLP_BIAS_INIT, fans, drawValues, initTensor, resetParameters, type Resettable } from './init.js';
+export { Linear, linear, assignInit, type LinearConfig, DEFAULT_LINEAR, resolveLinearConfig } from './linear.js';
+export { Dropout, DropPath } from './dropout.js';
+export { LayerNorm, type LayerNormConfig, DEFAULT_LAYER_NORM, resolveLayerNormConfig } from './layer-norm.js';
+export { Embedding, embeddingLookup, type EmbeddingConfig, DEFAULT_EMBEDDING, resolveEmbeddingConfig } from './embedding.js';
+export { Affine } from './affine.js';
+export { CrossToken, tokenMix, causalMask, type CrossTokenConfig, DEFAULT_CROSS_TOKEN, resolveCrossTokenConfig } from './cross-token.js';
+export {
+  ChannelMlp,
+  TokenMlp,
+  type ChannelMlpConfig,
+  type TokenMlpConfig,
+  DEFAULT_CHANNEL_MLP,
+  DEFAULT_TOKEN_MLP,
+  resolveChannelMlpConfig,
+  resolveTokenMlpConfig,
+} from './channel-mlp.js';
+export { ResBlock, type ResBlockConfig, type TokenMixing, type NormKind, DEFAULT_RES_BLOCK, resolveResBlockConfig } from './block.js';
+export {
+  labelSmoothedCrossEntropy,
+  smoothingWeights,
+  type LabelSmoothedLossConfig,
+  DEFAULT_LABEL_SMOOTHED_LOSS,
+  resolveLabelSmoothedLossConfig,
+} from './loss.js';
