@@ -1,0 +1,320 @@
+// Parity of every native kernel (src/backend/native.ts, native/src/addon.cc) with the JS cpu
+// backend on random inputs: broadcasting, transposes, batch dims and batch broadcast, empty and
+// size-1 dims; gradients through matmul, gather and broadcast elementwise ops; no tensor leaks.
+// Tolerance: |native − cpu| ≤ 1e-5·|cpu| + atol, with atol = 1e-6 for elementwise results (values
+// near 0 have no meaningful relative error) and 1e-5·max|cpu| for sums of products (matmul,
+// reductions), whose float32 rounding is relative to the terms, not to the result.
+// The addon is required: if it is not built these tests fail (with the build's reason).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { nativeAvailable, registerNativeBackend, NATIVE_KERNELS } from '../../src/backend/native.js';
+import { gelu, logSoftmax } from '../../src/backend/fused.js';
+
+before(() => {
+  const ok = nativeAvailable();
+  assert.ok(ok.ok, `native addon unavailable: ${ok.reason}`);
+  registerNativeBackend();
+});
+
+// ---- helpers ----
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randArray(n: number, seed: number, lo = -3, hi = 3): Float32Array {
+  const r = rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+type Out = { shape: number[]; dtype: string; values: Float32Array | Int32Array | Uint8Array };
+
+/** Runs f on backend `name`; f builds its tensors from plain arrays and returns a tensor or tensors. */
+async function on(name: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Out[]> {
+  await tf.setBackend(name);
+  const before = tf.memory().numTensors;
+  const outs = tf.tidy(() => {
+    const r = f();
+    return Array.isArray(r) ? r : [r];
+  });
+  const res = outs.map((t) => ({ shape: t.shape.slice(), dtype: t.dtype, values: t.dataSync() as Out['values'] }));
+  tf.dispose(outs);
+  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${name}`);
+  return res;
+}
+
+function assertClose(got: Out, want: Out, what: string, opts: { atol?: number; scaleAtol?: boolean } = {}): void {
+  assert.deepEqual(got.shape, want.shape, `${what}: shape`);
+  assert.equal(got.dtype, want.dtype, `${what}: dtype`);
+  assert.equal(got.values.length, want.values.length, `${what}: length`);
+  let maxAbs = 0;
+  for (const v of want.values) if (Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
+  const atol = opts.scaleAtol ? 1e-5 * Math.max(1, maxAbs) : opts.atol ?? 1e-6;
+  for (let i = 0; i < want.values.length; i++) {
+    const g = got.values[i]!, w = want.values[i]!;
+    if (Number.isNaN(w)) { assert.ok(Number.isNaN(g), `${what}[${i}]: expected NaN, found ${g}`); continue; }
+    if (!Number.isFinite(w)) { assert.equal(g, w, `${what}[${i}]`); continue; }
+    assert.ok(Math.abs(g - w) <= 1e-5 * Math.abs(w) + atol, `${what}[${i}]: native ${g} vs cpu ${w} (shape ${want.shape})`);
+  }
+}
+
+async function parity(what: string, f: () => tf.Tensor | tf.Tensor[], opts: { atol?: number; scaleAtol?: boolean } = {}): Promise<void> {
+  const want = await on('cpu', f);
+  const got = await on('native', f);
+  assert.equal(got.length, want.length);
+  got.forEach((g, i) => assertClose(g, want[i]!, `${what}#${i}`, opts));
+}
+
+function T(shape: number[], seed: number, lo = -3, hi = 3): () => tf.Tensor {
+  const v = randArray(sizeOf(shape), seed, lo, hi);
+  return () => tf.tensor(v, shape, 'float32');
+}
+
+// ---- tests ----
+test('the native backend overrides the hot kernels', () => {
+  for (const k of ['BatchMatMul', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Exp', 'Log', 'Tanh', 'Erf', 'Sum', 'Max',
+    'Mean', 'Softmax', 'Transpose', 'GatherV2', 'UnsortedSegmentSum', 'Select', 'AddN']) {
+    assert.ok(NATIVE_KERNELS.includes(k), `${k} has no native kernel`);
+  }
+  // every cpu kernel is available on native too
+  const nat = new Set(tf.getKernelsForBackend('native').map((k) => k.kernelName));
+  for (const k of tf.getKernelsForBackend('cpu')) assert.ok(nat.has(k.kernelName), `${k.kernelName} missing on native`);
+});
+
+const UNARY: [string, (x: tf.Tensor) => tf.Tensor, number, number][] = [
+  ['exp', tf.exp, -20, 20], ['log', tf.log, 1e-3, 50], ['tanh', tf.tanh, -6, 6], ['sqrt', tf.sqrt, 0, 50],
+  ['rsqrt', tf.rsqrt, 0.01, 50], ['square', tf.square, -5, 5], ['neg', tf.neg, -5, 5], ['relu', tf.relu, -5, 5],
+  ['sigmoid', tf.sigmoid, -20, 20], ['abs', tf.abs, -5, 5], ['reciprocal', tf.reciprocal, 0.1, 5],
+  ['elu', tf.elu, -5, 5], ['relu6', tf.relu6, -3, 9], ['softplus', tf.softplus, -20, 20], ['log1p', tf.log1p, -0.9, 5],
+  ['step', (x) => tf.step(x, 0.3), -2, 2], ['leakyRelu', (x) => tf.leakyRelu(x, 0.1), -2, 2],
+  ['floor', tf.floor, -5, 5], ['ceil', tf.ceil, -5, 5], ['sign', tf.sign, -5, 5], ['sin', tf.sin, -5, 5], ['cos', tf.cos, -5, 5],
+];
+
+test('unary kernels equal cpu (incl. empty, size-1 and multi-threaded sizes)', async () => {
+  let seed = 1;
+  for (const [name, f, lo, hi] of UNARY) {
+    for (const shape of [[0], [1], [3, 5], [300, 129]]) {
+      const x = T(shape, seed++, lo, hi);
+      await parity(`${name}${JSON.stringify(shape)}`, () => f(x()));
+    }
+  }
+});
+
+test('tanh is accurate near 0 and saturates', async () => {
+  const v = new Float32Array([0, 1e-8, -1e-4, 0.01, 0.0624, 0.0626, 0.5, -3, 10, -40, 90, NaN]);
+  await parity('tanh', () => tf.tanh(tf.tensor(v)));
+  await parity('exp', () => tf.exp(tf.tensor(new Float32Array([-100, -87, 0, 1e-7, 88, 89, NaN, -Infinity, Infinity]))));
+});
+
+// erf double-precision reference: Taylor series below 3, asymptotic erfc above.
+function erfRef(x: number): number {
+  const ax = Math.abs(x);
+  let r: number;
+  if (ax < 3) {
+    let term = ax, sum = ax;
+    for (let n = 1; n < 100; n++) {
+      term *= (-ax * ax) / n;
+      sum += term / (2 * n + 1);
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else {
+    const x2 = ax * ax;
+    r = 1 - (Math.exp(-x2) / (ax * Math.sqrt(Math.PI))) * (1 - 1 / (2 * x2) + 3 / (4 * x2 * x2));
+  }
+  return x < 0 ? -r : r;
+}
+
+test('erf is accurate (std::erf, not the cpu backend approximation)', async () => {
+  const v = randArray(5000, 7, -5, 5);
+  v[0] = 0; v[1] = 1e-6; v[2] = -1e-3;
+  const [got] = await on('native', () => tf.erf(tf.tensor(v)));
+  for (let i = 0; i < v.length; i++) {
+    const w = erfRef(v[i]!);
+    assert.ok(Math.abs(got!.values[i]! - w) <= 1e-5 * Math.abs(w) + 1e-7, `erf(${v[i]}) = ${got!.values[i]} vs ${w}`);
+  }
+});
+
+const BCAST: [number[], number[]][] = [
+  [[3, 4], [3, 4]], [[3, 4], []], [[], [3, 4]], [[2, 3, 4], [4]], [[64, 300], [64, 1]], [[2, 1, 4], [1, 3, 1]],
+  [[5, 1], [1, 7]], [[0, 3], [3]], [[1], [1]], [[256, 129], [129]], [[4, 130, 64], [130, 1]], [[1, 6], [5, 1, 6]],
+  [[200, 200], [200, 200]],
+];
+
+test('binary kernels with broadcasting equal cpu', async () => {
+  const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, number, number][] = [
+    ['add', tf.add, -3, 3], ['sub', tf.sub, -3, 3], ['mul', tf.mul, -3, 3], ['div', tf.div, 0.5, 3],
+    ['maximum', tf.maximum, -3, 3], ['minimum', tf.minimum, -3, 3], ['pow', tf.pow, 0.5, 2], ['squaredDifference', tf.squaredDifference, -3, 3],
+  ];
+  let seed = 100;
+  for (const [name, f, lo, hi] of ops) {
+    for (const [sa, sb] of BCAST) {
+      const a = T(sa, seed++, lo, hi), b = T(sb, seed++, lo, hi);
+      await parity(`${name}${JSON.stringify(sa)}${JSON.stringify(sb)}`, () => f(a(), b()));
+    }
+  }
+  const x = T([4, 6], 1), al = T([6], 2, 0, 1);
+  await parity('prelu', () => tf.prelu(x(), al()));
+});
+
+test('reductions equal cpu (last, leading, middle, non-contiguous axes, keepDims)', async () => {
+  const cases: [number[], number | number[]][] = [
+    [[7, 9], 1], [[7, 9], 0], [[7, 9], [0, 1]], [[2, 3, 4], [0, 2]], [[2, 3, 4], 1], [[2, 3, 4], -1], [[300, 200], 0],
+    [[300, 200], 1], [[1, 5], 0], [[5], 0], [[64, 8000], 1], [[2, 3, 4, 5], [1, 3]],
+  ];
+  let seed = 300;
+  for (const [shape, axis] of cases) {
+    const x = T(shape, seed++), p = T(shape, seed++, 0.9, 1.1);
+    for (const keep of [false, true]) {
+      const w = `${JSON.stringify(shape)} axis ${JSON.stringify(axis)} keep ${keep}`;
+      await parity(`sum ${w}`, () => tf.sum(x(), axis, keep), { scaleAtol: true });
+      await parity(`mean ${w}`, () => tf.mean(x(), axis, keep), { scaleAtol: true });
+      await parity(`max ${w}`, () => tf.max(x(), axis, keep));
+      await parity(`min ${w}`, () => tf.min(x(), axis, keep));
+      await parity(`prod ${w}`, () => tf.prod(p(), axis, keep), { scaleAtol: true });
+    }
+  }
+});
+
+test('softmax and fused logSoftmax (value and gradient) equal cpu', async () => {
+  for (const shape of [[1, 1], [3, 7], [64, 8000], [2, 3, 50]]) {
+    const x = T(shape, 400 + shape[0]!, -10, 10), dy = T(shape, 500 + shape[0]!);
+    await parity(`softmax ${shape}`, () => tf.softmax(x()));
+    await parity(`logSoftmax ${shape}`, () => logSoftmax(x()));
+    await parity(`tf.logSoftmax ${shape}`, () => tf.logSoftmax(x()));
+    await parity(`logSoftmax grad ${shape}`, () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(logSoftmax(t), dy())))(x()), { scaleAtol: true });
+  }
+});
+
+test('transpose equals cpu for 2-D, 3-D, 4-D, size-1 dims and int32/bool', async () => {
+  const cases: [number[], number[]][] = [
+    [[3, 4], [1, 0]], [[2, 3, 4], [0, 2, 1]], [[2, 3, 4], [1, 0, 2]], [[2, 3, 4], [2, 1, 0]], [[2, 3, 4, 5], [0, 2, 1, 3]],
+    [[1, 3, 1, 4], [3, 2, 1, 0]], [[64, 65, 33], [0, 2, 1]], [[130, 70], [1, 0]], [[0, 3], [1, 0]], [[5], [0]], [[2, 3, 4], [0, 1, 2]],
+    [[8, 33, 4, 16], [0, 2, 1, 3]], [[3, 4, 5, 6], [3, 1, 0, 2]],
+  ];
+  let seed = 600;
+  for (const [shape, perm] of cases) {
+    const x = T(shape, seed++);
+    await parity(`transpose ${shape} ${perm}`, () => tf.transpose(x(), perm));
+    await parity(`transpose int32 ${shape} ${perm}`, () => tf.transpose(tf.cast(tf.mul(x(), 100), 'int32'), perm));
+    await parity(`transpose bool ${shape} ${perm}`, () => tf.transpose(tf.greater(x(), 0), perm));
+  }
+});
+
+test('matmul equals cpu: transposes, batch dims, batch broadcast, empty and size-1 dims, fused bias+activation', async () => {
+  const shapes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [64, 33, 17], [0, 3, 4], [3, 0, 4], [3, 4, 0], [130, 70, 90]];
+  let seed = 700;
+  for (const [M, K, N] of shapes) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        const a = T(ta ? [K, M] : [M, K], seed++), b = T(tb ? [N, K] : [K, N], seed++);
+        await parity(`matmul ${M}x${K}x${N} ${ta} ${tb}`, () => tf.matMul(a(), b(), ta, tb), { scaleAtol: true });
+      }
+    }
+  }
+  const batched: [number[], number[], boolean, boolean][] = [
+    [[2, 3, 5], [2, 5, 4], false, false], [[3, 5], [2, 5, 4], false, false], [[2, 3, 5], [5, 4], false, false],
+    [[1, 3, 5], [4, 5, 6], false, false], [[4, 5, 3], [1, 6, 5], true, true], [[64, 32, 64], [64, 64, 32], false, false],
+    [[2, 3, 4, 5], [2, 3, 5, 2], false, false], [[8, 16, 32], [8, 16, 32], false, true],
+  ];
+  for (const [sa, sb, ta, tb] of batched) {
+    const a = T(sa, seed++), b = T(sb, seed++);
+    await parity(`batched ${sa} x ${sb}`, () => tf.matMul(a(), b(), ta, tb), { scaleAtol: true });
+  }
+  {
+    // Two-sided batch broadcast: the cpu kernel indexes batches modulo their count (wrong here), so
+    // compare with cpu on explicitly tiled inputs.
+    const a = T([2, 1, 4, 5], seed++), b = T([1, 3, 5, 2], seed++);
+    const want = await on('cpu', () => tf.matMul(tf.tile(a(), [1, 3, 1, 1]), tf.tile(b(), [2, 1, 1, 1])));
+    const got = await on('native', () => tf.matMul(a(), b()));
+    assertClose(got[0]!, want[0]!, 'two-sided batch broadcast', { scaleAtol: true });
+  }
+  for (const activation of ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'] as const) {
+    const a = T([6, 5], seed++), b = T([5, 7], seed++), bias = T([7], seed++), bias2 = T([6, 7], seed++);
+    await parity(`fused ${activation}`, () => tf.fused.matMul({ a: a(), b: b(), bias: bias(), activation }), { scaleAtol: true });
+    await parity(`fused ${activation} full bias`, () => tf.fused.matMul({ a: a(), b: b(), bias: bias2(), activation }), { scaleAtol: true });
+    await parity(`fused ${activation} no bias`, () => tf.fused.matMul({ a: a(), b: b(), activation }), { scaleAtol: true });
+  }
+  const a = T([6, 5], 1), b = T([5, 7], 2), bias = T([7], 3), w = T([7], 4, 0, 1);
+  await parity('fused prelu', () => tf.fused.matMul({ a: a(), b: b(), bias: bias(), activation: 'prelu', preluActivationWeights: w() }), { scaleAtol: true });
+  await parity('fused grads', () => tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+    tf.sum(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, activation: 'relu' })))([a(), b(), bias()]), { scaleAtol: true });
+});
+
+test('gather and unsorted segment sum equal cpu', async () => {
+  const E = T([50, 8], 800);
+  const idx = Int32Array.from({ length: 12 }, (_, i) => (i * 17) % 50);
+  await parity('gather rows', () => tf.gather(E(), tf.tensor(idx, [3, 4], 'int32')));
+  const X = T([3, 10, 4], 801);
+  await parity('gather axis 1', () => tf.gather(X(), tf.tensor([9, 0, 3, 3], [4], 'int32'), 1));
+  await parity('gather axis 2', () => tf.gather(X(), tf.tensor([1, 0], [2], 'int32'), 2));
+  await parity('gather int32', () => tf.gather(tf.tensor(Int32Array.from({ length: 20 }, (_, i) => i * 3), [10, 2], 'int32'), tf.tensor([2, 9], [2], 'int32')));
+  await parity('gather empty', () => tf.gather(E(), tf.tensor([], [0], 'int32')));
+  const D = T([20, 6], 802);
+  const ids = Int32Array.from({ length: 20 }, (_, i) => (i * 7) % 8);
+  await parity('segment sum', () => tf.unsortedSegmentSum(D(), tf.tensor(ids, [20], 'int32'), 8));
+  await parity('segment sum 1 col', () => tf.unsortedSegmentSum(tf.reshape(D(), [120]), tf.tensor(Int32Array.from({ length: 120 }, (_, i) => i % 5), [120], 'int32'), 5));
+  await assert.rejects(on('native', () => tf.gather(E(), tf.tensor([50], [1], 'int32'))), /not in \[0, 49\]/);
+});
+
+test('select and addN equal cpu', async () => {
+  const a = T([30, 7], 900), b = T([30, 7], 901), c = T([30, 7], 902);
+  await parity('where', () => tf.where(tf.greater(c(), 0), a(), b()));
+  await parity('addN', () => tf.addN([a(), b(), c()]));
+  await parity('addN 1', () => tf.addN([a()]));
+});
+
+test('gradients through matmul, gather and broadcast elementwise equal cpu', async () => {
+  const a = T([3, 16, 8], 1000), w = T([8, 12], 1001), bias = T([12], 1002), E = T([40, 8], 1003);
+  const idx = Int32Array.from({ length: 48 }, (_, i) => (i * 13) % 40);
+  const f = (x: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor, ee: tf.Tensor) => {
+    const emb = tf.reshape(tf.gather(ee, tf.tensor(idx, [3, 16], 'int32')), [3, 16, 8]); // (B, N, d)
+    const h = tf.reshape(tf.add(tf.matMul(tf.reshape(tf.add(x, emb), [48, 8]), ww), bb), [3, 16, 12]); // (B, N, 12)
+    const g = gelu(h);
+    const t = tf.transpose(g, [0, 2, 1]); // (B, 12, N)
+    const ls = logSoftmax(t);
+    return tf.sum(tf.mul(tf.sub(ls, tf.mean(ls, -1, true)), tf.exp(tf.neg(tf.square(tf.div(t, 4))))).reshape([3, 12, 16]).transpose([0, 2, 1]));
+  };
+  await parity('grads', () => tf.grads(f)([a(), w(), bias(), E()]), { scaleAtol: true });
+});
+
+test('native gelu and its gradient equal the composed cpu version', async () => {
+  const x = T([257, 65], 1100, -6, 6);
+  await parity('gelu', () => gelu(x()));
+  await parity('gelu grad', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), t)))(x()));
+});
+
+test('forward + backward on native leaks no tensors', async () => {
+  await tf.setBackend('native');
+  const w = tf.variable(tf.randomNormal([16, 32]));
+  const b = tf.variable(tf.zeros([32]));
+  const E = tf.variable(tf.randomNormal([50, 16]));
+  const ids = tf.tensor([[1, 2, 3], [4, 5, 49]], [2, 3], 'int32');
+  const step = () => tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      // tfjs's BatchMatMul gradient does not reduce a broadcast batch: multiply 2-D
+      const h = gelu(tf.add(tf.matMul(tf.reshape(tf.gather(E, ids), [6, 16]), w), b)); // (2·3, 32)
+      return tf.mean(logSoftmax(h));
+    });
+    value.dataSync();
+    Object.values(grads).forEach((g) => g.dataSync());
+  });
+  step();
+  const n = tf.memory().numTensors;
+  step();
+  step();
+  assert.equal(tf.memory().numTensors, n);
+  tf.dispose([w, b, E, ids]);
+});
