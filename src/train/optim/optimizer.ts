@@ -33,7 +33,9 @@ export abstract class Optimizer {
     const key = `${kind}.${name}`;
     let v = this.slots.get(key);
     if (v === undefined) {
-      v = tf.variable(tf.fill(like.shape, init), false, undefined, 'float32');
+      const zeros = tf.fill(like.shape, init);
+      v = tf.variable(zeros, false, undefined, 'float32'); // shares zeros' data, holding its own reference
+      zeros.dispose();
       this.slots.set(key, v);
     }
     return v;
@@ -59,7 +61,11 @@ export abstract class Optimizer {
       if (t.shape.join(',') !== p.shape.join(','))
         throw new Error(`optimizer state: slot '${key}' has shape [${t.shape}] but parameter '${paramName}' is [${p.shape}]`);
       if (existing) existing.assign(t);
-      else this.slots.set(key, tf.variable(t.clone(), false));
+      else {
+        const copy = t.clone();
+        this.slots.set(key, tf.variable(copy, false));
+        copy.dispose();
+      }
     }
   }
 

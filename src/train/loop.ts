@@ -1,0 +1,323 @@
+// The one training loop, shared by image classification and translation (as nanoGPT's train.py,
+// it knows nothing about the model): a task supplies parameters, deterministic batches and a loss;
+// the loop does gradient accumulation, clipping, the optimizer and LR schedule, periodic
+// validation with best/last checkpoints and early stopping, progress, JSONL metrics and PNG
+// curves, Ctrl-C saves, and exact resume.
+//
+// Exact resume: batch i of epoch e must be a pure function of (seed, e, i) (the task's job), the
+// schedule is a function of the update count, and the optimizer slots and the task's RNG states
+// (dropout) are saved with the weights. So 2 updates + save + resume + 2 updates = 4 updates.
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveConfig } from '../core/module.js';
+import { createOptimizer, clipGradNorm, type Optimizer, OPTIMIZERS } from './optim/index.js';
+import { learningRate, DEFAULT_SCHEDULE, type ScheduleConfig } from './schedule.js';
+import { saveCheckpoint, loadCheckpoint, type TrainerState } from './checkpoint.js';
+
+/** What the loop needs from a model + data. */
+export interface TrainTask<B> {
+  /** Trainable parameters by dotted name; saved as the model part of checkpoints. */
+  params: Map<string, tf.Variable>;
+  /** The model config stored in checkpoints (so loading needs nothing else). */
+  modelConfig: unknown;
+  /** Number of batches in epoch `epoch`. */
+  numBatches(epoch: number): number;
+  /** Batch `i` of epoch `epoch`: a pure function of (seed, epoch, i). */
+  batch(epoch: number, i: number): B;
+  /** Mean loss of the batch in training mode; synchronous (the loop runs it under variableGrads). */
+  loss(batch: B): tf.Scalar;
+  /** Units in a batch for the rate (images, target tokens). */
+  units(batch: B): number;
+  disposeBatch(batch: B): void;
+  /** Switches dropout etc. on/off. */
+  setTraining(training: boolean): void;
+  /** States of the task's random generators (dropout, augmentation) for exact resume. */
+  getRngState(): unknown;
+  setRngState(state: unknown): void;
+  /** Validation metrics (the loop switches to eval mode around it). */
+  validate?(): Promise<Record<string, number>>;
+}
+
+export interface TrainerConfig {
+  /** Epochs to run. Default 10. */
+  epochs: number;
+  /** Stop after this many updates (0 = no limit). Default 0. */
+  maxUpdates: number;
+  /** Stop after this many seconds of training (0 = no limit); a checkpoint is saved. Default 0. */
+  maxTimeSec: number;
+  /** Batches whose gradients are averaged into one update (fairseq's --update-freq). Default 1. */
+  updateFreq: number;
+  /** Global gradient-norm clip (0 = off). Default 0. */
+  clipNorm: number;
+  /** adamw | adam | lamb | adagrad. Default 'adamw'. */
+  optimizer: string;
+  /** Optimizer hyperparameters (absent = the optimizer's defaults). */
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** Learning-rate schedule (lr, warmup, cosine / inverse-sqrt). totalSteps is filled in from epochs if 0. */
+  schedule: ScheduleConfig;
+  /** Validate every N updates (0 = at the end of each epoch). Default 0. */
+  validateEvery: number;
+  /** Save a numbered checkpoint every N updates (0 = at the end of each epoch). `last` is written with it. Default 0. */
+  checkpointEvery: number;
+  /** Numbered checkpoints kept (older are deleted; last/best always kept). Default 3. */
+  keepLast: number;
+  /** Validation metric that selects `best` and drives early stopping (e.g. 'accuracy', 'loss', 'bleu'). Default 'loss'. */
+  bestMetric: string;
+  /** Whether a larger bestMetric is better. Default false. */
+  maximize: boolean;
+  /** Stop after this many validations without improvement (0 = never). Default 0. */
+  patience: number;
+  /** Name of the unit of work for the progress rate ('img', 'tok'). Default 'ex'. */
+  unit: string;
+}
+
+export const DEFAULT_TRAINER: TrainerConfig = {
+  epochs: 10,
+  maxUpdates: 0,
+  maxTimeSec: 0,
+  updateFreq: 1,
+  clipNorm: 0,
+  optimizer: 'adamw',
+  beta1: undefined,
+  beta2: undefined,
+  eps: undefined,
+  weightDecay: undefined,
+  schedule: DEFAULT_SCHEDULE,
+  validateEvery: 0,
+  checkpointEvery: 0,
+  keepLast: 3,
+  bestMetric: 'loss',
+  maximize: false,
+  patience: 0,
+  unit: 'ex',
+};
+
+export function resolveTrainerConfig(c: Partial<TrainerConfig> = {}): TrainerConfig {
+  const cfg = resolveConfig('trainer', DEFAULT_TRAINER, c);
+  cfg.schedule = resolveConfig('trainer.schedule', DEFAULT_SCHEDULE, c.schedule);
+  const ints: (keyof TrainerConfig)[] = ['epochs', 'maxUpdates', 'updateFreq', 'validateEvery', 'checkpointEvery', 'keepLast', 'patience'];
+  for (const k of ints) {
+    const v = cfg[k];
+    const min = k === 'updateFreq' || k === 'epochs' ? 1 : 0;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`trainer: '${k}' must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  }
+  if (!OPTIMIZERS.includes(cfg.optimizer as never)) throw new Error(`trainer: unknown optimizer '${cfg.optimizer}' (expected one of ${OPTIMIZERS.join(', ')})`);
+  if (!(cfg.schedule.lr > 0)) throw new Error(`trainer: schedule.lr must be > 0, got ${cfg.schedule.lr}`);
+  if (!(cfg.clipNorm >= 0)) throw new Error(`trainer: clipNorm must be ≥ 0, got ${cfg.clipNorm}`);
+  if (!(cfg.maxTimeSec >= 0)) throw new Error(`trainer: maxTimeSec must be ≥ 0, got ${cfg.maxTimeSec}`);
+  return cfg;
+}
+
+/** Hooks for what the loop reports; the CLI wires them to a progress bar, a JSONL log and PNG curves. */
+export interface TrainerHooks {
+  /** After each update: loss (mean over the update's batches), lr, grad norm, units done, totals. */
+  onUpdate?(u: { epoch: number; batch: number; batches: number; update: number; loss: number; lr: number; gradNorm: number; units: number }): void;
+  /** After each validation. */
+  onValidate?(v: { epoch: number; update: number; metrics: Record<string, number>; best: boolean }): void;
+  /** At the start and end of each epoch. */
+  onEpochStart?(e: { epoch: number; batches: number; startBatch: number }): void;
+  onEpochEnd?(e: { epoch: number; update: number; meanLoss: number }): void;
+  /** A checkpoint was written. */
+  onCheckpoint?(path: string): void;
+  /** Free-form messages (resume, early stop, interrupt). */
+  log?(message: string): void;
+}
+
+export interface TrainResult {
+  updates: number;
+  epochsDone: number;
+  stoppedBy: 'done' | 'maxUpdates' | 'maxTime' | 'patience' | 'interrupt';
+  best: TrainerState['best'];
+  lastValidation: Record<string, number> | null;
+  elapsedSec: number;
+  lastPath: string;
+}
+
+export interface TrainOptions {
+  /** Run folder: checkpoint_last / checkpoint_best / checkpoint_<update> .safetensors. */
+  outDir: string;
+  /** Resume from `outDir/checkpoint_last.safetensors` when it exists. Default true. */
+  resume?: boolean;
+  hooks?: TrainerHooks;
+  /** Aborts at the next update boundary and saves `last` (Ctrl-C is wired to it by the CLI). */
+  signal?: AbortSignal;
+}
+
+export const LAST = 'checkpoint_last.safetensors';
+export const BEST = 'checkpoint_best.safetensors';
+
+/** Runs (or resumes) training; returns when done, stopped early, or interrupted (after saving). */
+export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOptions): Promise<TrainResult> {
+  const hooks = opts.hooks ?? {};
+  const log = hooks.log ?? (() => {});
+  mkdirSync(opts.outDir, { recursive: true });
+  const lastPath = join(opts.outDir, LAST);
+  const optimizer: Optimizer = createOptimizer(cfg.optimizer, task.params, cfg);
+  const schedule: ScheduleConfig = { ...cfg.schedule };
+  if (schedule.totalSteps <= 1) {
+    let batches = 0;
+    for (let e = 0; e < cfg.epochs; e++) batches += task.numBatches(e);
+    schedule.totalSteps = Math.max(1, Math.floor(batches / cfg.updateFreq));
+    if (cfg.maxUpdates > 0) schedule.totalSteps = Math.min(schedule.totalSteps, cfg.maxUpdates);
+  }
+
+  let state: TrainerState = { epoch: 0, batchInEpoch: 0, updates: 0, best: null, badValidations: 0, rng: task.getRngState(), elapsedSec: 0 };
+  if ((opts.resume ?? true) && existsSync(lastPath)) {
+    const loaded = loadCheckpoint(lastPath, task.params, { optimizer });
+    if (loaded.trainer === undefined) throw new Error(`${lastPath}: no trainer state; cannot resume from it`);
+    state = loaded.trainer;
+    task.setRngState(state.rng);
+    log(`resumed from ${lastPath}: epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, update ${state.updates}`);
+  }
+
+  const startedAt = Date.now();
+  const baseElapsed = state.elapsedSec;
+  const elapsed = () => baseElapsed + (Date.now() - startedAt) / 1000;
+  let lastValidation: Record<string, number> | null = null;
+  let stoppedBy: TrainResult['stoppedBy'] = 'done';
+
+  const save = async (extraPath?: string) => {
+    state.rng = task.getRngState();
+    state.elapsedSec = elapsed();
+    await saveCheckpoint(lastPath, task.params, task.modelConfig, { optimizer, trainer: state });
+    hooks.onCheckpoint?.(lastPath);
+    if (extraPath) {
+      await saveCheckpoint(extraPath, task.params, task.modelConfig, { optimizer, trainer: state });
+      hooks.onCheckpoint?.(extraPath);
+      pruneNumbered(opts.outDir, cfg.keepLast);
+    }
+  };
+
+  /** Validates; updates best (+ writes checkpoint_best) and the patience counter. Returns true to stop. */
+  const validate = async (): Promise<boolean> => {
+    if (!task.validate) return false;
+    task.setTraining(false);
+    const metrics = await task.validate();
+    task.setTraining(true);
+    lastValidation = metrics;
+    const score = metrics[cfg.bestMetric];
+    if (score === undefined || !Number.isFinite(score)) {
+      throw new Error(`trainer: bestMetric '${cfg.bestMetric}' is not among the validation metrics (${Object.keys(metrics).join(', ')}) or is not finite (${score})`);
+    }
+    const better = state.best === null || (cfg.maximize ? score > state.best.score : score < state.best.score);
+    if (better) {
+      state.best = { score, update: state.updates };
+      state.badValidations = 0;
+      state.rng = task.getRngState();
+      state.elapsedSec = elapsed();
+      const bestPath = join(opts.outDir, BEST);
+      await saveCheckpoint(bestPath, task.params, task.modelConfig, { optimizer, trainer: state });
+      hooks.onCheckpoint?.(bestPath);
+    } else {
+      state.badValidations++;
+    }
+    hooks.onValidate?.({ epoch: state.epoch, update: state.updates, metrics, best: better });
+    return cfg.patience > 0 && state.badValidations >= cfg.patience;
+  };
+
+  task.setTraining(true);
+  const vars = [...task.params.values()];
+  const names = [...task.params.keys()];
+  outer: while (state.epoch < cfg.epochs) {
+    const nb = task.numBatches(state.epoch);
+    hooks.onEpochStart?.({ epoch: state.epoch, batches: nb, startBatch: state.batchInEpoch });
+    let lossSum = 0;
+    let lossCount = 0;
+    while (state.batchInEpoch < nb) {
+      // One update = updateFreq batches (fewer at the end of an epoch), gradients averaged.
+      const group = Math.min(cfg.updateFreq, nb - state.batchInEpoch);
+      let acc: tf.Tensor[] | null = null;
+      let lossTotal = 0;
+      let units = 0;
+      for (let k = 0; k < group; k++) {
+        const batch = task.batch(state.epoch, state.batchInEpoch + k);
+        units += task.units(batch);
+        const { value, grads } = tf.variableGrads(() => task.loss(batch), vars);
+        task.disposeBatch(batch);
+        lossTotal += (await value.data())[0]!;
+        value.dispose();
+        const g = vars.map((v) => grads[v.name]!);
+        if (acc === null) acc = g;
+        else {
+          const prev: tf.Tensor[] = acc;
+          acc = prev.map((a, i) => {
+            const s = tf.add(a, g[i]!);
+            a.dispose();
+            g[i]!.dispose();
+            return s;
+          });
+        }
+      }
+      const gradMap = new Map<string, tf.Tensor>();
+      acc!.forEach((g, i) => {
+        if (group > 1) {
+          gradMap.set(names[i]!, tf.div(g, group));
+          g.dispose();
+        } else gradMap.set(names[i]!, g);
+      });
+      const loss = lossTotal / group;
+      if (!Number.isFinite(loss)) {
+        for (const g of gradMap.values()) g.dispose();
+        throw new Error(`trainer: loss is ${loss} at epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, update ${state.updates} (lower the learning rate or enable clipNorm)`);
+      }
+      const gradNorm = clipGradNorm(gradMap, cfg.clipNorm);
+      const lr = learningRate(schedule, state.updates);
+      optimizer.step(gradMap, lr);
+      for (const g of gradMap.values()) g.dispose();
+      state.updates++;
+      state.batchInEpoch += group;
+      lossSum += loss;
+      lossCount++;
+      hooks.onUpdate?.({ epoch: state.epoch, batch: state.batchInEpoch, batches: nb, update: state.updates, loss, lr, gradNorm, units });
+
+      const endOfEpoch = state.batchInEpoch >= nb;
+      if (endOfEpoch) {
+        state.epoch++;
+        state.batchInEpoch = 0;
+      }
+      const validateNow = cfg.validateEvery > 0 ? state.updates % cfg.validateEvery === 0 : endOfEpoch;
+      const checkpointNow = cfg.checkpointEvery > 0 ? state.updates % cfg.checkpointEvery === 0 : endOfEpoch;
+      let stop = false;
+      if (validateNow && (await validate())) {
+        stoppedBy = 'patience';
+        stop = true;
+      }
+      if (cfg.maxUpdates > 0 && state.updates >= cfg.maxUpdates) {
+        stoppedBy = 'maxUpdates';
+        stop = true;
+      }
+      if (cfg.maxTimeSec > 0 && elapsed() >= cfg.maxTimeSec) {
+        stoppedBy = 'maxTime';
+        stop = true;
+      }
+      if (opts.signal?.aborted) {
+        stoppedBy = 'interrupt';
+        stop = true;
+      }
+      if (checkpointNow || stop) await save(checkpointNow ? join(opts.outDir, `checkpoint_${state.updates}.safetensors`) : undefined);
+      if (endOfEpoch) hooks.onEpochEnd?.({ epoch: state.epoch - 1, update: state.updates, meanLoss: lossSum / Math.max(1, lossCount) });
+      if (stop) {
+        log(`stopped (${stoppedBy}) at update ${state.updates}; saved ${lastPath}`);
+        break outer;
+      }
+      if (endOfEpoch) break;
+    }
+  }
+  if (stoppedBy === 'done' && !existsSync(lastPath)) await save();
+  optimizer.dispose();
+  return { updates: state.updates, epochsDone: state.epoch, stoppedBy, best: state.best, lastValidation, elapsedSec: elapsed(), lastPath };
+}
+
+/** Deletes numbered checkpoints beyond the newest `keep`. */
+function pruneNumbered(dir: string, keep: number): void {
+  const numbered = readdirSync(dir)
+    .map((f) => /^checkpoint_(\d+)\.safetensors$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ file: m[0], n: Number(m[1]) }))
+    .sort((a, b) => b.n - a.n);
+  for (const { file } of numbered.slice(keep)) rmSync(join(dir, file));
+}
