@@ -9,6 +9,12 @@
 // and shrinks it with reorderState(order) — order[i] is the old row that new row i continues.
 // Rows may repeat in `order` (beam expansion / two children of one parent) and may be missing
 // (finished or cancelled sentences drop out, so compute shrinks).
+//
+// For a tfjs model: keep the encoder output and the per-layer caches as tensors inside State;
+// in step(), run the decoder on the new position inside tf.tidy, keep the log-probs tensor,
+// and read it outside the tidy (`await t.data()` or `dataSync()`) into the Float32Array
+// returned (NOTES-tfjs: returning a TypedArray from tidy is slow). reorderState is
+// `tf.gather(cache, tf.tensor1d(order, 'int32'), 0)` per cached tensor, disposing the old ones.
 
 /** Ids and limits shared by both model kinds. */
 export interface DecoderModelSpec {
