@@ -1,6 +1,6 @@
 // Public API of src/core: the ResMLP building blocks shared by the vision and translation models
 // (arXiv 2105.03404 §2), the module system they are built on, seeded init, and the loss.
-export { Module, resolveConfig, checkInt, checkRate } from './module.js';
+export { Module, ModuleList, resolveConfig, checkInt, checkRate } from './module.js';
 export { CoreRng, drawSeed, type RandomSource } from './rng.js';
 export { type Init, MLP_BIAS_INIT, fans, drawValues, initTensor, resetParameters, type Resettable } from './init.js';
 export { Linear, linear, assignInit, type LinearConfig, DEFAULT_LINEAR, resolveLinearConfig } from './linear.js';

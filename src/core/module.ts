@@ -148,6 +148,38 @@ export abstract class Module {
 }
 
 /**
+ * An indexed list of modules (torch.nn.ModuleList / the `blocks` nn.Sequential of timm): children
+ * are named '0', '1', ... so parameters read `blocks.3.mlp_channels.fc1.weight`.
+ */
+export class ModuleList<M extends Module> extends Module {
+  private readonly items: M[] = [];
+
+  constructor(items: Iterable<M> = []) {
+    super();
+    for (const m of items) this.append(m);
+  }
+
+  append(module: M): M {
+    this.items.push(this.registerModule(String(this.items.length), module));
+    return module;
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  at(i: number): M {
+    const m = this.items[i];
+    if (!m) throw new Error(`ModuleList: index ${i} out of range [0, ${this.items.length})`);
+    return m;
+  }
+
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+}
+
+/**
  * Rejects keys of `given` that are not keys of `defaults` (naming them and `where`), then returns
  * `{...defaults, ...given}` with undefined values of `given` ignored. Shared by all config resolvers.
  */
