@@ -42,10 +42,10 @@ test('ChannelMlp gradients match finite differences', () => {
 
 test('MLP biases are N(0, 1e-6) (timm: "mlp" in the module name), weights xavier-uniform', () => {
   const mlp = new ChannelMlp({ dim: 64, hidden: 256 }, new CoreRng(5));
-  const b = mlp.fc1.bias!.dataSync();
+  const b = mlp.fc1.bias!.dataSync() as Float32Array;
   const std = Math.sqrt(b.reduce((s, v) => s + v * v, 0) / b.length);
   assert.ok(std > 0.8e-6 && std < 1.2e-6, `bias std ${std}`);
-  const w = mlp.fc1.weight.dataSync();
+  const w = mlp.fc1.weight.dataSync() as Float32Array;
   const bound = Math.sqrt(6 / (64 + 256));
   assert.ok(w.every((v) => Math.abs(v) <= bound));
   assert.ok(Math.max(...w) > 0.95 * bound);

@@ -60,7 +60,7 @@ test('project(h) is h Wᵀ over (..., d) → (..., V)', () => {
 
 test('init N(0, d^-0.5) (fairseq); ids must be int32; paddingIdx inside the vocabulary', () => {
   const emb = new Embedding({ numEmbeddings: 256, dim: 64 }, new CoreRng(6));
-  const w = emb.weight.dataSync();
+  const w = emb.weight.dataSync() as Float32Array;
   const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
   assert.ok(Math.abs(std - 1 / 8) < 0.005, `std ${std}`);
   assert.throws(() => emb.forward(tf.zeros([2])), /ids must be int32, got float32/);
