@@ -1,6 +1,7 @@
 // Generation options: one typed config with documented defaults (transformers.js'
 // GenerationConfig habit), defaults taken from fairseq's `generate` (beam 5, max_len_a 0,
-// max_len_b 200, lenpen 1, min_len 1, unkpen 0, nbest 1), and a resolver that rejects unknown
+// max_len_b 200, lenpen 1, min_len 1, unkpen 0, nbest 1,
+// no_repeat_ngram_size 0), and a resolver that rejects unknown
 // keys and values out of range.
 
 export type SearchName = 'auto' | 'beam' | 'greedy';
@@ -30,6 +31,8 @@ export interface GenerationConfig {
   minLen: number;
   /** Subtracted from the unk log-prob (needs model.unkId). Default 0 (fairseq --unkpen). */
   unkPenalty: number;
+  /** Never repeat an n-gram of this size within a hypothesis; 0 = off. Default 0 (fairseq). */
+  noRepeatNgramSize: number;
   /**
    * Search strategy: 'beam' (fairseq BeamSearch), 'greedy' (argmax, needs beamSize 1), or
    * 'auto' = greedy when beamSize is 1 else beam (same results, greedy is faster). Default 'auto'.
@@ -46,6 +49,7 @@ export const DEFAULT_GENERATION: Readonly<GenerationConfig> = Object.freeze({
   maxLenB: 200,
   minLen: 1,
   unkPenalty: 0,
+  noRepeatNgramSize: 0,
   search: 'auto',
 });
 
@@ -84,6 +88,7 @@ export function resolveGenerationConfig(overrides: Partial<GenerationConfig> | R
   finite('maxLenB', 0);
   int('minLen', 0);
   finite('unkPenalty');
+  int('noRepeatNgramSize', 0);
   if (!['auto', 'beam', 'greedy'].includes(cfg.search)) bad('search', "'auto' | 'beam' | 'greedy'", cfg.search);
   if (cfg.search === 'greedy' && cfg.beamSize !== 1) bad('beamSize', "1 with search 'greedy'", cfg.beamSize);
   return cfg;

@@ -4,7 +4,8 @@
 //
 // Per step t, for every sentence still in the batch (fairseq semantics):
 //   1. the model gives (rows, V) log-probs for the token at position t + 1;
-//   2. processors ban pad, apply the unk penalty, ban EOS before minLen, force EOS at maxLen;
+//   2. processors ban pad, apply the unk penalty, block repeated n-grams, ban EOS before
+//      minLen, force EOS at maxLen;
 //   3. the search proposes ranked candidates (beam: top 2·beam over rows × V);
 //   4. EOS candidates (finite score) among the top `beam` finalize a hypothesis, score =
 //      Σ log-prob / (t + 1) ** lenpen, unless the sentence already has `beam` of them;
@@ -33,6 +34,7 @@ import {
   ForceEosAtMaxLenProcessor,
   type LogitsProcessor,
   MinLengthProcessor,
+  NoRepeatNgramProcessor,
   type StepContext,
   UnkPenaltyProcessor,
 } from './processors.js';
@@ -67,13 +69,13 @@ export class SequenceGenerator {
   readonly config: GenerationConfig;
   readonly model: IncrementalDecoderModel<unknown, unknown>;
   readonly search: Search;
-  /** Applied in order each step: pad ban, unk penalty, extras, min length, forced EOS. */
+  /** Applied in order each step: pad ban, unk penalty, n-gram block, extras, min length, forced EOS. */
   readonly processors: LogitsProcessor[];
 
   /**
    * @param model incremental, or full (wrapped with fullAsIncremental)
    * @param config overrides of DEFAULT_GENERATION (unknown keys throw)
-   * @param extraProcessors run after the pad ban and unk penalty, before the length rules
+   * @param extraProcessors run after the pad ban, unk penalty and n-gram block, before the length rules
    */
   constructor(model: DecoderModel<any, any>, config: Partial<GenerationConfig> = {}, extraProcessors: LogitsProcessor[] = []) {
     this.config = resolveGenerationConfig(config);
@@ -91,6 +93,7 @@ export class SequenceGenerator {
       if (m.unkId === undefined) throw new Error(`SequenceGenerator: unkPenalty ${cfg.unkPenalty} needs model.unkId, which the model does not define`);
       this.processors.push(new UnkPenaltyProcessor(m.unkId, cfg.unkPenalty));
     }
+    if (cfg.noRepeatNgramSize > 0) this.processors.push(new NoRepeatNgramProcessor(cfg.noRepeatNgramSize));
     this.processors.push(...extraProcessors);
     if (cfg.minLen > 0) this.processors.push(new MinLengthProcessor(cfg.minLen));
     this.processors.push(new ForceEosAtMaxLenProcessor());
@@ -178,7 +181,21 @@ export class SequenceGenerator {
         stats.steps++;
         stats.rowsPerStep.push(rows);
 
-        const ctx: StepContext = { step: t, rows, vocabSize: V, rowSentence: rowSent, maxLen, eosId: eos };
+        const hr = histRow;
+        const ctx: StepContext = {
+          step: t,
+          rows,
+          vocabSize: V,
+          rowSentence: rowSent,
+          maxLen,
+          eosId: eos,
+          prefix: (row) => {
+            const p = new Int32Array(t + 1);
+            p[0] = m.bosId;
+            if (t > 0) p.set(history.trace(hr[row], t - 1).tokens, 1);
+            return p;
+          },
+        };
         for (const p of this.processors) p.process(lprobs, ctx);
         const cand = this.search.step(lprobs, V, rowScores, nb, rps);
 

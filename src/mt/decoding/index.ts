@@ -8,7 +8,7 @@ export { DEFAULT_GENERATION, maxLength, resolveGenerationConfig } from './config
 export type { BeamView, Hypothesis, SentenceResult, StepEvent } from './hypotheses.js';
 export { BeamHistory, sortHypotheses } from './hypotheses.js';
 export type { LogitsProcessor, StepContext } from './processors.js';
-export { BanTokensProcessor, ForceEosAtMaxLenProcessor, MinLengthProcessor, UnkPenaltyProcessor } from './processors.js';
+export { BanTokensProcessor, ForceEosAtMaxLenProcessor, MinLengthProcessor, NoRepeatNgramProcessor, UnkPenaltyProcessor } from './processors.js';
 export type { Search, SearchCandidates } from './search.js';
 export { BeamSearch, GreedySearch } from './search.js';
 export { TopK } from './topk.js';

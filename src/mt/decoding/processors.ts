@@ -1,7 +1,8 @@
 // Log-prob processors: small classes applied in order to each step's (rows, V) log-probs before
 // the search, as transformers.js' LogitsProcessorList. The built-ins reproduce the edits in
 // fairseq's SequenceGenerator._generate: pad banned, unk penalty, EOS banned before min_len,
-// everything but EOS banned at max_len (a forced EOS wins over min_len).
+// everything but EOS banned at max_len (a forced EOS wins over min_len), and fairseq's
+// --no-repeat-ngram-size blocking.
 
 /** What a processor may read about the current step. */
 export interface StepContext {
@@ -14,6 +15,8 @@ export interface StepContext {
   /** Max tokens before EOS, per original sentence (EOS is forced at that step). */
   maxLen: Int32Array;
   eosId: number;
+  /** Tokens fed so far to row `row`: BOS then the generated tokens (length step + 1). O(step). */
+  prefix(row: number): Int32Array;
 }
 
 export interface LogitsProcessor {
@@ -66,6 +69,36 @@ export class ForceEosAtMaxLenProcessor implements LogitsProcessor {
       const keep = lprobs[base + eos];
       lprobs.fill(-Infinity, base, base + V);
       lprobs[base + eos] = keep;
+    }
+  }
+}
+
+/**
+ * fairseq --no-repeat-ngram-size (NGramRepeatBlock): ban every token that would complete an
+ * n-gram already present in the row's tokens (BOS included, as fairseq).
+ */
+export class NoRepeatNgramProcessor implements LogitsProcessor {
+  constructor(readonly n: number) {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`NoRepeatNgramProcessor: n must be an integer >= 1, got ${n}`);
+  }
+  process(lprobs: Float32Array, ctx: StepContext): void {
+    const n = this.n;
+    if (ctx.step + 2 - n < 0) return;
+    const V = ctx.vocabSize;
+    for (let r = 0; r < ctx.rows; r++) {
+      const toks = ctx.prefix(r); // (step + 1)
+      const L = toks.length;
+      // The last n − 1 tokens; any earlier occurrence of them bans the token that followed.
+      for (let i = 0; i + n - 1 < L; i++) {
+        let match = true;
+        for (let j = 0; j < n - 1; j++) {
+          if (toks[i + j] !== toks[L - n + 1 + j]) {
+            match = false;
+            break;
+          }
+        }
+        if (match) lprobs[r * V + toks[i + n - 1]] = -Infinity;
+      }
     }
   }
 }

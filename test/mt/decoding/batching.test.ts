@@ -53,6 +53,12 @@ function referenceBeamSearch(m: HashModel, src: Int32Array, overrides: Partial<G
       const prefix = Int32Array.from([BOS, ...bm.tokens]);
       const lp = m.fullStep(enc, Int32Array.of(0), prefix, prefix.length);
       lp[PAD] = -Infinity;
+      const n = cfg.noRepeatNgramSize;
+      if (n > 0) {
+        const seq = Array.from(prefix);
+        const last = seq.slice(seq.length - (n - 1)).join(' ');
+        for (let i = 0; i + n <= seq.length; i++) if (seq.slice(i, i + n - 1).join(' ') === last) lp[seq[i + n - 1]] = -Infinity;
+      }
       if (t < cfg.minLen && t < maxLen) lp[EOS] = -Infinity;
       if (t >= maxLen) for (let v = 0; v < V; v++) if (v !== EOS) lp[v] = -Infinity;
       for (let v = 0; v < V; v++) cands.push({ score: bm.score + lp[v], b, v, lp: lp[v] });
@@ -95,6 +101,8 @@ const CONFIGS: Partial<GenerationConfig>[] = [
   { beamSize: 4, nbest: 4, lenpen: 0.6 },
   { beamSize: 5, nbest: 3, lenpen: 2, minLen: 3 },
   { beamSize: 3, nbest: 3, normalizeScores: false, maxLenA: 0.5, maxLenB: 2 },
+  { beamSize: 3, nbest: 2, noRepeatNgramSize: 1 },
+  { beamSize: 2, nbest: 2, noRepeatNgramSize: 2, minLen: 6 },
 ];
 
 describe('batched generator == naive per-sentence beam search', () => {
@@ -107,6 +115,22 @@ describe('batched generator == naive per-sentence beam search', () => {
       src.forEach((s, i) => sameHypos(out.results[i].hypos, referenceBeamSearch(model, s, cfg).slice(0, nbest), `sentence ${i}`));
     });
   }
+
+  test('bigram blocking on a small vocabulary, where repeats are common', async () => {
+    const cfg = { beamSize: 3, nbest: 3, noRepeatNgramSize: 2, minLen: 8 };
+    const src = makeSources(6, 9, 4);
+    const out = await generate(new HashModel(9), src, cfg);
+    const plain = await generate(new HashModel(9), src, { ...cfg, noRepeatNgramSize: 0 });
+    const key = (o: typeof out) => o.results.map((r) => r.hypos.map((h) => Array.from(h.tokens).join(',')).join('|')).join(' ');
+    assert.notEqual(key(out), key(plain), 'blocking changes some hypothesis');
+    src.forEach((s, i) => sameHypos(out.results[i].hypos, referenceBeamSearch(new HashModel(9), s, cfg), `sentence ${i}`));
+    for (const r of out.results) {
+      for (const h of r.hypos) {
+        const bigrams = Array.from(h.tokens.subarray(0, -1), (x, j) => `${x},${h.tokens[j + 1]}`);
+        assert.equal(new Set(bigrams).size, bigrams.length, `repeated bigram in ${h.tokens}`);
+      }
+    }
+  });
 
   test('sentences finish at different steps and drop out: rows shrink exactly', async () => {
     const beam = 3;

@@ -170,6 +170,22 @@ describe('length limits, n-best, unk penalty', () => {
     assert.throws(() => new SequenceGenerator(noUnk, { unkPenalty: 1 }), /needs model\.unkId/);
   });
 
+  test('no-repeat n-gram blocks the token that would repeat a bigram (fairseq NGramRepeatBlock)', async () => {
+    // The model loves "w1 w2 w1 w2 ...": after "w1 w2 w1", w2 would repeat the bigram "w1 w2".
+    const table = {
+      '': [0, 0, 0.8, 0.1, 0.1],
+      '4': [0.1, 0, 0.05, 0.8, 0.05],
+      '4 5': [0.1, 0, 0.8, 0.05, 0.05],
+      '4 5 4': [0.01, 0, 0.04, 0.8, 0.15],
+      '4 5 4 6': [0.9, 0, 0.05, 0.05, 0],
+    };
+    let out = await generate(new PrefixTableModel([table]), [Int32Array.from([0])], { beamSize: 1, maxLenB: 4 });
+    assertHypo(out.results[0].hypos[0], [W1, W2, W1, W2, EOS], [0.8, 0.8, 0.8, 0.8, 1]);
+    out = await generate(new PrefixTableModel([table]), [Int32Array.from([0])], { beamSize: 1, maxLenB: 4, noRepeatNgramSize: 2 });
+    // At "w1 w2 w1" the favourite w2 is banned; w3 is next. Banned mass is not renormalized.
+    assertHypo(out.results[0].hypos[0], [W1, W2, W1, W3, EOS], [0.8, 0.8, 0.8, 0.15, 0.9]);
+  });
+
   test('pad is never generated even when the model prefers it', async () => {
     const model = new PrefixTableModel([{}]);
     const orig = model.step.bind(model);
