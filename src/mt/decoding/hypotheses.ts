@@ -37,7 +37,8 @@ export interface StepEvent {
 /** Result for one source sentence. */
 export interface SentenceResult {
   /** Up to `nbest` hypotheses, best first. Empty only if the sentence was cancelled before
-   * anything finished, or the model gave EOS probability 0 at the maximum length. */
+   * anything finished, or no beam could reach EOS with a finite score (e.g. the model gives EOS
+   * probability 0 at the forced end, or every continuation was banned). */
   hypos: Hypothesis[];
   /** True if the sentence's AbortSignal fired before it finished. */
   aborted: boolean;
