@@ -387,6 +387,20 @@ export function renderImageGrid(images: Float32Array[], rows: number, cols: numb
   return img.toPNG();
 }
 
+/**
+ * Rows of an n×n matrix (row-major) as images, e.g. the cross-patch weights A of a ResMLP layer:
+ * row i holds how patch i mixes every patch, so it reshapes to the √n×√n patch grid (Fig. 2 of the
+ * paper). `rows` selects which rows (default all, in order). Images are views, not copies.
+ */
+export function matrixRowsAsImages(matrix: Float32Array, n: number, rows?: number[]): Float32Array[] {
+  if (matrix.length !== n * n) throw new Error(`matrixRowsAsImages: matrix has ${matrix.length} values, expected n·n = ${n * n}`);
+  const pick = rows ?? Array.from({ length: n }, (_, i) => i);
+  return pick.map((i) => {
+    if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new Error(`matrixRowsAsImages: row ${i} out of range [0, ${n})`);
+    return matrix.subarray(i * n, (i + 1) * n);
+  });
+}
+
 /** Render and write an image grid atomically. */
 export function writeImageGrid(file: string, images: Float32Array[], rows: number, cols: number, opts: ImageGridOptions = {}): void {
   writeFileAtomic(file, renderImageGrid(images, rows, cols, opts));

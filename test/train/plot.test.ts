@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { renderLineChart, renderImageGrid, niceTicks, formatTick, divergingColor, plotMetrics, PALETTE, writeLineChart } from '../../src/train/plot.js';
+import { renderLineChart, renderImageGrid, matrixRowsAsImages, niceTicks, formatTick, divergingColor, plotMetrics, PALETTE, writeLineChart } from '../../src/train/plot.js';
 import { MetricsLog } from '../../src/train/metrics-log.js';
 
 function decode(buf: Buffer): PNG {
@@ -99,6 +99,19 @@ test('image grid: size from rows/cols/scale/pad, diverging colours by sign, gray
   assert.throws(() => renderImageGrid([new Float32Array(5)], 1, 1), /not 2×2; pass imageHeight\/imageWidth/);
   assert.throws(() => renderImageGrid([pos, pos, pos], 1, 2), /3 images do not fit a 1×2 grid/);
   assert.equal(decode(renderImageGrid([new Float32Array(6)], 1, 1, { imageHeight: 2 })).width > 0, true);
+});
+
+test('matrixRowsAsImages reshapes rows of a cross-patch matrix into patch-grid images', () => {
+  const n = 16;
+  const a = Float32Array.from({ length: n * n }, (_, k) => k);
+  const imgs = matrixRowsAsImages(a, n, [0, 5]);
+  assert.equal(imgs.length, 2);
+  assert.deepEqual([...imgs[1]], Array.from({ length: 16 }, (_, j) => 5 * 16 + j));
+  assert.equal(matrixRowsAsImages(a, n).length, 16);
+  const png = decode(renderImageGrid(matrixRowsAsImages(a, n), 4, 4, { cellScale: 2, pad: 1 }));
+  assert.equal(png.width, 1 + 4 * (4 * 2 + 1));
+  assert.throws(() => matrixRowsAsImages(a, 15), /expected n·n = 225/);
+  assert.throws(() => matrixRowsAsImages(a, n, [16]), /row 16 out of range/);
 });
 
 test('plotMetrics writes loss, lr and validation-metric charts from a JSONL log', () => {
