@@ -1,0 +1,298 @@
+// The sequence-to-sequence translation model (arXiv 2105.03404 §2 "Sequence-to-sequence ResMLP",
+// §3.6; Transformer baseline of Table 5): a shared SentencePiece vocabulary with ONE embedding
+// matrix used by the encoder, the decoder and the output projection (tied, Press & Wolf 2017),
+// embeddings × √d (fairseq's embed_scale, see config.ts), no positional embeddings for ResMLP (the
+// cross-token layers carry position; the Transformer adds sinusoids), encoder and decoder stacks
+// of layers.ts, a final pre-norm-style normalisation of each stack (fairseq's normalize_before
+// models end with a LayerNorm; Aff here unless `norm: "layernorm"`).
+//
+// It implements the decoding side's `IncrementalDecoderModel` (src/mt/decoding/types.ts): the
+// state holds, per decoder layer, the cache of past positions (ResMLP: normalised inputs of the
+// causal cross-token layer, so step t costs O(t·d); Transformer: self-attention keys/values) and
+// the encoder's cross-attention keys/values computed once; `reorderState` gathers every tensor
+// by beam index on dim 0 and frees the old ones. `asFull()` gives the non-incremental path
+// (recompute the whole prefix) for the incremental == full check. Fairseq layout: parameters
+// `embed_tokens.weight`, `encoder.layers.<i>.…`, `decoder.layers.<i>.…`.
+import * as tf from '@tensorflow/tfjs';
+import { Dropout } from '../../core/dropout.js';
+import { Embedding } from '../../core/embedding.js';
+import { Module, ModuleList } from '../../core/module.js';
+import type { RandomSource } from '../../core/rng.js';
+import type { FullDecoderModel, IncrementalDecoderModel } from '../decoding/types.js';
+import { causalBias, type KeysValues, MASKED, sinusoidalPositions } from './attention.js';
+import { resolveSeq2SeqConfig, type Seq2SeqConfig } from './config.js';
+import { DecoderLayer, EncoderLayer, type LayerCache, makeNorm, type Norm } from './layers.js';
+import { SeedTree } from './seed-tree.js';
+
+/** Thrown for inputs longer than the model's maximum length N. */
+export class SequenceTooLongError extends Error {
+  override name = 'SequenceTooLongError';
+}
+
+/** Encoder output of a batch (tensors owned by the holder: dispose with disposeEnc). */
+export interface EncoderOutput {
+  /** (B, S, d) */
+  out: tf.Tensor3D;
+  /** (B, 1, 1, S): 0 for tokens, MASKED for padding. */
+  bias: tf.Tensor4D;
+}
+
+/** Incremental decoder state: `rows` live hypotheses, next step `t`. */
+export interface DecoderState {
+  rows: number;
+  t: number;
+  /** Per layer: encoder keys/values (rows, H, S, dh). */
+  cross: KeysValues[];
+  /** (rows, 1, 1, S) */
+  srcBias: tf.Tensor4D;
+  /** Per layer: cache of positions < t. */
+  caches: LayerCache[];
+}
+
+class Stack<L extends Module> extends Module {
+  readonly layers: ModuleList<L>;
+  readonly norm: Norm;
+  constructor(layers: L[], norm: Norm) {
+    super();
+    this.layers = this.registerModule('layers', new ModuleList(layers));
+    this.norm = this.registerModule('norm', norm);
+  }
+}
+
+function disposeCache(c: LayerCache): void {
+  if (c === null) return;
+  if (c instanceof tf.Tensor) c.dispose();
+  else tf.dispose([c.k, c.v]);
+}
+
+export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOutput, DecoderState> {
+  readonly config: Seq2SeqConfig;
+  readonly vocabSize: number;
+  readonly padId: number;
+  readonly bosId: number;
+  readonly eosId: number;
+  readonly unkId: number;
+  readonly maxPositions: number;
+  readonly embed_tokens: Embedding;
+  readonly encoder: Stack<EncoderLayer>;
+  readonly decoder: Stack<DecoderLayer>;
+  /** The generator tree of init and dropout (reseed it per batch for resumable dropout). */
+  readonly rng: SeedTree;
+  private readonly embedDrop: Dropout;
+  private readonly positions: tf.Tensor2D | null;
+  private readonly embedScale: number;
+
+  constructor(config: Partial<Seq2SeqConfig>, rng?: SeedTree) {
+    super();
+    const c = (this.config = resolveSeq2SeqConfig(config));
+    this.rng = rng ?? new SeedTree(c.seed);
+    const r: RandomSource = this.rng;
+    this.vocabSize = c.vocabSize;
+    this.padId = c.padId;
+    this.bosId = c.bosId;
+    this.eosId = c.eosId;
+    this.unkId = c.unkId;
+    this.maxPositions = c.maxLen;
+    this.embedScale = c.scaleEmbedding ? Math.sqrt(c.dim) : 1;
+    this.embed_tokens = this.registerModule('embed_tokens', new Embedding({ numEmbeddings: c.vocabSize, dim: c.dim, paddingIdx: c.padId }, r));
+    const enc: EncoderLayer[] = [];
+    for (let i = 0; i < c.encoderLayers; i++) enc.push(new EncoderLayer(c, r));
+    this.encoder = this.registerModule('encoder', new Stack(enc, makeNorm(c)));
+    const dec: DecoderLayer[] = [];
+    for (let i = 0; i < c.decoderLayers; i++) dec.push(new DecoderLayer(c, r));
+    this.decoder = this.registerModule('decoder', new Stack(dec, makeNorm(c)));
+    this.embedDrop = this.registerModule('embed_drop', new Dropout(c.dropout, r.fork('embed_drop')));
+    this.positions = c.arch === 'transformer' ? this.registerBuffer('positions', sinusoidalPositions(c.maxLen, c.dim)) : null;
+  }
+
+  /** Throws SequenceTooLongError unless `len` positions fit (len ≤ N). */
+  private checkLength(what: string, len: number): void {
+    const N = this.config.maxLen;
+    if (len > N) {
+      throw new SequenceTooLongError(
+        `${what} needs ${len} positions (${len - 1} tokens + EOS/BOS) but this model handles at most ${N} (maxLen ${N}: at most ${N - 1} tokens); split or shorten the sentence`,
+      );
+    }
+  }
+
+  /** Embeddings of ids (B, L) int32 starting at position `offset` → (B, L, d). */
+  private embed(ids: tf.Tensor2D, offset = 0): tf.Tensor3D {
+    return tf.tidy(() => {
+      let x = this.embed_tokens.forward(ids) as tf.Tensor3D; // (B, L, d)
+      if (this.embedScale !== 1) x = tf.mul(x, this.embedScale);
+      if (this.positions) x = tf.add(x, tf.slice(this.positions, [offset, 0], [ids.shape[1], this.config.dim]));
+      return this.embedDrop.forward(x);
+    });
+  }
+
+  /** Encoder on padded source ids (B, S) int32 (tokens + EOS, right-padded). */
+  encodeTensor(src: tf.Tensor2D): EncoderOutput {
+    const [B, S] = src.shape;
+    this.checkLength('source batch', S);
+    return tf.tidy(() => {
+      const mask = tf.cast(tf.notEqual(src, this.padId), 'float32'); // (B, S)
+      const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [B, 1, 1, S]) as tf.Tensor4D; // (B, 1, 1, S)
+      const mask3 = tf.expandDims(mask, 2) as tf.Tensor3D; // (B, S, 1)
+      let x = this.embed(src);
+      for (const layer of this.encoder.layers) x = layer.forward(x, mask3, bias);
+      return { out: this.encoder.norm.forward(x), bias };
+    });
+  }
+
+  /** Decoder hidden states (after the final norm) for target inputs (B, T) int32 (BOS + y). → (B, T, d). */
+  decodeTensor(tgtIn: tf.Tensor2D, enc: EncoderOutput): tf.Tensor3D {
+    const [B, T] = tgtIn.shape;
+    this.checkLength('target batch', T);
+    if (enc.out.shape[0] !== B) throw new Error(`decode: ${B} target rows but the encoder output has ${enc.out.shape[0]}`);
+    return tf.tidy(() => {
+      const mask = tf.expandDims(tf.cast(tf.notEqual(tgtIn, this.padId), 'float32'), 2) as tf.Tensor3D; // (B, T, 1)
+      const selfBias = this.config.arch === 'transformer' ? causalBias(T) : null; // (1, 1, T, T)
+      let y = this.embed(tgtIn);
+      for (const layer of this.decoder.layers) y = layer.forward(y, mask, selfBias, layer.cross_attn.keysValues(enc.out), enc.bias);
+      return this.decoder.norm.forward(y);
+    });
+  }
+
+  /** Training forward: src (B, S), tgtIn (B, T) int32 → logits (B, T, V). */
+  forward(src: tf.Tensor2D, tgtIn: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const enc = this.encodeTensor(src);
+      return this.embed_tokens.project(this.decodeTensor(tgtIn, enc)) as tf.Tensor3D; // (B, T, V)
+    });
+  }
+
+  /** Pads token arrays into (B, L) with padId (left-aligned). */
+  padBatch(seqs: readonly ArrayLike<number>[], what: string): tf.Tensor2D {
+    if (seqs.length === 0) throw new Error(`${what}: empty batch`);
+    let L = 0;
+    seqs.forEach((s, i) => {
+      if (s.length === 0) throw new Error(`${what}: sequence ${i} is empty (a source must at least hold EOS)`);
+      this.checkLength(`${what} sequence ${i}`, s.length);
+      L = Math.max(L, s.length);
+    });
+    const buf = new Int32Array(seqs.length * L).fill(this.padId); // (B, L)
+    seqs.forEach((s, i) => buf.set(s, i * L));
+    return tf.tensor2d(buf, [seqs.length, L], 'int32');
+  }
+
+  /**
+   * Source ids of a sentence as the encoder expects them: `tokens` + EOS. Throws
+   * SequenceTooLongError if the sentence has more than N − 1 tokens.
+   */
+  sourceIds(tokens: ArrayLike<number>): Int32Array {
+    this.checkLength('source sentence', tokens.length + 1);
+    const out = new Int32Array(tokens.length + 1);
+    out.set(tokens);
+    out[tokens.length] = this.eosId;
+    return out;
+  }
+
+  // ---- IncrementalDecoderModel ----
+
+  /** src: token arrays ending in EOS (see sourceIds); each at most N positions. */
+  encode(src: readonly Int32Array[]): EncoderOutput {
+    const ids = this.padBatch(src, 'encode');
+    try {
+      return this.encodeTensor(ids);
+    } finally {
+      ids.dispose();
+    }
+  }
+
+  initState(enc: EncoderOutput): DecoderState {
+    const cross = this.decoder.layers.at(0) ? [...this.decoder.layers].map((l) => l.cross_attn.keysValues(enc.out)) : [];
+    return { rows: enc.out.shape[0], t: 0, cross, srcBias: enc.bias.clone(), caches: cross.map(() => null) };
+  }
+
+  step(prevTokens: Int32Array, state: DecoderState, t: number): Float32Array {
+    const R = state.rows;
+    if (prevTokens.length !== R) throw new Error(`Seq2Seq.step: ${prevTokens.length} previous tokens for ${R} rows`);
+    if (t !== state.t) throw new Error(`Seq2Seq.step: the state is at step ${state.t}, got step ${t}`);
+    if (t >= this.config.maxLen) throw new SequenceTooLongError(`Seq2Seq.step: step ${t} reads position ${t}, beyond the model's maxLen ${this.config.maxLen}`);
+    const { logp, caches } = tf.tidy(() => {
+      const ids = tf.tensor2d(prevTokens, [R, 1], 'int32');
+      let x = this.embed(ids, t); // (R, 1, d)
+      const next: LayerCache[] = [];
+      let i = 0;
+      for (const layer of this.decoder.layers) {
+        const r = layer.step(x, state.caches[i]!, t, state.cross[i]!, state.srcBias);
+        x = r.y;
+        next.push(r.cache);
+        i++;
+      }
+      const h = tf.reshape(this.decoder.norm.forward(x), [R, this.config.dim]); // (R, d)
+      return { logp: tf.logSoftmax(this.embed_tokens.project(h)), caches: next as unknown as tf.Tensor[] }; // (R, V)
+    });
+    for (const c of state.caches) disposeCache(c);
+    state.caches = caches as unknown as LayerCache[];
+    state.t = t + 1;
+    const out = logp.dataSync() as Float32Array;
+    logp.dispose();
+    return out;
+  }
+
+  reorderState(state: DecoderState, order: Int32Array): DecoderState {
+    let identity = order.length === state.rows;
+    for (let i = 0; identity && i < order.length; i++) identity = order[i] === i;
+    if (identity) return state;
+    const idx = tf.tensor1d(order, 'int32');
+    const g = <T extends tf.Tensor>(x: T): T => {
+      const y = tf.gather(x, idx) as T;
+      x.dispose();
+      return y;
+    };
+    const next: DecoderState = {
+      rows: order.length,
+      t: state.t,
+      cross: state.cross.map((kv) => ({ k: g(kv.k), v: g(kv.v) })),
+      srcBias: g(state.srcBias),
+      caches: state.caches.map((c) => (c === null ? null : c instanceof tf.Tensor ? g(c) : { k: g(c.k), v: g(c.v) })),
+    };
+    idx.dispose();
+    return next;
+  }
+
+  disposeState(state: DecoderState): void {
+    for (const kv of state.cross) tf.dispose([kv.k, kv.v]);
+    state.srcBias.dispose();
+    for (const c of state.caches) disposeCache(c);
+    state.cross = [];
+    state.caches = [];
+  }
+
+  disposeEnc(enc: EncoderOutput): void {
+    tf.dispose([enc.out, enc.bias]);
+  }
+
+  // ---- the non-incremental path ----
+
+  /** Log-probs of the next token after each prefix (R, len), row r reading sentence encRows[r]. */
+  fullStep(enc: EncoderOutput, encRows: Int32Array, prefixes: Int32Array, len: number): Float32Array {
+    const R = encRows.length;
+    const logp = tf.tidy(() => {
+      const rows = tf.tensor1d(encRows, 'int32');
+      const e: EncoderOutput = { out: tf.gather(enc.out, rows), bias: tf.gather(enc.bias, rows) };
+      const h = this.decodeTensor(tf.tensor2d(prefixes, [R, len], 'int32'), e); // (R, len, d)
+      const last = tf.reshape(tf.slice(h, [0, len - 1, 0], [R, 1, this.config.dim]), [R, this.config.dim]); // (R, d)
+      return tf.logSoftmax(this.embed_tokens.project(last)); // (R, V)
+    });
+    const out = logp.dataSync() as Float32Array;
+    logp.dispose();
+    return out;
+  }
+
+  /** This model seen as a FullDecoderModel (no `step`), for the generator's full path. */
+  asFull(): FullDecoderModel<EncoderOutput> {
+    return {
+      vocabSize: this.vocabSize,
+      padId: this.padId,
+      bosId: this.bosId,
+      eosId: this.eosId,
+      unkId: this.unkId,
+      maxPositions: this.maxPositions,
+      encode: (src) => this.encode(src),
+      fullStep: (enc, encRows, prefixes, len) => this.fullStep(enc, encRows, prefixes, len),
+      disposeEnc: (enc) => this.disposeEnc(enc),
+    };
+  }
+}
