@@ -10,8 +10,8 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-O2", "-O0"],
       "cflags_cc!": ["-fno-exceptions", "-O2", "-O0"],
-      "cflags": ["-O3", "-fopenmp", "-ftree-vectorize", "-fno-math-errno"],
-      "cflags_cc": ["-O3", "-fopenmp", "-ftree-vectorize", "-fno-math-errno", "-std=c++17"],
+      "cflags": ["-O3", "-fopenmp", "-ftree-vectorize", "-fno-math-errno", "-fno-trapping-math"],
+      "cflags_cc": ["-O3", "-fopenmp", "-ftree-vectorize", "-fno-math-errno", "-fno-trapping-math", "-std=c++17"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-lopenblas", "-lgomp"]
     }

@@ -8,6 +8,7 @@
 #include <napi.h>
 #include <cblas.h>
 #include <omp.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +25,8 @@ extern "C" int openblas_get_num_threads(void);
 #else
 #define HOT
 #endif
+
+#define ALWAYS_INLINE __attribute__((always_inline))
 
 namespace {
 
@@ -51,12 +54,11 @@ void parallel_for(int64_t n, int64_t grain, F f) {
 constexpr int64_t kGrain = 1 << 15;  // elements per thread below which we stay single-threaded
 
 // ---- vectorisable exp (Cephes expf: range reduction by ln2, degree-6 polynomial, ~1 ulp) ----
-static inline float exp_f(float x) {
+// Branch-free so that GCC vectorises the loops that call it (with -fno-trapping-math).
+ALWAYS_INLINE static inline float exp_f(float x) {
   float xc = std::min(std::max(x, -87.33654f), 88.72283f);
   float t = xc * 1.44269504088896341f + 12582912.0f;  // round to nearest via the 1.5·2^23 trick
-  int32_t ti;
-  std::memcpy(&ti, &t, 4);
-  int32_t n = ti - 0x4B400000;
+  int32_t n = __builtin_bit_cast(int32_t, t) - 0x4B400000;
   float fn = t - 12582912.0f;
   float r = xc - fn * 0.693359375f + fn * 2.12194440e-4f;
   float r2 = r * r;
@@ -67,31 +69,102 @@ static inline float exp_f(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   float y = p * r2 + r + 1.0f;
-  int32_t yi;
-  std::memcpy(&yi, &y, 4);
-  yi += n << 23;
-  std::memcpy(&y, &yi, 4);
+  y = __builtin_bit_cast(float, __builtin_bit_cast(int32_t, y) + (n << 23));
   y = x < -87.33654f ? 0.0f : y;
   y = x > 88.72283f ? INFINITY : y;
   y = x != x ? x : y;
   return y;
 }
 
-static inline float tanh_f(float x) {
-  float ax = std::fabs(x);
-  float r;
-  if (ax < 0.0625f) {
-    float x2 = x * x;
-    r = x * (1.0f + x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315))));
-  } else {
-    float e = exp_f(2.0f * std::min(ax, 20.0f));
-    float v = 1.0f - 2.0f / (e + 1.0f);
-    r = x < 0 ? -v : v;
-  }
+// Cephes logf (~1 ulp for normal inputs), branch-free; denormal inputs are scaled first.
+ALWAYS_INLINE static inline float log_f(float x) {
+  bool den = x < 1.17549435e-38f;
+  float xs = den ? x * 8388608.0f : x;  // 2^23
+  int32_t ix = __builtin_bit_cast(int32_t, xs);
+  float e = (float)(((ix >> 23) & 0xff) - 126) - (den ? 23.0f : 0.0f);
+  float m = __builtin_bit_cast(float, (ix & 0x007fffff) | 0x3f000000);  // [0.5, 1)
+  bool lo = m < 0.707106781186547524f;
+  e = lo ? e - 1.0f : e;
+  m = lo ? m + m - 1.0f : m - 1.0f;
+  float z = m * m;
+  float p = 7.0376836292e-2f;
+  p = p * m - 1.1514610310e-1f;
+  p = p * m + 1.1676998740e-1f;
+  p = p * m - 1.2420140846e-1f;
+  p = p * m + 1.4249322787e-1f;
+  p = p * m - 1.6668057665e-1f;
+  p = p * m + 2.0000714765e-1f;
+  p = p * m - 2.4999993993e-1f;
+  p = p * m + 3.3333331174e-1f;
+  float y = p * m * z;
+  y += -2.12194440e-4f * e;
+  y += -0.5f * z;
+  float r = m + y + 0.693359375f * e;
+  r = x == 0.0f ? -INFINITY : r;
+  r = x < 0.0f ? NAN : r;
+  r = x == INFINITY ? INFINITY : r;
   return x != x ? x : r;
 }
 
-static inline float sigmoid_f(float x) { return 1.0f / (1.0f + exp_f(-x)); }
+ALWAYS_INLINE static inline float tanh_f(float x) {
+  float ax = std::fabs(x);
+  float x2 = x * x;
+  float small = x * (1.0f + x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315))));
+  float e = exp_f(2.0f * std::min(ax, 20.0f));
+  float v = 1.0f - 2.0f / (e + 1.0f);
+  v = x < 0 ? -v : v;
+  float r = ax < 0.0625f ? small : v;
+  return x != x ? x : r;
+}
+
+ALWAYS_INLINE static inline float sigmoid_f(float x) { return 1.0f / (1.0f + exp_f(-x)); }
+
+// erfc for z ≥ 0 (Numerical Recipes' erfcc, fractional error < 1.2e-7 everywhere).
+ALWAYS_INLINE static inline float erfc_pos(float z) {
+  float t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  return t * exp_f(-z * z + p);
+}
+
+// erf: Taylor series in x² below 1 (truncation < 1e-9), 1 − erfc above; branch-free.
+ALWAYS_INLINE static inline float erf_f(float x) {
+  float a = std::fabs(x);
+  float a2 = a * a;
+  // 2/√π Σ (−1)^n a^(2n+1) / (n! (2n+1)), n = 0..11
+  float p = -1.0f / (39916800.0f * 23.0f);
+  p = p * a2 + 1.0f / (3628800.0f * 21.0f);
+  p = p * a2 - 1.0f / (362880.0f * 19.0f);
+  p = p * a2 + 1.0f / (40320.0f * 17.0f);
+  p = p * a2 - 1.0f / (5040.0f * 15.0f);
+  p = p * a2 + 1.0f / (720.0f * 13.0f);
+  p = p * a2 - 1.0f / (120.0f * 11.0f);
+  p = p * a2 + 1.0f / (24.0f * 9.0f);
+  p = p * a2 - 1.0f / (6.0f * 7.0f);
+  p = p * a2 + 1.0f / (2.0f * 5.0f);
+  p = p * a2 - 1.0f / 3.0f;
+  p = p * a2 + 1.0f;
+  float small = 1.1283791670955126f * a * p;
+  float big = 1.0f - erfc_pos(std::min(a, 10.0f));
+  float r = a < 1.0f ? small : big;
+  r = x < 0 ? -r : r;
+  return x != x ? x : r;
+}
+
+// Φ(x) = P(N(0,1) ≤ x) = erfc(−x/√2)/2, accurate in both tails.
+ALWAYS_INLINE static inline float phi_f(float x) {
+  float z = std::min(std::fabs(x) * 0.70710678118654752440f, 10.0f);
+  float h = 0.5f * erfc_pos(z);
+  return x < 0 ? h : 1.0f - h;
+}
 
 constexpr float kSqrt1_2 = 0.70710678118654752440f;
 constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
@@ -106,9 +179,9 @@ enum Unary {
 HOT void unary_loop(int op, const float* x, float* y, int64_t n, float alpha) {
   switch (op) {
     case U_EXP: for (int64_t i = 0; i < n; i++) y[i] = exp_f(x[i]); break;
-    case U_LOG: for (int64_t i = 0; i < n; i++) y[i] = std::log(x[i]); break;
+    case U_LOG: for (int64_t i = 0; i < n; i++) y[i] = log_f(x[i]); break;
     case U_TANH: for (int64_t i = 0; i < n; i++) y[i] = tanh_f(x[i]); break;
-    case U_ERF: for (int64_t i = 0; i < n; i++) y[i] = std::erf(x[i]); break;
+    case U_ERF: for (int64_t i = 0; i < n; i++) y[i] = erf_f(x[i]); break;
     case U_SQRT: for (int64_t i = 0; i < n; i++) y[i] = std::sqrt(x[i]); break;
     case U_RSQRT: for (int64_t i = 0; i < n; i++) y[i] = 1.0f / std::sqrt(x[i]); break;
     case U_SQUARE: for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i]; break;
@@ -118,7 +191,7 @@ HOT void unary_loop(int op, const float* x, float* y, int64_t n, float alpha) {
     case U_ABS: for (int64_t i = 0; i < n; i++) y[i] = std::fabs(x[i]); break;
     case U_RECIPROCAL: for (int64_t i = 0; i < n; i++) y[i] = 1.0f / x[i]; break;
     case U_GELU:
-      for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kSqrt1_2));
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] * phi_f(x[i]);
       break;
     case U_STEP:
       for (int64_t i = 0; i < n; i++) y[i] = x[i] != x[i] ? x[i] : (x[i] > 0 ? 1.0f : alpha);
@@ -147,8 +220,8 @@ enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_POW, B_SQDIFF, B_GELUG
   else if (sb) { float u = a[0]; for (int64_t i = 0; i < n; i++) { float v = b[i]; y[i] = (EXPR); } } \
   else { float u = a[0], v = b[0]; float r = (EXPR); for (int64_t i = 0; i < n; i++) y[i] = r; }
 
-static inline float gelu_grad(float dy, float x) {
-  float cdf = 0.5f * (1.0f + std::erf(x * kSqrt1_2));
+ALWAYS_INLINE static inline float gelu_grad(float dy, float x) {
+  float cdf = phi_f(x);
   float pdf = kInvSqrt2Pi * exp_f(-0.5f * x * x);
   return dy * (cdf + x * pdf);
 }
@@ -264,9 +337,8 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
   double flops = 2.0 * M * N * K;
   if (batch >= 2 && g_threads > 1 && flops < 4e6) {
     // Many small products: one per thread, OpenBLAS single-threaded inside.
-    openblas_set_num_threads(1);
+    // (OpenBLAS runs products this small on the calling thread.)
     parallel_for(batch, 1, [&](int64_t b0, int64_t b1) { for (int64_t i = b0; i < b1; i++) one((int)i); });
-    openblas_set_num_threads(g_threads);
   } else {
     for (int i = 0; i < batch; i++) one(i);
   }
@@ -297,6 +369,42 @@ Napi::Value RawSgemmFn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), g[g.size() / 2]);
 }
 
+
+// Sum / max of n floats with 16 independent lanes (vectorisable without -ffast-math); the sum is
+// accumulated per 256-element block in float lanes, then in double.
+ALWAYS_INLINE static inline double lane_sum(const float* p, int64_t n) {
+  double s = 0;
+  int64_t i = 0;
+  for (; i + 256 <= n; i += 256) {
+    float acc[16] = {0};
+    for (int64_t j = 0; j < 256; j += 16)
+      for (int k = 0; k < 16; k++) acc[k] += p[i + j + k];
+    float t = 0;
+    for (int k = 0; k < 16; k++) t += acc[k];
+    s += t;
+  }
+  for (; i < n; i++) s += p[i];
+  return s;
+}
+
+ALWAYS_INLINE static inline float lane_max(const float* p, int64_t n) {
+  float acc[16];
+  for (int k = 0; k < 16; k++) acc[k] = -INFINITY;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; k++) acc[k] = p[i + k] > acc[k] ? p[i + k] : acc[k];
+  float m = -INFINITY;
+  for (int k = 0; k < 16; k++) m = acc[k] > m ? acc[k] : m;
+  for (; i < n; i++) m = p[i] > m ? p[i] : m;
+  return m;
+}
+
+ALWAYS_INLINE static inline bool has_nan(const float* p, int64_t n) {
+  int bad = 0;
+  for (int64_t i = 0; i < n; i++) bad |= (p[i] != p[i]);
+  return bad != 0;
+}
+
 // ---- reductions over the middle axis of x viewed as [outer, R, inner] ----
 enum Reduce { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD };
 
@@ -304,17 +412,14 @@ HOT void reduce_rows(int op, const float* __restrict x, float* __restrict y, int
   for (int64_t o = 0; o < rows; o++) {
     const float* p = x + o * R;
     if (op == R_SUM || op == R_MEAN) {
-      double s = 0;
-      for (int64_t r = 0; r < R; r++) s += p[r];
+      double s = lane_sum(p, R);
       y[o] = (float)(op == R_MEAN ? s / (double)R : s);
     } else if (op == R_PROD) {
       double s = 1;
       for (int64_t r = 0; r < R; r++) s *= p[r];
       y[o] = (float)s;
     } else if (op == R_MAX) {
-      float m = p[0];
-      for (int64_t r = 1; r < R; r++) m = (p[r] > m || p[r] != p[r]) ? p[r] : m;
-      y[o] = m;
+      y[o] = has_nan(p, R) ? NAN : lane_max(p, R);
     } else {
       float m = p[0];
       for (int64_t r = 1; r < R; r++) m = (p[r] < m || p[r] != p[r]) ? p[r] : m;
@@ -383,10 +488,9 @@ HOT void softmax_rows(const float* __restrict x, float* __restrict y, int64_t ro
   for (int64_t o = 0; o < rows; o++) {
     const float* p = x + o * C;
     float* q = y + o * C;
-    float m = -INFINITY;
-    for (int64_t j = 0; j < C; j++) m = p[j] > m ? p[j] : m;
-    float s = 0;
-    for (int64_t j = 0; j < C; j++) { float e = exp_f(p[j] - m); q[j] = e; s += e; }
+    float m = has_nan(p, C) ? NAN : lane_max(p, C);
+    for (int64_t j = 0; j < C; j++) q[j] = exp_f(p[j] - m);
+    float s = (float)lane_sum(q, C);
     if (logp) {
       float ls = m + std::log(s);
       for (int64_t j = 0; j < C; j++) q[j] = p[j] - ls;
@@ -414,9 +518,7 @@ HOT void lsm_grad_rows(const float* __restrict dy, const float* __restrict v, fl
     const float* g = dy + o * C;
     const float* p = v + o * C;
     float* q = dx + o * C;
-    double s = 0;
-    for (int64_t j = 0; j < C; j++) s += g[j];
-    float sf = (float)s;
+    float sf = (float)lane_sum(g, C);
     for (int64_t j = 0; j < C; j++) q[j] = g[j] - sf * exp_f(p[j]);
   }
 }
@@ -637,6 +739,11 @@ Napi::Value SetThreadsFn(const Napi::CallbackInfo& info) {
 Napi::Value GetThreadsFn(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), g_threads); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Kernel outputs are fresh TypedArrays (calloc in V8). Above glibc's mmap threshold each one
+  // is a new mapping, and first-touch page faults then cost more than the kernels themselves
+  // (~2 ns per float on these VMs). Keeping large blocks in the heap lets freed ones be reused.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   g_threads = std::max(1, omp_get_num_procs());
   exports.Set("unary", Napi::Function::New(env, UnaryFn));
   exports.Set("binary", Napi::Function::New(env, BinaryFn));

@@ -318,3 +318,8 @@ test('forward + backward on native leaks no tensors', async () => {
   assert.equal(tf.memory().numTensors, n);
   tf.dispose([w, b, E, ids]);
 });
+
+test('log handles 0, negatives, denormals, inf and NaN like cpu', async () => {
+  const v = new Float32Array([0, -1, 1e-40, 1e-38, 1.17549435e-38, 1, 2, 0.5, 0.70710677, 0.7071068, 3e38, Infinity, NaN]);
+  await parity('log', () => tf.log(tf.tensor(v)), { atol: 0 });
+});

@@ -1,0 +1,71 @@
+// Matmul throughput through tfjs on the `native` backend (tf.matMul as a user calls it, output
+// read back) against raw OpenBLAS cblas_sgemm called in a C loop by the addon, on the same shapes.
+// Target (issue): native ≥ 90% of raw for every shape. Median of several reps each.
+// Standalone: node --import tsx bench/matmul.ts
+import * as tf from '@tensorflow/tfjs';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '../src/backend/choose.js';
+import { nativeAddon } from '../src/backend/native.js';
+
+export interface MatmulRow {
+  shape: string;
+  nativeGflops: number;
+  rawGflops: number;
+  ratio: number;
+}
+
+/** [batch, M, K, N] */
+export const MATMUL_SHAPES: [number, number, number, number][] = [
+  [1, 256, 256, 256],
+  [1, 512, 512, 512],
+  [1, 1024, 1024, 1024],
+  [1, 1024, 512, 2048],
+  [64, 32, 64, 32],
+];
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function repsFor(flops: number): number {
+  return Math.max(5, Math.min(50, Math.round(2e9 / flops)));
+}
+
+export async function matmulBench(): Promise<{ rows: MatmulRow[]; minRatio: number }> {
+  await initBackend('native');
+  const addon = nativeAddon();
+  const rows: MatmulRow[] = [];
+  for (const [batch, M, K, N] of MATMUL_SHAPES) {
+    const flops = 2 * batch * M * N * K;
+    const reps = repsFor(flops);
+    const a = batch === 1 ? tf.randomNormal([M, K]) : tf.randomNormal([batch, M, K]);
+    const b = batch === 1 ? tf.randomNormal([K, N]) : tf.randomNormal([batch, K, N]);
+    // Interleave the two measurements so machine noise hits both alike.
+    const nat: number[] = [], raw: number[] = [];
+    tf.matMul(a, b).dispose();  // warm-up
+    for (let r = 0; r < reps; r++) {
+      const t0 = process.hrtime.bigint();
+      const c = tf.matMul(a, b);
+      c.dataSync();  // no copy on this backend: the kernel's output array is returned
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      c.dispose();
+      nat.push(flops / s / 1e9);
+      raw.push(addon.rawSgemmGflops(M, N, K, batch, 1));
+    }
+    tf.dispose([a, b]);
+    const nativeGflops = median(nat), rawGflops = median(raw);
+    const shape = batch === 1 ? `${M}x${K}x${N}` : `${batch}x(${M}x${K}x${N})`;
+    rows.push({ shape, nativeGflops, rawGflops, ratio: nativeGflops / rawGflops });
+  }
+  return { rows, minRatio: Math.min(...rows.map((r) => r.ratio)) };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { rows, minRatio } = await matmulBench();
+  console.log('shape (MxKxN)            native GFLOP/s   raw sgemm GFLOP/s   ratio');
+  for (const r of rows) {
+    console.log(`${r.shape.padEnd(24)} ${r.nativeGflops.toFixed(1).padStart(14)} ${r.rawGflops.toFixed(1).padStart(19)} ${r.ratio.toFixed(2).padStart(7)}`);
+  }
+  console.log(`min ratio ${minRatio.toFixed(2)} (target ≥ 0.90)`);
+}
