@@ -77,14 +77,22 @@ function splitLines(text: string): string[] {
 function readTextFile(path: string, role: string): string {
   if (!existsSync(path)) throw new CliError(`${role} file not found: ${path}`);
   if (statSync(path).isDirectory()) throw new CliError(`${role} path is a directory, expected a text file: ${path}`);
-  const buf = readFileSync(path);
-  return buf.toString('utf8');
+  return decodeUtf8(readFileSync(path), `${role} file ${path}`);
+}
+
+/** Strict UTF-8 (sacreBLEU fails on invalid bytes instead of scoring replacement characters). */
+function decodeUtf8(buf: Uint8Array, what: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    throw new CliError(`${what} is not valid UTF-8`);
+  }
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8(Buffer.concat(chunks), 'standard input');
 }
 
 function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {

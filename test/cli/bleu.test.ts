@@ -160,6 +160,12 @@ test('errors go to stderr with exit code 1 and say what is wrong', async () => {
   assert.equal(eh.code, 1);
   assert.match(eh.err, /contains no sentence/);
 
+  const latin1 = path.join(dir, 'latin1.txt');
+  writeFileSync(latin1, Buffer.from([0x47, 0x72, 0xfc, 0xdf, 0x65, 0x0a, 0x61, 0x0a, 0x62, 0x0a, 0x63, 0x0a]));
+  const bad = await cli([ref, '-i', latin1]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /hypothesis file .*latin1\.txt is not valid UTF-8/);
+
   const sl = await cli([ref, '-i', hyp, '-sl', '-m', 'bleu', 'chrf']);
   assert.equal(sl.code, 1);
   assert.match(sl.err, /only one metric/);
