@@ -81,6 +81,14 @@ test('text and JSON formatting as sacreBLEU prints them', () => {
   assert.match(corpusBleu(['x'], [['y']]).format(1, false, 'a:b', true), /"score": 0\.0,/);
 });
 
+test('short signatures use sacreBLEU abbreviations', () => {
+  const v = packageVersion();
+  assert.equal(new BLEU({ references: [['a']] }).getSignature().format(true), `#:1|c:mixed|e:no|tok:13a|s:exp|v:${v}`);
+  assert.equal(new CHRF({ references: [['a']] }).getSignature().format(true), `#:1|c:mixed|e:yes|nc:6|nw:0|s:no|v:${v}`);
+  assert.equal(new TER({ references: [['a']] }).getSignature().format(true), `#:1|c:lc|t:tercom|nr:no|pn:yes|as:no|v:${v}`);
+  assert.throws(() => new BLEU().getSignature(), /number of references unknown/);
+});
+
 test('options are checked: unknown keys and values are named', () => {
   assert.throws(() => new BLEU({ tokenise: '13a' } as never), /unknown option\(s\) "tokenise"/);
   assert.throws(() => new BLEU({ smoothMethod: 'laplace' as never }), /unknown smoothMethod "laplace"/);
