@@ -61,38 +61,46 @@ function pairFlag(flags: FlagValues, split: 'valid' | 'test'): { src: string; tg
   return { src: s, tgt: t };
 }
 
+/** Where a command writes: results to `out`, progress and errors to `err` (default: stdout/stderr). */
+export interface CliIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const STD_IO: CliIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
 /** Runs a command body; prints usage errors (exit 2) and other errors (exit 1) clearly. */
-async function guarded(usage: string, spec: Record<string, FlagSpec>, body: () => Promise<number>): Promise<number> {
+async function guarded(io: CliIO, usage: string, spec: Record<string, FlagSpec>, body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n\n${formatHelp(usage, spec)}`);
+      io.err(`error: ${err.message}\n\n${formatHelp(usage, spec)}`);
       return 2;
     }
     const e = err as Error;
-    process.stderr.write(`error: ${e.message}\n`);
+    io.err(`error: ${e.message}\n`);
     if (process.env.RESMLP_DEBUG) console.error(e);
     return 1;
   }
 }
 
-async function finish(inputs: PrepareInputs, out: string, options: Partial<PrepareOptions>, force: boolean): Promise<number> {
-  const r = await prepareDataset(inputs, out, options, { force });
+async function finish(io: CliIO, inputs: PrepareInputs, out: string, options: Partial<PrepareOptions>, force: boolean): Promise<number> {
+  const r = await prepareDataset(inputs, out, options, { force, log: (line) => io.err(line + '\n') });
   const m = r.manifest;
   const parts = Object.entries(m.splits).map(([k, s]) => `${k} ${s!.pairs.toLocaleString('en-US')} pairs`);
-  process.stdout.write(`${r.reused ? 'reused' : 'wrote'} ${r.dir}: ${m.langs.src}→${m.langs.tgt}, vocab ${m.spm.vocabSize}, ${parts.join(', ')}\n`);
+  io.out(`${r.reused ? 'reused' : 'wrote'} ${r.dir}: ${m.langs.src}→${m.langs.tgt}, vocab ${m.spm.vocabSize}, ${parts.join(', ')}\n`);
   return 0;
 }
 
 const GENERIC_USAGE = 'usage: resmlp mt prepare --src FILE --tgt FILE --out DIR [--valid-src F --valid-tgt F] [--test-src F --test-tgt F] [options]';
 
 /** `resmlp mt prepare …` */
-export async function run(argv: string[]): Promise<number> {
-  return guarded(GENERIC_USAGE, GENERIC_FLAGS, async () => {
+export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
+  return guarded(io, GENERIC_USAGE, GENERIC_FLAGS, async () => {
     const { flags, positionals, help } = parseArgs(argv, GENERIC_FLAGS);
     if (help) {
-      process.stdout.write(formatHelp(GENERIC_USAGE, GENERIC_FLAGS) + `\ndefaults: ${JSON.stringify(DEFAULT_PREPARE)}\n`);
+      io.out(formatHelp(GENERIC_USAGE, GENERIC_FLAGS) + `\ndefaults: ${JSON.stringify(DEFAULT_PREPARE)}\n`);
       return 0;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}`);
@@ -104,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     if (test) inputs.test = test;
     if (flags['src-lang']) inputs.srcLang = flags['src-lang'] as string;
     if (flags['tgt-lang']) inputs.tgtLang = flags['tgt-lang'] as string;
-    return finish(inputs, out, optionsFrom(flags), flags.force === true);
+    return finish(io, inputs, out, optionsFrom(flags), flags.force === true);
   });
 }
 
@@ -120,23 +128,24 @@ const MULTI30K_FLAGS: Record<string, FlagSpec> = {
 const MULTI30K_USAGE = 'usage: node --import tsx data-scripts/multi30k.ts --out DIR [--from DIR] [--src en --tgt de] [options]';
 
 /** data-scripts/multi30k.ts */
-export async function runMulti30k(argv: string[]): Promise<number> {
-  return guarded(MULTI30K_USAGE, MULTI30K_FLAGS, async () => {
+export async function runMulti30k(argv: string[], io: CliIO = STD_IO): Promise<number> {
+  return guarded(io, MULTI30K_USAGE, MULTI30K_FLAGS, async () => {
     const { flags, positionals, help } = parseArgs(argv, MULTI30K_FLAGS);
     if (help) {
-      process.stdout.write(formatHelp(MULTI30K_USAGE, MULTI30K_FLAGS));
+      io.out(formatHelp(MULTI30K_USAGE, MULTI30K_FLAGS));
       return 0;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}`);
     const out = need(flags, 'out');
     const raw = (flags.raw as string | undefined) ?? `${path.resolve(out)}-raw`;
     const inputs = await fetchMulti30k(raw, {
+      log: (line) => io.err(line + '\n'),
       src: flags.src as string,
       tgt: flags.tgt as string,
       ...(flags.from ? { from: flags.from as string } : {}),
       ...(flags['base-url'] ? { baseUrl: flags['base-url'] as string } : {}),
     });
-    return finish(inputs, out, optionsFrom(flags), flags.force === true);
+    return finish(io, inputs, out, optionsFrom(flags), flags.force === true);
   });
 }
 
@@ -152,17 +161,17 @@ const WMT14_USAGE = 'usage: node --import tsx data-scripts/wmt14.ts --out DIR [-
 export const WMT14_DEFAULTS: Partial<PrepareOptions> = { vocabSize: 40000, maxRatio: 1.5, maxLen: 250 };
 
 /** data-scripts/wmt14.ts */
-export async function runWmt14(argv: string[]): Promise<number> {
-  return guarded(WMT14_USAGE, WMT14_FLAGS, async () => {
+export async function runWmt14(argv: string[], io: CliIO = STD_IO): Promise<number> {
+  return guarded(io, WMT14_USAGE, WMT14_FLAGS, async () => {
     const { flags, positionals, help } = parseArgs(argv, WMT14_FLAGS);
     if (help) {
-      process.stdout.write(formatHelp(WMT14_USAGE, WMT14_FLAGS) + `\nWMT14 defaults: ${JSON.stringify(WMT14_DEFAULTS)}\n`);
+      io.out(formatHelp(WMT14_USAGE, WMT14_FLAGS) + `\nWMT14 defaults: ${JSON.stringify(WMT14_DEFAULTS)}\n`);
       return 0;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}`);
     const out = need(flags, 'out');
     const raw = (flags.raw as string | undefined) ?? `${path.resolve(out)}-raw`;
-    const inputs = await fetchWmt14(raw, { src: flags.src as string, tgt: flags.tgt as string });
-    return finish(inputs, out, optionsFrom(flags, WMT14_DEFAULTS), flags.force === true);
+    const inputs = await fetchWmt14(raw, { src: flags.src as string, tgt: flags.tgt as string, log: (line) => io.err(line + '\n') });
+    return finish(io, inputs, out, optionsFrom(flags, WMT14_DEFAULTS), flags.force === true);
   });
 }

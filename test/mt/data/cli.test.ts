@@ -1,0 +1,83 @@
+// The `resmlp mt prepare` command and the Multi30k script entry (src/cli/mt-prepare.ts): exit
+// codes and messages for good and bad flags. (Kept beside the data tests it drives.)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { run, runMulti30k, type CliIO } from '../../../src/cli/mt-prepare.js';
+import { readManifest } from '../../../src/mt/data/dataset.js';
+import { tempDir, multi30k, headFile } from './helpers.js';
+
+let dir = '';
+before(() => {
+  dir = tempDir('cli');
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Runs a command with its output captured. */
+async function capture(fn: (io: CliIO) => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await fn({ out: (s) => void (out += s), err: (s) => void (err += s) });
+  return { code, out, err };
+}
+
+test('mt prepare: generic parallel text', async () => {
+  const en = headFile(multi30k('train.en'), 1500, dir, 'a.en');
+  const de = headFile(multi30k('train.de'), 1500, dir, 'a.de');
+  const ven = headFile(multi30k('val.en'), 50, dir, 'v.en');
+  const vde = headFile(multi30k('val.de'), 50, dir, 'v.de');
+  const out = path.join(dir, 'ds');
+  const r = await capture((io) => run(['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'], io));
+  assert.equal(r.code, 0, r.err);
+  const m = readManifest(out);
+  const tr = m.splits.train!;
+  assert.equal(m.options.maxLen, 64);
+  assert.equal(tr.pairs + tr.dropped.tooLong + tr.dropped.ratio + tr.dropped.empty, 1500);
+  assert.match(r.out, new RegExp(`wrote .*ds: en→de, vocab 800, train ${tr.pairs.toLocaleString('en-US')} pairs, valid 50 pairs`));
+  assert.match(r.err, /training SentencePiece \(unigram, vocab 800\)/);
+  assert.match(r.err, new RegExp(`dropped: 0 empty, ${tr.dropped.tooLong} longer than 64 tokens`));
+  const again = await capture((io) => run(['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'], io));
+  assert.equal(again.code, 0);
+  assert.match(again.out, /^reused/);
+  const diff = await capture((io) => run(['--src', en, '--tgt', de, '--out', out, '--vocab-size', '800'], io));
+  assert.equal(diff.code, 1);
+  assert.match(diff.err, /already holds a different dataset .*--force/);
+});
+
+test('mt prepare: flag errors exit 2 with the usage', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--src', 'a', '--tgt', 'b'], /--out is required/],
+    [['--src', 'a', '--tgt', 'b', '--out', 'o', '--valid-src', 'v'], /--valid-src and --valid-tgt go together \(got only --valid-src\)/],
+    [['--src', 'a', '--tgt', 'b', '--out', 'o', '--model-type', 'word'], /--model-type must be 'unigram' or 'bpe'/],
+    [['--src', 'a', '--tgt', 'b', '--out', 'o', '--vocab-size', 'many'], /--vocab-size expects an integer/],
+    [['--src', 'a', '--tgt', 'b', '--out', 'o', '--vocab'], /unknown option '--vocab'/],
+  ];
+  for (const [argv, re] of cases) {
+    const r = await capture((io) => run(argv, io));
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.err, re);
+    assert.match(r.err, /usage: resmlp mt prepare/);
+  }
+  const missing = await capture((io) => run(['--src', path.join(dir, 'none.en'), '--tgt', path.join(dir, 'none.de'), '--out', path.join(dir, 'o')], io));
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /train source file .*none\.en does not exist/);
+});
+
+test('multi30k script with --from a folder of Multi30k files', async () => {
+  // a 2,000-line slice of the shared copy, laid out like it (train/val/test_2016_flickr × en/fr)
+  const from = path.join(dir, 'm30k-from');
+  fs.mkdirSync(from);
+  for (const [stem, n] of [['train', 2000], ['val', 100], ['test_2016_flickr', 100]] as const) {
+    for (const lang of ['en', 'fr']) headFile(multi30k(`${stem}.${lang}`), n, from, `${stem}.${lang}`);
+  }
+  const out = path.join(dir, 'm30k');
+  const r = await capture((io) => runMulti30k(['--out', out, '--from', from, '--src', 'en', '--tgt', 'fr', '--vocab-size', '1000'], io));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /en→fr, vocab 1000, train 2,000 pairs, valid 100 pairs, test 100 pairs/);
+  const m = readManifest(out);
+  assert.equal(m.splits.test!.inputs.tgt.path, path.join(from, 'test_2016_flickr.fr'));
+  const bad = await capture((io) => runMulti30k(['--out', out, '--from', from, '--src', 'en', '--tgt', 'xx'], io));
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /target language "xx" is not available; choose one of en, de, fr/);
+});
