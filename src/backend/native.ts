@@ -274,7 +274,12 @@ function nativeMatMul(backend: Backend, a: TensorInfo, b: TensorInfo, transposeA
       aOff[i] = oa * sa;
       bOff[i] = ob * sb;
     }
-    addon!.sgemm(transposeA, transposeB, M, N, K, av, bv, y, aOff, bOff);
+    if (!transposeA && bOff.every((o) => o === bOff[0]) && aOff.every((o, i) => o === i * sa)) {
+      // every batch of a times the same b: one (batch·M, K) × (K, N) product
+      addon!.sgemm(false, transposeB, batch * M, N, K, av, bOff[0] === 0 ? bv : bv.subarray(bOff[0]), y);
+    } else {
+      addon!.sgemm(transposeA, transposeB, M, N, K, av, bv, y, aOff, bOff);
+    }
   }
   return backend.makeTensorInfo(outShape, 'float32', y);
 }
@@ -432,6 +437,34 @@ const IMPLS: Record<string, Impl> = {
     const y = new Float32Array(tv.length);
     if (y.length > 0) addon!.select(cv, tv, ev, y, 1);
     return backend.makeTensorInfo(t.shape, 'float32', y);
+  },
+
+  ScatterNd: ({ inputs, backend, attrs }) => {
+    // Embedding backward: rows of `updates` summed into a zero (shape) tensor at `indices`.
+    const indices = inputs.indices as TensorInfo, updates = inputs.updates as TensorInfo;
+    const shape = attrs.shape as number[];
+    const uv = f32(backend, updates), iv = i32(backend, indices);
+    if (!uv || !iv || updates.shape.length === 0) return null;
+    const sliceRank = indices.shape.length > 1 ? indices.shape[indices.shape.length - 1] : 1;
+    if (sliceRank < 1) return null;
+    const numUpdates = iv.length / sliceRank;
+    const rows = size(shape.slice(0, sliceRank));
+    const sliceSize = size(shape.slice(sliceRank));
+    if (uv.length !== numUpdates * sliceSize) return null;
+    const strides = tf.util.computeStrides(shape.slice(0, sliceRank));
+    strides.push(1);
+    const flat = new Int32Array(numUpdates);
+    for (let i = 0; i < numUpdates; i++) {
+      let f = 0;
+      for (let j = 0; j < sliceRank; j++) f += iv[i * sliceRank + j]! * strides[j]!;
+      if (f < 0 || f >= rows) {
+        throw new Error(`Invalid indices: ${Array.from(iv.subarray(i * sliceRank, (i + 1) * sliceRank))} does not index into ${shape}`);
+      }
+      flat[i] = f;
+    }
+    const y = new Float32Array(rows * sliceSize);
+    if (numUpdates > 0 && sliceSize > 0) addon!.segmentSum(uv, flat, y, rows, sliceSize);
+    return backend.makeTensorInfo(shape, 'float32', y);
   },
 
   AddN: ({ inputs, backend }) => {

@@ -86,7 +86,7 @@ function T(shape: number[], seed: number, lo = -3, hi = 3): () => tf.Tensor {
 // ---- tests ----
 test('the native backend overrides the hot kernels', () => {
   for (const k of ['BatchMatMul', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Exp', 'Log', 'Tanh', 'Erf', 'Sum', 'Max',
-    'Mean', 'Softmax', 'Transpose', 'GatherV2', 'UnsortedSegmentSum', 'Select', 'AddN']) {
+    'Mean', 'Softmax', 'Transpose', 'GatherV2', 'UnsortedSegmentSum', 'ScatterNd', 'Select', 'AddN']) {
     assert.ok(NATIVE_KERNELS.includes(k), `${k} has no native kernel`);
   }
   // every cpu kernel is available on native too
@@ -226,7 +226,7 @@ test('matmul equals cpu: transposes, batch dims, batch broadcast, empty and size
   }
   const batched: [number[], number[], boolean, boolean][] = [
     [[2, 3, 5], [2, 5, 4], false, false], [[3, 5], [2, 5, 4], false, false], [[2, 3, 5], [5, 4], false, false],
-    [[1, 3, 5], [4, 5, 6], false, false], [[4, 5, 3], [1, 6, 5], true, true], [[64, 32, 64], [64, 64, 32], false, false],
+    [[1, 3, 5], [4, 5, 6], false, false], [[4, 5, 3], [1, 6, 5], true, true], [[2, 3, 5], [4, 5], false, true], [[4, 6, 5], [1, 5, 3], false, false], [[64, 32, 64], [64, 64, 32], false, false],
     [[2, 3, 4, 5], [2, 3, 5, 2], false, false], [[8, 16, 32], [8, 16, 32], false, true],
   ];
   for (const [sa, sb, ta, tb] of batched) {
@@ -267,6 +267,12 @@ test('gather and unsorted segment sum equal cpu', async () => {
   await parity('segment sum', () => tf.unsortedSegmentSum(D(), tf.tensor(ids, [20], 'int32'), 8));
   await parity('segment sum 1 col', () => tf.unsortedSegmentSum(tf.reshape(D(), [120]), tf.tensor(Int32Array.from({ length: 120 }, (_, i) => i % 5), [120], 'int32'), 5));
   await assert.rejects(on('native', () => tf.gather(E(), tf.tensor([50], [1], 'int32'))), /not in \[0, 49\]/);
+  const U = T([30, 6], 803), U3 = T([30, 3], 804);
+  const rowsIdx = Int32Array.from({ length: 30 }, (_, i) => (i * 11) % 9);
+  await parity('scatterNd rows (embedding grad)', () => tf.scatterND(tf.tensor(rowsIdx, [30, 1], 'int32'), U(), [9, 6]));
+  const pairs = Int32Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? (i * 5) % 4 : (i * 3) % 2));
+  await parity('scatterNd 2-d index', () => tf.scatterND(tf.tensor(pairs, [30, 2], 'int32'), U3(), [4, 2, 3]));
+  await assert.rejects(on('native', () => tf.scatterND(tf.tensor([9], [1, 1], 'int32'), tf.ones([1, 6]), [9, 6])), /Invalid indices/);
 });
 
 test('select and addN equal cpu', async () => {
