@@ -32,6 +32,23 @@ export function idDtypeFor(vocabSize: number): IdDtype {
 const ID_BYTES: Record<IdDtype, number> = { uint16: 2, int32: 4 };
 const OFF_BYTES: Record<OffsetDtype, number> = { uint32: 4, uint64: 8 };
 
+/** A growable uint32 array (line numbers of tens of millions of pairs without a JS array). */
+export class Uint32Growable {
+  data = new Uint32Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Uint32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  view(): Uint32Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
 /** A growable Float64 array of non-negative integers (exact below 2^53). */
 class Growable {
   data = new Float64Array(1024);

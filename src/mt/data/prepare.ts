@@ -14,7 +14,7 @@ import { writeTextAtomic } from '../../util/atomic-write.js';
 import { normalizeLine, filterPair, describeCleaning, type DropReason } from './clean.js';
 import { readLines, countLines, sha256File, checkReadable, LineWriter, TextInputError } from './text-io.js';
 import { SentencePiece, trainSentencePiece, DEFAULT_SPM_TRAIN } from './spm.js';
-import { TokenFileWriter, idDtypeFor, writeUint32File } from './binary-dataset.js';
+import { TokenFileWriter, Uint32Growable, idDtypeFor, writeUint32File } from './binary-dataset.js';
 import {
   FORMAT_NAME,
   FORMAT_VERSION,
@@ -216,6 +216,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
   if (inputs.test) splitPairs.push(['test', inputs.test]);
 
   // 1. inputs: present, line-aligned, checksummed
+  log('checking line counts and checksumming the inputs…');
   const counts: Partial<Record<SplitName, number>> = {};
   for (const [name, pair] of splitPairs) counts[name] = checkParallel(pair, name);
   if (counts.train === 0) throw new PrepareError(`training files ${inputs.train.src} and ${inputs.train.tgt} are empty`);
@@ -282,7 +283,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
     const cleanTgt = path.join(tmp, 'train.clean.tgt');
     const ws = new LineWriter(cleanSrc);
     const wt = new LineWriter(cleanTgt);
-    const keptLines: number[] = [];
+    const keptLines = new Uint32Growable();
     const dropped: Record<DropReason, number> = { empty: 0, tooLong: 0, ratio: 0 };
     const p1 = progress(log, 'cleaning train', trainTotal);
     try {
@@ -328,7 +329,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
       const isTrain = name === 'train';
       const src = new TokenFileWriter(path.join(tmp, `${name}.src`), idDtype, sp.vocabSize);
       const tgt = new TokenFileWriter(path.join(tmp, `${name}.tgt`), idDtype, sp.vocabSize);
-      const lines: number[] = [];
+      const lines = new Uint32Growable();
       const textSrc = isTrain ? null : new LineWriter(path.join(tmp, `${name}.src.txt`));
       const textTgt = isTrain ? null : new LineWriter(path.join(tmp, `${name}.tgt.txt`));
       let emptyKept = 0;
@@ -341,7 +342,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
         const t = isTrain ? rt : normalizeLine(rt);
         const si = sp.encode(s);
         const ti = sp.encode(t);
-        const rawLine = isTrain ? keptLines[lineNo - 1]! : lineNo;
+        const rawLine = isTrain ? keptLines.data[lineNo - 1]! : lineNo;
         if (isTrain) {
           const why = filterPair(si.length, ti.length, filt);
           if (why) {
@@ -365,7 +366,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
       textTgt?.close();
       const ws2 = src.close();
       const wt2 = tgt.close();
-      writeUint32File(path.join(tmp, `${name}.lines`), lines);
+      writeUint32File(path.join(tmp, `${name}.lines`), lines.view());
       const d = isTrain ? { ...dropped } : { empty: 0, tooLong: 0, ratio: 0 };
       pr.done(
         isTrain

@@ -8,6 +8,7 @@ import { prepareDataset, resolvePrepareOptions, type PrepareInputs } from '../..
 import { PreparedDataset } from '../../../src/mt/data/dataset.js';
 import { SentencePiece } from '../../../src/mt/data/spm.js';
 import { normalizeLine } from '../../../src/mt/data/clean.js';
+import { TokenBatcher, pairSource } from '../../../src/mt/data/batching.js';
 import { tempDir, multi30k } from './helpers.js';
 
 const quiet = { log: () => {} };
@@ -86,6 +87,24 @@ test('round trip: binary data decodes to the cleaned text; drops are counted', a
   const refs = ds.text('valid', 'tgt')!;
   assert.equal(refs.length, 200);
   for (let i = 0; i < 200; i++) assert.equal(sp.decode(valid.tgt.get(i)), refs[i]);
+
+  // batches built from the binary split: rows decode to the cleaned text (x + EOS, BOS + y, y + EOS)
+  const batcher = new TokenBatcher(pairSource(train), sp, { maxTokens: 2000, maxLen: 128, seed: 1 });
+  assert.equal(batcher.skipped, 0);
+  let rows = 0;
+  for (const b of batcher.epoch(0)) {
+    for (let r = 0; r < b.size; r++) {
+      const line = train.lines[b.indices[r]!]! - 1;
+      const srcRow = b.src.subarray(r * b.srcLen, r * b.srcLen + b.srcLengths[r]!);
+      assert.equal(srcRow[srcRow.length - 1], sp.eosId);
+      assert.equal(sp.decode(srcRow), normalizeLine(rawSrc[line]!));
+      const out = b.tgtOut.subarray(r * b.tgtLen, r * b.tgtLen + b.tgtLengths[r]!);
+      assert.equal(sp.decode(out), normalizeLine(rawTgt[line]!));
+      assert.equal(b.tgtIn[r * b.tgtLen], sp.bosId);
+      rows++;
+    }
+  }
+  assert.equal(rows, train.size);
 
   // on-demand reads give the same ids as in-memory ones
   const lazy = PreparedDataset.open(out, { inMemory: false }).split('train');
