@@ -6,7 +6,12 @@ import { readFileSync } from 'node:fs';
 type Runner = (argv: string[]) => Promise<number>;
 
 /** Commands: name → lazy loader (so `resmlp bleu` never loads TensorFlow.js). */
-const COMMANDS: Record<string, { help: string; load: () => Promise<Runner> }> = {};
+const COMMANDS: Record<string, { help: string; load: () => Promise<Runner> }> = {
+  bleu: { help: 'BLEU / chrF / TER with sacreBLEU\'s numbers, signatures and flags', load: async () => (await import('./bleu.js')).run },
+  'mt prepare': { help: 'clean parallel text, learn SentencePiece, write a binary dataset', load: async () => (await import('./mt-prepare.js')).run },
+  'mt multi30k': { help: 'download (or --from DIR) Multi30k task 1 and prepare it', load: async () => (await import('./mt-prepare.js')).runMulti30k },
+  'mt wmt14': { help: 'download WMT14 En-De / En-Fr (resumable, checksummed) and prepare it', load: async () => (await import('./mt-prepare.js')).runWmt14 },
+};
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(22)} ${c.help}`);

@@ -114,6 +114,8 @@ export function resolveTrainerConfig(c: Partial<TrainerConfig> = {}): TrainerCon
 
 /** Hooks for what the loop reports; the CLI wires them to a progress bar, a JSONL log and PNG curves. */
 export interface TrainerHooks {
+  /** Once, before the first update: planned total updates and where a resumed run starts. */
+  onStart?(s: { totalUpdates: number; startUpdate: number; startEpoch: number }): void;
   /** After each update: loss (mean over the update's batches), lr, grad norm, units done, totals. */
   onUpdate?(u: { epoch: number; batch: number; batches: number; update: number; loss: number; lr: number; gradNorm: number; units: number }): void;
   /** After each validation. */
@@ -219,6 +221,7 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
     return cfg.patience > 0 && state.badValidations >= cfg.patience;
   };
 
+  hooks.onStart?.({ totalUpdates: schedule.totalSteps, startUpdate: state.updates, startEpoch: state.epoch });
   task.setTraining(true);
   const vars = [...task.params.values()];
   const names = [...task.params.keys()];
