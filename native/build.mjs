@@ -59,8 +59,12 @@ console.error(`resmlp: building native kernels: ${gyp[0]} ${args.join(' ')}`);
 const r = spawnSync(gyp[0], args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 if (r.error) fail(`could not run node-gyp: ${r.error.message}`);
 if (r.status !== 0) {
-  const out = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /error|Error|ERR!|not found|No such/.test(l)).slice(-20).join('\n');
-  fail(`node-gyp exited with status ${r.status}:\n${out || r.stderr.slice(-2000)}`);
+  const lines = `${r.stdout}\n${r.stderr}`.split('\n');
+  // the first compiler/linker error says most (e.g. "fatal error: cblas.h: No such file or directory")
+  const first = lines.find((l) => /(fatal )?error:|cannot find -l|not found|No such file/.test(l) && !/^gyp ERR!/.test(l))
+    ?? lines.find((l) => /gyp ERR! (stack Error|configure error|find)/.test(l)) ?? 'see the log below';
+  const out = lines.filter((l) => /error|Error|ERR!|not found|No such/.test(l)).slice(-20).join('\n');
+  fail(`node-gyp exited with status ${r.status}: ${first.trim()}\n${out || r.stderr.slice(-2000)}`);
 }
 if (!existsSync(join(buildDir, 'Release', 'resmlp_native.node'))) fail('node-gyp succeeded but build/Release/resmlp_native.node is missing');
 console.error('resmlp: native kernels built: native/build/Release/resmlp_native.node');

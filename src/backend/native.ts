@@ -46,7 +46,8 @@ let loadError: string | null = null;
 function loadAddon(): NativeAddon | null {
   if (addon || loadError) return addon;
   if (!existsSync(addonPath)) {
-    const why = existsSync(failFile) ? readFileSync(failFile, 'utf8').trim() : 'no build was attempted or it left nothing';
+    // the build's reason, first line only (the file has the details)
+    const why = existsSync(failFile) ? `${readFileSync(failFile, 'utf8').split('\n')[0]!.trim()} (details: ${failFile})` : 'no build was attempted or it left nothing';
     loadError = `native addon not built (${addonPath} missing): ${why}. Build it with: node native/build.mjs`;
     return null;
   }
