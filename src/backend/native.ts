@@ -107,6 +107,117 @@ const U = {
 const B = { Add: 0, Sub: 1, Mul: 2, Div: 3, Max: 4, Min: 5, Pow: 6, SqDiff: 7, GeluGrad: 8, Prelu: 9 } as const;
 const R = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4 } as const;
 
+// ---- output buffers ----
+// A fresh TypedArray per kernel output costs more than many kernels (V8 zero-fills it, the pages
+// fault in on first touch, and GC churns: ~150 µs for 1 MB here). The backend recycles the float32
+// outputs of native kernels once their tensor is disposed, but only arrays it can prove nobody
+// else sees: an array read out (dataSync, data, bufferSync) or shared by a second tensor (a view
+// from slice, an aliasing cpu kernel) is marked escaped and left to the GC.
+const POOL_MIN = 4096; // elements: smaller arrays are cheap to allocate
+const POOL_MAX_BYTES = 1 << 30;
+
+interface Owned {
+  refs: number; // live dataIds whose values are (a view of) this buffer
+  escaped: boolean;
+}
+
+export class NativeBackend extends MathBackendCPU {
+  private readonly pool = new Map<number, Float32Array[]>();
+  private pooledBytes = 0;
+  private readonly owned = new WeakMap<ArrayBufferLike, Owned>();
+  /** Counters for tests: arrays handed out from the pool, and recycled into it. */
+  readonly poolStats = { reused: 0, recycled: 0 };
+
+  constructor() {
+    super();
+    (this as unknown as { firstUse: boolean }).firstUse = false; // no "install tfjs-node" banner
+  }
+
+  /** A float32 output array of length n, not zeroed (every native kernel writes all of it). */
+  newF32(n: number): Float32Array {
+    if (n < POOL_MIN) return new Float32Array(n);
+    const list = this.pool.get(n);
+    let a = list?.pop();
+    if (a) {
+      this.pooledBytes -= a.byteLength;
+      this.poolStats.reused++;
+    } else {
+      a = new Float32Array(n);
+    }
+    this.owned.set(a.buffer, { refs: 0, escaped: false });
+    return a;
+  }
+
+  private note(values: unknown): void {
+    if (!ArrayBuffer.isView(values)) return;
+    const o = this.owned.get(values.buffer);
+    if (!o) return;
+    o.refs++;
+    if (o.refs > 1 || values.byteLength !== values.buffer.byteLength) o.escaped = true;
+  }
+
+  private escape(dataId: tf.DataId): void {
+    const d = this.data.get(dataId);
+    if (d && ArrayBuffer.isView(d.values)) {
+      const o = this.owned.get(d.values.buffer);
+      if (o) o.escaped = true;
+    }
+  }
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+    const id = super.write(values, shape, dtype);
+    this.note(values);
+    return id;
+  }
+
+  override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    super.move(dataId, values, shape, dtype, refCount);
+    this.note(values);
+  }
+
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    this.escape(dataId);
+    return super.readSync(dataId);
+  }
+
+  override async read(dataId: tf.DataId): Promise<tf.backend_util.BackendValues> {
+    this.escape(dataId);
+    return super.read(dataId);
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const d = this.data.get(dataId);
+    const values = d?.values;
+    const done = super.disposeData(dataId, force);
+    if (d && done && !this.data.has(dataId) && ArrayBuffer.isView(values)) {
+      const o = this.owned.get(values.buffer);
+      if (o) {
+        o.refs--;
+        if (o.refs === 0 && !o.escaped && values instanceof Float32Array && this.pooledBytes + values.byteLength <= POOL_MAX_BYTES) {
+          this.owned.delete(values.buffer);
+          let list = this.pool.get(values.length);
+          if (!list) this.pool.set(values.length, (list = []));
+          list.push(values);
+          this.pooledBytes += values.byteLength;
+          this.poolStats.recycled++;
+        }
+      }
+    }
+    return done;
+  }
+
+  override dispose(): void {
+    this.pool.clear();
+    this.pooledBytes = 0;
+    super.dispose();
+  }
+}
+
+/** Output array for a kernel running on `backend`. */
+function newF32(backend: Backend, n: number): Float32Array {
+  return backend instanceof NativeBackend ? backend.newF32(n) : new Float32Array(n);
+}
+
 // ---- helpers ----
 function f32(backend: Backend, t: TensorInfo): Float32Array | null {
   if (t.dtype !== 'float32') return null;
@@ -168,7 +279,7 @@ function nativeBinary(backend: Backend, op: number, a: TensorInfo, b: TensorInfo
   if (!av || !bv) return null;
   const plan = broadcastPlan(a.shape, b.shape);
   if (!plan) return null;
-  const y = new Float32Array(size(plan.out));
+  const y = newF32(backend, size(plan.out));
   if (y.length > 0) addon!.binary(op, av, bv, y, plan.dims, plan.as, plan.bs);
   return backend.makeTensorInfo(plan.out, 'float32', y);
 }
@@ -199,7 +310,7 @@ function nativeTranspose(backend: Backend, x: TensorInfo, perm: readonly number[
   if (!(v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array)) return null;
   const outShape = perm.map((p) => x.shape[p]);
   const n = size(outShape);
-  const y = v instanceof Float32Array ? new Float32Array(n) : v instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
+  const y = v instanceof Float32Array ? newF32(backend, n) : v instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
   if (n > 0) {
     const plan = transposePlan(x.shape, perm);
     addon!.transpose(v, y, plan.dims, plan.strides);
@@ -230,7 +341,7 @@ function nativeReduce(backend: Backend, op: number, x: TensorInfo, axis: number 
     outer = xv.length / Rn;
     inner = 1;
   }
-  const y = new Float32Array(outer * inner);
+  const y = newF32(backend, outer * inner);
   addon!.reduce(op, src, y, outer, Rn, inner);
   if (tmp) backend.disposeIntermediateTensorInfo(tmp);
   return backend.makeTensorInfo(finalShape, 'float32', y);
@@ -254,7 +365,7 @@ function nativeMatMul(backend: Backend, a: TensorInfo, b: TensorInfo, transposeA
   if (!plan) throw new Error(`Error in matMul: batch dims ${batchA} and ${batchB} do not broadcast`);
   const batch = size(plan.out);
   const outShape = [...plan.out, M, N];
-  const y = new Float32Array(batch * M * N);
+  const y = newF32(backend, batch * M * N);
   if (y.length === 0) return backend.makeTensorInfo(outShape, 'float32', y);
   const K = Ka;
   if (batch === 1) {
@@ -293,7 +404,7 @@ function unaryKernel(op: number, alphaAttr?: string): Impl {
     const x = inputs.x as TensorInfo;
     const xv = f32(backend, x);
     if (!xv) return null;
-    const y = new Float32Array(xv.length);
+    const y = newF32(backend, xv.length);
     const alpha = alphaAttr ? Number(attrs[alphaAttr] ?? 0) : 0;
     if (y.length > 0) addon!.unary(op, xv, y, alpha);
     return backend.makeTensorInfo(x.shape, 'float32', y);
@@ -395,7 +506,7 @@ const IMPLS: Record<string, Impl> = {
     const dim = Number(attrs.dim ?? -1);
     if (!xv || rank === 0 || (dim !== -1 && dim !== rank - 1)) return null;
     const C = x.shape[rank - 1];
-    const y = new Float32Array(xv.length);
+    const y = newF32(backend, xv.length);
     if (y.length > 0) addon!.softmax(xv, y, xv.length / C, C, false);
     return backend.makeTensorInfo(x.shape, 'float32', y);
   },
@@ -412,7 +523,7 @@ const IMPLS: Record<string, Impl> = {
     const outer = size(x.shape.slice(0, axis)), dimSize = x.shape[axis], slice = size(x.shape.slice(axis + 1));
     const outShape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
     const n = size(outShape);
-    const y = xv instanceof Float32Array ? new Float32Array(n) : new Int32Array(n);
+    const y = xv instanceof Float32Array ? newF32(backend, n) : new Int32Array(n);
     addon!.gather(xv, iv, y, outer, dimSize, slice);
     return backend.makeTensorInfo(outShape, x.dtype, y);
   },
@@ -425,7 +536,7 @@ const IMPLS: Record<string, Impl> = {
     const inner = x.shape.slice(ids.shape.length);
     const slice = size(inner);
     const outShape = [numSegments, ...inner];
-    const y = new Float32Array(numSegments * slice);
+    const y = newF32(backend, numSegments * slice);
     if (iv.length > 0 && slice > 0) addon!.segmentSum(xv, iv, y, numSegments, slice);
     return backend.makeTensorInfo(outShape, 'float32', y);
   },
@@ -435,7 +546,7 @@ const IMPLS: Record<string, Impl> = {
     const tv = f32(backend, t), ev = f32(backend, e);
     const cv = backend.data.get(c.dataId).values;
     if (!tv || !ev || !(cv instanceof Uint8Array) || cv.length !== tv.length || ev.length !== tv.length) return null;
-    const y = new Float32Array(tv.length);
+    const y = newF32(backend, tv.length);
     if (y.length > 0) addon!.select(cv, tv, ev, y, 1);
     return backend.makeTensorInfo(t.shape, 'float32', y);
   },
@@ -463,7 +574,7 @@ const IMPLS: Record<string, Impl> = {
       }
       flat[i] = f;
     }
-    const y = new Float32Array(rows * sliceSize);
+    const y = newF32(backend, rows * sliceSize);
     if (numUpdates > 0 && sliceSize > 0) addon!.segmentSum(uv, flat, y, rows, sliceSize);
     return backend.makeTensorInfo(shape, 'float32', y);
   },
@@ -472,7 +583,7 @@ const IMPLS: Record<string, Impl> = {
     const ts = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as TensorInfo[];
     const vs = ts.map((t) => f32(backend, t));
     if (vs.length === 0 || vs.some((v) => !v || v.length !== vs[0]!.length)) return null;
-    const y = new Float32Array(vs[0]!.length);
+    const y = newF32(backend, vs[0]!.length);
     if (y.length > 0) addon!.addN(y, vs as Float32Array[]);
     return backend.makeTensorInfo(ts[0].shape, 'float32', y);
   },
@@ -485,7 +596,7 @@ const IMPLS: Record<string, Impl> = {
     const xv = f32(backend, x);
     if (!xv) throw new Error(`${FUSED_KERNELS.logSoftmax}: expected float32 logits, found ${x.dtype}`);
     const C = x.shape[x.shape.length - 1];
-    const y = new Float32Array(xv.length);
+    const y = newF32(backend, xv.length);
     if (y.length > 0) addon!.softmax(xv, y, xv.length / C, C, true);
     return backend.makeTensorInfo(x.shape, 'float32', y);
   },
@@ -494,7 +605,7 @@ const IMPLS: Record<string, Impl> = {
     const dv = f32(backend, dy), vv = f32(backend, value);
     if (!dv || !vv || dv.length !== vv.length) throw new Error(`${FUSED_KERNELS.logSoftmaxGrad}: expected float32 dy and value of one shape`);
     const C = value.shape[value.shape.length - 1];
-    const y = new Float32Array(vv.length);
+    const y = newF32(backend, vv.length);
     if (y.length > 0) addon!.logSoftmaxGrad(dv, vv, y, vv.length / C, C);
     return backend.makeTensorInfo(value.shape, 'float32', y);
   },
@@ -531,6 +642,6 @@ export function registerNativeBackend(): void {
     };
     tf.registerKernel({ kernelName: name, backendName: 'native', kernelFunc });
   }
-  tf.registerBackend('native', () => new MathBackendCPU(), 0);
+  tf.registerBackend('native', () => new NativeBackend(), 0);
   registered = true;
 }

@@ -329,3 +329,32 @@ test('log handles 0, negatives, denormals, inf and NaN like cpu', async () => {
   const v = new Float32Array([0, -1, 1e-40, 1e-38, 1.17549435e-38, 1, 2, 0.5, 0.70710677, 0.7071068, 3e38, Infinity, NaN]);
   await parity('log', () => tf.log(tf.tensor(v)), { atol: 0 });
 });
+
+test('recycled output buffers never change what a user or another tensor still sees', async () => {
+  await tf.setBackend('native');
+  const be = tf.backend() as unknown as { poolStats: { reused: number; recycled: number } };
+  const x = tf.tensor(randArray(64 * 128, 1200), [64, 128]);
+  // an array read out with dataSync stays as it was after its tensor is disposed and others reuse memory
+  const a = tf.exp(x);
+  const seen = a.dataSync();
+  const copy = Float32Array.from(seen);
+  a.dispose();
+  // a view (contiguous slice) of a native output outlives the output
+  const b = tf.neg(x);
+  const sl = tf.slice(b, [10, 0], [5, 128]);
+  const slCopy = Float32Array.from(b.dataSync().subarray(10 * 128, 15 * 128));
+  const b2 = tf.neg(x);
+  const slice2 = tf.slice(b2, [3, 0], [2, 128]);
+  b2.dispose();
+  const before = be.poolStats.recycled;
+  for (let i = 0; i < 5; i++) tf.tidy(() => tf.sqrt(tf.abs(tf.mul(tf.add(x, 1), 2))));
+  assert.ok(be.poolStats.recycled > before, 'outputs are recycled');
+  assert.ok(be.poolStats.reused > 0, 'recycled outputs are reused');
+  b.dispose();
+  for (let i = 0; i < 5; i++) tf.tidy(() => tf.sub(tf.neg(x), tf.exp(x)));
+  assert.deepEqual(seen, copy);
+  assert.deepEqual(sl.dataSync(), slCopy);
+  const want = Float32Array.from(x.dataSync().subarray(3 * 128, 5 * 128), (v) => -v);
+  assert.deepEqual(slice2.dataSync(), want);
+  tf.dispose([x, sl, slice2]);
+});
