@@ -388,22 +388,18 @@ ALWAYS_INLINE static inline double lane_sum(const float* p, int64_t n) {
 }
 
 ALWAYS_INLINE static inline float lane_max(const float* p, int64_t n) {
+  // NaN propagates: once a lane holds NaN nothing replaces it
   float acc[16];
   for (int k = 0; k < 16; k++) acc[k] = -INFINITY;
   int64_t i = 0;
   for (; i + 16 <= n; i += 16)
-    for (int k = 0; k < 16; k++) acc[k] = p[i + k] > acc[k] ? p[i + k] : acc[k];
+    for (int k = 0; k < 16; k++) acc[k] = (p[i + k] > acc[k] || p[i + k] != p[i + k]) ? p[i + k] : acc[k];
   float m = -INFINITY;
-  for (int k = 0; k < 16; k++) m = acc[k] > m ? acc[k] : m;
-  for (; i < n; i++) m = p[i] > m ? p[i] : m;
+  for (int k = 0; k < 16; k++) m = (acc[k] > m || acc[k] != acc[k]) ? acc[k] : m;
+  for (; i < n; i++) m = (p[i] > m || p[i] != p[i]) ? p[i] : m;
   return m;
 }
 
-ALWAYS_INLINE static inline bool has_nan(const float* p, int64_t n) {
-  int bad = 0;
-  for (int64_t i = 0; i < n; i++) bad |= (p[i] != p[i]);
-  return bad != 0;
-}
 
 // ---- reductions over the middle axis of x viewed as [outer, R, inner] ----
 enum Reduce { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD };
@@ -419,7 +415,7 @@ HOT void reduce_rows(int op, const float* __restrict x, float* __restrict y, int
       for (int64_t r = 0; r < R; r++) s *= p[r];
       y[o] = (float)s;
     } else if (op == R_MAX) {
-      y[o] = has_nan(p, R) ? NAN : lane_max(p, R);
+      y[o] = lane_max(p, R);
     } else {
       float m = p[0];
       for (int64_t r = 1; r < R; r++) m = (p[r] < m || p[r] != p[r]) ? p[r] : m;
@@ -488,7 +484,7 @@ HOT void softmax_rows(const float* __restrict x, float* __restrict y, int64_t ro
   for (int64_t o = 0; o < rows; o++) {
     const float* p = x + o * C;
     float* q = y + o * C;
-    float m = has_nan(p, C) ? NAN : lane_max(p, C);
+    float m = lane_max(p, C);
     for (int64_t j = 0; j < C; j++) q[j] = exp_f(p[j] - m);
     float s = (float)lane_sum(q, C);
     if (logp) {

@@ -358,3 +358,12 @@ test('recycled output buffers never change what a user or another tensor still s
   assert.deepEqual(slice2.dataSync(), want);
   tf.dispose([x, sl, slice2]);
 });
+
+test('max, softmax and reductions propagate NaN like cpu', async () => {
+  const v = randArray(3 * 40, 1300);
+  v[5] = NaN; v[40 + 39] = NaN;
+  await parity('max NaN', () => tf.max(tf.tensor(v, [3, 40]), 1));
+  await parity('max NaN axis 0', () => tf.max(tf.tensor(v, [3, 40]), 0));
+  await parity('sum NaN', () => tf.sum(tf.tensor(v, [3, 40]), 1));
+  await parity('logSoftmax NaN', () => logSoftmax(tf.tensor(v, [3, 40])));
+});
