@@ -42,8 +42,14 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null)
   if (x.shape[x.rank - 1] !== inF) {
     throw new Error(`linear: input last dim ${x.shape[x.rank - 1]} does not match weight (out=${weight.shape[0]}, in=${inF}); input shape [${x.shape}]`);
   }
-  const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, inF]); // (M, in)
-  const y2 = tf.fused.matMul({ a: x2 as tf.Tensor2D, b: weight as tf.Tensor2D, transposeB: true, bias: bias ?? undefined }); // (M, out)
+  const x2 = (x.rank === 2 ? x : tf.reshape(x, [-1, inF])) as tf.Tensor2D; // (M, in)
+  const y2 =
+    tf.getBackend() === 'wasm'
+      ? // tfjs-backend-wasm 4.22: _FusedMatMul with transposeB adds the bias at wrong offsets (row i
+        // gets bias[i]-based values), and transposed operands take its naive ~1 GFLOP/s path; so
+        // transpose W (out, in) → (in, out) first and call the plain fused kernel.
+        tf.tidy(() => tf.fused.matMul({ a: x2, b: tf.transpose(weight) as tf.Tensor2D, bias: bias ?? undefined }))
+      : tf.fused.matMul({ a: x2, b: weight as tf.Tensor2D, transposeB: true, bias: bias ?? undefined }); // (M, out)
   return x.rank === 2 ? y2 : tf.reshape(y2, [...lead, weight.shape[0]]); // (..., out)
 }
 

@@ -91,6 +91,8 @@ export function labelSmoothedCrossEntropy(logits: tf.Tensor, targets: tf.Tensor,
           const shift = tf.reshape(tf.mul(scale, s), [M, 1]); // (M, 1)
           const dense = tf.reshape(tf.sub(tf.mul(es, rowScale), shift), [M * V]); // (M·V)
           const atTarget = tf.sub(tf.gather(dense, idx), tf.mul(scale, c)); // (M)
+          // (the cpu/native TensorScatterUpdate of tfjs 4.22 writes into its input's buffer instead
+          // of copying it; harmless here, `dense` is a temporary nobody else reads)
           return tf.reshape(tf.tensorScatterUpdate(dense, tf.expandDims(idx, 1), atTarget), [M, V]);
         },
       };
