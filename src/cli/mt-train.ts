@@ -1,0 +1,141 @@
+// `resmlp mt train --config configs/mt/….json [--key value]`: parsing only; the run lives in
+// src/mt/train/run.ts. Named flags cover the usual knobs; any other `--a.b.c value` sets that
+// dotted key of the config (value parsed as JSON when it parses, else a string), and the config
+// resolver rejects unknown keys. Ctrl-C stops at the next update and saves checkpoint_last.
+import { readFileSync } from 'node:fs';
+import { formatHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
+
+const FLAGS: Record<string, FlagSpec> = {
+  config: { type: 'string', alias: 'c', help: 'JSON config (configs/mt/*.json); flags override it' },
+  data: { type: 'string', help: 'prepared dataset folder (data.dir)' },
+  out: { type: 'string', alias: 'o', help: 'run folder: checkpoints, metrics.jsonl, plots/ (out)' },
+  'max-tokens': { type: 'int', help: 'padded tokens per batch (data.maxTokens)' },
+  'update-freq': { type: 'int', help: 'batches accumulated per update (trainer.updateFreq)' },
+  optimizer: { type: 'string', help: 'adagrad | adam | adamw | lamb (trainer.optimizer)' },
+  lr: { type: 'number', help: 'peak learning rate (trainer.schedule.lr)' },
+  warmup: { type: 'int', help: 'linear warmup updates (trainer.schedule.warmupSteps)' },
+  schedule: { type: 'string', help: 'inverse-sqrt | cosine | constant (trainer.schedule.name)' },
+  'clip-norm': { type: 'number', help: 'gradient-norm clipping, 0 = off (trainer.clipNorm)' },
+  epochs: { type: 'int', help: 'epochs (trainer.epochs)' },
+  'max-updates': { type: 'int', help: 'stop after this many updates (trainer.maxUpdates)' },
+  'max-time': { type: 'number', help: 'stop after this many seconds, saving a checkpoint (trainer.maxTimeSec)' },
+  'validate-every': { type: 'int', help: 'validate every N updates, 0 = each epoch (trainer.validateEvery)' },
+  'checkpoint-every': { type: 'int', help: 'numbered checkpoint every N updates, 0 = each epoch (trainer.checkpointEvery)' },
+  'keep-last': { type: 'int', help: 'numbered checkpoints kept (trainer.keepLast)' },
+  patience: { type: 'int', help: 'early stop after N validations without improvement (trainer.patience)' },
+  'best-metric': { type: 'string', help: "'bleu' or 'loss' (trainer.bestMetric; sets maximize)" },
+  'bleu-sentences': { type: 'int', help: 'validation sentences decoded for BLEU, 0 = all (validation.bleuSentences)' },
+  'no-bleu': { type: 'boolean', help: 'validation loss/perplexity only (best by loss)' },
+  seed: { type: 'int', help: 'data order and dropout seed (seed)' },
+  backend: { type: 'string', help: 'auto | native | wasm | cpu | tensorflow (default: RESMLP_BACKEND or auto)' },
+  fresh: { type: 'boolean', help: 'do not resume from checkpoint_last in --out (it is overwritten)' },
+};
+
+const USAGE = 'usage: resmlp mt train --config FILE [--data DIR] [--out DIR] [options] [--a.b.c value ...]';
+
+/** Flag → dotted config path. */
+const PATHS: Record<string, string> = {
+  data: 'data.dir',
+  out: 'out',
+  'max-tokens': 'data.maxTokens',
+  'update-freq': 'trainer.updateFreq',
+  optimizer: 'trainer.optimizer',
+  lr: 'trainer.schedule.lr',
+  warmup: 'trainer.schedule.warmupSteps',
+  schedule: 'trainer.schedule.name',
+  'clip-norm': 'trainer.clipNorm',
+  epochs: 'trainer.epochs',
+  'max-updates': 'trainer.maxUpdates',
+  'max-time': 'trainer.maxTimeSec',
+  'validate-every': 'trainer.validateEvery',
+  'checkpoint-every': 'trainer.checkpointEvery',
+  'keep-last': 'trainer.keepLast',
+  patience: 'trainer.patience',
+  'bleu-sentences': 'validation.bleuSentences',
+  seed: 'seed',
+};
+
+function parseValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Builds the raw (unresolved) config object from argv; exported for tests. */
+export function configFromArgv(argv: string[]): { raw: Record<string, unknown>; flags: Record<string, unknown>; help: boolean } {
+  const { flags, positionals, help, extra } = parseArgs(argv, FLAGS, { allowUnknown: true });
+  if (help) return { raw: {}, flags, help };
+  if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}`);
+  let raw: Record<string, unknown> = {};
+  if (typeof flags.config === 'string') {
+    let text: string;
+    try {
+      text = readFileSync(flags.config, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--config ${flags.config}: cannot read it (${(e as Error).message})`);
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`--config ${flags.config}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  // imported lazily with the config module so `--help` stays cheap
+  return { raw, flags: { ...flags, __extra: extra }, help };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof configFromArgv>;
+  try {
+    parsed = configFromArgv(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`resmlp mt train: ${e.message}\n\n${formatHelp(USAGE, FLAGS)}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (parsed.help) {
+    process.stdout.write(formatHelp(USAGE, FLAGS) + '\nany other --a.b.c value sets that config key (e.g. --model.dim 256)\n');
+    return 0;
+  }
+  const { setPath, resolveMtTrainConfig } = await import('../mt/train/config.js');
+  const { raw, flags } = parsed;
+  for (const [flag, p] of Object.entries(PATHS)) if (flags[flag] !== undefined) setPath(raw, p, flags[flag]);
+  if (flags['no-bleu'] === true) {
+    setPath(raw, 'validation.bleu', false);
+    if (flags['best-metric'] === undefined) flags['best-metric'] = 'loss';
+  }
+  if (flags['best-metric'] !== undefined) {
+    const m = flags['best-metric'];
+    if (m !== 'bleu' && m !== 'loss') throw new UsageError(`--best-metric must be 'bleu' or 'loss', got '${String(m)}'`);
+    setPath(raw, 'trainer.bestMetric', m);
+    setPath(raw, 'trainer.maximize', m === 'bleu');
+  }
+  for (const [k, v] of Object.entries(flags.__extra as Record<string, string>)) setPath(raw, k, parseValue(v));
+  const cfg = resolveMtTrainConfig(raw);
+
+  const { initBackend } = await import('../backend/choose.js');
+  await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
+  const { runMtTraining } = await import('../mt/train/run.js');
+  const ac = new AbortController();
+  const onSigint = () => {
+    if (ac.signal.aborted) process.exit(130); // a second Ctrl-C quits at once
+    process.stderr.write('\ninterrupt: stopping at the next update and saving checkpoint_last (Ctrl-C again to quit now)\n');
+    ac.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const r = await runMtTraining(cfg, { signal: ac.signal, resume: flags.fresh !== true });
+    const lv = r.lastValidation ? Object.entries(r.lastValidation).map(([k, v]) => `${k} ${v.toFixed(k === 'bleu' ? 2 : 4)}`).join(', ') : 'none';
+    process.stdout.write(
+      `${r.stoppedBy}: ${r.updates} updates, ${r.epochsDone} epochs in ${(r.elapsedSec / 60).toFixed(1)} min; last validation: ${lv}; ` +
+        `best ${r.best ? `${cfg.trainer.bestMetric} ${r.best.score.toFixed(4)} at update ${r.best.update}` : 'none'}; checkpoints in ${r.outDir}\n`,
+    );
+    return r.stoppedBy === 'interrupt' ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

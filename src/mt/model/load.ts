@@ -1,0 +1,56 @@
+// Loading a trained translation model from a checkpoint of `resmlp mt train`: the checkpoint's
+// metadata holds the full model config and a reference to the SentencePiece model copied into
+// the run folder (file name + sha256), so translate/serve need only the checkpoint path.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadCheckpoint, readCheckpointConfig } from '../../train/checkpoint.js';
+import { SentencePiece } from '../data/spm.js';
+import type { GenerationConfig } from '../decoding/config.js';
+import type { Seq2SeqConfig } from './config.js';
+import { Seq2Seq } from './seq2seq.js';
+
+export const MT_CHECKPOINT_KIND = 'resmlp-mt';
+
+/** The `config` metadata of a translation checkpoint. */
+export interface MtCheckpointConfig {
+  kind: typeof MT_CHECKPOINT_KIND;
+  model: Seq2SeqConfig;
+  /** SentencePiece files, relative to the checkpoint's folder, and the model's sha256. */
+  spm: { model: string; vocab: string; sha256: string };
+  langs: { src: string; tgt: string };
+  /** Generation defaults of the run (beam 4 …). */
+  generation: Partial<GenerationConfig>;
+}
+
+export function sha256Of(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** Reads and checks the translation config of a checkpoint. */
+export function readMtCheckpointConfig(path: string): MtCheckpointConfig {
+  const c = readCheckpointConfig<MtCheckpointConfig>(path);
+  if (c.kind !== MT_CHECKPOINT_KIND) throw new Error(`checkpoint ${path}: config kind ${JSON.stringify(c.kind)}, expected '${MT_CHECKPOINT_KIND}' (is it a translation checkpoint?)`);
+  return c;
+}
+
+/** Builds the model of checkpoint `path` (eval mode), loads its weights and its SentencePiece model. */
+export async function loadTranslationCheckpoint(path: string): Promise<{ model: Seq2Seq; spm: SentencePiece; config: MtCheckpointConfig }> {
+  const config = readMtCheckpointConfig(path);
+  const dir = dirname(resolve(path));
+  const spmPath = resolve(dir, config.spm.model);
+  if (!existsSync(spmPath)) throw new Error(`checkpoint ${path}: its SentencePiece model ${spmPath} is missing (it must stay next to the checkpoint)`);
+  const sha = sha256Of(spmPath);
+  if (sha !== config.spm.sha256) throw new Error(`checkpoint ${path}: ${spmPath} has sha256 ${sha}, but the model was trained with ${config.spm.sha256}`);
+  const spm = await SentencePiece.load(spmPath, resolve(dir, config.spm.vocab));
+  if (spm.vocabSize !== config.model.vocabSize) throw new Error(`checkpoint ${path}: SentencePiece has ${spm.vocabSize} pieces, the model ${config.model.vocabSize}`);
+  const model = new Seq2Seq(config.model);
+  try {
+    loadCheckpoint(path, model.namedParameters());
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  model.eval();
+  return { model, spm, config };
+}

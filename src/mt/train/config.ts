@@ -1,0 +1,118 @@
+// The configuration of a translation training run (`resmlp mt train --config configs/mt/…json`):
+// the model (src/mt/model/config.ts, vocabulary and special ids taken from the dataset), the
+// data (a prepared dataset folder of src/mt/data, token-bucketed batches), the loss, the shared
+// training loop's settings (src/train/loop.ts), validation (loss/perplexity, greedy BLEU) and the
+// generation defaults stored for translate/serve. JSON config files override only what they
+// change; unknown keys are errors that name them. Defaults follow the paper's WMT setup (§3.6).
+import { resolveConfig } from '../../core/module.js';
+import { DEFAULT_TRAINER, resolveTrainerConfig, type TrainerConfig } from '../../train/loop.js';
+import { DEFAULT_SCHEDULE } from '../../train/schedule.js';
+import { DEFAULT_GENERATION, resolveGenerationConfig, type GenerationConfig } from '../decoding/config.js';
+import { DEFAULT_SEQ2SEQ, type Seq2SeqConfig } from '../model/config.js';
+
+/** Model settings of a run: everything but what the dataset decides (vocabulary, special ids). */
+export type MtModelSettings = Omit<Seq2SeqConfig, 'vocabSize' | 'padId' | 'unkId' | 'bosId' | 'eosId'>;
+
+export interface MtDataConfig {
+  /** Prepared dataset folder (src/mt/data prepare). Required (here or with --data). */
+  dir: string | null;
+  /** If set, the dataset's SentencePiece vocabulary must have this size (catches a wrong folder). Default null. */
+  vocabSize: number | null;
+  /** Padded tokens per batch, B·max(S, T) (fairseq --max-tokens). Default 4096. */
+  maxTokens: number;
+  /** At most this many sentences per batch (0 = no limit). Default 0. */
+  maxSentences: number;
+}
+
+export interface MtValidationConfig {
+  /** Compute BLEU (greedy/beam decode of the validation set, sacreBLEU 13a). Default true. */
+  bleu: boolean;
+  /** Decode only the first N validation sentences for BLEU (0 = all). Default 0. */
+  bleuSentences: number;
+  /** Beam size of the validation decode (1 = greedy). Default 1. */
+  beamSize: number;
+  /** Max output length a·|src| + b (capped at maxLen − 1). Defaults 1.2 and 10. */
+  maxLenA: number;
+  maxLenB: number;
+  /** Sentences per decoding batch. Default 64. */
+  decodeBatch: number;
+}
+
+export interface MtTrainConfig {
+  /** Run folder (checkpoints, metrics.jsonl, plots, spm copy). Default 'runs/mt'. */
+  out: string;
+  /** Seed of data order and dropout (model init uses model.seed). Default 1. */
+  seed: number;
+  model: MtModelSettings;
+  data: MtDataConfig;
+  /** Label smoothing ε of the cross-entropy (padding ignored). Default 0.1 (paper). */
+  labelSmoothing: number;
+  trainer: TrainerConfig;
+  validation: MtValidationConfig;
+  /** Generation defaults stored in the checkpoint for translate/serve. Default beam 4 (paper). */
+  generation: GenerationConfig;
+}
+
+const DEFAULT_MODEL_SETTINGS: MtModelSettings = (() => {
+  const { padId: _p, unkId: _u, bosId: _b, eosId: _e, ...rest } = DEFAULT_SEQ2SEQ;
+  return { ...rest, maxLen: 256 };
+})();
+
+export const DEFAULT_MT_TRAIN: MtTrainConfig = {
+  out: 'runs/mt',
+  seed: 1,
+  model: DEFAULT_MODEL_SETTINGS,
+  data: { dir: null, vocabSize: null, maxTokens: 4096, maxSentences: 0 },
+  labelSmoothing: 0.1,
+  trainer: {
+    ...DEFAULT_TRAINER,
+    optimizer: 'adagrad',
+    clipNorm: 0,
+    schedule: { ...DEFAULT_SCHEDULE, name: 'inverse-sqrt', lr: 0.2, warmupSteps: 32000 },
+    bestMetric: 'bleu',
+    maximize: true,
+    unit: 'tok',
+  },
+  validation: { bleu: true, bleuSentences: 0, beamSize: 1, maxLenA: 1.2, maxLenB: 10, decodeBatch: 64 },
+  generation: { ...DEFAULT_GENERATION, beamSize: 4, maxLenA: 1.2, maxLenB: 10 },
+};
+
+/** Merges `given` (a parsed JSON config plus overrides) into the defaults; unknown keys throw. */
+export function resolveMtTrainConfig(given: unknown): MtTrainConfig {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new Error(`mt train config: expected a JSON object, got ${JSON.stringify(given)}`);
+  const g = given as Partial<Record<keyof MtTrainConfig, unknown>>;
+  const top = resolveConfig('mt train config', DEFAULT_MT_TRAIN, g as Partial<MtTrainConfig>);
+  const model = resolveConfig('mt train config: model', DEFAULT_MODEL_SETTINGS, g.model as Partial<MtModelSettings>);
+  const data = resolveConfig('mt train config: data', DEFAULT_MT_TRAIN.data, g.data as Partial<MtDataConfig>);
+  const trainerGiven = (g.trainer ?? {}) as Partial<TrainerConfig>;
+  const trainer = resolveTrainerConfig({
+    ...DEFAULT_MT_TRAIN.trainer,
+    ...trainerGiven,
+    schedule: { ...DEFAULT_MT_TRAIN.trainer.schedule, ...(trainerGiven.schedule ?? {}) },
+  });
+  const validation = resolveConfig('mt train config: validation', DEFAULT_MT_TRAIN.validation, g.validation as Partial<MtValidationConfig>);
+  const generation = resolveGenerationConfig({ ...DEFAULT_MT_TRAIN.generation, ...((g.generation ?? {}) as object) });
+  if (!(top.labelSmoothing >= 0 && top.labelSmoothing < 1)) throw new Error(`mt train config: 'labelSmoothing' must be in [0, 1), got ${top.labelSmoothing}`);
+  if (!Number.isInteger(data.maxTokens) || data.maxTokens < model.maxLen) {
+    throw new Error(`mt train config: data.maxTokens (${data.maxTokens}) must be an integer ≥ model.maxLen (${model.maxLen}) so every kept sentence fits a batch`);
+  }
+  if (!Number.isInteger(validation.beamSize) || validation.beamSize < 1) throw new Error(`mt train config: validation.beamSize must be an integer ≥ 1, got ${validation.beamSize}`);
+  if (!Number.isInteger(validation.decodeBatch) || validation.decodeBatch < 1) throw new Error(`mt train config: validation.decodeBatch must be an integer ≥ 1, got ${validation.decodeBatch}`);
+  if (trainer.bestMetric === 'bleu' && !validation.bleu) {
+    throw new Error(`mt train config: trainer.bestMetric is 'bleu' but validation.bleu is false; set bestMetric to 'loss' (maximize false) or enable BLEU`);
+  }
+  return { ...top, model, data, trainer, validation, generation };
+}
+
+/** Sets `value` at a dotted path of a plain object (creating objects on the way): CLI overrides. */
+export function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) {
+    const v = o[k];
+    if (v === undefined) o[k] = {};
+    else if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`config override '${dotted}': '${k}' is not an object`);
+    o = o[k] as Record<string, unknown>;
+  }
+  o[keys[keys.length - 1]!] = value;
+}
