@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom-grad.js';
 import { drawValues, type Resettable } from './init.js';
+import { matMulTransposeB } from './linear.js';
 import { checkInt, Module, resolveConfig } from './module.js';
 import type { RandomSource } from './rng.js';
 
@@ -92,7 +93,7 @@ export class Embedding extends Module implements Resettable {
   project(h: tf.Tensor): tf.Tensor {
     const d = this.config.dim;
     const h2 = h.rank === 2 ? h : tf.reshape(h, [-1, d]); // (M, d)
-    const logits = tf.matMul(h2, this.weight, false, true); // (M, V)
+    const logits = matMulTransposeB(h2 as tf.Tensor2D, this.weight as tf.Tensor2D); // (M, V)
     return h.rank === 2 ? logits : tf.reshape(logits, [...h.shape.slice(0, -1), this.config.numEmbeddings]);
   }
 }

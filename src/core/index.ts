@@ -3,7 +3,7 @@
 export { Module, ModuleList, resolveConfig, checkInt, checkRate } from './module.js';
 export { CoreRng, drawSeed, type RandomSource } from './rng.js';
 export { type Init, MLP_BIAS_INIT, fans, drawValues, initTensor, resetParameters, type Resettable } from './init.js';
-export { Linear, linear, assignInit, type LinearConfig, DEFAULT_LINEAR, resolveLinearConfig } from './linear.js';
+export { Linear, linear, matMulTransposeB, assignInit, type LinearConfig, DEFAULT_LINEAR, resolveLinearConfig } from './linear.js';
 export { Dropout, DropPath } from './dropout.js';
 export { LayerNorm, type LayerNormConfig, DEFAULT_LAYER_NORM, resolveLayerNormConfig } from './layer-norm.js';
 export { Embedding, embeddingLookup, type EmbeddingConfig, DEFAULT_EMBEDDING, resolveEmbeddingConfig } from './embedding.js';

@@ -35,6 +35,15 @@ export function resolveLinearConfig(c: Partial<LinearConfig>): LinearConfig {
   return r;
 }
 
+/**
+ * a bᵀ for 2-D a (M, K), b (N, K) → (M, N), through matMul's transposeB flag (no transpose op).
+ * On wasm, b is transposed first: tfjs-backend-wasm 4.22 runs transposed operands on a naive path.
+ */
+export function matMulTransposeB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (tf.getBackend() === 'wasm') return tf.tidy(() => tf.matMul(a, tf.transpose(b)));
+  return tf.matMul(a, b, false, true);
+}
+
 /** y = x Wᵀ + b; weight (out, in), bias (out). */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null): tf.Tensor {
   const inF = weight.shape[1];
