@@ -301,8 +301,10 @@ Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
 }
 
 // ---- matmul ----
-// sgemm(transA, transB, M, N, K, a, b, y, aOffsets: Int32Array|null, bOffsets: Int32Array|null)
-// y is batch × M × N; batch = aOffsets.length (offsets in elements), or 1 when null.
+// sgemm(transA, transB, M, N, K, a, b, y, aOffsets: Int32Array, bOffsets: Int32Array)
+// sgemm(transA, transB, M, N, K, a, b, y, batch, aStride, bStride)
+// y is batch × M × N; batch = aOffsets.length (offsets in elements), or the given count with
+// batch i at a + i·aStride, b + i·bStride; 1 when neither is given.
 Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
   bool ta = info[0].As<Napi::Boolean>().Value();
   bool tb = info[1].As<Napi::Boolean>().Value();
@@ -316,7 +318,12 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
   int batch = 1;
   const int32_t* ao = nullptr;
   const int32_t* bo = nullptr;
-  if (info.Length() > 8 && info[8].IsTypedArray()) {
+  int64_t sa = 0, sb = 0;  // strided batches: a + i*sa, b + i*sb
+  if (info.Length() > 10 && info[8].IsNumber()) {
+    batch = info[8].As<Napi::Number>().Int32Value();
+    sa = info[9].As<Napi::Number>().Int64Value();
+    sb = info[10].As<Napi::Number>().Int64Value();
+  } else if (info.Length() > 8 && info[8].IsTypedArray()) {
     auto aoA = info[8].As<Napi::Int32Array>();
     auto boA = info[9].As<Napi::Int32Array>();
     batch = (int)aoA.ElementLength();
@@ -332,16 +339,12 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
   int lda = ta ? M : K, ldb = tb ? K : N;
   auto one = [&](int i) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
-                1.0f, a + (ao ? ao[i] : 0), lda, b + (bo ? bo[i] : 0), ldb, 0.0f, y + (int64_t)i * M * N, N);
+                1.0f, a + (ao ? ao[i] : i * sa), lda, b + (bo ? bo[i] : i * sb), ldb, 0.0f, y + (int64_t)i * M * N, N);
   };
-  double flops = 2.0 * M * N * K;
-  if (batch >= 2 && g_threads > 1 && flops < 4e6) {
-    // Many small products: one per thread, OpenBLAS single-threaded inside.
-    // (OpenBLAS runs products this small on the calling thread.)
-    parallel_for(batch, 1, [&](int64_t b0, int64_t b1) { for (int64_t i = b0; i < b1; i++) one((int)i); });
-  } else {
-    for (int i = 0; i < batch; i++) one(i);
-  }
+  // One product after another, as a C loop: splitting the batch over OpenMP threads that each
+  // call OpenBLAS was 2-4x slower here (OpenBLAS serialises concurrent callers); OpenBLAS threads
+  // each product itself when it is large enough.
+  for (int i = 0; i < batch; i++) one(i);
   return info.Env().Undefined();
 }
 

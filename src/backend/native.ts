@@ -21,7 +21,9 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, y: Float32Array, alpha?: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, y: Float32Array, dims: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
   sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, y: Float32Array,
-    aOffsets?: Int32Array | null, bOffsets?: Int32Array | null): void;
+    aOffsets?: Int32Array, bOffsets?: Int32Array): void;
+  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, y: Float32Array,
+    batch: number, aStride: number, bStride: number): void;
   rawSgemmGflops(M: number, N: number, K: number, batch: number, reps: number): number;
   reduce(op: number, x: Float32Array, y: Float32Array, outer: number, R: number, inner: number): void;
   softmax(x: Float32Array, y: Float32Array, rows: number, cols: number, log: boolean): void;
@@ -361,6 +363,13 @@ function nativeMatMul(backend: Backend, a: TensorInfo, b: TensorInfo, transposeA
       `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
   }
   const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+  if (ar === 3 && br === 3 && a.shape[0] === b.shape[0]) {
+    // fast path for the common (B, M, K) × (B, K, N)
+    const batch = a.shape[0];
+    const y = newF32(backend, batch * M * N);
+    if (y.length > 0) addon!.sgemm(transposeA, transposeB, M, N, Ka, av, bv, y, batch, M * Ka, Ka * N);
+    return backend.makeTensorInfo([batch, M, N], 'float32', y);
+  }
   const plan = broadcastPlan(batchA, batchB);
   if (!plan) throw new Error(`Error in matMul: batch dims ${batchA} and ${batchB} do not broadcast`);
   const batch = size(plan.out);
@@ -370,6 +379,15 @@ function nativeMatMul(backend: Backend, a: TensorInfo, b: TensorInfo, transposeA
   const K = Ka;
   if (batch === 1) {
     addon!.sgemm(transposeA, transposeB, M, N, K, av, bv, y);
+  } else if (plan.dims.length === 1) {
+    // one collapsed batch dim: each side strided or broadcast (stride 0)
+    const sa = M * K, sb = K * N;
+    if (!transposeA && plan.bs[0] === 0) {
+      // every batch of a times the same b: one (batch·M, K) × (K, N) product
+      addon!.sgemm(false, transposeB, batch * M, N, K, av, bv, y);
+    } else {
+      addon!.sgemm(transposeA, transposeB, M, N, K, av, bv, y, batch, plan.as[0]! * sa, plan.bs[0]! * sb);
+    }
   } else {
     // offsets of each output batch in a and b, from the collapsed broadcast plan
     const aOff = new Int32Array(batch), bOff = new Int32Array(batch);
@@ -386,12 +404,7 @@ function nativeMatMul(backend: Backend, a: TensorInfo, b: TensorInfo, transposeA
       aOff[i] = oa * sa;
       bOff[i] = ob * sb;
     }
-    if (!transposeA && bOff.every((o) => o === bOff[0]) && aOff.every((o, i) => o === i * sa)) {
-      // every batch of a times the same b: one (batch·M, K) × (K, N) product
-      addon!.sgemm(false, transposeB, batch * M, N, K, av, bOff[0] === 0 ? bv : bv.subarray(bOff[0]), y);
-    } else {
-      addon!.sgemm(transposeA, transposeB, M, N, K, av, bv, y, aOff, bOff);
-    }
+    addon!.sgemm(transposeA, transposeB, M, N, K, av, bv, y, aOff, bOff);
   }
   return backend.makeTensorInfo(outShape, 'float32', y);
 }
