@@ -104,9 +104,23 @@ export function inferConfig(state: Map<string, { shape: number[] }>, where: stri
   return { embedDim: d, inChans: C, patchSize: p, imgSize: side * p, depth, mlpRatio: h / d, numClasses };
 }
 
+/**
+ * What a checkpoint knows about the data it was trained on (stored beside the model config under
+ * the config key `data`): class names and the input normalisation, used by eval and predict.
+ */
+export interface ClassifierData {
+  dataset?: string;
+  classes?: string[];
+  mean?: number[];
+  std?: number[];
+}
+
+/** The config stored in checkpoints: the model config plus, optionally, `data`. */
+export type StoredClassifierConfig = ResMlpConfig & { data?: ClassifierData };
+
 /** Saves a classifier's weights with its config (atomic). */
-export async function saveClassifier(path: string, model: ResMlp): Promise<void> {
-  await saveTensors(path, model.stateDict(), { config: model.config });
+export async function saveClassifier(path: string, model: ResMlp, data?: ClassifierData): Promise<void> {
+  await saveTensors(path, model.stateDict(), { config: data ? { ...model.config, data } : model.config });
 }
 
 /**
@@ -116,11 +130,19 @@ export async function saveClassifier(path: string, model: ResMlp): Promise<void>
  * takes float32 NHWC images and returns logits.
  */
 export function loadClassifier(path: string, config?: Partial<ResMlpConfig>): ResMlp {
+  return loadClassifierWithData(path, config).model;
+}
+
+/** loadClassifier, also returning the stored data description (empty for foreign files). */
+export function loadClassifierWithData(path: string, config?: Partial<ResMlpConfig>): { model: ResMlp; data: ClassifierData } {
   const { tensors: raw, metadata } = readSafetensors(path);
   let stored: Partial<ResMlpConfig> | undefined;
+  let data: ClassifierData = {};
   if (metadata.config !== undefined) {
     try {
-      stored = JSON.parse(metadata.config) as Partial<ResMlpConfig>;
+      const { data: d, ...rest } = JSON.parse(metadata.config) as Partial<StoredClassifierConfig>;
+      stored = rest;
+      data = d ?? {};
     } catch (e) {
       throw new Error(`${path}: __metadata__.config is not valid JSON (${(e as Error).message})`);
     }
@@ -146,5 +168,5 @@ export function loadClassifier(path: string, config?: Partial<ResMlpConfig>): Re
     model.dispose();
     throw e;
   }
-  return model.eval();
+  return { model: model.eval(), data };
 }

@@ -1,0 +1,142 @@
+// Image classification as a `TrainTask` of the one training loop (src/train/loop.ts): a ResMLP
+// classifier, a seeded resumable loader (src/vision/data), label-smoothed cross-entropy (the
+// paper's §4 / DeiT recipe; mixup and cutmix are not used here), and evaluation (loss, top-1 and
+// top-5 accuracy). Batch i of epoch e is `loader.batchAt(e, i)`, a pure function of (seed, e, i);
+// the only other randomness is the model's one dropout/drop-path generator, whose state is
+// exposed for exact resume.
+import * as tf from '@tensorflow/tfjs';
+import { labelSmoothedCrossEntropy } from '../core/loss.js';
+import type { TrainTask } from '../train/loop.js';
+import { evalBatches, type ImageBatch, ImageLoader, type LoaderConfig } from './data/dataset.js';
+import type { ImageSet } from './data/image-set.js';
+import type { RngState } from '../util/rng.js';
+import type { ResMlp } from './model.js';
+import type { ClassifierData } from './checkpoint.js';
+
+export interface EvalResult {
+  /** Mean cross-entropy (no smoothing). */
+  loss: number;
+  /** Top-1 accuracy in [0, 1]. */
+  accuracy: number;
+  /** Top-5 accuracy in [0, 1] (equals 1 with ≤ 5 classes). */
+  top5: number;
+  /** Images evaluated. */
+  count: number;
+}
+
+/** Loss and accuracy of `model` (switched to eval mode for the pass) on every image of `set`. */
+export async function evaluate(model: ResMlp, set: ImageSet, norm: Pick<LoaderConfig, 'mean' | 'std'>, batchSize = 500): Promise<EvalResult> {
+  const wasTraining = model.training;
+  model.eval();
+  let lossSum = 0;
+  let correct = 0;
+  let correct5 = 0;
+  let count = 0;
+  const k = Math.min(5, model.config.numClasses);
+  try {
+    for (const b of evalBatches(set, { batchSize, mean: norm.mean, std: norm.std })) {
+      const [lossT, hitT, hit5T] = tf.tidy(() => {
+        const logits = model.forward(b.x); // (B, classes)
+        const loss = tf.sum(tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, model.config.numClasses), logits, undefined, 0, tf.Reduction.NONE));
+        const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), 'float32'));
+        const top = tf.topk(logits, k).indices; // (B, k)
+        const hit5 = tf.sum(tf.cast(tf.equal(top, tf.expandDims(b.y, 1)), 'float32'));
+        return [loss, hit, hit5];
+      });
+      tf.dispose([b.x, b.y]);
+      lossSum += (await lossT.data())[0]!;
+      correct += (await hitT.data())[0]!;
+      correct5 += (await hit5T.data())[0]!;
+      count += b.size;
+      tf.dispose([lossT, hitT, hit5T]);
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return { loss: lossSum / Math.max(1, count), accuracy: correct / Math.max(1, count), top5: correct5 / Math.max(1, count), count };
+}
+
+export interface ClassificationTaskOptions {
+  /** Training images. */
+  train: ImageSet;
+  /** Validation images (held-out split or the test set); null = no validation. */
+  val: ImageSet | null;
+  /** Loader settings (batch size, normalisation, augmentation, seed). */
+  loader: Partial<LoaderConfig>;
+  /** Label smoothing ε. Default 0.1. */
+  labelSmoothing?: number;
+  /** Batch size of validation passes. Default 500. */
+  evalBatchSize?: number;
+  /** Dataset name stored in checkpoints (with the class names and normalisation). */
+  dataset?: string;
+}
+
+export class ClassificationTask implements TrainTask<ImageBatch> {
+  readonly params: Map<string, tf.Variable>;
+  readonly modelConfig: unknown;
+  readonly loader: ImageLoader;
+  private readonly smoothing: number;
+  /** Loss, top-1 and top-5 accuracy on the validation set (absent without one). */
+  readonly validate?: () => Promise<Record<string, number>>;
+
+  constructor(
+    readonly model: ResMlp,
+    private readonly opts: ClassificationTaskOptions,
+  ) {
+    this.params = model.stateDict();
+    const c = model.config;
+    const t = opts.train;
+    if (t.h !== c.imgSize || t.w !== c.imgSize || t.c !== c.inChans) {
+      throw new Error(`ClassificationTask: images are ${t.h}×${t.w}×${t.c} but the model expects ${c.imgSize}×${c.imgSize}×${c.inChans}`);
+    }
+    if (t.classes && t.classes.length !== c.numClasses) {
+      throw new Error(`ClassificationTask: the data has ${t.classes.length} classes but the model head has ${c.numClasses}`);
+    }
+    this.loader = new ImageLoader(t, { dropLast: true, ...opts.loader });
+    this.smoothing = opts.labelSmoothing ?? 0.1;
+    const data: ClassifierData = { dataset: opts.dataset, classes: t.classes, mean: this.loader.config.mean, std: this.loader.config.std };
+    this.modelConfig = { ...model.config, data };
+    const val = opts.val;
+    if (val) {
+      this.validate = async () => {
+        const r = await evaluate(this.model, val, this.loader.config, this.opts.evalBatchSize ?? 500);
+        return { loss: r.loss, accuracy: r.accuracy, top5: r.top5 };
+      };
+    }
+  }
+
+  numBatches(): number {
+    return this.loader.batchesPerEpoch;
+  }
+
+  batch(epoch: number, i: number): ImageBatch {
+    return this.loader.batchAt(epoch, i);
+  }
+
+  loss(b: ImageBatch): tf.Scalar {
+    return tf.tidy(() => labelSmoothedCrossEntropy(this.model.forward(b.x), b.y, { epsilon: this.smoothing }));
+  }
+
+  units(b: ImageBatch): number {
+    return b.size;
+  }
+
+  disposeBatch(b: ImageBatch): void {
+    tf.dispose([b.x, b.y]);
+  }
+
+  setTraining(training: boolean): void {
+    this.model.train(training);
+  }
+
+  getRngState(): unknown {
+    return { dropout: this.model.dropoutRng.getState() };
+  }
+
+  setRngState(state: unknown): void {
+    const s = state as { dropout?: RngState } | null;
+    if (!s || typeof s !== 'object' || !s.dropout) throw new Error(`ClassificationTask.setRngState: expected {dropout: RngState}, got ${JSON.stringify(state)}`);
+    this.model.dropoutRng.setState(s.dropout);
+  }
+
+}

@@ -1,0 +1,220 @@
+// A vision training run from one config (configs/vision/*.json override only what they change):
+// the model (a registry name + overrides), the dataset, the loader (batch size, augmentation,
+// normalisation), label smoothing and the trainer (src/train/loop.ts: optimizer, warmup + cosine,
+// weight decay, clipping, checkpoints every epoch, exact resume). Reporting is the shared path
+// (src/train/reporting.ts: progress bar with img/s and ETA, metrics.jsonl, PNG curves). After
+// training, the last weights are evaluated on the test set and the result is logged.
+// Recipe defaults follow the paper's §4 / DeiT (AdamW or Lamb, warmup then cosine, weight decay,
+// label smoothing 0.1) scaled down to small images and a 2-core CPU.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { resolveConfig } from '../core/module.js';
+import { createReporting } from '../train/reporting.js';
+import { resolveTrainerConfig, train, type TrainerConfig, type TrainResult } from '../train/loop.js';
+import { cifar10 } from './data/cifar.js';
+import { NORMALIZATION, resolveLoaderConfig, type LoaderConfig } from './data/dataset.js';
+import { FASHION_MNIST_DIR, fashionMnist, mnist } from './data/idx.js';
+import { heldOutSplit, type ImageSet } from './data/image-set.js';
+import type { ResMlpConfig } from './model.js';
+import { ResMlp } from './model.js';
+import { modelConfig } from './registry.js';
+import { ClassificationTask, evaluate, type EvalResult } from './task.js';
+
+export type DatasetName = 'fashion-mnist' | 'mnist' | 'cifar10';
+export const DATASETS: readonly DatasetName[] = ['fashion-mnist', 'mnist', 'cifar10'];
+
+export interface VisionRunConfig {
+  /** Registry name (src/vision/registry.ts). Default 'resmlp_fmnist_small'. */
+  model: string;
+  /** Overrides of the registry config (e.g. {"dropPath": 0.05}). Default {}. */
+  modelOverrides: Partial<ResMlpConfig>;
+  /** Dataset. Default 'fashion-mnist'. */
+  dataset: DatasetName;
+  /** Dataset directory; null = the default for the dataset (Fashion-MNIST: the Debian package's). Default null. */
+  dataDir: string | null;
+  /** Fraction of the training set held out for validation (0 = validate on the test set). Default 0. */
+  valFraction: number;
+  /** Loader: batch size and augmentation (normalisation defaults to the dataset's). Default {batchSize 128, hflip, crop padding 2}. */
+  loader: Partial<LoaderConfig>;
+  /** Label smoothing ε. Default 0.1. */
+  labelSmoothing: number;
+  /** Seed of the model init, dropout, shuffling and augmentation. Default 0. */
+  seed: number;
+  /** Trainer settings (src/train/loop.ts TrainerConfig). Default: AdamW, warmup + cosine, clip 1, per-epoch checkpoints, best by accuracy. */
+  trainer: Partial<TrainerConfig>;
+  /** Run folder (checkpoints, metrics.jsonl, PNGs). Default 'runs/vision'. */
+  outDir: string;
+  /** Batch size of evaluation passes. Default 500. */
+  evalBatchSize: number;
+}
+
+export const DEFAULT_VISION_RUN: VisionRunConfig = {
+  model: 'resmlp_fmnist_small',
+  modelOverrides: {},
+  dataset: 'fashion-mnist',
+  dataDir: null,
+  valFraction: 0,
+  loader: { batchSize: 128, hflip: true, cropPadding: 2 },
+  labelSmoothing: 0.1,
+  seed: 0,
+  trainer: {
+    epochs: 10,
+    optimizer: 'adamw',
+    weightDecay: 0.05,
+    clipNorm: 1,
+    schedule: { name: 'cosine', lr: 2e-3, warmupSteps: 300, warmupInit: 1e-6, totalSteps: 0, minLr: 1e-5 },
+    bestMetric: 'accuracy',
+    maximize: true,
+    unit: 'img',
+  },
+  outDir: 'runs/vision',
+  evalBatchSize: 500,
+};
+
+/**
+ * Resolves a run config: `given` (e.g. a JSON file) over the defaults; nested `loader` and
+ * `trainer` (and `trainer.schedule`) merge key by key. Unknown keys at any level are errors naming them.
+ */
+export function resolveVisionRunConfig(given: Record<string, unknown> = {}): VisionRunConfig {
+  const r = resolveConfig('vision run config', DEFAULT_VISION_RUN, given as Partial<VisionRunConfig>);
+  const g = given as Partial<VisionRunConfig>;
+  // only the given loader keys are stored; normalisation and seed come from the dataset and run seed
+  r.loader = { ...DEFAULT_VISION_RUN.loader, ...(g.loader ?? {}) };
+  try {
+    resolveLoaderConfig(r.loader);
+  } catch (e) {
+    throw new Error(`vision run config: ${(e as Error).message}`);
+  }
+  const t = { ...DEFAULT_VISION_RUN.trainer, ...(g.trainer ?? {}) };
+  t.schedule = { ...DEFAULT_VISION_RUN.trainer.schedule!, ...(g.trainer?.schedule ?? {}) };
+  r.trainer = resolveTrainerConfig(t);
+  if (!DATASETS.includes(r.dataset)) throw new Error(`vision run config: unknown dataset '${r.dataset}' (expected one of ${DATASETS.join(', ')})`);
+  if (!(r.valFraction >= 0 && r.valFraction < 1)) throw new Error(`vision run config: valFraction must be in [0, 1), got ${r.valFraction}`);
+  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new Error(`vision run config: labelSmoothing must be in [0, 1), got ${r.labelSmoothing}`);
+  modelConfig(r.model, r.modelOverrides); // validates the model name and overrides
+  return r;
+}
+
+/** Reads a JSON config file (an object) with errors naming the file. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`config ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`config ${file}: invalid JSON (${(e as Error).message})`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`config ${file}: expected a JSON object`);
+  return json as Record<string, unknown>;
+}
+
+/**
+ * Applies `--a.b.c value` overrides to a config object (copied): values are parsed as JSON when
+ * they parse (numbers, booleans, arrays, objects), else kept as strings.
+ */
+export function applyOverrides(config: Record<string, unknown>, overrides: Record<string, string>): Record<string, unknown> {
+  const out = structuredClone(config);
+  for (const [key, raw] of Object.entries(overrides)) {
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    const parts = key.split('.');
+    let node = out as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) {
+      const next = node[p];
+      if (next === undefined) node[p] = {};
+      else if (next === null || typeof next !== 'object' || Array.isArray(next)) throw new Error(`override --${key}: '${p}' is not an object in the config`);
+      node = node[p] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]!] = value;
+  }
+  return out;
+}
+
+export interface LoadedData {
+  train: ImageSet;
+  test: ImageSet;
+  norm: { mean: number[]; std: number[] };
+}
+
+/** Loads a dataset by name with its normalisation constants. */
+export function loadDataset(name: DatasetName, dir: string | null): LoadedData {
+  switch (name) {
+    case 'fashion-mnist':
+      return { ...fashionMnist(dir ?? FASHION_MNIST_DIR), norm: { mean: [...NORMALIZATION.fashionMnist.mean], std: [...NORMALIZATION.fashionMnist.std] } };
+    case 'mnist':
+      if (!dir) throw new Error(`dataset 'mnist' needs dataDir (a directory with train-images-idx3-ubyte[.gz] etc.)`);
+      return { ...mnist(dir), norm: { mean: [...NORMALIZATION.mnist.mean], std: [...NORMALIZATION.mnist.std] } };
+    case 'cifar10':
+      if (!dir) throw new Error(`dataset 'cifar10' needs dataDir (a directory with data_batch_1..5.bin and test_batch.bin)`);
+      return { ...cifar10(dir), norm: { mean: [...NORMALIZATION.cifar10.mean], std: [...NORMALIZATION.cifar10.std] } };
+  }
+}
+
+export interface RunOptions {
+  /** Continue from outDir/checkpoint_last.safetensors if present. Default false (a fresh run refuses to overwrite one). */
+  resume?: boolean;
+  signal?: AbortSignal;
+  /** Data already loaded (tests, the tuner). */
+  data?: LoadedData;
+  /** Where the progress bar and messages go. Default process.stderr. */
+  stream?: { write(s: string): unknown; isTTY?: boolean };
+  /** Evaluate on the test set after training. Default true. */
+  testEval?: boolean;
+}
+
+export interface RunResult {
+  train: TrainResult;
+  test: EvalResult | null;
+  outDir: string;
+}
+
+/** Builds the model and task of a run config. */
+export function buildRun(cfg: VisionRunConfig, data: LoadedData): { model: ResMlp; task: ClassificationTask; val: ImageSet } {
+  const mc = modelConfig(cfg.model, cfg.modelOverrides);
+  let trainSet = data.train;
+  let val = data.test;
+  if (cfg.valFraction > 0) ({ train: trainSet, val } = heldOutSplit(data.train, cfg.valFraction, cfg.seed));
+  const model = new ResMlp(mc, cfg.seed);
+  const loader = { ...data.norm, seed: cfg.seed, ...cfg.loader };
+  const task = new ClassificationTask(model, { train: trainSet, val, loader, labelSmoothing: cfg.labelSmoothing, evalBatchSize: cfg.evalBatchSize, dataset: cfg.dataset });
+  return { model, task, val };
+}
+
+/** Runs training (or resumes it) and evaluates the last weights on the test set. */
+export async function runTraining(cfg: VisionRunConfig, opts: RunOptions = {}): Promise<RunResult> {
+  const outDir = path.resolve(cfg.outDir);
+  const last = path.join(outDir, 'checkpoint_last.safetensors');
+  if (!opts.resume && fs.existsSync(last)) {
+    throw new Error(`${last} exists: pass --resume to continue that run, or choose another outDir`);
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  const data = opts.data ?? loadDataset(cfg.dataset, cfg.dataDir);
+  const { model, task } = buildRun(cfg, data);
+  const reporting = createReporting({ outDir, unit: 'img', label: 'train', stream: opts.stream as never });
+  const say = reporting.hooks.log!;
+  say(`model ${cfg.model}: ${model.numParameters().toLocaleString('en-US')} parameters, ${model.config.imgSize}×${model.config.imgSize}×${model.config.inChans}, patch ${model.config.patchSize}, d ${model.config.embedDim}, depth ${model.config.depth}`);
+  try {
+    const result = await train(task, resolveTrainerConfig(cfg.trainer), { outDir, resume: opts.resume ?? false, signal: opts.signal, hooks: reporting.hooks });
+    reporting.close();
+    let test: EvalResult | null = null;
+    if ((opts.testEval ?? true) && result.stoppedBy !== 'interrupt') {
+      test = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize);
+      reporting.metrics.log('test', { update: result.updates, loss: test.loss, accuracy: test.accuracy, top5: test.top5, count: test.count, elapsedSec: result.elapsedSec });
+      say(`test: accuracy ${(100 * test.accuracy).toFixed(2)}%, top-5 ${(100 * test.top5).toFixed(2)}%, loss ${test.loss.toFixed(4)} (${test.count} images, last weights, ${result.elapsedSec.toFixed(0)} s of training)`);
+    }
+    reporting.plot();
+    return { train: result, test, outDir };
+  } finally {
+    model.dispose();
+  }
+}
