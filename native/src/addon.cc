@@ -373,17 +373,30 @@ Napi::Value RawSgemmFn(const Napi::CallbackInfo& info) {
 }
 
 
-// Sum / max of n floats with 16 independent lanes (vectorisable without -ffast-math); the sum is
-// accumulated per 256-element block in float lanes, then in double.
+// Sum / max of n floats in GCC vector types (8 lanes; SSE pairs in the baseline clone, AVX in
+// the x86-64-v3 one): explicit lanes vectorise where a scalar reduction would not without
+// -ffast-math. The sum is accumulated per 256-element block in float lanes, then in double.
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+ALWAYS_INLINE static inline v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
 ALWAYS_INLINE static inline double lane_sum(const float* p, int64_t n) {
   double s = 0;
   int64_t i = 0;
   for (; i + 256 <= n; i += 256) {
-    float acc[16] = {0};
-    for (int64_t j = 0; j < 256; j += 16)
-      for (int k = 0; k < 16; k++) acc[k] += p[i + j + k];
+    v8f a0 = {0}, a1 = {0};
+    for (int64_t j = 0; j < 256; j += 16) {
+      a0 += load8(p + i + j);
+      a1 += load8(p + i + j + 8);
+    }
+    a0 += a1;
     float t = 0;
-    for (int k = 0; k < 16; k++) t += acc[k];
+    for (int k = 0; k < 8; k++) t += a0[k];
     s += t;
   }
   for (; i < n; i++) s += p[i];
@@ -391,18 +404,24 @@ ALWAYS_INLINE static inline double lane_sum(const float* p, int64_t n) {
 }
 
 ALWAYS_INLINE static inline float lane_max(const float* p, int64_t n) {
-  // NaN propagates: once a lane holds NaN nothing replaces it
-  float acc[16];
-  for (int k = 0; k < 16; k++) acc[k] = -INFINITY;
+  // NaN propagates, as in tfjs: any NaN makes the result NaN
+  const float ninf = -INFINITY;
+  v8f a0 = {ninf, ninf, ninf, ninf, ninf, ninf, ninf, ninf}, a1 = a0;
+  v8i bad = {0};
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int k = 0; k < 16; k++) acc[k] = (p[i + k] > acc[k] || p[i + k] != p[i + k]) ? p[i + k] : acc[k];
-  float m = -INFINITY;
-  for (int k = 0; k < 16; k++) m = (acc[k] > m || acc[k] != acc[k]) ? acc[k] : m;
-  for (; i < n; i++) m = (p[i] > m || p[i] != p[i]) ? p[i] : m;
-  return m;
+  for (; i + 16 <= n; i += 16) {
+    v8f x0 = load8(p + i), x1 = load8(p + i + 8);
+    a0 = x0 > a0 ? x0 : a0;
+    a1 = x1 > a1 ? x1 : a1;
+    bad |= (x0 != x0) | (x1 != x1);
+  }
+  a0 = a1 > a0 ? a1 : a0;
+  float m = ninf;
+  int32_t anyNan = 0;
+  for (int k = 0; k < 8; k++) { m = a0[k] > m ? a0[k] : m; anyNan |= bad[k]; }
+  for (; i < n; i++) { m = p[i] > m ? p[i] : m; anyNan |= (int32_t)(p[i] != p[i]); }
+  return anyNan ? NAN : m;
 }
-
 
 // ---- reductions over the middle axis of x viewed as [outer, R, inner] ----
 enum Reduce { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD };
