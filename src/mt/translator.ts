@@ -1,0 +1,316 @@
+// The translation front end shared by `resmlp mt translate`, `resmlp mt eval`, the server and the
+// decoding benchmark: text in, n-best text out. It does what fairseq-interactive does around its
+// SequenceGenerator (fairseq_cli/interactive.py: encode_fn, make_batches, decode_fn):
+//   1. clean each line exactly as the training data was cleaned (src/mt/data/clean.ts
+//      normalizeLine), SentencePiece-encode it and append EOS (the `appendSrcEos` convention of
+//      src/mt/data/batching.ts, as fairseq);
+//   2. refuse a sentence longer than the model's maxLen − 1 tokens (SentenceTooLongError, a
+//      TranslationInputError the server maps to HTTP 400) — or skip it when asked;
+//   3. batch by tokens: sort by source length, cut into chunks whose padded source size
+//      n · max(len) stays within `maxTokens` (fairseq's --max-tokens at generation), run the
+//      generator (src/mt/decoding) on each chunk, put the results back in input order;
+//   4. detokenise every hypothesis (tokens keep their final EOS, as fairseq's records, and
+//      positionalScores[i] is the log-prob of tokens[i]).
+// A step-callback adapter turns the generator's beams into `{sentence, step, beams: [{text,
+// tokens, score}]}` (partial text decoded from the tokens so far) for streaming.
+// `translate` may be called with any batch, concurrently too (each call has its own decoder
+// state); it leaves no tensor behind (the generator frees encoder output and state, even on
+// errors and aborts).
+import { normalizeLine } from './data/clean.js';
+import { type GenerationConfig, resolveGenerationConfig } from './decoding/config.js';
+import { SequenceGenerator } from './decoding/generator.js';
+import type { Hypothesis, StepEvent } from './decoding/hypotheses.js';
+import type { DecoderModel } from './decoding/types.js';
+
+/** What the translator needs from a subword model (SentencePiece satisfies it). */
+export interface TextCodec {
+  /** Subword ids of an already-normalised line (no BOS/EOS). */
+  encode(text: string): number[];
+  /** Text of ids; control symbols (pad/bos/eos) decode to nothing. */
+  decode(ids: ArrayLike<number>): string;
+  readonly vocabSize?: number;
+}
+
+/** An input the user can fix (the server answers 400). */
+export class TranslationInputError extends Error {
+  override name = 'TranslationInputError';
+}
+
+/** A sentence with more subword tokens than the model accepts. */
+export class SentenceTooLongError extends TranslationInputError {
+  override name = 'SentenceTooLongError';
+  constructor(
+    /** Index of the sentence in the `texts` given to translate(). */
+    readonly sentence: number,
+    /** Its SentencePiece tokens (EOS not counted). */
+    readonly length: number,
+    /** Most tokens the model accepts (maxLen − 1; EOS takes the last position). */
+    readonly limit: number,
+    /** How many sentences of the call are too long in all. */
+    readonly count = 1,
+  ) {
+    super(
+      `sentence ${sentence} has ${length} SentencePiece tokens but the model accepts at most ${limit} (its maxLen ${limit + 1} minus one position for EOS)` +
+        (count > 1 ? `; ${count - 1} other sentence(s) of this request are too long too` : '') +
+        '; split or shorten it',
+    );
+  }
+}
+
+/** Generation options that are not valid (unknown key, beam < 1, nbest > beam …). */
+export class TranslationOptionsError extends TranslationInputError {
+  override name = 'TranslationOptionsError';
+}
+
+export interface TranslatorOptions {
+  /**
+   * Budget of padded source tokens per internal batch: n · max(len + 1) ≤ maxTokens (fairseq's
+   * --max-tokens at generation; rows are beamSize times that). Must be ≥ the model's maxLen so
+   * every accepted sentence fits. Default 4096.
+   */
+  maxTokens: number;
+  /** At most this many sentences per internal batch; 0 = no limit. Default 0. */
+  maxSentences: number;
+  /** Generation defaults of this translator (overrides of DEFAULT_GENERATION). Default {}. */
+  generation: Partial<GenerationConfig>;
+}
+
+export const DEFAULT_TRANSLATOR: Readonly<TranslatorOptions> = Object.freeze({ maxTokens: 4096, maxSentences: 0, generation: {} });
+
+export function resolveTranslatorOptions(o: Partial<TranslatorOptions> = {}): TranslatorOptions {
+  const known = Object.keys(DEFAULT_TRANSLATOR);
+  const unknown = Object.keys(o).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw new Error(`TranslatorOptions: unknown key(s) ${unknown.join(', ')}; known keys: ${known.join(', ')}`);
+  const r: TranslatorOptions = { ...DEFAULT_TRANSLATOR, generation: { ...DEFAULT_TRANSLATOR.generation } };
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = v;
+  if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1) throw new Error(`TranslatorOptions.maxTokens: expected a positive integer, got ${JSON.stringify(r.maxTokens)}`);
+  if (!Number.isInteger(r.maxSentences) || r.maxSentences < 0) throw new Error(`TranslatorOptions.maxSentences: expected an integer >= 0, got ${JSON.stringify(r.maxSentences)}`);
+  resolveGenerationConfig(r.generation); // throws on bad defaults now rather than at the first request
+  return r;
+}
+
+/** One hypothesis of a sentence. */
+export interface TranslationHypothesis {
+  /** Detokenised text. */
+  text: string;
+  /** Target ids without BOS, ending in EOS (fairseq's record). */
+  tokens: number[];
+  /** Σ positionalScores / tokens.length ** lenpen (when scores are normalised). */
+  score: number;
+  /** Log-prob of each token of `tokens` (EOS included). */
+  positionalScores: number[];
+}
+
+export interface TranslationResult {
+  /** Best hypothesis' text; '' for an empty or skipped sentence (or one aborted before any hypothesis finished). */
+  text: string;
+  /** Up to nbest hypotheses, best first. Empty for skipped sentences. */
+  hypotheses: TranslationHypothesis[];
+  /** Source tokens given to the model, EOS not counted (after cleaning + SentencePiece). */
+  srcTokens: number;
+  /** 'empty': nothing left after cleaning (no decoding, text ''); 'too-long': skipped with onTooLong 'skip'. */
+  skipped?: 'empty' | 'too-long';
+  /** The sentence's AbortSignal fired before it finished. */
+  aborted: boolean;
+}
+
+/** A streaming event: the beams of one sentence after one decoding step. */
+export interface TranslationStepEvent {
+  /** Index in the `texts` given to translate(). */
+  sentence: number;
+  /** Decoding step t: beams hold t + 1 tokens. */
+  step: number;
+  /** Unfinished beams, best first: partial text, tokens so far (no EOS), cumulative log-prob. */
+  beams: { text: string; tokens: number[]; score: number }[];
+  /** True at the sentence's last event (beams is then empty; its result is final). */
+  done: boolean;
+}
+
+export interface TranslateOptions extends Partial<GenerationConfig> {
+  /** Streaming: one event per sentence per step (see TranslationStepEvent). Errors reject. */
+  onStep?: (e: TranslationStepEvent) => void;
+  /** Cancels the whole call (rejects with signal.reason, tensors freed). */
+  signal?: AbortSignal;
+  /** Per-sentence cancellation, indexed like `texts`: the sentence stops, its result has aborted: true. */
+  signals?: readonly (AbortSignal | undefined)[];
+  /** Over-length sentences: 'error' (default) throws SentenceTooLongError; 'skip' returns skipped: 'too-long'. */
+  onTooLong?: 'error' | 'skip';
+}
+
+const TRANSLATE_ONLY_KEYS = ['onStep', 'signal', 'signals', 'onTooLong'];
+
+/** A source sentence ready for the model. */
+interface Prepared {
+  index: number;
+  /** tokens + EOS */
+  src: Int32Array;
+}
+
+export class Translator {
+  readonly options: TranslatorOptions;
+  /** Generation defaults (resolved). */
+  readonly generation: GenerationConfig;
+
+  /**
+   * @param model the translation model (incremental, or full: recomputes every prefix)
+   * @param codec the SentencePiece model it was trained with
+   * @param onDispose called by dispose() (Translator.load passes the model's disposal)
+   */
+  constructor(
+    readonly model: DecoderModel<any, any>,
+    readonly codec: TextCodec,
+    options: Partial<TranslatorOptions> = {},
+    private readonly onDispose: () => void = () => {},
+  ) {
+    this.options = resolveTranslatorOptions(options);
+    this.generation = resolveGenerationConfig(this.options.generation);
+    if (codec.vocabSize !== undefined && codec.vocabSize !== model.vocabSize) {
+      throw new Error(`Translator: the SentencePiece model has ${codec.vocabSize} pieces but the translation model's vocabulary has ${model.vocabSize}`);
+    }
+    if (this.options.maxTokens < model.maxPositions) {
+      throw new Error(`Translator: maxTokens ${this.options.maxTokens} is below the model's maxLen ${model.maxPositions}; the longest accepted sentence would not fit a batch`);
+    }
+  }
+
+  /**
+   * Loads a `resmlp mt train` checkpoint (model + the SentencePiece model beside it). Generation
+   * defaults: the checkpoint's (e.g. beam 4), then `overrides.generation`.
+   */
+  static async load(checkpointPath: string, overrides: Partial<TranslatorOptions> = {}): Promise<Translator> {
+    const { loadTranslationCheckpoint } = await import('./model/load.js');
+    const { model, spm, config } = await loadTranslationCheckpoint(checkpointPath);
+    try {
+      return new Translator(model, spm, { ...overrides, generation: { ...config.generation, ...overrides.generation } }, () => model.dispose());
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+
+  /** Most source tokens (EOS not counted) a sentence may have. */
+  get maxSourceTokens(): number {
+    return this.model.maxPositions - 1;
+  }
+
+  /** Subword ids of a line after the training-time cleaning (no EOS). */
+  tokenize(text: string): number[] {
+    const clean = normalizeLine(text);
+    return clean === '' ? [] : this.codec.encode(clean);
+  }
+
+  /** Text of target ids (a trailing EOS or any control symbol decodes to nothing). */
+  detokenize(ids: ArrayLike<number>): string {
+    return this.codec.decode(ids);
+  }
+
+  /** The generation config of a call: this translator's defaults overridden by `opts`. */
+  generationConfig(opts: TranslateOptions = {}): GenerationConfig {
+    const over: Record<string, unknown> = { ...this.generation };
+    for (const [k, v] of Object.entries(opts)) if (!TRANSLATE_ONLY_KEYS.includes(k) && v !== undefined) over[k] = v;
+    try {
+      return resolveGenerationConfig(over);
+    } catch (e) {
+      throw new TranslationOptionsError((e as Error).message);
+    }
+  }
+
+  /** Translates `texts`; results in input order (see the file comment). */
+  async translate(texts: readonly string[], opts: TranslateOptions = {}): Promise<TranslationResult[]> {
+    const cfg = this.generationConfig(opts);
+    const { onStep, signal, signals } = opts;
+    const onTooLong = opts.onTooLong ?? 'error';
+    if (onTooLong !== 'error' && onTooLong !== 'skip') throw new TranslationOptionsError(`onTooLong: expected 'error' or 'skip', got ${JSON.stringify(onTooLong)}`);
+    if (signals !== undefined && signals.length !== texts.length) {
+      throw new TranslationOptionsError(`signals has ${signals.length} entries for ${texts.length} sentences`);
+    }
+    signal?.throwIfAborted();
+
+    const results: TranslationResult[] = new Array(texts.length);
+    const todo: Prepared[] = [];
+    const limit = this.maxSourceTokens;
+    let tooLong: { index: number; length: number } | null = null;
+    let tooLongCount = 0;
+    texts.forEach((text, index) => {
+      if (typeof text !== 'string') throw new TranslationInputError(`sentence ${index}: expected a string, got ${text === null ? 'null' : typeof text}`);
+      const ids = this.tokenize(text);
+      if (ids.length === 0) {
+        results[index] = { text: '', hypotheses: [], srcTokens: 0, skipped: 'empty', aborted: false };
+      } else if (ids.length > limit) {
+        tooLongCount++;
+        tooLong ??= { index, length: ids.length };
+        results[index] = { text: '', hypotheses: [], srcTokens: ids.length, skipped: 'too-long', aborted: false };
+      } else {
+        const src = new Int32Array(ids.length + 1); // tokens + EOS (appendSrcEos)
+        src.set(ids);
+        src[ids.length] = this.model.eosId;
+        todo.push({ index, src });
+      }
+    });
+    if (tooLong !== null && onTooLong === 'error') {
+      const t: { index: number; length: number } = tooLong;
+      throw new SentenceTooLongError(t.index, t.length, limit, tooLongCount);
+    }
+
+    const gen = new SequenceGenerator(this.model, cfg);
+    for (const chunk of this.chunks(todo)) {
+      const stepAdapter = onStep === undefined ? undefined : (e: StepEvent) => onStep(this.stepEvent(e, chunk));
+      const out = await gen.generate(
+        chunk.map((p) => p.src),
+        {
+          onStep: stepAdapter,
+          signal,
+          signals: signals === undefined ? undefined : chunk.map((p) => signals[p.index]),
+        },
+      );
+      out.results.forEach((r, j) => {
+        const p = chunk[j]!;
+        const hypotheses = r.hypos.map((h) => this.hypothesis(h));
+        results[p.index] = { text: hypotheses[0]?.text ?? '', hypotheses, srcTokens: p.src.length - 1, aborted: r.aborted };
+      });
+    }
+    return results;
+  }
+
+  /** Frees the model if this translator owns it (Translator.load). */
+  dispose(): void {
+    this.onDispose();
+  }
+
+  /** Sorted by source length (stable), cut so that n · max(len) ≤ maxTokens (and n ≤ maxSentences). */
+  private chunks(todo: Prepared[]): Prepared[][] {
+    const sorted = todo.slice().sort((a, b) => a.src.length - b.src.length || a.index - b.index);
+    const { maxTokens, maxSentences } = this.options;
+    const out: Prepared[][] = [];
+    let cur: Prepared[] = [];
+    for (const p of sorted) {
+      const width = p.src.length; // sorted: the widest so far
+      if (cur.length > 0 && ((cur.length + 1) * width > maxTokens || (maxSentences > 0 && cur.length >= maxSentences))) {
+        out.push(cur);
+        cur = [];
+      }
+      cur.push(p);
+    }
+    if (cur.length > 0) out.push(cur);
+    return out;
+  }
+
+  private hypothesis(h: Hypothesis): TranslationHypothesis {
+    const eos = this.model.eosId;
+    const n = h.tokens.length > 0 && h.tokens[h.tokens.length - 1] === eos ? h.tokens.length - 1 : h.tokens.length;
+    return {
+      text: this.detokenize(h.tokens.subarray(0, n)),
+      tokens: Array.from(h.tokens),
+      score: h.score,
+      positionalScores: Array.from(h.positionalScores),
+    };
+  }
+
+  private stepEvent(e: StepEvent, chunk: Prepared[]): TranslationStepEvent {
+    return {
+      sentence: chunk[e.sentence]!.index,
+      step: e.step,
+      beams: e.beams.map((b) => ({ text: this.detokenize(b.tokens), tokens: Array.from(b.tokens), score: b.score })),
+      done: e.done,
+    };
+  }
+}

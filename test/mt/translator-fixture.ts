@@ -1,0 +1,87 @@
+// Test fixture of the translator and the mt CLIs: a tiny SentencePiece model trained with
+// spm_train on 400 Multi30k lines (English + German, a few seconds) and a tiny random Seq2Seq
+// saved as a real `resmlp mt train` checkpoint (spm.model/spm.vocab beside it, sha256 in the
+// metadata), built once per process in a temp folder.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SentencePiece, DEFAULT_SPM_TRAIN, trainSentencePiece } from '../../src/mt/data/spm.js';
+import { MT_CHECKPOINT_KIND, type MtCheckpointConfig, sha256Of } from '../../src/mt/model/load.js';
+import { Seq2Seq, type Seq2SeqConfig } from '../../src/mt/model/index.js';
+import { saveCheckpoint } from '../../src/train/checkpoint.js';
+import { sharedPath } from '../../src/util/paths.js';
+
+export interface Fixture {
+  dir: string;
+  spmModel: string;
+  checkpoint: string;
+  modelConfig: Seq2SeqConfig;
+  /** Multi30k test_2016 English lines (first 60). */
+  lines: string[];
+  cleanup(): void;
+}
+
+let fixture: Promise<Fixture> | null = null;
+
+/** Tiny model shape: maxLen 64, d 16 (random weights; decoding runs to the max length). */
+export const TINY: Omit<Seq2SeqConfig, 'vocabSize'> = {
+  arch: 'resmlp',
+  padId: 0,
+  unkId: 1,
+  bosId: 2,
+  eosId: 3,
+  maxLen: 64,
+  dim: 16,
+  mlpHidden: 32,
+  encoderLayers: 1,
+  decoderLayers: 1,
+  heads: 2,
+  norm: 'affine',
+  layerScale: 0.5,
+  dropout: 0,
+  attentionDropout: 0,
+  scaleEmbedding: true,
+  seed: 5,
+};
+
+async function build(): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'resmlp-translator-'));
+  const head = (name: string, n: number) => readFileSync(sharedPath('data', 'multi30k', name), 'utf8').split('\n').slice(0, n);
+  const corpus = join(dir, 'corpus.txt');
+  writeFileSync(corpus, [...head('train.en', 400), ...head('train.de', 400)].join('\n') + '\n');
+  const trained = trainSentencePiece([corpus], join(dir, 'tiny'), { ...DEFAULT_SPM_TRAIN, vocabSize: 500, threads: 1 });
+  const run = join(dir, 'run');
+  mkdirSync(run);
+  copyFileSync(trained.model, join(run, 'spm.model'));
+  copyFileSync(trained.vocab, join(run, 'spm.vocab'));
+  const spm = await SentencePiece.load(join(run, 'spm.model'));
+  const modelConfig: Seq2SeqConfig = { ...TINY, vocabSize: spm.vocabSize };
+  const model = new Seq2Seq(modelConfig);
+  const config: MtCheckpointConfig = {
+    kind: MT_CHECKPOINT_KIND,
+    model: modelConfig,
+    spm: { model: 'spm.model', vocab: 'spm.vocab', sha256: sha256Of(join(run, 'spm.model')) },
+    langs: { src: 'en', tgt: 'de' },
+    generation: { beamSize: 2, maxLenA: 0, maxLenB: 6 },
+  };
+  const checkpoint = join(run, 'checkpoint_best.safetensors');
+  try {
+    await saveCheckpoint(checkpoint, model.namedParameters(), config);
+  } finally {
+    model.dispose();
+  }
+  return {
+    dir,
+    spmModel: join(run, 'spm.model'),
+    checkpoint,
+    modelConfig,
+    lines: head('test_2016_flickr.en', 60),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The process-wide fixture (built on first use). */
+export function translatorFixture(): Promise<Fixture> {
+  fixture ??= build();
+  return fixture;
+}
