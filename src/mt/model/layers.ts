@@ -7,8 +7,10 @@
 //   decoder:  y += ls1 ⊙ A_dec·(Aff(y) ⊙ m)            (causal: A_dec lower-triangular)
 //             y += ls_cross ⊙ CrossAttn(Aff(y), enc)   (multi-head, source padding masked)
 //             y += ls2 ⊙ MLP(Aff(y))
-// A_enc, A_dec are N×N, sliced to the batch length (core/cross-token.ts). Padding is zeroed before
-// every token-mixing layer, so a sentence's outputs do not depend on what else is in its batch.
+// A_enc, A_dec are N×N, sliced to the batch length (core/cross-token.ts). Source padding is zeroed
+// before every token-mixing layer, so a sentence's outputs do not depend on what else is in its
+// batch; target padding is at the end and the decoder's mixing is causal, so it never reaches a
+// real position (the decoder test checks logits of a padded row equal those of the row alone).
 // The Transformer baseline replaces each A·(·) by multi-head self-attention (causal in the decoder).
 // Dropout: on the token-mixing and cross-attention branch outputs, and inside the channel MLP
 // (after GELU and after fc2, timm's Mlp), which doubles as the MLP branch's residual dropout.
@@ -60,7 +62,10 @@ export class EncoderLayer extends Module {
     this.drop = this.registerModule('drop', new Dropout(c.dropout, rng.fork('drop')));
   }
 
-  /** x (B, S, d); mask (B, S, 1) 1 = token, 0 = padding; bias (B, 1, 1, S) for self-attention. */
+  /**
+   * x (B, S, d); mask (B, S, d) 1 = token, 0 = padding (full shape: a (B, S, 1) broadcast multiply
+   * falls to a slow generic kernel on the cpu/native backends); bias (B, 1, 1, S) for self-attention.
+   */
   forward(x: tf.Tensor3D, mask: tf.Tensor3D, bias: tf.Tensor4D): tf.Tensor3D {
     return tf.tidy(() => {
       const n = tf.mul(this.norm1.forward(x), mask) as tf.Tensor3D; // (B, S, d), padding zero
@@ -113,13 +118,16 @@ export class DecoderLayer extends Module {
   }
 
   /**
-   * Whole target prefix at once (training, full decoding). y (B, T, d); mask (B, T, 1);
+   * Whole target prefix at once (training, full decoding). y (B, T, d); mask (B, T, d) or null:
+   * targets are right-padded and the mixing is causal, so padding never reaches a real position
+   * and the model passes null (zeroing it would change nothing but cost time);
    * selfBias (1, 1, T, T) causal (Transformer only); cross: encoder keys/values (B, H, S, dh);
    * srcBias (B, 1, 1, S).
    */
-  forward(y: tf.Tensor3D, mask: tf.Tensor3D, selfBias: tf.Tensor4D | null, cross: KeysValues, srcBias: tf.Tensor4D): tf.Tensor3D {
+  forward(y: tf.Tensor3D, mask: tf.Tensor3D | null, selfBias: tf.Tensor4D | null, cross: KeysValues, srcBias: tf.Tensor4D): tf.Tensor3D {
     return tf.tidy(() => {
-      const n = tf.mul(this.norm1.forward(y), mask) as tf.Tensor3D; // (B, T, d), padding zero
+      const normed = this.norm1.forward(y);
+      const n = (mask ? tf.mul(normed, mask) : normed) as tf.Tensor3D; // (B, T, d)
       const t = this.linear_tokens ? this.linear_tokens.forward(n) : this.self_attn!.attend(n, this.self_attn!.keysValues(n), selfBias);
       const z = tf.add(y, this.drop.forward(scaled(t, this.ls1))) as tf.Tensor3D;
       return this.tail(z, cross, srcBias);

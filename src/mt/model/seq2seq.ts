@@ -132,7 +132,8 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
     return tf.tidy(() => {
       const mask = tf.cast(tf.notEqual(src, this.padId), 'float32'); // (B, S)
       const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [B, 1, 1, S]) as tf.Tensor4D; // (B, 1, 1, S)
-      const mask3 = tf.expandDims(mask, 2) as tf.Tensor3D; // (B, S, 1)
+      // (B, S, d) by an outer product with ones: a full-shape mask multiplies in the fast kernel
+      const mask3 = tf.reshape(tf.matMul(tf.reshape(mask, [B * S, 1]), tf.ones([1, this.config.dim])), [B, S, this.config.dim]) as tf.Tensor3D;
       let x = this.embed(src);
       for (const layer of this.encoder.layers) x = layer.forward(x, mask3, bias);
       return { out: this.encoder.norm.forward(x), bias };
@@ -145,10 +146,9 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
     this.checkLength('target batch', T);
     if (enc.out.shape[0] !== B) throw new Error(`decode: ${B} target rows but the encoder output has ${enc.out.shape[0]}`);
     return tf.tidy(() => {
-      const mask = tf.expandDims(tf.cast(tf.notEqual(tgtIn, this.padId), 'float32'), 2) as tf.Tensor3D; // (B, T, 1)
       const selfBias = this.config.arch === 'transformer' ? causalBias(T) : null; // (1, 1, T, T)
       let y = this.embed(tgtIn);
-      for (const layer of this.decoder.layers) y = layer.forward(y, mask, selfBias, layer.cross_attn.keysValues(enc.out), enc.bias);
+      for (const layer of this.decoder.layers) y = layer.forward(y, null, selfBias, layer.cross_attn.keysValues(enc.out), enc.bias);
       return this.decoder.norm.forward(y);
     });
   }
