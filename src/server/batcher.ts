@@ -1,0 +1,223 @@
+// Dynamic batching: one queue for every client (HTTP and WebSocket). Sentences wait until their
+// group (same engine + same decoding settings) holds `maxBatchTokens` source tokens or
+// `maxBatchSentences` sentences, or its oldest sentence has waited `maxWaitMs` — Marian's REST
+// server's queue timeout — and are then decoded together in one generate call. Each sentence
+// keeps its own promise, step stream and AbortSignal (per-sentence signals of the generator: a
+// cancelled or timed-out sentence drops out of the running batch). One batch runs at a time:
+// the model owns the CPU, and sentences that arrive meanwhile form the next batch.
+import type { DecodeSettings, EngineHypothesis, EngineStep, TranslationEngine } from './engine.js';
+import { ApiError } from './errors.js';
+import type { ServerMetrics } from './metrics.js';
+
+export interface BatcherConfig {
+  /** Source tokens (EOS included) per generate call; a longer sentence is refused. Default 2048. */
+  maxBatchTokens: number;
+  /** Sentences per generate call. Default 64 (1 = batching off). */
+  maxBatchSentences: number;
+  /** How long the oldest sentence of a group may wait for company, ms. Default 10 (0 = never wait). */
+  maxWaitMs: number;
+  /** Sentences waiting (not yet decoding) before new work is refused with 429. Default 1024. */
+  maxQueueSentences: number;
+}
+
+export const DEFAULT_BATCHER: Readonly<BatcherConfig> = Object.freeze({
+  maxBatchTokens: 2048,
+  maxBatchSentences: 64,
+  maxWaitMs: 10,
+  maxQueueSentences: 1024,
+});
+
+/** A sentence's own step stream: the step events of its sentence only. */
+export type SentenceStepHandler = (e: Omit<EngineStep, 'sentence'>) => void;
+
+export interface SubmitOptions {
+  /** Fires on cancel or deadline: the sentences leave the queue / the batch, the promise rejects with its reason. */
+  signal?: AbortSignal;
+  /** Step events per sentence (index into texts). */
+  onStep?: (sentence: number, e: Omit<EngineStep, 'sentence'>) => void;
+}
+
+interface Item {
+  engine: TranslationEngine;
+  pair: string;
+  key: string;
+  settings: DecodeSettings;
+  text: string;
+  tokens: number;
+  enqueuedAt: number;
+  signal?: AbortSignal;
+  onStep?: SentenceStepHandler;
+  resolve: (h: EngineHypothesis[]) => void;
+  reject: (e: unknown) => void;
+  onAbort?: () => void;
+}
+
+export class Batcher {
+  readonly config: BatcherConfig;
+  private queue: Item[] = [];
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private accepting = true;
+  private idleWaiters: (() => void)[] = [];
+  /** Sentences per generate call so far (for tests and the bench). */
+  readonly batchSizes: number[] = [];
+
+  constructor(config: Partial<BatcherConfig> = {}, private readonly metrics?: ServerMetrics) {
+    this.config = { ...DEFAULT_BATCHER, ...config };
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get busy(): boolean {
+    return this.running || this.queue.length > 0;
+  }
+
+  /**
+   * Queues `texts` (already validated: token counts below the engine's and the batch's limits)
+   * and resolves with the n-best of each, in order. Rejects with 429 if the queue is full, 503
+   * after stop(), or the signal's reason if it fires first.
+   */
+  submit(engine: TranslationEngine, pair: string, texts: readonly string[], tokens: readonly number[], settings: DecodeSettings, opts: SubmitOptions = {}): Promise<EngineHypothesis[][]> {
+    if (!this.accepting) return Promise.reject(new ApiError(503, 'the server is shutting down', 'unavailable'));
+    const { signal, onStep } = opts;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const cap = this.config.maxQueueSentences;
+    if (this.queue.length + texts.length > cap) {
+      return Promise.reject(new ApiError(429, `the translation queue is full (${this.queue.length} of ${cap} sentences waiting); retry later`, 'queue_full', { 'Retry-After': '1' }));
+    }
+    const key = `${pair}|${settings.beamSize}|${settings.nbest}|${settings.lenpen}|${settings.maxLength}`;
+    const now = performance.now();
+    const promises = texts.map(
+      (text, i) =>
+        new Promise<EngineHypothesis[]>((resolve, reject) => {
+          const item: Item = { engine, pair, key, settings, text, tokens: tokens[i]!, enqueuedAt: now, signal, resolve, reject };
+          if (onStep) item.onStep = (e) => onStep(i, e);
+          if (signal) {
+            item.onAbort = () => {
+              const at = this.queue.indexOf(item);
+              if (at >= 0) {
+                this.queue.splice(at, 1);
+                this.metrics?.queueSentences.set(this.queue.length);
+                reject(signal.reason);
+              }
+              // Decoding: the generator drops it at the next step; runBatch rejects.
+            };
+            signal.addEventListener('abort', item.onAbort, { once: true });
+          }
+          this.queue.push(item);
+        }),
+    );
+    this.metrics?.queueSentences.set(this.queue.length);
+    this.schedule();
+    return Promise.all(promises);
+  }
+
+  /** Refuse new work from now on (503); queued and running work finishes. */
+  stop(): void {
+    this.accepting = false;
+  }
+
+  /** Resolves once nothing is queued or decoding. */
+  idle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private schedule(): void {
+    if (this.running) return;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.queue.length === 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const r of w) r();
+      return;
+    }
+    const head = this.queue[0]!;
+    const { maxBatchTokens, maxBatchSentences, maxWaitMs } = this.config;
+    let tokens = 0;
+    let sentences = 0;
+    for (const it of this.queue) {
+      if (it.key !== head.key) continue;
+      tokens += it.tokens;
+      sentences++;
+    }
+    const wait = head.enqueuedAt + maxWaitMs - performance.now();
+    if (tokens >= maxBatchTokens || sentences >= maxBatchSentences || wait <= 0) {
+      this.running = true;
+      void this.runBatch().finally(() => {
+        this.running = false;
+        this.schedule();
+      });
+    } else {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.schedule();
+      }, Math.ceil(wait));
+    }
+  }
+
+  /** Takes the head's group, oldest first, within the batch limits, and decodes it. */
+  private async runBatch(): Promise<void> {
+    const head = this.queue[0]!;
+    const { maxBatchTokens, maxBatchSentences } = this.config;
+    const batch: Item[] = [];
+    let tokens = 0;
+    const rest: Item[] = [];
+    for (const it of this.queue) {
+      if (it.key === head.key && batch.length < maxBatchSentences && (batch.length === 0 || tokens + it.tokens <= maxBatchTokens)) {
+        batch.push(it);
+        tokens += it.tokens;
+      } else rest.push(it);
+    }
+    this.queue = rest;
+    this.metrics?.queueSentences.set(this.queue.length);
+    this.metrics?.batchSentences.observe(batch.length);
+    this.metrics?.batchTokens.observe(tokens);
+    this.batchSizes.push(batch.length);
+
+    const anySteps = batch.some((it) => it.onStep);
+    const t0 = performance.now();
+    let results: EngineHypothesis[][];
+    try {
+      results = await head.engine.translate(
+        batch.map((it) => it.text),
+        {
+          ...head.settings,
+          signals: batch.map((it) => it.signal),
+          onStep: anySteps
+            ? (e) => {
+                const it = batch[e.sentence];
+                if (it?.onStep && !it.signal?.aborted) it.onStep({ step: e.step, beams: e.beams });
+              }
+            : undefined,
+        },
+      );
+    } catch (e) {
+      for (const it of batch) this.settle(it, () => it.reject(e));
+      return;
+    }
+    const secs = (performance.now() - t0) / 1000;
+    let generated = 0;
+    batch.forEach((it, i) => {
+      const hyps = results[i] ?? [];
+      if (it.signal?.aborted) this.settle(it, () => it.reject(it.signal!.reason));
+      else {
+        generated += hyps[0]?.tokens.length ?? 0;
+        this.settle(it, () => it.resolve(hyps));
+      }
+    });
+    this.metrics?.generatedTokens.inc({ pair: head.pair }, generated);
+    this.metrics?.decodeSeconds.observe({ pair: head.pair }, secs);
+    if (secs > 0) this.metrics?.tokensPerSecond.set({ pair: head.pair }, generated / secs);
+  }
+
+  private settle(it: Item, f: () => void): void {
+    if (it.onAbort) it.signal!.removeEventListener('abort', it.onAbort);
+    f();
+  }
+}

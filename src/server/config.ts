@@ -1,0 +1,124 @@
+// The serve configuration (configs/serve/*.json), read once at boot and validated with zod:
+// server limits and batching, and the models — one per language pair "src-tgt" — each a
+// checkpoint of `resmlp mt train` (it carries its SentencePiece model) plus decoding defaults.
+// Unknown keys, wrong types and bad values are refused with the key's path in the message.
+// Relative paths are resolved against the current directory.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DEFAULT_BATCHER } from './batcher.js';
+
+const posInt = z.number().int().positive();
+
+/** Decoding defaults of a pair; a request may override beam size, n-best, length penalty and max length. */
+export const DecodingDefaultsSchema = z.strictObject({
+  /** Beam size when the request gives none. Default 5 (fairseq). */
+  beamSize: posInt.default(5),
+  /** Length penalty. Default 1. */
+  lenpen: z.number().finite().default(1),
+  /** Max output tokens when the request gives none (capped by the model). Default 200. */
+  maxLength: posInt.default(200),
+  /** Never repeat an n-gram of this size (0 = off). Default 0. */
+  noRepeatNgramSize: z.number().int().min(0).default(0),
+  /** Subtracted from the unk log-prob. Default 0. */
+  unkPenalty: z.number().finite().default(0),
+});
+export type DecodingDefaults = z.infer<typeof DecodingDefaultsSchema>;
+
+export const ModelEntrySchema = z.strictObject({
+  /** A checkpoint of `resmlp mt train` (safetensors; its spm.model must sit beside it). */
+  checkpoint: z.string().min(1),
+  /**
+   * Optional: the SentencePiece model the checkpoint must have been trained with. The checkpoint
+   * records its own (by sha256); giving it here makes boot fail if they differ.
+   */
+  sentencepiece: z.string().min(1).optional(),
+  decoding: DecodingDefaultsSchema.default(DecodingDefaultsSchema.parse({})),
+});
+export type ModelEntry = z.infer<typeof ModelEntrySchema>;
+
+export const ServerSettingsSchema = z.strictObject({
+  /** Source tokens per generate call; also the longest sentence accepted. */
+  maxBatchTokens: posInt.default(DEFAULT_BATCHER.maxBatchTokens),
+  /** Sentences per generate call (1 = batching off). */
+  maxBatchSentences: posInt.default(DEFAULT_BATCHER.maxBatchSentences),
+  /** Max wait of the oldest queued sentence for company, ms (0 = never wait). */
+  maxWaitMs: z.number().min(0).default(DEFAULT_BATCHER.maxWaitMs),
+  /** Queued sentences before 429. */
+  maxQueueSentences: posInt.default(DEFAULT_BATCHER.maxQueueSentences),
+  /** Deadline of a request (queue + decoding), ms; past it the answer is 504. Default 30000. */
+  requestTimeoutMs: posInt.default(30_000),
+  /** Request body limit, bytes (413 above). Default 1 MB. */
+  bodyLimitBytes: posInt.default(1_000_000),
+  /** Texts per POST /translate. Default 128. */
+  maxTextsPerRequest: posInt.default(128),
+  /** Characters per text. Default 5000 (LibreTranslate's char_limit idea). */
+  maxCharsPerText: posInt.default(5000),
+  /** Largest beam_size a request may ask for. Default 16. */
+  maxBeamSize: posInt.default(16),
+  /** Accepted api_key values; empty = no key needed. Default []. */
+  apiKeys: z.array(z.string().min(1)).default([]),
+  /** Requests per minute per API key (or per client address without keys); 0 = unlimited. Default 0. */
+  rateLimitPerMinute: z.number().int().min(0).default(0),
+  /** Origins allowed by CORS: [] = no CORS headers, ["*"] = any. Default []. */
+  corsOrigins: z.array(z.string().min(1)).default([]),
+  /** Requests in flight per WebSocket. Default 16. */
+  wsMaxInFlight: posInt.default(16),
+  /** Largest WebSocket message, bytes. Default 64 KB. */
+  wsMaxMessageBytes: posInt.default(65_536),
+});
+export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
+
+const PAIR = /^[a-z]{2,3}(?:-[A-Za-z]{2,4})?-[a-z]{2,3}(?:-[A-Za-z]{2,4})?$/;
+
+export const ServeConfigSchema = z.strictObject({
+  server: ServerSettingsSchema.default(ServerSettingsSchema.parse({})),
+  /** Language pair "src-tgt" (e.g. "en-de") → model. */
+  models: z
+    .record(z.string().regex(PAIR, 'a language pair such as "en-de" (ISO 639 codes, source-target)'), ModelEntrySchema)
+    .refine((m) => Object.keys(m).length > 0, 'at least one model'),
+  /** Display names of language codes, added to / overriding the built-in table. */
+  languageNames: z.record(z.string(), z.string().min(1)).default({}),
+});
+export type ServeConfig = z.infer<typeof ServeConfigSchema>;
+
+/** Zod issues as "key.path: message" lines. */
+export function formatIssues(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Validates a parsed serve config; errors name the key (`where` prefixes the message). */
+export function resolveServeConfig(raw: unknown, where = 'serve config'): ServeConfig {
+  const r = ServeConfigSchema.safeParse(raw);
+  if (!r.success) throw new Error(`${where}: ${formatIssues(r.error)}`);
+  return r.data;
+}
+
+export function readServeConfig(path: string): ServeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`serve config ${path}: cannot read it (${(e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`serve config ${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return resolveServeConfig(raw, `serve config ${path}`);
+}
+
+/** Splits "en-de" into its source and target codes. */
+export function splitPair(pair: string): { source: string; target: string } {
+  const m = /^([a-z]{2,3}(?:-[A-Za-z]{2,4})?)-([a-z]{2,3}(?:-[A-Za-z]{2,4})?)$/.exec(pair);
+  if (!m) throw new Error(`not a language pair: ${JSON.stringify(pair)} (expected e.g. "en-de")`);
+  return { source: m[1]!, target: m[2]! };
+}
+
+/** Built-in display names (LibreTranslate's /languages shows names). */
+export const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
+  ar: 'Arabic', cs: 'Czech', de: 'German', en: 'English', es: 'Spanish', fi: 'Finnish', fr: 'French',
+  hi: 'Hindi', it: 'Italian', ja: 'Japanese', ko: 'Korean', nl: 'Dutch', pl: 'Polish', pt: 'Portuguese',
+  ro: 'Romanian', ru: 'Russian', tr: 'Turkish', uk: 'Ukrainian', zh: 'Chinese',
+};

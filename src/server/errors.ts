@@ -1,0 +1,54 @@
+// Errors the server answers with: an ApiError carries the HTTP status, the message the client
+// sees (what was expected, what was found) and a `kind` label for the errors_total metric.
+// Anything else is an internal error: logged with context, answered as a bare 500.
+
+export type ErrorKind =
+  | 'invalid_request'
+  | 'invalid_utf8'
+  | 'too_large'
+  | 'unknown_pair'
+  | 'over_limit'
+  | 'unauthorized'
+  | 'rate_limited'
+  | 'queue_full'
+  | 'timeout'
+  | 'cancelled'
+  | 'unavailable'
+  | 'not_found'
+  | 'internal';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly kind: ErrorKind,
+    /** Extra response headers (e.g. Retry-After). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, kind: ErrorKind = 'invalid_request') => new ApiError(400, message, kind);
+
+/** The request's deadline passed (in the queue or while decoding). */
+export class DeadlineError extends ApiError {
+  constructor(ms: number) {
+    super(504, `the request did not finish within its deadline of ${ms} ms`, 'timeout');
+  }
+}
+
+/** The client went away or cancelled: nobody reads the answer. */
+export class CancelledError extends ApiError {
+  constructor(what = 'request') {
+    super(499, `${what} was cancelled`, 'cancelled');
+  }
+}
+
+/** Maps an abort reason to the error the caller should see. */
+export function abortReasonToError(reason: unknown, deadlineMs: number): ApiError {
+  if (reason instanceof ApiError) return reason;
+  if (reason instanceof DOMException && reason.name === 'TimeoutError') return new DeadlineError(deadlineMs);
+  return new CancelledError();
+}

@@ -1,0 +1,109 @@
+// The models being served: one engine per language pair with its decoding defaults, and
+// LibreTranslate's /languages view of them. `loadModels` builds engines from the serve config
+// (checkpoints of `resmlp mt train`); the registry is `ready` only once every model is loaded.
+import { resolve } from 'node:path';
+import { type DecodingDefaults, LANGUAGE_NAMES, type ServeConfig, splitPair } from './config.js';
+import { Seq2SeqEngine, type TranslationEngine } from './engine.js';
+
+export interface ServedPair {
+  pair: string;
+  source: string;
+  target: string;
+  engine: TranslationEngine;
+  decoding: DecodingDefaults;
+}
+
+export interface LanguageInfo {
+  code: string;
+  name: string;
+  targets: string[];
+}
+
+export class ModelRegistry {
+  private readonly pairs = new Map<string, ServedPair>();
+  private isReady = false;
+
+  constructor(private readonly languageNames: Record<string, string> = {}) {}
+
+  /** True once the models are loaded (GET /health answers 200). */
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  add(pair: string, engine: TranslationEngine, decoding: DecodingDefaults): void {
+    if (this.pairs.has(pair)) throw new Error(`model for ${pair} added twice`);
+    const { source, target } = splitPair(pair);
+    this.pairs.set(pair, { pair, source, target, engine, decoding });
+  }
+
+  markReady(): void {
+    this.isReady = true;
+  }
+
+  get(source: string, target: string): ServedPair | undefined {
+    return this.pairs.get(`${source}-${target}`);
+  }
+
+  pairNames(): string[] {
+    return [...this.pairs.keys()].sort();
+  }
+
+  all(): ServedPair[] {
+    return [...this.pairs.values()];
+  }
+
+  /** LibreTranslate's GET /languages: every source language with its targets. */
+  languages(): LanguageInfo[] {
+    const bySource = new Map<string, Set<string>>();
+    for (const p of this.pairs.values()) {
+      const t = bySource.get(p.source) ?? new Set<string>();
+      t.add(p.target);
+      bySource.set(p.source, t);
+    }
+    return [...bySource.keys()].sort().map((code) => ({ code, name: this.name(code), targets: [...bySource.get(code)!].sort() }));
+  }
+
+  name(code: string): string {
+    return this.languageNames[code] ?? LANGUAGE_NAMES[code] ?? code;
+  }
+
+  dispose(): void {
+    for (const p of this.pairs.values()) p.engine.dispose?.();
+    this.pairs.clear();
+  }
+}
+
+/**
+ * Loads every model of the config into `registry` (checkpoint + its SentencePiece model) and
+ * marks it ready. Errors name the pair and the file.
+ */
+export async function loadModels(config: ServeConfig, registry: ModelRegistry, log: (line: string) => void = () => {}): Promise<void> {
+  const { loadTranslationCheckpoint, sha256Of } = await import('../mt/model/load.js');
+  for (const [pair, entry] of Object.entries(config.models)) {
+    const t0 = performance.now();
+    const ckpt = resolve(entry.checkpoint);
+    let loaded;
+    try {
+      loaded = await loadTranslationCheckpoint(ckpt);
+    } catch (e) {
+      throw new Error(`models.${pair}.checkpoint: ${(e as Error).message}`);
+    }
+    const { model, spm, config: mc } = loaded;
+    if (entry.sentencepiece !== undefined) {
+      const sha = sha256Of(resolve(entry.sentencepiece));
+      if (sha !== mc.spm.sha256) {
+        model.dispose();
+        throw new Error(`models.${pair}.sentencepiece: ${entry.sentencepiece} (sha256 ${sha.slice(0, 12)}…) is not the SentencePiece model ${ckpt} was trained with (${mc.spm.sha256.slice(0, 12)}…)`);
+      }
+    }
+    const { source, target } = splitPair(pair);
+    if (mc.langs && (mc.langs.src !== source || mc.langs.tgt !== target)) {
+      model.dispose();
+      throw new Error(`models.${pair}: ${ckpt} translates ${mc.langs.src}-${mc.langs.tgt}, not ${pair}`);
+    }
+    const d = entry.decoding;
+    registry.add(pair, new Seq2SeqEngine(model, spm, { noRepeatNgramSize: d.noRepeatNgramSize, unkPenalty: d.unkPenalty }), d);
+    log(`[serve] ${pair}: ${ckpt} (${mc.model.arch}, d ${mc.model.dim}, ${mc.model.encoderLayers}+${mc.model.decoderLayers} layers, vocab ${mc.model.vocabSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  registry.markReady();
+}

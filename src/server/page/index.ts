@@ -1,0 +1,100 @@
+// The demo page served at GET /: pick a language pair (from GET /languages), type a sentence,
+// and watch the beams evolve step by step over the WebSocket /translate/stream, then the final
+// n-best with scores. Kept as a TS string (tsc copies no HTML into dist/). No external assets.
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>resmlp translate</title>
+<style>
+  body { font: 15px/1.4 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d2330; }
+  main { max-width: 860px; margin: 0 auto; padding: 24px; }
+  h1 { font-size: 20px; margin: 0 0 16px; }
+  .row { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin-bottom: 12px; }
+  textarea { width: 100%; box-sizing: border-box; min-height: 80px; font: inherit; padding: 8px; border: 1px solid #c5cad3; border-radius: 6px; }
+  select, input, button { font: inherit; padding: 4px 8px; }
+  button { background: #2f5bd3; color: #fff; border: 0; border-radius: 6px; padding: 6px 16px; cursor: pointer; }
+  button:disabled { background: #9aa7c7; cursor: default; }
+  section { background: #fff; border: 1px solid #dde1e8; border-radius: 8px; padding: 12px 16px; margin-top: 16px; }
+  h2 { font-size: 15px; margin: 0 0 8px; color: #4a5366; }
+  table { border-collapse: collapse; width: 100%; }
+  td, th { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eef0f4; vertical-align: top; }
+  td.score { font-variant-numeric: tabular-nums; color: #5b6478; width: 90px; }
+  #status { color: #5b6478; }
+  .error { color: #b3261e; }
+</style>
+</head>
+<body>
+<main>
+  <h1>resmlp translate</h1>
+  <div class="row">
+    <label>Pair <select id="pair"></select></label>
+    <label>Beam <input id="beam" type="number" min="1" max="16" value="4" style="width:4em"></label>
+    <label>n-best <input id="nbest" type="number" min="1" max="16" value="4" style="width:4em"></label>
+  </div>
+  <textarea id="text" placeholder="Type a sentence">A man is riding a bicycle.</textarea>
+  <div class="row" style="margin-top:8px">
+    <button id="go">Translate</button>
+    <button id="stop" disabled>Cancel</button>
+    <span id="status">connecting…</span>
+  </div>
+  <section>
+    <h2>Beams, step <span id="step">–</span></h2>
+    <table id="beams"><tbody></tbody></table>
+  </section>
+  <section>
+    <h2>Final n-best</h2>
+    <table id="final"><tbody></tbody></table>
+  </section>
+</main>
+<script>
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const status = (s, err) => { $('status').textContent = s; $('status').className = err ? 'error' : ''; };
+  let ws = null, nextId = 1, current = null;
+  const rows = (tbody, items) => {
+    tbody.replaceChildren(...items.map((b, i) => {
+      const tr = document.createElement('tr');
+      const rank = document.createElement('td'); rank.textContent = String(i + 1);
+      const text = document.createElement('td'); text.textContent = b.text;
+      const score = document.createElement('td'); score.className = 'score'; score.textContent = b.score.toFixed(3);
+      tr.append(rank, text, score);
+      return tr;
+    }));
+  };
+  const busy = (on) => { $('go').disabled = on || !ws || ws.readyState !== 1; $('stop').disabled = !on; };
+  fetch('languages').then((r) => r.json()).then((langs) => {
+    for (const l of langs) for (const t of l.targets) {
+      const o = document.createElement('option');
+      o.value = l.code + '-' + t; o.textContent = l.name + ' → ' + t;
+      $('pair').append(o);
+    }
+  }).catch((e) => status('cannot list languages: ' + e, true));
+  const connect = () => {
+    ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + location.pathname.replace(/[^/]*$/, '') + 'translate/stream');
+    ws.onopen = () => { status('ready'); busy(false); };
+    ws.onclose = () => { status('disconnected; reconnecting…', true); busy(false); setTimeout(connect, 1000); };
+    ws.onmessage = (ev) => {
+      const m = JSON.parse(ev.data);
+      if (m.id !== current) { if (m.error && m.id === undefined) status(m.error, true); return; }
+      if (m.beams) { $('step').textContent = String(m.step); rows($('beams').tBodies[0], m.beams); status('decoding, step ' + m.step); }
+      else if (m.done) { rows($('final').tBodies[0], m.translations); status('done'); current = null; busy(false); }
+      else if (m.cancelled) { status('cancelled'); current = null; busy(false); }
+      else if (m.error) { status(m.error, true); current = null; busy(false); }
+    };
+  };
+  $('go').onclick = () => {
+    const [source, target] = $('pair').value.split('-');
+    current = nextId++;
+    $('beams').tBodies[0].replaceChildren(); $('final').tBodies[0].replaceChildren(); $('step').textContent = '–';
+    ws.send(JSON.stringify({ id: current, q: $('text').value, source, target, beam_size: Number($('beam').value), n_best: Number($('nbest').value) }));
+    status('queued'); busy(true);
+  };
+  $('stop').onclick = () => { if (current !== null) ws.send(JSON.stringify({ id: current, cancel: true })); };
+  connect();
+})();
+</script>
+</body>
+</html>
+`;

@@ -1,0 +1,147 @@
+// WebSocket /translate/stream (protocol in src/server/README.md): each message is a request
+// {id, q, source, target, beam_size?, n_best?, …} or a cancel {id, cancel: true}. Requests go
+// through the same plan and the same batcher queue as POST /translate; the server streams
+// {id, step, beams} for every decoding step of that sentence and ends with
+// {id, done: true, translations} (or {id, cancelled: true}, or {id, error}). Several requests
+// may be in flight per socket. A bad message gets {id?, error} and the socket stays open.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { decodeUtf8 } from './body.js';
+import { formatIssues } from './config.js';
+import type { ServerContext } from './context.js';
+import { ApiError, abortReasonToError, CancelledError } from './errors.js';
+import { planTranslation } from './plan.js';
+import { StreamCancelSchema, type StreamId, type StreamMessage, StreamRequestSchema } from './schemas/stream.js';
+
+export const STREAM_PATH = '/translate/stream';
+/** Step messages are skipped (never the final one) while a slow client has this much unsent. */
+const MAX_BUFFERED_STEPS = 1 << 20;
+/** Hard cap of a frame; between wsMaxMessageBytes and this the client gets an error message. */
+const HARD_MAX_PAYLOAD = 4 << 20;
+
+export class StreamServer {
+  readonly wss: WebSocketServer;
+
+  constructor(private readonly ctx: ServerContext) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(HARD_MAX_PAYLOAD, ctx.settings.wsMaxMessageBytes) });
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
+  }
+
+  /** Routes upgrade requests of `server` on STREAM_PATH here; other paths get 404. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path !== STREAM_PATH || this.ctx.state.shuttingDown) {
+        socket.end(`HTTP/1.1 ${path !== STREAM_PATH ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    });
+  }
+
+  /** Closes every socket (1001 going away) once its in-flight requests are done (after batcher.idle()). */
+  async close(): Promise<void> {
+    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const { ctx } = this;
+    ctx.metrics.wsConnections.inc();
+    const inFlight = new Map<StreamId, AbortController>();
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const queryKey = new URL(req.url ?? '/', 'http://x').searchParams.get('api_key') ?? undefined;
+    const send = (m: StreamMessage) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      // Step messages are progress: skip them for a client that does not keep up.
+      if ('step' in m && ws.bufferedAmount > MAX_BUFFERED_STEPS) return;
+      ws.send(JSON.stringify(m));
+    };
+    const fail = (id: StreamId | undefined, e: unknown) => {
+      const err = e instanceof ApiError ? e : null;
+      ctx.metrics.errors.inc({ kind: err?.kind ?? 'internal' });
+      if (!err) ctx.log(`[serve] ws ${address} request ${JSON.stringify(id)}: ${(e as Error)?.stack ?? String(e)}`);
+      const msg = err ? err.message : 'internal error';
+      send(id === undefined ? { error: msg, status: err?.status ?? 500 } : { id, error: msg, status: err?.status ?? 500 });
+    };
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      let raw: unknown;
+      try {
+        if (bytes.length > ctx.settings.wsMaxMessageBytes) {
+          throw new ApiError(400, `message has ${bytes.length} bytes; the limit is wsMaxMessageBytes ${ctx.settings.wsMaxMessageBytes}`, 'too_large');
+        }
+        const text = decodeUtf8(bytes, isBinary ? 'binary message' : 'message');
+        try {
+          raw = JSON.parse(text);
+        } catch (e) {
+          throw new ApiError(400, `message is not valid JSON: ${(e as Error).message}`, 'invalid_request');
+        }
+      } catch (e) {
+        ctx.metrics.wsMessages.inc({ type: 'invalid' });
+        return fail(undefined, e);
+      }
+      // The id, if any, so that errors can be matched to the request.
+      const idGuess = raw !== null && typeof raw === 'object' && 'id' in raw ? (raw as { id: unknown }).id : undefined;
+      const id = typeof idGuess === 'string' || (typeof idGuess === 'number' && Number.isSafeInteger(idGuess)) ? idGuess : undefined;
+      if (raw !== null && typeof raw === 'object' && 'cancel' in raw) {
+        ctx.metrics.wsMessages.inc({ type: 'cancel' });
+        const c = StreamCancelSchema.safeParse(raw);
+        if (!c.success) return fail(id, new ApiError(400, formatIssues(c.error), 'invalid_request'));
+        const ctrl = inFlight.get(c.data.id);
+        if (!ctrl) return fail(c.data.id, new ApiError(400, `no request with id ${JSON.stringify(c.data.id)} is in flight on this socket`, 'invalid_request'));
+        ctrl.abort(new CancelledError(`request ${JSON.stringify(c.data.id)}`));
+        return;
+      }
+      ctx.metrics.wsMessages.inc({ type: 'request' });
+      const p = StreamRequestSchema.safeParse(raw);
+      if (!p.success) return fail(id, new ApiError(400, formatIssues(p.error), 'invalid_request'));
+      void this.handleRequest(p.data, inFlight, send, fail, queryKey, address);
+    });
+    ws.on('close', () => {
+      ctx.metrics.wsConnections.dec();
+      for (const c of inFlight.values()) c.abort(new CancelledError('socket closed'));
+      inFlight.clear();
+    });
+    ws.on('error', (e) => ctx.log(`[serve] ws ${address}: ${e.message}`));
+  }
+
+  private async handleRequest(
+    m: ReturnType<typeof StreamRequestSchema.parse>,
+    inFlight: Map<StreamId, AbortController>,
+    send: (m: StreamMessage) => void,
+    fail: (id: StreamId | undefined, e: unknown) => void,
+    queryKey: string | undefined,
+    address: string,
+  ): Promise<void> {
+    const { ctx } = this;
+    const { id } = m;
+    const ctrl = new AbortController();
+    const signal = AbortSignal.any([ctrl.signal, AbortSignal.timeout(ctx.settings.requestTimeoutMs)]);
+    try {
+      if (inFlight.has(id)) throw new ApiError(400, `id ${JSON.stringify(id)} is already in flight on this socket; use a new id per request`, 'invalid_request');
+      if (inFlight.size >= ctx.settings.wsMaxInFlight) throw new ApiError(429, `${inFlight.size} requests in flight on this socket; the limit is wsMaxInFlight ${ctx.settings.wsMaxInFlight}`, 'queue_full');
+      if (ctx.state.shuttingDown) throw new ApiError(503, 'the server is shutting down', 'unavailable');
+      ctx.access.check(m.api_key ?? queryKey, address);
+      const plan = planTranslation({ ...m, texts: [m.q] }, ctx.registry, ctx.settings);
+      inFlight.set(id, ctrl);
+      const hyps = await ctx.batcher.submit(plan.engine, plan.pair, plan.texts, plan.tokens, plan.settings, {
+        signal,
+        onStep: (_i, e) => send({ id, step: e.step, beams: e.beams.map((b) => ({ text: b.text, tokens: b.tokens, score: b.score })) }),
+      });
+      const h = hyps[0]!;
+      if (h.length === 0) throw new ApiError(500, 'no hypothesis reached EOS', 'internal');
+      send({ id, done: true, translations: h.map((x) => ({ text: x.text, score: x.score })) });
+    } catch (e) {
+      if (signal.aborted && e === signal.reason) {
+        const err = abortReasonToError(e, ctx.settings.requestTimeoutMs);
+        if (err instanceof CancelledError) send({ id, cancelled: true });
+        else fail(id, err);
+      } else fail(id, e);
+    } finally {
+      if (inFlight.get(id) === ctrl) inFlight.delete(id);
+    }
+  }
+}
