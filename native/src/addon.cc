@@ -704,6 +704,30 @@ Napi::Value SelectFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// concat(y, [x0, x1, ...], inners: Int32Array, outer): row r of y is row r of x0, x1, ... with
+// x_i viewed as [outer, inners[i]]
+Napi::Value ConcatFn(const Napi::CallbackInfo& info) {
+  float* y = f32(info[0]);
+  auto arr = info[1].As<Napi::Array>();
+  auto innersA = info[2].As<Napi::Int32Array>();
+  int64_t outer = info[3].As<Napi::Number>().Int64Value();
+  std::vector<const float*> xs;
+  std::vector<int64_t> inner, off;
+  int64_t row = 0;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    xs.push_back(f32(arr.Get(i)));
+    inner.push_back(innersA[i]);
+    off.push_back(row);
+    row += innersA[i];
+  }
+  parallel_for(outer, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, row)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++)
+      for (size_t i = 0; i < xs.size(); i++)
+        std::memcpy(y + r * row + off[i], xs[i] + r * inner[i], inner[i] * sizeof(float));
+  });
+  return info.Env().Undefined();
+}
+
 // addN(y, [x0, x1, ...])
 Napi::Value AddNFn(const Napi::CallbackInfo& info) {
   size_t n;
@@ -775,6 +799,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("segmentSum", Napi::Function::New(env, SegmentSumFn));
   exports.Set("select", Napi::Function::New(env, SelectFn));
   exports.Set("addN", Napi::Function::New(env, AddNFn));
+  exports.Set("concat", Napi::Function::New(env, ConcatFn));
   exports.Set("biasAct", Napi::Function::New(env, BiasActFn));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
   exports.Set("getThreads", Napi::Function::New(env, GetThreadsFn));

@@ -33,6 +33,7 @@ export interface NativeAddon {
   segmentSum(x: Float32Array, ids: Int32Array, y: Float32Array, numSegments: number, slice: number): void;
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, y: Float32Array, inner: number): void;
   addN(y: Float32Array, xs: Float32Array[]): void;
+  concat(y: Float32Array, xs: Float32Array[], inners: Int32Array, outer: number): void;
   biasAct(y: Float32Array, bias: Float32Array | null, cols: number, act: number, alpha: number): void;
   setThreads(n: number): number;
   getThreads(): number;
@@ -590,6 +591,50 @@ const IMPLS: Record<string, Impl> = {
     const y = newF32(backend, rows * sliceSize);
     if (numUpdates > 0 && sliceSize > 0) addon!.segmentSum(uv, flat, y, rows, sliceSize);
     return backend.makeTensorInfo(shape, 'float32', y);
+  },
+
+  Slice: ({ inputs, backend, attrs }) => {
+    // A contiguous slice stays the cpu kernel's zero-copy view; others are a strided copy (the
+    // transpose kernel with the input's strides and the slice's start offset).
+    const x = inputs.x as TensorInfo;
+    const v = backend.data.get(x.dataId).values;
+    if (!(v instanceof Float32Array || v instanceof Int32Array) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return null;
+    const [begin, sz] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]);
+    tf.slice_util.assertParamsValid(x, begin, sz);
+    if (tf.slice_util.isSliceContinous(x.shape, begin, sz)) return null;
+    const n = size(sz);
+    const strides: number[] = new Array(x.shape.length);
+    let st = 1;
+    for (let i = x.shape.length - 1; i >= 0; i--) { strides[i] = st; st *= x.shape[i]; }
+    const offset = begin.reduce((acc, b, i) => acc + b * strides[i]!, 0);
+    const dims: number[] = [], sts: number[] = [];
+    for (let i = 0; i < sz.length; i++) {
+      if (sz[i] === 1) continue;
+      const k = dims.length - 1;
+      if (k >= 0 && sts[k] === strides[i]! * sz[i]!) { dims[k] *= sz[i]!; sts[k] = strides[i]!; }
+      else { dims.push(sz[i]!); sts.push(strides[i]!); }
+    }
+    if (dims.length === 0) { dims.push(1); sts.push(1); }
+    const y = v instanceof Float32Array ? newF32(backend, n) : new Int32Array(n);
+    if (n > 0) addon!.transpose(v.subarray(offset), y, Int32Array.from(dims), Int32Array.from(sts));
+    return backend.makeTensorInfo(sz, x.dtype, y);
+  },
+
+  Concat: ({ inputs, backend, attrs }) => {
+    const ts = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as TensorInfo[];
+    if (ts.length === 0) return null;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, ts[0]!.shape)[0]!;
+    const outShape = tf.backend_util.computeOutShape(ts.map((t) => t.shape), axis);
+    const nonEmpty = ts.filter((t) => size(t.shape) > 0);
+    if (nonEmpty.length < 2) return null; // the cpu kernel returns the one input itself
+    const vs = nonEmpty.map((t) => f32(backend, t));
+    if (vs.some((v) => !v)) return null;
+    tf.backend_util.assertParamsConsistent(ts.map((t) => t.shape), axis);
+    const outer = size(outShape.slice(0, axis));
+    const inners = Int32Array.from(nonEmpty.map((t) => size(t.shape.slice(axis))));
+    const y = newF32(backend, size(outShape));
+    addon!.concat(y, vs as Float32Array[], inners, outer);
+    return backend.makeTensorInfo(outShape, 'float32', y);
   },
 
   AddN: ({ inputs, backend }) => {
