@@ -1,0 +1,238 @@
+// `resmlp mt translate --checkpoint C [--beam 4 --lenpen 1 --nbest 1 --max-len-a A --max-len-b B
+// --max-tokens N --json] < in.txt > out.txt`: fairseq-interactive's job on our Translator
+// (src/mt/translator.ts). Standard input is streamed: lines are read while earlier ones are
+// being translated; whenever the translator is free it takes the lines read so far (at most
+// --chunk-lines), and writes their results in input order as soon as they finish. One output line
+// per input line (empty input line → empty output line); --json writes one JSON object per line
+// with every hypothesis and its scores; text mode with --nbest > 1 writes Moses n-best lines
+// (`i ||| text ||| score`, i 0-based). Generation flags left out take the checkpoint's defaults.
+// Parsing and I/O only; the work lives in src/mt.
+import { createInterface } from 'node:readline';
+import { formatHelp, parseArgs, UsageError, type FlagSpec, type FlagValues } from './args.js';
+import type { GenerationConfig } from '../mt/decoding/config.js';
+import type { TranslationResult, Translator } from '../mt/translator.js';
+
+/** Where `run` reads and writes; tests pass their own. */
+export interface MtCliIO {
+  stdin: NodeJS.ReadableStream;
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+const PROCESS_IO: MtCliIO = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+
+/** Generation and model flags shared with `resmlp mt eval`. */
+export const MODEL_FLAGS: Record<string, FlagSpec> = {
+  checkpoint: { type: 'string', alias: 'c', help: 'checkpoint of `resmlp mt train` (its spm.model must sit beside it)' },
+  beam: { type: 'int', help: "beam size (default: the checkpoint's)" },
+  nbest: { type: 'int', help: 'hypotheses per sentence, ≤ beam (default 1)' },
+  lenpen: { type: 'number', help: "length penalty: score = Σ log p / len^lenpen (default: the checkpoint's)" },
+  'max-len-a': { type: 'number', help: "max target tokens = a·|src| + b (default: the checkpoint's)" },
+  'max-len-b': { type: 'number', help: "see --max-len-a (default: the checkpoint's)" },
+  'min-len': { type: 'int', help: 'no EOS before this many tokens (default 1)' },
+  unkpen: { type: 'number', help: 'subtracted from the <unk> log-prob (default 0)' },
+  'no-repeat-ngram-size': { type: 'int', help: 'never repeat an n-gram of this size, 0 = off (default 0)' },
+  'max-tokens': { type: 'int', help: 'padded source tokens per decoding batch', default: 4096 },
+  backend: { type: 'string', help: 'auto | native | wasm | cpu | tensorflow (default: RESMLP_BACKEND or auto)' },
+  threads: { type: 'int', help: 'threads of the native kernels (default: RESMLP_THREADS or all cores)' },
+};
+
+const FLAGS: Record<string, FlagSpec> = {
+  ...MODEL_FLAGS,
+  json: { type: 'boolean', help: 'one JSON object per line: source, translation, hypotheses with scores' },
+  'chunk-lines': { type: 'int', help: 'at most this many lines handed to the translator at once', default: 256 },
+  'skip-too-long': { type: 'boolean', help: 'write an empty line (and warn) for a line longer than the model accepts, instead of stopping' },
+  quiet: { type: 'boolean', alias: 'q', help: 'no summary line on stderr' },
+};
+
+const USAGE = 'usage: resmlp mt translate --checkpoint FILE [--beam N] [--nbest N] [--lenpen X] [--max-len-a A] [--max-len-b B] [--max-tokens N] [--json] < input > output';
+
+/** A user-facing error: message on stderr, exit code 1. */
+export class CliError extends Error {}
+
+/** Generation overrides from the flags that were given (others keep the checkpoint's defaults). */
+export function generationOverrides(flags: FlagValues): Partial<GenerationConfig> {
+  const g: Partial<GenerationConfig> = {};
+  const num = (flag: string) => flags[flag] as number | undefined;
+  if (num('beam') !== undefined) g.beamSize = num('beam');
+  if (num('nbest') !== undefined) g.nbest = num('nbest');
+  if (num('lenpen') !== undefined) g.lenpen = num('lenpen');
+  if (num('max-len-a') !== undefined) g.maxLenA = num('max-len-a');
+  if (num('max-len-b') !== undefined) g.maxLenB = num('max-len-b');
+  if (num('min-len') !== undefined) g.minLen = num('min-len');
+  if (num('unkpen') !== undefined) g.unkPenalty = num('unkpen');
+  if (num('no-repeat-ngram-size') !== undefined) g.noRepeatNgramSize = num('no-repeat-ngram-size');
+  return g;
+}
+
+/** Parses the flags common to translate and eval; throws UsageError. */
+export function checkModelFlags(flags: FlagValues): void {
+  if (typeof flags.checkpoint !== 'string') throw new UsageError('--checkpoint is required');
+  for (const f of ['beam', 'nbest', 'max-tokens', 'threads']) {
+    const v = flags[f];
+    if (v !== undefined && (v as number) < 1) throw new UsageError(`--${f} must be ≥ 1, got ${v}`);
+  }
+  for (const f of ['max-len-a', 'max-len-b', 'min-len', 'no-repeat-ngram-size']) {
+    const v = flags[f];
+    if (v !== undefined && (v as number) < 0) throw new UsageError(`--${f} must be ≥ 0, got ${v}`);
+  }
+  const beam = flags.beam as number | undefined;
+  const nbest = flags.nbest as number | undefined;
+  if (beam !== undefined && nbest !== undefined && nbest > beam) throw new UsageError(`--nbest ${nbest} exceeds --beam ${beam}`);
+}
+
+/** Backend, then the translator of --checkpoint with the flags' generation settings. */
+export async function loadTranslator(flags: FlagValues): Promise<Translator> {
+  const { initBackend, setThreads } = await import('../backend/choose.js');
+  if (flags.threads !== undefined) await setThreads(flags.threads as number);
+  await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
+  const { Translator } = await import('../mt/translator.js');
+  const { existsSync } = await import('node:fs');
+  const ckpt = flags.checkpoint as string;
+  if (!existsSync(ckpt)) throw new CliError(`checkpoint not found: ${ckpt}`);
+  return Translator.load(ckpt, { maxTokens: flags['max-tokens'] as number, generation: generationOverrides(flags) });
+}
+
+/** Output of one input line in text or JSON mode. */
+export function formatResult(r: TranslationResult, lineNo: number, source: string, json: boolean, nbest: number): string {
+  if (json) {
+    const o: Record<string, unknown> = {
+      line: lineNo,
+      source,
+      translation: r.text,
+      hypotheses: r.hypotheses.map((h) => ({ text: h.text, score: h.score, tokens: h.tokens, positionalScores: h.positionalScores })),
+    };
+    if (r.skipped) o.skipped = r.skipped;
+    return JSON.stringify(o) + '\n';
+  }
+  if (nbest <= 1) return r.text + '\n';
+  if (r.hypotheses.length === 0) return `${lineNo - 1} |||  ||| 0\n`;
+  return r.hypotheses.map((h) => `${lineNo - 1} ||| ${h.text} ||| ${h.score.toFixed(6)}\n`).join('');
+}
+
+/** Lines of `input` as they arrive: the reader pauses when `highWater` lines wait unread. */
+class LineQueue {
+  private lines: string[] = [];
+  private ended = false;
+  private error: Error | null = null;
+  private wake: (() => void) | null = null;
+  private readonly rl;
+
+  constructor(input: NodeJS.ReadableStream, private readonly highWater: number) {
+    this.rl = createInterface({ input, crlfDelay: Infinity });
+    this.rl.on('line', (l) => {
+      this.lines.push(l);
+      if (this.lines.length >= this.highWater) this.rl.pause();
+      this.notify();
+    });
+    this.rl.on('close', () => {
+      this.ended = true;
+      this.notify();
+    });
+    input.on('error', (e: Error) => {
+      this.error = e;
+      this.ended = true;
+      this.notify();
+    });
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  /** Up to `max` lines read so far (waiting for at least one); null at the end of input. */
+  async take(max: number): Promise<string[] | null> {
+    // let lines already in the stream's buffer arrive before taking a batch
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.lines.length === 0 && !this.ended) await new Promise<void>((r) => (this.wake = r));
+    if (this.error) throw new CliError(`cannot read standard input: ${this.error.message}`);
+    if (this.lines.length === 0) return null;
+    const out = this.lines.splice(0, max);
+    if (this.lines.length < this.highWater) this.rl.resume();
+    return out;
+  }
+
+  close(): void {
+    this.rl.close();
+  }
+}
+
+export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<number> {
+  let flags: FlagValues;
+  try {
+    const p = parseArgs(argv, FLAGS);
+    if (p.help) {
+      io.stdout.write(formatHelp(USAGE, FLAGS));
+      return 0;
+    }
+    if (p.positionals.length > 0) throw new UsageError(`unexpected argument(s) ${p.positionals.join(' ')} (input is read from standard input)`);
+    flags = p.flags;
+    checkModelFlags(flags);
+    if ((flags['chunk-lines'] as number) < 1) throw new UsageError(`--chunk-lines must be ≥ 1, got ${flags['chunk-lines']}`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`resmlp mt translate: ${e.message}\n\n${formatHelp(USAGE, FLAGS)}`);
+      return 2;
+    }
+    throw e;
+  }
+
+  const { TranslationInputError, SentenceTooLongError } = await import('../mt/translator.js');
+  let translator: Translator;
+  try {
+    translator = await loadTranslator(flags);
+  } catch (e) {
+    io.stderr.write(`resmlp mt translate: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const json = flags.json === true;
+  const skipTooLong = flags['skip-too-long'] === true;
+  const chunkLines = flags['chunk-lines'] as number;
+  const nbest = translator.generation.nbest;
+  const queue = new LineQueue(io.stdin, 4 * chunkLines);
+  const t0 = performance.now();
+  let lines = 0;
+  let tokens = 0;
+  try {
+    for (;;) {
+      const chunk = await queue.take(chunkLines);
+      if (chunk === null) break;
+      let results: TranslationResult[];
+      try {
+        results = await translator.translate(chunk, { onTooLong: skipTooLong ? 'skip' : 'error' });
+      } catch (e) {
+        if (e instanceof SentenceTooLongError) {
+          throw new CliError(`input line ${lines + e.sentence + 1} has ${e.length} SentencePiece tokens but the model accepts at most ${e.limit}; shorten it, or pass --skip-too-long to write an empty line for it`);
+        }
+        if (e instanceof TranslationInputError) throw new CliError(e.message);
+        throw e;
+      }
+      let out = '';
+      results.forEach((r, j) => {
+        const lineNo = lines + j + 1;
+        if (r.skipped === 'too-long') io.stderr.write(`resmlp mt translate: warning: input line ${lineNo} skipped: ${r.srcTokens} SentencePiece tokens, the model accepts at most ${translator.maxSourceTokens}\n`);
+        out += formatResult(r, lineNo, chunk[j]!, json, nbest);
+        tokens += r.srcTokens;
+      });
+      io.stdout.write(out);
+      lines += chunk.length;
+    }
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr.write(`resmlp mt translate: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    queue.close();
+    translator.dispose();
+  }
+  if (flags.quiet !== true) {
+    const sec = (performance.now() - t0) / 1000;
+    const g = translator.generation;
+    io.stderr.write(`translated ${lines} lines (${tokens} source tokens) in ${sec.toFixed(1)} s: ${(lines / Math.max(sec, 1e-9)).toFixed(1)} sentences/s; beam ${g.beamSize}, lenpen ${g.lenpen}, max len ${g.maxLenA}·|src| + ${g.maxLenB}\n`);
+  }
+  return 0;
+}
