@@ -86,7 +86,7 @@ function T(shape: number[], seed: number, lo = -3, hi = 3): () => tf.Tensor {
 // ---- tests ----
 test('the native backend overrides the hot kernels', () => {
   for (const k of ['BatchMatMul', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Exp', 'Log', 'Tanh', 'Erf', 'Sum', 'Max',
-    'Mean', 'Softmax', 'Transpose', 'GatherV2', 'UnsortedSegmentSum', 'ScatterNd', 'Select', 'AddN', 'Slice', 'Concat']) {
+    'Mean', 'Softmax', 'Transpose', 'GatherV2', 'UnsortedSegmentSum', 'ScatterNd', 'Select', 'AddN', 'Slice', 'Concat', 'PadV2']) {
     assert.ok(NATIVE_KERNELS.includes(k), `${k} has no native kernel`);
   }
   // every cpu kernel is available on native too
@@ -275,7 +275,7 @@ test('gather and unsorted segment sum equal cpu', async () => {
   await assert.rejects(on('native', () => tf.scatterND(tf.tensor([9], [1, 1], 'int32'), tf.ones([1, 6]), [9, 6])), /Invalid indices/);
 });
 
-test('slice (strided and contiguous) and concat equal cpu', async () => {
+test('slice (strided and contiguous), pad and concat equal cpu', async () => {
   const x = T([4, 6, 8], 1400);
   const cases: [number[], number[]][] = [[[0, 0, 0], [4, 6, 8]], [[1, 2, 3], [2, 3, 4]], [[0, 0, 0], [4, 6, 5]], [[2, 0, 0], [1, 6, 8]],
     [[0, 1, 0], [4, 1, 8]], [[3, 5, 7], [1, 1, 1]], [[0, 0, 2], [4, 6, 0]], [[1, 0, 0], [2, 6, 8]]];
@@ -283,6 +283,10 @@ test('slice (strided and contiguous) and concat equal cpu', async () => {
     await parity(`slice ${b} ${sz}`, () => tf.slice(x(), b, sz));
     await parity(`slice int32 ${b} ${sz}`, () => tf.slice(tf.cast(tf.mul(x(), 10), 'int32'), b, sz));
   }
+  await parity('pad', () => tf.pad(x(), [[1, 0], [0, 2], [3, 1]], 0.5));
+  await parity('pad 1-d', () => tf.pad(tf.reshape(x(), [192]), [[2, 3]]));
+  await parity('pad int32', () => tf.pad(tf.cast(tf.mul(x(), 10), 'int32'), [[0, 1], [1, 1], [0, 0]]));
+  await parity('slice grad', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.slice(t, [1, 2, 3], [2, 3, 4]), 3)))(x()));
   const a = T([4, 2, 8], 1401), c = T([4, 3, 8], 1402), e = T([4, 0, 8], 1403);
   await parity('concat axis 1', () => tf.concat([a(), c(), e(), a()], 1));
   await parity('concat axis 0', () => tf.concat([x(), x()], 0));
