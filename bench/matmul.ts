@@ -51,20 +51,24 @@ export async function matmulBench(): Promise<{ rows: MatmulRow[]; minRatio: numb
     const reps = repsFor(flops);
     const a = batch === 1 ? tf.randomNormal([M, K]) : tf.randomNormal([batch, M, K]);
     const b = batch === 1 ? tf.randomNormal([K, N]) : tf.randomNormal([batch, K, N]);
-    // Interleave the two measurements so machine noise hits both alike.
+    // Alternate blocks of native and raw reps so machine noise hits both alike; within a block
+    // each rep follows the previous one, as raw's C loop does (both run on warm caches).
     const nat: number[] = [], raw: number[] = [];
     tf.matMul(a, b).dispose();  // warm-up
-    for (let r = 0; r < reps; r++) {
-      // The native backend runs kernels synchronously: when tf.matMul returns, the product is in
-      // its output array (no dataSync needed, and none is timed: reading it out would also stop the
-      // backend from recycling the array, which a training step does not do either).
-      const t0 = process.hrtime.bigint();
-      const c = tf.matMul(a, b);
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (r === 0) check(c, a, b);
-      c.dispose();
-      nat.push(flops / s / 1e9);
-      raw.push(addon.rawSgemmGflops(M, N, K, batch, 1));
+    const block = Math.max(3, Math.ceil(reps / 3));
+    for (let round = 0; round < 3; round++) {
+      for (let r = 0; r < block; r++) {
+        // The native backend runs kernels synchronously: when tf.matMul returns, the product is
+        // in its output array (no dataSync needed, and none is timed: reading it out would also
+        // stop the backend from recycling the array, which a training step does not do either).
+        const t0 = process.hrtime.bigint();
+        const c = tf.matMul(a, b);
+        const s = Number(process.hrtime.bigint() - t0) / 1e9;
+        if (round === 0 && r === 0) check(c, a, b);
+        c.dispose();
+        nat.push(flops / s / 1e9);
+      }
+      raw.push(addon.rawSgemmGflops(M, N, K, batch, block));
     }
     tf.dispose([a, b]);
     const nativeGflops = median(nat), rawGflops = median(raw);
