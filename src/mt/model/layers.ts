@@ -110,9 +110,19 @@ export class DecoderLayer extends Module {
     this.drop = this.registerModule('drop', new Dropout(c.dropout, rng.fork('drop')));
   }
 
-  /** The cross-attention and channel sublayers, shared by forward and step. y (B, T, d). */
-  private tail(z: tf.Tensor3D, cross: KeysValues, srcBias: tf.Tensor4D): tf.Tensor3D {
-    const a = this.cross_attn.attend(this.norm_cross.forward(z), cross, srcBias); // (B, T, d)
+  /**
+   * The cross-attention and channel sublayers, shared by forward and step. z (B, T, d). With
+   * `group` g > 1 (incremental beam decoding), `cross` holds one entry per g consecutive rows of z
+   * (T = 1): the g hypotheses of a sentence are attended as g queries of that sentence, so the
+   * encoder keys/values are never copied per beam.
+   */
+  private tail(z: tf.Tensor3D, cross: KeysValues, srcBias: tf.Tensor4D, group = 1): tf.Tensor3D {
+    const q = this.norm_cross.forward(z);
+    const [R, T, d] = z.shape;
+    const a =
+      group === 1
+        ? this.cross_attn.attend(q, cross, srcBias) // (B, T, d)
+        : tf.reshape(this.cross_attn.attend(tf.reshape(q, [R / group, group * T, d]), cross, srcBias), [R, T, d]); // (R/g, g, d) → (R, 1, d)
     const u = tf.add(z, this.drop.forward(scaled(a, this.ls_cross))) as tf.Tensor3D;
     return tf.add(u, scaled(this.mlp_channels.forward(this.norm2.forward(u)), this.ls2)) as tf.Tensor3D;
   }
@@ -135,11 +145,12 @@ export class DecoderLayer extends Module {
   }
 
   /**
-   * One position t of every row: x (R, 1, d), `cache` holds positions < t (null at t = 0).
+   * One position t of every row: x (R, 1, d), `cache` holds positions < t (null at t = 0);
+   * `cross`/`srcBias` have R / group entries (see tail).
    * Returns the output (R, 1, d) and the cache extended with position t (the old one is not
    * disposed: the caller owns it).
    */
-  step(x: tf.Tensor3D, cache: LayerCache, t: number, cross: KeysValues, srcBias: tf.Tensor4D): { y: tf.Tensor3D; cache: LayerCache } {
+  step(x: tf.Tensor3D, cache: LayerCache, t: number, cross: KeysValues, srcBias: tf.Tensor4D, group = 1): { y: tf.Tensor3D; cache: LayerCache } {
     const out = tf.tidy(() => {
       const n = this.norm1.forward(x); // (R, 1, d)
       let tok: tf.Tensor;
@@ -158,7 +169,7 @@ export class DecoderLayer extends Module {
         next = kv;
       }
       const z = tf.add(x, this.drop.forward(scaled(tok, this.ls1))) as tf.Tensor3D;
-      return { y: this.tail(z, cross, srcBias), cache: next } as unknown as tf.TensorContainer;
+      return { y: this.tail(z, cross, srcBias, group), cache: next } as unknown as tf.TensorContainer;
     });
     return out as unknown as { y: tf.Tensor3D; cache: LayerCache };
   }

@@ -9,8 +9,10 @@
 // It implements the decoding side's `IncrementalDecoderModel` (src/mt/decoding/types.ts): the
 // state holds, per decoder layer, the cache of past positions (ResMLP: normalised inputs of the
 // causal cross-token layer, so step t costs O(t·d); Transformer: self-attention keys/values) and
-// the encoder's cross-attention keys/values computed once; `reorderState` gathers every tensor
-// by beam index on dim 0 and frees the old ones. `asFull()` gives the non-incremental path
+// the encoder's cross-attention keys/values computed once and kept per sentence (the hypotheses of
+// a sentence attend as a group of queries, so beams never copy them); `reorderState` gathers the
+// per-row caches by beam index on dim 0 (freeing the old ones) and compacts the per-sentence
+// tensors when sentences finish. `asFull()` gives the non-incremental path
 // (recompute the whole prefix) for the incremental == full check. Fairseq layout: parameters
 // `embed_tokens.weight`, `encoder.layers.<i>.…`, `decoder.layers.<i>.…`.
 import * as tf from '@tensorflow/tfjs';
@@ -37,16 +39,32 @@ export interface EncoderOutput {
   bias: tf.Tensor4D;
 }
 
-/** Incremental decoder state: `rows` live hypotheses, next step `t`. */
+/**
+ * Incremental decoder state: `rows` live hypotheses, next step `t`. The encoder keys/values are
+ * kept once per live SENTENCE (not per hypothesis): `sent[r]` is the entry row r reads. Beam
+ * reorders only touch `sent` and the per-row caches; the cross tensors are compacted only when
+ * sentences leave the batch.
+ */
 export interface DecoderState {
   rows: number;
   t: number;
-  /** Per layer: encoder keys/values (rows, H, S, dh). */
+  /** (rows) entry of `cross`/`srcBias` each row reads. */
+  sent: Int32Array;
+  /** Per layer: encoder keys/values (entries, H, S, dh). */
   cross: KeysValues[];
-  /** (rows, 1, 1, S) */
+  /** (entries, 1, 1, S) */
   srcBias: tf.Tensor4D;
-  /** Per layer: cache of positions < t. */
+  /** Per layer: cache of positions < t, (rows, …). */
   caches: LayerCache[];
+}
+
+/** g if rows are g consecutive copies per entry in entry order (row r reads entry ⌊r/g⌋), else 0. */
+function groupSize(sent: Int32Array, entries: number): number {
+  const R = sent.length;
+  if (entries === 0 || R % entries !== 0) return 0;
+  const g = R / entries;
+  for (let r = 0; r < R; r++) if (sent[r] !== Math.floor(r / g)) return 0;
+  return g;
 }
 
 class Stack<L extends Module> extends Module {
@@ -200,8 +218,9 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
   }
 
   initState(enc: EncoderOutput): DecoderState {
-    const cross = this.decoder.layers.at(0) ? [...this.decoder.layers].map((l) => l.cross_attn.keysValues(enc.out)) : [];
-    return { rows: enc.out.shape[0], t: 0, cross, srcBias: enc.bias.clone(), caches: cross.map(() => null) };
+    const cross = [...this.decoder.layers].map((l) => l.cross_attn.keysValues(enc.out));
+    const B = enc.out.shape[0];
+    return { rows: B, t: 0, sent: Int32Array.from({ length: B }, (_, i) => i), cross, srcBias: enc.bias.clone(), caches: cross.map(() => null) };
   }
 
   step(prevTokens: Int32Array, state: DecoderState, t: number): Float32Array {
@@ -209,13 +228,22 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
     if (prevTokens.length !== R) throw new Error(`Seq2Seq.step: ${prevTokens.length} previous tokens for ${R} rows`);
     if (t !== state.t) throw new Error(`Seq2Seq.step: the state is at step ${state.t}, got step ${t}`);
     if (t >= this.config.maxLen) throw new SequenceTooLongError(`Seq2Seq.step: step ${t} reads position ${t}, beyond the model's maxLen ${this.config.maxLen}`);
+    const g = groupSize(state.sent, state.srcBias.shape[0]);
     const { logp, caches } = tf.tidy(() => {
       const ids = tf.tensor2d(prevTokens, [R, 1], 'int32');
       let x = this.embed(ids, t); // (R, 1, d)
+      // rows grouped per sentence (the generator's layout): attend per sentence; otherwise gather per row
+      let cross = state.cross;
+      let srcBias = state.srcBias;
+      if (g === 0) {
+        const idx = tf.tensor1d(state.sent, 'int32');
+        cross = cross.map((kv) => ({ k: tf.gather(kv.k, idx), v: tf.gather(kv.v, idx) }));
+        srcBias = tf.gather(srcBias, idx);
+      }
       const next: LayerCache[] = [];
       let i = 0;
       for (const layer of this.decoder.layers) {
-        const r = layer.step(x, state.caches[i]!, t, state.cross[i]!, state.srcBias);
+        const r = layer.step(x, state.caches[i]!, t, cross[i]!, srcBias, g === 0 ? 1 : g);
         x = r.y;
         next.push(r.cache);
         i++;
@@ -235,21 +263,45 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
     let identity = order.length === state.rows;
     for (let i = 0; identity && i < order.length; i++) identity = order[i] === i;
     if (identity) return state;
-    const idx = tf.tensor1d(order, 'int32');
-    const g = <T extends tf.Tensor>(x: T): T => {
-      const y = tf.gather(x, idx) as T;
-      x.dispose();
-      return y;
+    const gatherBy = (index: Int32Array) => {
+      const idx = tf.tensor1d(index, 'int32');
+      return {
+        g: <T extends tf.Tensor>(x: T): T => {
+          const y = tf.gather(x, idx) as T;
+          x.dispose();
+          return y;
+        },
+        done: () => idx.dispose(),
+      };
     };
-    const next: DecoderState = {
-      rows: order.length,
-      t: state.t,
-      cross: state.cross.map((kv) => ({ k: g(kv.k), v: g(kv.v) })),
-      srcBias: g(state.srcBias),
-      caches: state.caches.map((c) => (c === null ? null : c instanceof tf.Tensor ? g(c) : { k: g(c.k), v: g(c.v) })),
-    };
-    idx.dispose();
-    return next;
+    // per-row caches follow the order
+    const rowsG = gatherBy(order);
+    const caches = state.caches.map((c) => (c === null ? null : c instanceof tf.Tensor ? rowsG.g(c) : { k: rowsG.g(c.k), v: rowsG.g(c.v) }));
+    rowsG.done();
+    // rows → sentence entries; drop entries no row reads any more (finished sentences)
+    const entries = state.srcBias.shape[0];
+    const newId = new Int32Array(entries).fill(-1);
+    const keep: number[] = [];
+    const sent = new Int32Array(order.length);
+    for (let i = 0; i < order.length; i++) {
+      const e = state.sent[order[i]!]!;
+      if (newId[e] === -1) {
+        newId[e] = keep.length;
+        keep.push(e);
+      }
+      sent[i] = newId[e]!;
+    }
+    let cross = state.cross;
+    let srcBias = state.srcBias;
+    let same = keep.length === entries;
+    for (let i = 0; same && i < keep.length; i++) same = keep[i] === i;
+    if (!same) {
+      const entG = gatherBy(Int32Array.from(keep));
+      cross = cross.map((kv) => ({ k: entG.g(kv.k), v: entG.g(kv.v) }));
+      srcBias = entG.g(srcBias);
+      entG.done();
+    }
+    return { rows: order.length, t: state.t, sent, cross, srcBias, caches };
   }
 
   disposeState(state: DecoderState): void {

@@ -121,5 +121,30 @@ for (const arch of ['resmlp', 'transformer'] as const) {
       assert.equal(tf.memory().numTensors, before, 'tensors leaked by decoding');
       m.dispose();
     });
+
+    it('arbitrary reorders (rows not grouped per sentence, sentences dropped) still match the full path', () => {
+      const m = tiny(arch, { maxLen: 16, norm: 'layernorm' });
+      const src = [[5, 6, 7, 3], [9, 3], [10, 11, 12, 3]].map((s) => Int32Array.from(s));
+      const before = tf.memory().numTensors;
+      const enc = m.encode(src);
+      let st = m.initState(enc);
+      const bos = m.bosId;
+      m.step(Int32Array.from([bos, bos, bos]), st, 0);
+      const order = Int32Array.from([2, 0, 0, 2, 2]); // sentence 1 dropped, uneven rows per sentence
+      st = m.reorderState(st, order);
+      const tok1 = Int32Array.from([7, 8, 9, 10, 11]);
+      const inc = m.step(tok1, st, 1);
+      const prefixes = Int32Array.from([bos, 7, bos, 8, bos, 9, bos, 10, bos, 11]);
+      const full = m.fullStep(enc, order, prefixes, 2);
+      assert.ok(maxAbsDiff(inc, full) < 1e-4, `max diff ${maxAbsDiff(inc, full)}`);
+      st = m.reorderState(st, Int32Array.from([4, 3])); // only sentence 2 left, two rows
+      const inc2 = m.step(Int32Array.from([12, 13]), st, 2);
+      const full2 = m.fullStep(enc, Int32Array.from([2, 2]), Int32Array.from([bos, 11, 12, bos, 10, 13]), 3);
+      assert.ok(maxAbsDiff(inc2, full2) < 1e-4, `max diff ${maxAbsDiff(inc2, full2)}`);
+      m.disposeState(st);
+      m.disposeEnc(enc);
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      m.dispose();
+    });
   });
 }
