@@ -8,12 +8,12 @@ import type { ServerContext } from '../context.js';
 import type { EngineHypothesis } from '../engine.js';
 import { ApiError, abortReasonToError, badRequest, CancelledError } from '../errors.js';
 import { planTranslation } from '../plan.js';
-import { type NBestEntry, type TranslateResponse, TranslateRequestSchema } from '../schemas/translate.js';
+import { type NBestEntry, parseTranslateRequest, type TranslateResponse } from '../schemas/translate.js';
 
 export function translateRoutes(ctx: ServerContext): Router {
   const r = Router();
   r.post('/translate', express.raw({ type: () => true, limit: ctx.settings.bodyLimitBytes }), async (req: Request, res: Response) => {
-    const parsed = TranslateRequestSchema.safeParse(parseBody(req.body, req.headers['content-type']));
+    const parsed = parseTranslateRequest(parseBody(req.body, req.headers['content-type']));
     if (!parsed.success) throw badRequest(formatIssues(parsed.error));
     const body = parsed.data;
     ctx.access.check(body.api_key, req.ip ?? 'unknown');

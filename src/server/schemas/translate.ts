@@ -4,10 +4,7 @@
 import { z } from 'zod';
 import { DecodingOptions, LangCode, Text } from './common.js';
 
-export const TranslateRequestSchema = z.strictObject({
-  q: z.union([Text, z.array(Text).min(1, 'must hold at least one text')], {
-    error: (iss) => (iss.code === 'invalid_union' && Array.isArray(iss.input) ? undefined : 'expected a non-empty string or an array of non-empty strings'),
-  }),
+const fields = {
   source: LangCode,
   target: LangCode,
   format: z.literal('text', { error: 'only "text" is supported (no "html")' }).default('text'),
@@ -15,7 +12,18 @@ export const TranslateRequestSchema = z.strictObject({
   api_key: z.string().optional(),
   ...DecodingOptions,
   return_scores: z.boolean().default(false),
-});
+};
+const QUnion = z.union([Text, z.array(Text)]);
+export const TranslateRequestSchema = z.strictObject({ q: QUnion, ...fields });
+/** The two shapes of q, validated separately so errors point inside arrays (q.1: …). */
+const SingleSchema = z.strictObject({ q: z.string({ error: 'expected a non-empty string or an array of non-empty strings' }).pipe(Text), ...fields });
+const ArraySchema = z.strictObject({ q: z.array(Text).min(1, 'must hold at least one text'), ...fields });
+
+/** Validates a parsed body; the array schema when q is an array, so element errors are precise. */
+export function parseTranslateRequest(raw: unknown): z.ZodSafeParseResult<z.infer<typeof TranslateRequestSchema>> {
+  const isArray = raw !== null && typeof raw === 'object' && Array.isArray((raw as { q?: unknown }).q);
+  return (isArray ? ArraySchema : SingleSchema).safeParse(raw);
+}
 export type TranslateRequest = z.infer<typeof TranslateRequestSchema>;
 
 /** One n-best entry (our extension). */
