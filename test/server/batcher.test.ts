@@ -1,0 +1,139 @@
+// Dynamic batching (src/server/batcher.ts): concurrent requests are decoded together, grouped by
+// pair + settings, within the token/sentence limits — and every result equals one-by-one
+// decoding, with the fake model and with a tiny real Seq2Seq (random init) on the test backend.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { Seq2Seq } from '../../src/mt/model/seq2seq.js';
+import { Batcher } from '../../src/server/batcher.js';
+import { type DecodeSettings, type EngineHypothesis, Seq2SeqEngine, type TranslateOptions, type TranslationEngine } from '../../src/server/engine.js';
+import { useTestBackend } from '../helpers/backend.js';
+import { CharTokenizer, FakeSeqModel, post, startTestServer } from './helpers.js';
+
+const SENTENCES = [
+  'a man rides a bike', 'two dogs play', 'the sun is hot today', 'hello', 'where is the station?',
+  'i like green tea', 'a very long sentence with many words in it', 'ok', 'children run in the park',
+  'the cat sleeps', 'snow falls', 'we eat bread and cheese',
+];
+const S: DecodeSettings = { beamSize: 4, nbest: 2, lenpen: 1, maxLength: 30 };
+
+/** Records every generate call's texts and settings. */
+class SpyEngine implements TranslationEngine {
+  calls: { texts: string[]; settings: DecodeSettings }[] = [];
+  constructor(readonly inner: TranslationEngine) {}
+  get maxInputTokens() {
+    return this.inner.maxInputTokens;
+  }
+  get maxOutputTokens() {
+    return this.inner.maxOutputTokens;
+  }
+  countTokens(t: string) {
+    return this.inner.countTokens(t);
+  }
+  translate(texts: readonly string[], o: TranslateOptions): Promise<EngineHypothesis[][]> {
+    this.calls.push({ texts: [...texts], settings: { beamSize: o.beamSize, nbest: o.nbest, lenpen: o.lenpen, maxLength: o.maxLength } });
+    return this.inner.translate(texts, o);
+  }
+}
+
+function fakeEngine(): SpyEngine {
+  const tok = new CharTokenizer();
+  return new SpyEngine(new Seq2SeqEngine(new FakeSeqModel(tok.vocabSize), tok));
+}
+
+const tokensOf = (e: TranslationEngine, texts: string[]) => texts.map((t) => e.countTokens(t) + 1);
+
+describe('Batcher', () => {
+  test('concurrent sentences are decoded together and each gets its one-by-one result', async () => {
+    const e = fakeEngine();
+    const solo = [];
+    for (const t of SENTENCES) solo.push((await e.inner.translate([t], S))[0]);
+    const b = new Batcher({ maxWaitMs: 20, maxBatchSentences: 64 });
+    const got = await Promise.all(SENTENCES.map((t) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), S).then((r) => r[0])));
+    assert.deepEqual(got, solo);
+    assert.equal(e.calls.length, 1, `one generate call for ${SENTENCES.length} requests, got ${e.calls.map((c) => c.texts.length)}`);
+    assert.deepEqual(b.batchSizes, [SENTENCES.length]);
+  });
+
+  test('batching off (1 sentence, no wait) decodes one by one', async () => {
+    const e = fakeEngine();
+    const b = new Batcher({ maxWaitMs: 0, maxBatchSentences: 1 });
+    await Promise.all(SENTENCES.slice(0, 4).map((t) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), S)));
+    assert.deepEqual(b.batchSizes, [1, 1, 1, 1]);
+  });
+
+  test('groups by decoding settings; respects maxBatchTokens and maxBatchSentences', async () => {
+    const e = fakeEngine();
+    const b = new Batcher({ maxWaitMs: 20, maxBatchSentences: 5, maxBatchTokens: 60 });
+    const S2 = { ...S, beamSize: 2, nbest: 1 };
+    const jobs = SENTENCES.map((t, i) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), i % 2 ? S2 : S));
+    const got = await Promise.all(jobs);
+    for (const c of e.calls) {
+      assert.ok(c.texts.length <= 5);
+      const toks = tokensOf(e, c.texts).reduce((a, x) => a + x, 0);
+      assert.ok(toks <= 60 || c.texts.length === 1, `batch of ${toks} tokens`);
+    }
+    for (const [i, t] of SENTENCES.entries()) {
+      const call = e.calls.find((c) => c.texts.includes(t))!;
+      assert.deepEqual(call.settings, i % 2 ? S2 : S, 'never mixes settings in one call');
+      assert.deepEqual(got[i]![0], (await e.inner.translate([t], i % 2 ? S2 : S))[0]);
+    }
+  });
+
+  test('a multi-sentence request keeps its order; a sentence aborted in the queue leaves it', async () => {
+    const e = fakeEngine();
+    const b = new Batcher({ maxWaitMs: 30 });
+    const ctrl = new AbortController();
+    const doomed = b.submit(e, 'en-de', ['bye'], [4], S, { signal: ctrl.signal });
+    const kept = b.submit(e, 'en-de', SENTENCES.slice(0, 3), tokensOf(e, SENTENCES.slice(0, 3)), S);
+    assert.equal(b.queued, 4);
+    ctrl.abort(new Error('gone'));
+    await assert.rejects(doomed, /gone/);
+    assert.equal(b.queued, 3);
+    const r = await kept;
+    assert.deepEqual(r, await e.inner.translate(SENTENCES.slice(0, 3), S));
+    assert.deepEqual(e.calls[0]!.texts, SENTENCES.slice(0, 3));
+  });
+
+  test('HTTP clients share batches: results equal to batching off', async () => {
+    const on = await startTestServer({ maxWaitMs: 30 });
+    const off = await startTestServer({ maxWaitMs: 0, maxBatchSentences: 1 });
+    try {
+      const ask = (url: string, q: string) => post(`${url}/translate`, { q, source: 'en', target: 'de', n_best: 2, return_scores: true }).then((r) => r.body);
+      const batched = await Promise.all(SENTENCES.map((q) => ask(on.url, q)));
+      const single = [];
+      for (const q of SENTENCES) single.push(await ask(off.url, q));
+      assert.deepEqual(batched, single);
+      assert.ok(Math.max(...on.app.context.batcher.batchSizes) > 1, `batch sizes ${on.app.context.batcher.batchSizes}`);
+      assert.ok(off.app.context.batcher.batchSizes.every((n) => n === 1));
+    } finally {
+      await on.close();
+      await off.close();
+    }
+  });
+
+  test('tiny real Seq2Seq (random init): batched == one by one, no tensor leak', async () => {
+    await useTestBackend();
+    const tok = new CharTokenizer();
+    const model = new Seq2Seq({ vocabSize: tok.vocabSize, maxLen: 48, dim: 16, mlpHidden: 32, encoderLayers: 1, decoderLayers: 1, heads: 2, dropout: 0, bosId: 0, padId: 1, eosId: 2, unkId: 3, seed: 7 });
+    model.eval();
+    try {
+      const e = new SpyEngine(new Seq2SeqEngine(model, tok));
+      const texts = SENTENCES.slice(0, 6);
+      const settings = { beamSize: 3, nbest: 2, lenpen: 1, maxLength: 12 };
+      const solo: EngineHypothesis[][] = [];
+      for (const t of texts) solo.push((await e.inner.translate([t], settings))[0]!);
+      const before = tf.memory().numTensors;
+      const b = new Batcher({ maxWaitMs: 20 });
+      const got = await Promise.all(texts.map((t) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), settings).then((r) => r[0]!)));
+      assert.equal(e.calls.length, 1);
+      for (const [i, g] of got.entries()) {
+        assert.deepEqual(g.map((h) => h.tokens), solo[i]!.map((h) => h.tokens), `sentence ${i}`);
+        g.forEach((h, k) => assert.ok(Math.abs(h.score - solo[i]![k]!.score) < 1e-4));
+      }
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      model.dispose();
+    }
+  });
+});

@@ -1,0 +1,177 @@
+// WebSocket /translate/stream protocol tests (src/server/ws.ts): steps arrive in order and end
+// with done; the final n-best equals POST /translate's for the same settings; several requests
+// in flight on one socket; cancel; invalid messages get {id?, error} and the socket stays open.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
+import { post, startTestServer, type TestServer } from './helpers.js';
+
+/** A socket that collects messages and lets a test wait for one matching a predicate. */
+class Client {
+  readonly messages: any[] = [];
+  private waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString());
+      this.messages.push(m);
+      this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
+    });
+  }
+  static async open(url: string): Promise<Client> {
+    const ws = new WebSocket(url);
+    await new Promise((r, j) => ws.once('open', r).once('error', j));
+    return new Client(ws);
+  }
+  send(m: unknown): void {
+    this.ws.send(typeof m === 'string' || m instanceof Buffer ? m : JSON.stringify(m));
+  }
+  next(pred: (m: any) => boolean, ms = 5000): Promise<any> {
+    const seen = this.messages.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no matching message in ${ms} ms; got ${JSON.stringify(this.messages.slice(-5))}`)), ms);
+      this.waiters.push({ pred, resolve: (m) => (clearTimeout(t), resolve(m)) });
+    });
+  }
+  of(id: unknown): any[] {
+    return this.messages.filter((m) => m.id === id);
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+describe('WebSocket /translate/stream', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({ wsMaxInFlight: 3, wsMaxMessageBytes: 2000 });
+  });
+  after(() => s.close());
+
+  test('steps in order, then done; final equals POST /translate with the same settings', async () => {
+    const c = await Client.open(s.wsUrl);
+    try {
+      c.send({ id: 'a', q: 'the cat sat on the mat', source: 'en', target: 'de', beam_size: 3, n_best: 3 });
+      const done = await c.next((m) => m.id === 'a' && m.done);
+      const msgs = c.of('a');
+      const steps = msgs.filter((m) => 'step' in m);
+      assert.ok(steps.length >= 2, `got ${steps.length} steps`);
+      steps.forEach((m, i) => assert.equal(m.step, i, 'steps arrive in order, one message per step'));
+      assert.equal(msgs[msgs.length - 1], done, 'done is the last message');
+      for (const m of steps.slice(0, -1)) {
+        assert.ok(m.beams.length > 0 && m.beams.length <= 3);
+        for (const b of m.beams) {
+          assert.equal(typeof b.text, 'string');
+          assert.equal(b.tokens.length, m.step + 1, 'a beam after step t holds t + 1 tokens');
+        }
+      }
+      const http = await post(`${s.url}/translate`, { q: 'the cat sat on the mat', source: 'en', target: 'de', beam_size: 3, n_best: 3 });
+      assert.deepEqual(done.translations, http.body.nbest);
+      assert.equal(done.translations[0].text, http.body.translatedText);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('several requests in flight on one socket, each with its own stream', async () => {
+    const c = await Client.open(s.wsUrl);
+    try {
+      const qs = ['one small step', 'two birds', 'three little pigs'];
+      qs.forEach((q, i) => c.send({ id: i, q, source: i === 2 ? 'en' : 'de', target: i === 2 ? 'fr' : 'en' }));
+      const done = await Promise.all(qs.map((_, i) => c.next((m) => m.id === i && m.done)));
+      for (const [i, q] of qs.entries()) {
+        const http = await post(`${s.url}/translate`, { q, source: i === 2 ? 'en' : 'de', target: i === 2 ? 'fr' : 'en' });
+        assert.equal(done[i].translations[0].text, http.body.translatedText);
+        const steps = c.of(i).filter((m) => 'step' in m);
+        steps.forEach((m, k) => assert.equal(m.step, k));
+      }
+    } finally {
+      c.close();
+    }
+  });
+
+  test('cancel stops one request; the others finish; cancelling an unknown id is an error', async () => {
+    const c = await Client.open(s.wsUrl);
+    s.models['en-de']!.stepDelayMs = 15;
+    try {
+      c.send({ id: 'slow', q: 'a long sentence to decode slowly', source: 'en', target: 'de', max_length: 40 });
+      c.send({ id: 'other', q: 'keep going', source: 'en', target: 'de' });
+      await c.next((m) => m.id === 'slow' && m.step === 1);
+      c.send({ id: 'slow', cancel: true });
+      const cancelled = await c.next((m) => m.id === 'slow' && (m.cancelled || m.done));
+      assert.deepEqual(cancelled, { id: 'slow', cancelled: true });
+      const other = await c.next((m) => m.id === 'other' && m.done);
+      assert.ok(other.translations.length >= 1);
+      const lastSlowStep = Math.max(...c.of('slow').filter((m) => 'step' in m).map((m) => m.step));
+      assert.ok(lastSlowStep < 10, `decoding stopped early (last step ${lastSlowStep})`);
+      c.send({ id: 'ghost', cancel: true });
+      const err = await c.next((m) => m.id === 'ghost');
+      assert.match(err.error, /no request with id "ghost" is in flight/);
+    } finally {
+      s.models['en-de']!.stepDelayMs = 0;
+      c.close();
+    }
+  });
+
+  test('invalid messages get {id?, error} naming the problem; the socket stays open', async () => {
+    const c = await Client.open(s.wsUrl);
+    try {
+      const cases: [unknown, RegExp, unknown?][] = [
+        ['not json', /message is not valid JSON/],
+        [Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), /binary message is not valid UTF-8/],
+        [{ q: 'hi', source: 'en', target: 'de' }, /id: expected a non-empty string/],
+        [{ id: 1, source: 'en', target: 'de' }, /q: /, 1],
+        [{ id: 2, q: '', source: 'en', target: 'de' }, /q: must not be empty/, 2],
+        [{ id: 3, q: 'hi', source: 'en', target: 'zz' }, /unknown language pair en-zz/, 3],
+        [{ id: 4, q: 'hi', source: 'en', target: 'de', beam_size: 'big' }, /beam_size: /, 4],
+        [{ id: 5, q: 'hi', source: 'en', target: 'de', extra: true }, /Unrecognized key.*"extra"/, 5],
+        [{ id: 6, q: 'y'.repeat(60), source: 'en', target: 'de' }, /q has 60 tokens; the en-de model accepts at most 47/, 6],
+        [{ id: 7, q: 'z'.repeat(2100), source: 'en', target: 'de' }, /message has \d+ bytes; the limit is wsMaxMessageBytes 2000/],
+        [{ id: 8, cancel: 'yes' }, /cancel: /, 8],
+        [[1, 2], /expected object/],
+      ];
+      for (const [msg, re, id] of cases) {
+        const before = c.messages.length;
+        c.send(msg);
+        const m = await c.next((x) => c.messages.indexOf(x) >= before && 'error' in x);
+        assert.match(m.error, re, JSON.stringify(msg).slice(0, 80));
+        assert.equal(m.id, id);
+      }
+      assert.equal(c.ws.readyState, WebSocket.OPEN);
+      c.send({ id: 'fine', q: 'still works', source: 'en', target: 'de' });
+      assert.ok((await c.next((m) => m.id === 'fine' && m.done)).translations.length > 0);
+      // duplicate id in flight, and too many in flight
+      s.models['en-fr']!.stepDelayMs = 10;
+      for (const id of ['d1', 'd2', 'd3']) c.send({ id, q: 'slow one', source: 'en', target: 'fr' });
+      c.send({ id: 'd1', q: 'again', source: 'en', target: 'fr' });
+      assert.match((await c.next((m) => m.id === 'd1' && m.error)).error, /id "d1" is already in flight/);
+      c.send({ id: 'd4', q: 'fourth', source: 'en', target: 'fr' });
+      assert.match((await c.next((m) => m.id === 'd4' && m.error)).error, /3 requests in flight on this socket; the limit is wsMaxInFlight 3/);
+      await c.next((m) => m.id === 'd3' && m.done);
+    } finally {
+      s.models['en-fr']!.stepDelayMs = 0;
+      c.close();
+    }
+  });
+
+  test('closing the socket aborts its requests', async () => {
+    const c = await Client.open(s.wsUrl);
+    s.models['de-en']!.stepDelayMs = 15;
+    try {
+      c.send({ id: 1, q: 'abandoned request here', source: 'de', target: 'en', max_length: 40 });
+      await c.next((m) => m.id === 1 && m.step === 0);
+      const rowsBefore = s.models['de-en']!.rowsSeen.length;
+      c.close();
+      await s.app.context.batcher.idle();
+      assert.ok(s.models['de-en']!.rowsSeen.length - rowsBefore < 5, 'the generator dropped the sentence');
+    } finally {
+      s.models['de-en']!.stepDelayMs = 0;
+    }
+  });
+
+  test('other upgrade paths are refused', async () => {
+    const ws = new WebSocket(s.wsUrl.replace('/translate/stream', '/elsewhere'));
+    const err = await new Promise<Error>((r) => ws.once('error', r));
+    assert.match(err.message, /404/);
+  });
+});
