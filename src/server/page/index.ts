@@ -20,6 +20,7 @@ export const PAGE_HTML = `<!doctype html>
   h2 { font-size: 15px; margin: 0 0 8px; color: #4a5366; }
   table { border-collapse: collapse; width: 100%; }
   td, th { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eef0f4; vertical-align: top; }
+  td.rank { width: 28px; color: #8a93a6; }
   td.score { font-variant-numeric: tabular-nums; color: #5b6478; width: 90px; }
   #status { color: #5b6478; }
   .error { color: #b3261e; }
@@ -40,11 +41,11 @@ export const PAGE_HTML = `<!doctype html>
     <span id="status">connecting…</span>
   </div>
   <section>
-    <h2>Beams, step <span id="step">–</span></h2>
+    <h2>Beams, step <span id="step">–</span> <small>(cumulative log-prob)</small></h2>
     <table id="beams"><tbody></tbody></table>
   </section>
   <section>
-    <h2>Final n-best</h2>
+    <h2>Final n-best <small>(log-prob / length<sup>lenpen</sup>)</small></h2>
     <table id="final"><tbody></tbody></table>
   </section>
 </main>
@@ -56,7 +57,7 @@ export const PAGE_HTML = `<!doctype html>
   const rows = (tbody, items) => {
     tbody.replaceChildren(...items.map((b, i) => {
       const tr = document.createElement('tr');
-      const rank = document.createElement('td'); rank.textContent = String(i + 1);
+      const rank = document.createElement('td'); rank.className = 'rank'; rank.textContent = String(i + 1);
       const text = document.createElement('td'); text.textContent = b.text;
       const score = document.createElement('td'); score.className = 'score'; score.textContent = b.score.toFixed(3);
       tr.append(rank, text, score);
@@ -65,9 +66,10 @@ export const PAGE_HTML = `<!doctype html>
   };
   const busy = (on) => { $('go').disabled = on || !ws || ws.readyState !== 1; $('stop').disabled = !on; };
   fetch('languages').then((r) => r.json()).then((langs) => {
+    const names = Object.fromEntries(langs.map((l) => [l.code, l.name]));
     for (const l of langs) for (const t of l.targets) {
       const o = document.createElement('option');
-      o.value = l.code + '-' + t; o.textContent = l.name + ' → ' + t;
+      o.value = l.code + '-' + t; o.textContent = l.name + ' → ' + (names[t] || t);
       $('pair').append(o);
     }
   }).catch((e) => status('cannot list languages: ' + e, true));
@@ -78,7 +80,11 @@ export const PAGE_HTML = `<!doctype html>
     ws.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
       if (m.id !== current) { if (m.error && m.id === undefined) status(m.error, true); return; }
-      if (m.beams) { $('step').textContent = String(m.step); rows($('beams').tBodies[0], m.beams); status('decoding, step ' + m.step); }
+      if (m.beams) {
+        // the sentence's last step has no live beams left: keep the previous ones on screen
+        if (m.beams.length > 0) { $('step').textContent = String(m.step); rows($('beams').tBodies[0], m.beams); }
+        status('decoding, step ' + m.step);
+      }
       else if (m.done) { rows($('final').tBodies[0], m.translations); status('done'); current = null; busy(false); }
       else if (m.cancelled) { status('cancelled'); current = null; busy(false); }
       else if (m.error) { status(m.error, true); current = null; busy(false); }

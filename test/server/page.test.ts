@@ -1,0 +1,55 @@
+// The demo page (src/server/page/index.ts) end to end in headless Chromium against the
+// in-process app: the pair list comes from /languages, typing and Translate streams beams over
+// the WebSocket step by step, and the final n-best equals POST /translate's. A screenshot is
+// written to $RESMLP_SCREENSHOT_DIR (default: the OS temp dir) for a human look.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { post, startTestServer } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+test('page: pick a pair, type, watch the beams, get the n-best', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)` }, async () => {
+  const s = await startTestServer();
+  s.models['en-fr']!.stepDelayMs = 30; // slow enough to see intermediate steps
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(s.url + '/');
+    await page.waitForSelector('#status:text("ready")');
+    const options = await page.$$eval('#pair option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    assert.deepEqual(options, ['de-en', 'en-de', 'en-fr']);
+    await page.selectOption('#pair', 'en-fr');
+    await page.fill('#text', 'a little girl climbs a tree');
+    await page.fill('#beam', '3');
+    await page.fill('#nbest', '3');
+    // Record the step counter as the page updates it.
+    await page.evaluate(() => {
+      (window as any).seenSteps = [];
+      new MutationObserver(() => (window as any).seenSteps.push(document.getElementById('step')!.textContent)).observe(document.getElementById('step')!, { childList: true, characterData: true, subtree: true });
+    });
+    await page.click('#go');
+    await page.waitForSelector('#status:text("done")', { timeout: 10_000 });
+    const seen: string[] = await page.evaluate(() => (window as any).seenSteps);
+    const steps = seen.filter((x) => x !== '–').map(Number);
+    assert.ok(steps.length >= 3, `the page showed steps ${steps}`);
+    assert.deepEqual(steps, [...steps].sort((a, b) => a - b), 'steps shown in order');
+    const final = await page.$$eval('#final tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    const http = await post(`${s.url}/translate`, { q: 'a little girl climbs a tree', source: 'en', target: 'fr', beam_size: 3, n_best: 3 });
+    assert.deepEqual(final, http.body.nbest.map((h: { text: string; score: number }, i: number) => [String(i + 1), h.text, h.score.toFixed(3)]));
+    const shot = join(process.env.RESMLP_SCREENSHOT_DIR ?? tmpdir(), 'resmlp-serve-page.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await s.close();
+  }
+});
