@@ -163,6 +163,19 @@ describe('Translator', () => {
     assert.equal(tf.memory().numTensors, before, 'tensors leaked');
   });
 
+  it('is safe to call concurrently on one model (interleaved steps give the same results)', async () => {
+    const t = new Translator(model, spm, { generation: GEN });
+    const a = fx.lines.slice(10, 16);
+    const b = fx.lines.slice(16, 20);
+    const seqA = await t.translate(a);
+    const seqB = await t.translate(b, { beamSize: 3, nbest: 2 });
+    const before = tf.memory().numTensors;
+    const [parA, parB] = await Promise.all([t.translate(a), t.translate(b, { beamSize: 3, nbest: 2 })]);
+    assert.deepEqual(parA.map((r) => r.hypotheses.map((h) => h.tokens)), seqA.map((r) => r.hypotheses.map((h) => h.tokens)));
+    assert.deepEqual(parB.map((r) => r.hypotheses.map((h) => h.tokens)), seqB.map((r) => r.hypotheses.map((h) => h.tokens)));
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   it('loads a checkpoint with its generation defaults, overridable', async () => {
     const t = await Translator.load(fx.checkpoint, { generation: { maxLenB: 4 } });
     try {
