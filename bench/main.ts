@@ -1,0 +1,91 @@
+// `npm run bench [-- --json] [--only matmul,step] [--threads N] [--reps N]`: every benchmark of
+// the project, measured side by side in one run on this machine. Human-readable tables go to
+// stderr/stdout as they finish; with --json the last stdout line is one JSON object with the
+// headline ratios (matmulVsSgemm, stepVsPytorch, …) so CI-like tooling can read it.
+import os from 'node:os';
+import { parseArgs, formatHelp, type FlagSpec } from '../src/cli/args.js';
+import { matmulBench } from './matmul.js';
+import { stepBench, pytorchStep } from './step.js';
+import { decodeBench } from './decode.js';
+
+const SPEC: Record<string, FlagSpec> = {
+  json: { type: 'boolean', help: 'print one JSON object with the results as the last line' },
+  only: { type: 'string', help: 'comma-separated sections to run (matmul, step, decode)', default: 'matmul,step,decode' },
+  threads: { type: 'int', help: 'threads for our kernels and for PyTorch', default: os.availableParallelism() },
+  reps: { type: 'int', help: 'timed repetitions per measurement (median reported)', default: 5 },
+  backends: { type: 'string', help: 'backends for the training-step comparison', default: 'native,wasm,cpu' },
+  'mt-checkpoint': { type: 'string', help: 'trained translation checkpoint for the decode bench (default: random init of the small config)' },
+  'decode-sentences': { type: 'int', help: 'test_2016 sentences decoded with beam 4', default: 1000 },
+};
+
+const SECTIONS = ['matmul', 'step', 'decode'];
+
+async function main(): Promise<void> {
+  const { flags, help } = parseArgs(process.argv.slice(2), SPEC);
+  if (help) {
+    process.stdout.write(formatHelp('usage: npm run bench -- [options]', SPEC));
+    return;
+  }
+  const only = String(flags.only).split(',').filter(Boolean);
+  const unknown = only.filter((s) => !SECTIONS.includes(s));
+  if (unknown.length) throw new Error(`--only: unknown section(s) ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`);
+  const threads = flags.threads as number;
+  const reps = flags.reps as number;
+  process.env.RESMLP_THREADS = String(threads);
+  const out: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    threads,
+  };
+
+  if (only.includes('matmul')) {
+    const { rows, minRatio } = await matmulBench();
+    console.log('\n## matmul: tfjs native backend vs raw cblas_sgemm (GFLOP/s, median)');
+    console.log('shape (MxKxN)            native   raw sgemm   ratio');
+    for (const r of rows) console.log(`${r.shape.padEnd(22)} ${r.nativeGflops.toFixed(1).padStart(8)} ${r.rawGflops.toFixed(1).padStart(11)} ${r.ratio.toFixed(2).padStart(7)}`);
+    console.log(`smallest ratio: ${minRatio.toFixed(3)} (target ≥ 0.90)`);
+    out.matmul = rows;
+    out.matmulVsSgemm = minRatio;
+  }
+
+  if (only.includes('step')) {
+    const backends = String(flags.backends).split(',').filter(Boolean);
+    const ours = await stepBench({ backends, threads, reps });
+    const torch = pytorchStep({ threads, reps });
+    console.log('\n## training step: 2 causal ResMLP blocks, batch 32×32 tokens, d 512, hidden 2048, 8k vocab, tied embedding, label-smoothed loss');
+    console.log('backend        step (ms)');
+    for (const r of ours) console.log(`${r.backend.padEnd(14)} ${r.stepMs.toFixed(1).padStart(9)}`);
+    if ('error' in torch) console.log(`pytorch        (not measured: ${torch.error})`);
+    else console.log(`${'pytorch'.padEnd(14)} ${torch.stepMs.toFixed(1).padStart(9)}`);
+    const native = ours.find((r) => r.backend === 'native');
+    out.step = { ours, pytorch: torch };
+    if (native && !('error' in torch)) {
+      out.stepVsPytorch = torch.stepMs / native.stepMs;
+      console.log(`PyTorch step ÷ native step: ${(torch.stepMs / native.stepMs).toFixed(3)} (target ≥ 1)`);
+    }
+  }
+
+  if (only.includes('decode')) {
+    const r = await decodeBench({
+      checkpoint: flags['mt-checkpoint'] as string | undefined,
+      sentences: flags['decode-sentences'] as number,
+      beam: 4,
+      threads,
+      backend: 'native',
+      log: (line) => console.error(line),
+    });
+    console.log(`\n## decoding: beam 4, ${r.sentences} Multi30k test_2016 sentences, ${r.model}`);
+    console.log(`sentences/s ${r.decodeSentencesPerSec.toFixed(1)}, target tokens/s ${r.targetTokensPerSec.toFixed(0)}, mean hypothesis ${r.meanHypothesisTokens.toFixed(1)} tokens (maxLenA ${r.maxLenA}, maxLenB ${r.maxLenB})`);
+    console.log(`incremental vs full recompute on ${r.fullSubset} sentences: ${r.fullSeconds.toFixed(2)} s ÷ ${r.incrementalSubsetSeconds.toFixed(2)} s = ${r.incrementalSpeedup.toFixed(2)}× (same best hypothesis on ${r.sameHypotheses}/${r.fullSubset})`);
+    out.decode = r;
+    out.decodeSentencesPerSec = r.decodeSentencesPerSec;
+    out.incrementalSpeedup = r.incrementalSpeedup;
+  }
+
+  if (flags.json) console.log(JSON.stringify(out));
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
