@@ -98,15 +98,21 @@ function interruptSignal(): { signal: AbortSignal; dispose(): void } {
   return { signal: ac.signal, dispose: () => process.off('SIGINT', onInt) };
 }
 
-export async function run(argv: string[]): Promise<number> {
+/** Where a command writes (tests pass their own). */
+export interface CliIO {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+export async function run(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(USAGE + '\n');
+    io.stdout.write(USAGE + '\n');
     return sub === undefined ? 2 : 0;
   }
   const def = SPECS[sub];
   if (!def) {
-    process.stderr.write(`resmlp vision: unknown subcommand '${sub}'\n\n${USAGE}\n`);
+    io.stderr.write(`resmlp vision: unknown subcommand '${sub}'\n\n${USAGE}\n`);
     return 2;
   }
   let parsed: ReturnType<typeof parseArgs>;
@@ -114,27 +120,27 @@ export async function run(argv: string[]): Promise<number> {
     parsed = parseArgs(rest, def.spec, { allowUnknown: def.allowUnknown });
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`resmlp vision ${sub}: ${e.message}\n\n${formatHelp(def.usage, def.spec)}`);
+      io.stderr.write(`resmlp vision ${sub}: ${e.message}\n\n${formatHelp(def.usage, def.spec)}`);
       return 2;
     }
     throw e;
   }
   if (parsed.help) {
-    process.stdout.write(formatHelp(def.usage, def.spec));
+    io.stdout.write(formatHelp(def.usage, def.spec));
     return 0;
   }
   try {
-    return await runSub(sub, parsed, def.usage);
+    return await runSub(sub, parsed, def.usage, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`resmlp vision ${sub}: ${e.message}\n`);
+      io.stderr.write(`resmlp vision ${sub}: ${e.message}\n`);
       return 2;
     }
     throw e;
   }
 }
 
-async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: string): Promise<number> {
+async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: string, io: CliIO): Promise<number> {
   const { flags, positionals, extra } = parsed;
   switch (sub) {
     case 'train': {
@@ -145,8 +151,8 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
       await backend(flags);
       const irq = interruptSignal();
       try {
-        const r = await runTraining(cfg, { resume: flags.resume === true, signal: irq.signal });
-        process.stdout.write(
+        const r = await runTraining(cfg, { resume: flags.resume === true, signal: irq.signal, stream: io.stderr });
+        io.stdout.write(
           JSON.stringify({ outDir: r.outDir, updates: r.train.updates, epochs: r.train.epochsDone, stoppedBy: r.train.stoppedBy, elapsedSec: Math.round(r.train.elapsedSec), test: r.test, backend: tf.getBackend() }) + '\n',
         );
         return r.train.stoppedBy === 'interrupt' ? 130 : 0;
@@ -169,7 +175,7 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
         const ds = loadDataset(name as never, (flags['data-dir'] as string | undefined) ?? null);
         const norm = { mean: data.mean ?? ds.norm.mean, std: data.std ?? ds.norm.std };
         const r = await evaluate(model, ds.test, norm, flags['batch-size'] as number);
-        process.stdout.write(JSON.stringify({ checkpoint: ckpt, dataset: name, ...r }) + '\n');
+        io.stdout.write(JSON.stringify({ checkpoint: ckpt, dataset: name, ...r }) + '\n');
         return 0;
       } finally {
         model.dispose();
@@ -195,8 +201,8 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
           const p = await probs.data();
           tf.dispose([x, probs]);
           const order = [...p.keys()].sort((a, b) => p[b]! - p[a]!).slice(0, Math.min(top, p.length));
-          process.stdout.write(`${file}\n`);
-          for (const k of order) process.stdout.write(`  ${(100 * p[k]!).toFixed(2).padStart(6)}%  ${k}  ${data.classes?.[k] ?? `class ${k}`}\n`);
+          io.stdout.write(`${file}\n`);
+          for (const k of order) io.stdout.write(`  ${(100 * p[k]!).toFixed(2).padStart(6)}%  ${k}  ${data.classes?.[k] ?? `class ${k}`}\n`);
         }
         return 0;
       } finally {
@@ -221,8 +227,8 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
       await backend(flags);
       const irq = interruptSignal();
       try {
-        const r = await tuneAndTrain(cfg, budget, { signal: irq.signal });
-        process.stdout.write(JSON.stringify(r) + '\n');
+        const r = await tuneAndTrain(cfg, budget, { signal: irq.signal, stream: io.stderr });
+        io.stdout.write(JSON.stringify(r) + '\n');
         return 0;
       } finally {
         irq.dispose();
@@ -235,9 +241,9 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
       const threshold = flags.threshold as number;
       if (!(threshold > 0 && threshold < 1)) throw new UsageError(`--threshold must be in (0, 1), got ${threshold}`);
       const r = inspectCheckpoint(ckpt, flags.out as string, { rows: flags.rows as number, threshold });
-      process.stdout.write(`wrote ${r.files.join(', ')}\n`);
-      process.stdout.write(`sparsity (fraction of |w| < ${threshold} · layer max):\nlayer  A        fc1      fc2\n`);
-      for (const l of r.layers) process.stdout.write(`${String(l.layer).padEnd(6)} ${l.tokens.toFixed(4)}   ${l.fc1.toFixed(4)}   ${l.fc2.toFixed(4)}\n`);
+      io.stdout.write(`wrote ${r.files.join(', ')}\n`);
+      io.stdout.write(`sparsity (fraction of |w| < ${threshold} · layer max):\nlayer  A        fc1      fc2\n`);
+      for (const l of r.layers) io.stdout.write(`${String(l.layer).padEnd(6)} ${l.tokens.toFixed(4)}   ${l.fc1.toFixed(4)}   ${l.fc2.toFixed(4)}\n`);
       return 0;
     }
   }
