@@ -25,20 +25,21 @@ test('page: pick a pair, type, watch the beams, get the n-best', { skip: existsS
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(s.url + '/');
     await page.waitForSelector('#status:text("ready")');
-    const options = await page.$$eval('#pair option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    const options = await page.$$eval('#pair option', (os) => os.map((o) => (o as unknown as { value: string }).value));
     assert.deepEqual(options, ['de-en', 'en-de', 'en-fr']);
     await page.selectOption('#pair', 'en-fr');
     await page.fill('#text', 'a little girl climbs a tree');
     await page.fill('#beam', '3');
     await page.fill('#nbest', '3');
     // Record the step counter as the page updates it.
-    await page.evaluate(() => {
-      (window as any).seenSteps = [];
-      new MutationObserver(() => (window as any).seenSteps.push(document.getElementById('step')!.textContent)).observe(document.getElementById('step')!, { childList: true, characterData: true, subtree: true });
-    });
+    await page.evaluate(`(() => {
+      window.seenSteps = [];
+      const el = document.getElementById('step');
+      new MutationObserver(() => window.seenSteps.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+    })()`);
     await page.click('#go');
     await page.waitForSelector('#status:text("done")', { timeout: 10_000 });
-    const seen: string[] = await page.evaluate(() => (window as any).seenSteps);
+    const seen = (await page.evaluate('window.seenSteps')) as string[];
     const steps = seen.filter((x) => x !== '–').map(Number);
     assert.ok(steps.length >= 3, `the page showed steps ${steps}`);
     assert.deepEqual(steps, [...steps].sort((a, b) => a - b), 'steps shown in order');
