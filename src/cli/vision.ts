@@ -17,6 +17,10 @@ const USAGE = `usage: resmlp vision <train|eval|predict|tune|inspect> [options]
   tune     log-uniform learning-rate search on a held-out 20% split, then a full run with the best
   inspect  cross-patch matrices as images (paper Fig. 2) and weight sparsity per layer (Fig. 3)`;
 
+/** timm's IMAGENET_DEFAULT_MEAN / STD (the ResMLP checkpoints' preprocessing). */
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
+
 const BACKEND: FlagSpec = { type: 'string', help: 'tensor backend: auto, native, wasm, cpu, tensorflow (default: RESMLP_BACKEND or auto)' };
 
 const SPECS: Record<string, { usage: string; spec: Record<string, FlagSpec>; allowUnknown?: boolean }> = {
@@ -194,7 +198,8 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
       const { model, data } = loadClassifierWithData(ckpt);
       try {
         const c = model.config;
-        const norm = { mean: data.mean ?? [0.5], std: data.std ?? [0.5] };
+        // foreign (timm/deit) checkpoints carry no normalisation: timm's ResMLP uses ImageNet's
+        const norm = c.inChans === 3 ? { mean: data.mean ?? IMAGENET_MEAN, std: data.std ?? IMAGENET_STD } : { mean: data.mean ?? [0.5], std: data.std ?? [0.5] };
         for (const file of positionals) {
           const x = imageToInput(file, c.imgSize, c.inChans, norm, { resize, invert: flags.invert === true });
           const probs = tf.tidy(() => tf.softmax(model.predict(x)));
