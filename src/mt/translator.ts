@@ -21,6 +21,7 @@ import { type GenerationConfig, resolveGenerationConfig } from './decoding/confi
 import { SequenceGenerator } from './decoding/generator.js';
 import type { Hypothesis, StepEvent } from './decoding/hypotheses.js';
 import type { DecoderModel } from './decoding/types.js';
+import type { Seq2SeqConfig } from './model/config.js';
 
 /** What the translator needs from a subword model (SentencePiece satisfies it). */
 export interface TextCodec {
@@ -137,6 +138,13 @@ export interface TranslateOptions extends Partial<GenerationConfig> {
   onTooLong?: 'error' | 'skip';
 }
 
+/** What Translator.load knows about the model (for a server's /languages or /health). */
+export interface TranslatorMeta {
+  checkpoint: string;
+  langs: { src: string; tgt: string };
+  model: Seq2SeqConfig;
+}
+
 const TRANSLATE_ONLY_KEYS = ['onStep', 'signal', 'signals', 'onTooLong'];
 
 /** A source sentence ready for the model. */
@@ -151,17 +159,23 @@ export class Translator {
   /** Generation defaults (resolved). */
   readonly generation: GenerationConfig;
 
+  /** Where the model came from (set by Translator.load): checkpoint path, languages, model config. */
+  readonly meta: TranslatorMeta | null;
+  private readonly onDispose: () => void;
+
   /**
    * @param model the translation model (incremental, or full: recomputes every prefix)
    * @param codec the SentencePiece model it was trained with
-   * @param onDispose called by dispose() (Translator.load passes the model's disposal)
+   * @param extra.onDispose called by dispose() (Translator.load passes the model's disposal)
    */
   constructor(
     readonly model: DecoderModel<any, any>,
     readonly codec: TextCodec,
     options: Partial<TranslatorOptions> = {},
-    private readonly onDispose: () => void = () => {},
+    extra: { onDispose?: () => void; meta?: TranslatorMeta } = {},
   ) {
+    this.onDispose = extra.onDispose ?? (() => {});
+    this.meta = extra.meta ?? null;
     this.options = resolveTranslatorOptions(options);
     this.generation = resolveGenerationConfig(this.options.generation);
     if (codec.vocabSize !== undefined && codec.vocabSize !== model.vocabSize) {
@@ -180,7 +194,10 @@ export class Translator {
     const { loadTranslationCheckpoint } = await import('./model/load.js');
     const { model, spm, config } = await loadTranslationCheckpoint(checkpointPath);
     try {
-      return new Translator(model, spm, { ...overrides, generation: { ...config.generation, ...overrides.generation } }, () => model.dispose());
+      return new Translator(model, spm, { ...overrides, generation: { ...config.generation, ...overrides.generation } }, {
+        onDispose: () => model.dispose(),
+        meta: { checkpoint: checkpointPath, langs: { ...config.langs }, model: { ...config.model } },
+      });
     } catch (e) {
       model.dispose();
       throw e;

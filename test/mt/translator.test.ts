@@ -181,6 +181,8 @@ describe('Translator', () => {
     try {
       assert.equal(t.generation.beamSize, 2, 'beam from the checkpoint');
       assert.equal(t.generation.maxLenB, 4, 'override');
+      assert.deepEqual(t.meta?.langs, { src: 'en', tgt: 'de' });
+      assert.equal(t.meta?.model.maxLen, 64);
       const [r] = await t.translate([fx.lines[0]!]);
       assert.ok(r!.hypotheses[0]!.tokens.length <= 5);
     } finally {
