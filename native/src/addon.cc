@@ -552,6 +552,79 @@ Napi::Value LogSoftmaxGradFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---- label-smoothed cross-entropy per row (fused) ----
+// loss_i = c·(lse_i − x_i,t_i) + s·(V·lse_i − Σ_v x_i,v), lse_i = log Σ_v exp x_i,v: the target
+// distribution c·onehot(t) + s (see src/core/loss.ts). One read of each row (it stays in cache).
+HOT void xent_rows(const float* __restrict x, const int32_t* __restrict t, float* __restrict loss, float* __restrict lse,
+                   int64_t rows, int64_t V, float c, float s, float* __restrict tmp) {
+  for (int64_t o = 0; o < rows; o++) {
+    const float* p = x + o * V;
+    float m = lane_max(p, V);
+    for (int64_t j = 0; j < V; j++) tmp[j] = exp_f(p[j] - m);
+    double se = lane_sum(tmp, V);
+    double sx = lane_sum(p, V);
+    double l = (double)m + std::log(se);
+    lse[o] = (float)l;
+    loss[o] = (float)(c * (l - (double)p[t[o]]) + s * ((double)V * l - sx));
+  }
+}
+
+// dx_i,v = dy_i · (exp(x_i,v − lse_i) − s − c·[v = t_i])
+HOT void xent_rows_grad(const float* __restrict dy, const float* __restrict x, const int32_t* __restrict t,
+                        const float* __restrict lse, float* __restrict dx, int64_t rows, int64_t V, float c, float s) {
+  for (int64_t o = 0; o < rows; o++) {
+    const float* p = x + o * V;
+    float* q = dx + o * V;
+    float g = dy[o], l = lse[o];
+    for (int64_t j = 0; j < V; j++) q[j] = g * (exp_f(p[j] - l) - s);
+    q[t[o]] -= g * c;
+  }
+}
+
+bool check_targets(const Napi::CallbackInfo& info, const int32_t* t, int64_t rows, int64_t V) {
+  for (int64_t o = 0; o < rows; o++)
+    if (t[o] < 0 || t[o] >= V) {
+      Napi::RangeError::New(info.Env(), "smoothed cross-entropy: target " + std::to_string(t[o]) + " of row " + std::to_string(o) +
+                                            " is not in [0, " + std::to_string(V - 1) + "]").ThrowAsJavaScriptException();
+      return false;
+    }
+  return true;
+}
+
+// xentRows(x, targets: Int32Array, loss, lse, rows, V, c, s)
+Napi::Value XentRowsFn(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  const int32_t* t = info[1].As<Napi::Int32Array>().Data();
+  float* loss = f32(info[2]);
+  float* lse = f32(info[3]);
+  int64_t rows = info[4].As<Napi::Number>().Int64Value();
+  int64_t V = info[5].As<Napi::Number>().Int64Value();
+  float c = info[6].As<Napi::Number>().FloatValue(), s = info[7].As<Napi::Number>().FloatValue();
+  if (V == 0 || !check_targets(info, t, rows, V)) return info.Env().Undefined();
+  parallel_for(rows, std::max<int64_t>(1, kGrain / 4 / V), [&](int64_t b, int64_t e) {
+    std::vector<float> tmp(V);
+    xent_rows(x + b * V, t + b, loss + b, lse + b, e - b, V, c, s, tmp.data());
+  });
+  return info.Env().Undefined();
+}
+
+// xentRowsGrad(dy, x, targets, lse, dx, rows, V, c, s)
+Napi::Value XentRowsGradFn(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* x = f32(info[1]);
+  const int32_t* t = info[2].As<Napi::Int32Array>().Data();
+  const float* lse = f32(info[3]);
+  float* dx = f32(info[4]);
+  int64_t rows = info[5].As<Napi::Number>().Int64Value();
+  int64_t V = info[6].As<Napi::Number>().Int64Value();
+  float c = info[7].As<Napi::Number>().FloatValue(), s = info[8].As<Napi::Number>().FloatValue();
+  if (V == 0 || !check_targets(info, t, rows, V)) return info.Env().Undefined();
+  parallel_for(rows, std::max<int64_t>(1, kGrain / 4 / V), [&](int64_t b, int64_t e) {
+    xent_rows_grad(dy + b, x + b * V, t + b, lse + b, dx + b * V, e - b, V, c, s);
+  });
+  return info.Env().Undefined();
+}
+
 // ---- transpose ----
 // transpose(x, y, dims: Int32Array (output dims), strides: Int32Array (input stride of each output dim))
 // The JS side collapses the permutation. If the last output dim is contiguous in x, rows are
@@ -800,6 +873,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("select", Napi::Function::New(env, SelectFn));
   exports.Set("addN", Napi::Function::New(env, AddNFn));
   exports.Set("concat", Napi::Function::New(env, ConcatFn));
+  exports.Set("xentRows", Napi::Function::New(env, XentRowsFn));
+  exports.Set("xentRowsGrad", Napi::Function::New(env, XentRowsGradFn));
   exports.Set("biasAct", Napi::Function::New(env, BiasActFn));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
   exports.Set("getThreads", Napi::Function::New(env, GetThreadsFn));

@@ -3,6 +3,8 @@
 // src/backend/native.ts); on other backends they run as compositions of tfjs-core ops.
 // GELU is the exact (erf) form used by timm's ResMLP: gelu(x) = x · Φ(x) = 0.5·x·(1 + erf(x/√2)).
 // logSoftmax follows tfjs-core's op (same value and gradient), as one kernel each way.
+// smoothedCrossEntropyRows is the per-row label-smoothed cross-entropy of src/core/loss.ts (target
+// distribution c·onehot + s), forward and gradient each one pass over the logits.
 import * as tf from '@tensorflow/tfjs';
 
 /** Kernel names a backend may register to run a fused op as one kernel. */
@@ -11,6 +13,8 @@ export const FUSED_KERNELS = {
   geluGrad: 'ResmlpGeluGrad', // inputs {dy, x}: dy · (Φ(x) + x φ(x))
   logSoftmax: 'ResmlpLogSoftmax', // inputs {logits}, along the last axis
   logSoftmaxGrad: 'ResmlpLogSoftmaxGrad', // inputs {dy, value}: dy − Σdy · exp(value)
+  smoothedXent: 'ResmlpSmoothedXent', // inputs {logits (M, V), targets int32 (M)}, attrs {c, s} → [loss (M), lse (M)]
+  smoothedXentGrad: 'ResmlpSmoothedXentGrad', // inputs {dy (M), logits, targets, lse}, attrs {c, s} → (M, V)
 } as const;
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -68,4 +72,37 @@ const logSoftmaxKernel = tf.customGrad(((logits: tf.Tensor, save: tf.GradSaveFun
 export function logSoftmax<T extends tf.Tensor>(logits: T): T {
   if (logits.dtype === 'float32' && logits.rank > 0 && hasKernel(FUSED_KERNELS.logSoftmax)) return logSoftmaxKernel(logits) as T;
   return tf.logSoftmax(logits, -1) as T;
+}
+
+/**
+ * Per-row label-smoothed cross-entropy for logits (M, V) float32 and targets (M) int32 in [0, V):
+ * loss_i = −Σ_v q_v log softmax(x_i)_v with q = c·onehot(t_i) + s, i.e.
+ * c·(lse_i − x_i,t_i) + s·(V·lse_i − Σ_v x_i,v). Returns (M); differentiable w.r.t. logits
+ * (dx_i = dy_i·(softmax(x_i) − q)). One kernel each way when the backend has them.
+ */
+export function smoothedCrossEntropyRows(logits: tf.Tensor2D, targets: tf.Tensor1D, c: number, s: number): tf.Tensor1D {
+  if (logits.rank !== 2 || targets.rank !== 1 || targets.shape[0] !== logits.shape[0] || targets.dtype !== 'int32') {
+    throw new Error(`smoothedCrossEntropyRows: expected logits (M, V) and int32 targets (M), found [${logits.shape}] and ${targets.dtype} [${targets.shape}]`);
+  }
+  const attrs = { c, s };
+  if (logits.dtype === 'float32' && hasKernel(FUSED_KERNELS.smoothedXent)) {
+    const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+      const [loss, lse] = tf.engine().runKernel(FUSED_KERNELS.smoothedXent, { logits: x, targets }, attrs) as tf.Tensor[];
+      // targets may be freed by the caller's scope before the backward pass: save it too
+      save([x, lse!, targets]);
+      return {
+        value: loss!,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.engine().runKernel(FUSED_KERNELS.smoothedXentGrad, { dy, logits: saved[0]!, targets: saved[2]!, lse: saved[1]! }, attrs) as tf.Tensor,
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(logits) as tf.Tensor1D;
+  }
+  const [M, V] = logits.shape;
+  return tf.tidy(() => {
+    const lse = tf.logSumExp(logits, 1); // (M)
+    const flat = tf.add(tf.mul(tf.range(0, M, 1, 'int32'), tf.scalar(V, 'int32')), targets); // (M) row·V + t
+    const xt = tf.gather(tf.reshape(logits, [M * V]), flat); // (M)
+    return tf.add(tf.mul(tf.sub(lse, xt), c), tf.mul(tf.sub(tf.mul(lse, V), tf.sum(logits, 1)), s)) as tf.Tensor1D;
+  });
 }

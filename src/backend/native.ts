@@ -34,6 +34,9 @@ export interface NativeAddon {
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, y: Float32Array, inner: number): void;
   addN(y: Float32Array, xs: Float32Array[]): void;
   concat(y: Float32Array, xs: Float32Array[], inners: Int32Array, outer: number): void;
+  xentRows(x: Float32Array, targets: Int32Array, loss: Float32Array, lse: Float32Array, rows: number, V: number, c: number, s: number): void;
+  xentRowsGrad(dy: Float32Array, x: Float32Array, targets: Int32Array, lse: Float32Array, dx: Float32Array, rows: number, V: number,
+    c: number, s: number): void;
   biasAct(y: Float32Array, bias: Float32Array | null, cols: number, act: number, alpha: number): void;
   setThreads(n: number): number;
   getThreads(): number;
@@ -411,7 +414,7 @@ function nativeMatMul(backend: Backend, a: TensorInfo, b: TensorInfo, transposeA
 }
 
 // ---- kernels ----
-type Impl = (args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }) => TensorInfo | null;
+type Impl = (args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }) => TensorInfo | TensorInfo[] | null;
 
 function unaryKernel(op: number, alphaAttr?: string): Impl {
   return ({ inputs, backend, attrs }) => {
@@ -689,6 +692,26 @@ const IMPLS: Record<string, Impl> = {
     const y = newF32(backend, xv.length);
     if (y.length > 0) addon!.softmax(xv, y, xv.length / C, C, true);
     return backend.makeTensorInfo(x.shape, 'float32', y);
+  },
+  [FUSED_KERNELS.smoothedXent]: ({ inputs, backend, attrs }) => {
+    const x = inputs.logits as TensorInfo, t = inputs.targets as TensorInfo;
+    const xv = f32(backend, x), tv = i32(backend, t);
+    if (!xv || !tv || x.shape.length !== 2 || tv.length !== x.shape[0]) {
+      throw new Error(`${FUSED_KERNELS.smoothedXent}: expected float32 logits (M, V) and int32 targets (M), found ${x.dtype} [${x.shape}] and ${t.dtype} [${t.shape}]`);
+    }
+    const [M, V] = x.shape as [number, number];
+    const loss = newF32(backend, M), lse = newF32(backend, M);
+    if (M > 0) addon!.xentRows(xv, tv, loss, lse, M, V, Number(attrs.c), Number(attrs.s));
+    return [backend.makeTensorInfo([M], 'float32', loss), backend.makeTensorInfo([M], 'float32', lse)] as unknown as TensorInfo;
+  },
+  [FUSED_KERNELS.smoothedXentGrad]: ({ inputs, backend, attrs }) => {
+    const dy = inputs.dy as TensorInfo, x = inputs.logits as TensorInfo, t = inputs.targets as TensorInfo, lse = inputs.lse as TensorInfo;
+    const dv = f32(backend, dy), xv = f32(backend, x), tv = i32(backend, t), lv = f32(backend, lse);
+    if (!dv || !xv || !tv || !lv) throw new Error(`${FUSED_KERNELS.smoothedXentGrad}: expected float32 dy, logits, lse and int32 targets`);
+    const [M, V] = x.shape as [number, number];
+    const dx = newF32(backend, M * V);
+    if (M > 0) addon!.xentRowsGrad(dv, xv, tv, lv, dx, M, V, Number(attrs.c), Number(attrs.s));
+    return backend.makeTensorInfo([M, V], 'float32', dx);
   },
   [FUSED_KERNELS.logSoftmaxGrad]: ({ inputs, backend }) => {
     const dy = inputs.dy as TensorInfo, value = inputs.value as TensorInfo;

@@ -9,7 +9,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAvailable, registerNativeBackend, NATIVE_KERNELS } from '../../src/backend/native.js';
-import { gelu, logSoftmax } from '../../src/backend/fused.js';
+import { gelu, logSoftmax, smoothedCrossEntropyRows } from '../../src/backend/fused.js';
 
 before(() => {
   const ok = nativeAvailable();
@@ -385,4 +385,17 @@ test('max, softmax and reductions propagate NaN like cpu', async () => {
   await parity('max NaN axis 0', () => tf.max(tf.tensor(v, [3, 40]), 0));
   await parity('sum NaN', () => tf.sum(tf.tensor(v, [3, 40]), 1));
   await parity('logSoftmax NaN', () => logSoftmax(tf.tensor(v, [3, 40])));
+});
+
+test('fused smoothed cross-entropy rows (value and gradient) equal the composition on cpu', async () => {
+  for (const [M, V] of [[1, 1], [5, 7], [64, 8000]] as [number, number][]) {
+    const x = T([M, V], 1500 + M, -8, 8), w = T([M], 1600 + M, 0, 1);
+    const tv = Int32Array.from({ length: M }, (_, i) => (i * 7919) % V);
+    const f = () => smoothedCrossEntropyRows(x() as tf.Tensor2D, tf.tensor1d(tv, 'int32'), 0.9, 0.1 / V);
+    await parity(`xent rows ${M}x${V}`, f, { scaleAtol: true });
+    await parity(`xent rows grad ${M}x${V}`, () => tf.grad((t: tf.Tensor) =>
+      tf.sum(tf.mul(smoothedCrossEntropyRows(t as tf.Tensor2D, tf.tensor1d(tv, 'int32'), 0.9, 0.1 / V), w())))(x()), { scaleAtol: true });
+  }
+  await assert.rejects(on('native', () => smoothedCrossEntropyRows(tf.zeros([2, 3]) as tf.Tensor2D, tf.tensor1d([0, 3], 'int32'), 0.9, 0.1)),
+    /target 3 of row 1 is not in \[0, 2\]/);
 });
