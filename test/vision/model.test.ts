@@ -124,6 +124,23 @@ test('token-major block forward equals core ResBlock.forward on (B, N, d) (eval 
   m.dispose();
 });
 
+test('gradients reach every parameter (avg and class-MLP pooling)', () => {
+  for (const pooling of ['avg', 'class-mlp'] as const) {
+    const m = new ResMlp({ imgSize: 8, inChans: 1, patchSize: 2, embedDim: 8, depth: 2, numClasses: 3, layerScale: 0.5, pooling, classBlocks: 1 }, 5);
+    tf.tidy(() => m.head.weight.assign(tf.randomNormal(m.head.weight.shape, 0, 0.5, 'float32', 6)));
+    const x = tf.randomNormal([4, 8, 8, 1], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const vars = m.parameters();
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(m.forward(x))) as tf.Scalar, vars);
+    for (const [name, v] of m.namedParameters()) {
+      const g = grads[v.name];
+      assert.ok(g, `${pooling}: no gradient for ${name}`);
+      assert.ok(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]!) > 0, `${pooling}: zero gradient for ${name}`);
+    }
+    tf.dispose([x, value, ...Object.values(grads)]);
+    m.dispose();
+  }
+});
+
 test('config errors name the key', () => {
   assert.throws(() => new ResMlp({ imgSize: 30, patchSize: 4 }), /imgSize 30 is not a multiple of patchSize 4/);
   assert.throws(() => new ResMlp({ widht: 3 } as never), /unknown config key\(s\) 'widht'/);
