@@ -1,0 +1,213 @@
+// Server benchmark: requests/s and p50/p99 latency of POST /translate for 1, 4 and 16 concurrent
+// clients on loopback, with dynamic batching on and off, and the throughput ratio of the two.
+// The model is a real Seq2Seq (the small Multi30k ResMLP config: d 256, hidden 1024, 3+3 layers)
+// with a trained checkpoint if --checkpoint is given, else randomly initialised with a
+// SentencePiece model trained here on Multi30k (random weights decode to max_length every time,
+// so the work per request is fixed). Inputs: Multi30k test_2016 English sentences.
+// Bounded: every run stops sending after --seconds and after --max-requests.
+//
+//   node --import tsx bench/server.ts [--json] [--seconds 6] [--checkpoint runs/x/checkpoint_best.safetensors]
+// With --json the last stdout line is {batchingSpeedup16, p99Ms16, rps16, ...}.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/choose.js';
+import { formatHelp, parseArgs, type FlagSpec } from '../src/cli/args.js';
+import { DEFAULT_SPM_TRAIN, SentencePiece, trainSentencePiece } from '../src/mt/data/spm.js';
+import { loadTranslationCheckpoint } from '../src/mt/model/load.js';
+import { Seq2Seq } from '../src/mt/model/seq2seq.js';
+import { buildApp } from '../src/server/app.js';
+import { DecodingDefaultsSchema, type ServerSettings } from '../src/server/config.js';
+import { Seq2SeqEngine } from '../src/server/engine.js';
+import { ModelRegistry } from '../src/server/models.js';
+
+const SPEC: Record<string, FlagSpec> = {
+  json: { type: 'boolean', help: 'print one JSON object with the results as the last line' },
+  seconds: { type: 'number', default: 12, help: 'seconds of sending per (clients, batching) run' },
+  'max-requests': { type: 'int', default: 400, help: 'requests per run at most' },
+  clients: { type: 'string', default: '1,4,16', help: 'concurrent client counts' },
+  beam: { type: 'int', default: 4, help: 'beam_size of the requests' },
+  'max-length': { type: 'int', default: 20, help: 'max_length of the requests (output tokens)' },
+  checkpoint: { type: 'string', help: 'trained translation checkpoint (default: random init of the small config)' },
+  backend: { type: 'string', help: 'tensor backend (default: RESMLP_BACKEND or auto)' },
+};
+
+export const SHARED = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'shared');
+const MULTI30K = path.join(SHARED, 'data', 'multi30k');
+
+export interface BenchModel {
+  engine: Seq2SeqEngine;
+  description: string;
+  cleanup(): void;
+}
+
+/** The bench's model: a checkpoint, or the small Multi30k ResMLP randomly initialised. */
+export async function benchModel(checkpoint?: string): Promise<BenchModel> {
+  if (checkpoint) {
+    const { model, spm, config } = await loadTranslationCheckpoint(checkpoint);
+    return { engine: new Seq2SeqEngine(model, spm), description: `trained checkpoint ${checkpoint} (${config.model.arch}, d ${config.model.dim})`, cleanup: () => model.dispose() };
+  }
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(MULTI30K, 'train.en'), 'utf8').split('\n').slice(0, 10000);
+    lines.push(...readFileSync(path.join(MULTI30K, 'train.de'), 'utf8').split('\n').slice(0, 10000));
+  } catch {
+    throw new Error(`bench needs Multi30k at ${MULTI30K} (../shared beside the repo) to train its SentencePiece model; or pass --checkpoint`);
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'resmlp-bench-spm-'));
+  writeFileSync(path.join(dir, 'train.txt'), lines.join('\n'));
+  const { model: spmPath } = trainSentencePiece([path.join(dir, 'train.txt')], path.join(dir, 'spm'), { ...DEFAULT_SPM_TRAIN, vocabSize: 2000 });
+  const spm = await SentencePiece.load(spmPath);
+  const cfg = { arch: 'resmlp' as const, vocabSize: spm.vocabSize, maxLen: 64, dim: 256, mlpHidden: 1024, encoderLayers: 3, decoderLayers: 3, heads: 4, dropout: 0, seed: 1 };
+  const model = new Seq2Seq(cfg);
+  model.eval();
+  return {
+    engine: new Seq2SeqEngine(model, spm),
+    description: `random init ResMLP seq2seq (d ${cfg.dim}, hidden ${cfg.mlpHidden}, ${cfg.encoderLayers}+${cfg.decoderLayers} layers, vocab ${cfg.vocabSize}, maxLen ${cfg.maxLen})`,
+    cleanup: () => {
+      model.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function testSentences(): string[] {
+  return readFileSync(path.join(MULTI30K, 'test_2016_flickr.en'), 'utf8').split('\n').filter((l) => l.trim().length > 0);
+}
+
+/** App + loopback listener around one engine (en-de). */
+export async function benchServer(engine: Seq2SeqEngine, settings: Partial<ServerSettings>) {
+  const registry = new ModelRegistry();
+  registry.add('en-de', engine, DecodingDefaultsSchema.parse({ beamSize: 4, maxLength: 63 }));
+  registry.markReady();
+  const app = buildApp({ registry, settings, log: (l) => process.stderr.write(l + '\n') });
+  const server = createServer(app.app);
+  app.attach(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    app,
+    async close() {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      await app.shutdown();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+interface RunResult {
+  clients: number;
+  batching: boolean;
+  requests: number;
+  errors: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanBatch: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function runLoad(engine: Seq2SeqEngine, sentences: string[], clients: number, batching: boolean, o: { seconds: number; maxRequests: number; beam: number; maxLength: number }): Promise<RunResult> {
+  const settings: Partial<ServerSettings> = batching ? { maxWaitMs: 20, maxBatchSentences: 64 } : { maxWaitMs: 0, maxBatchSentences: 1 };
+  const s = await benchServer(engine, { ...settings, requestTimeoutMs: 600_000 });
+  const body = (q: string) => JSON.stringify({ q, source: 'en', target: 'de', beam_size: o.beam, max_length: o.maxLength });
+  const ask = async (q: string) => {
+    const r = await fetch(`${s.url}/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(q) });
+    await r.arrayBuffer();
+    return r.status;
+  };
+  await ask(sentences[0]!); // warm-up (kernels, first allocation)
+  s.app.context.batcher.batchSizes.length = 0;
+  const lat: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  const deadline = t0 + o.seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline && next < o.maxRequests) {
+        const q = sentences[next++ % sentences.length]!;
+        const a = performance.now();
+        const status = await ask(q);
+        if (status === 200) lat.push(performance.now() - a);
+        else errors++;
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  const sizes = s.app.context.batcher.batchSizes;
+  await s.close();
+  lat.sort((a, b) => a - b);
+  return {
+    clients,
+    batching,
+    requests: lat.length,
+    errors,
+    rps: lat.length / secs,
+    p50Ms: quantile(lat, 0.5),
+    p99Ms: quantile(lat, 0.99),
+    meanBatch: sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length),
+  };
+}
+
+async function main(): Promise<void> {
+  const { flags, help } = parseArgs(process.argv.slice(2), SPEC);
+  if (help) {
+    process.stdout.write(formatHelp('usage: node --import tsx bench/server.ts [options]', SPEC));
+    return;
+  }
+  const info = await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
+  const m = await benchModel(flags.checkpoint as string | undefined);
+  const sentences = testSentences();
+  const o = { seconds: flags.seconds as number, maxRequests: flags['max-requests'] as number, beam: flags.beam as number, maxLength: flags['max-length'] as number };
+  const clientCounts = String(flags.clients).split(',').map(Number);
+  console.log(`server bench: ${m.description}; backend ${info.name}; beam ${o.beam}, max_length ${o.maxLength}; ≤ ${o.seconds} s / ≤ ${o.maxRequests} requests per run; loopback`);
+  console.log('clients  batching  requests  req/s   p50 ms   p99 ms  mean batch  errors');
+  const results: RunResult[] = [];
+  for (const c of clientCounts) {
+    for (const batching of [true, false]) {
+      const r = await runLoad(m.engine, sentences, c, batching, o);
+      results.push(r);
+      console.log(`${String(c).padStart(7)}  ${(batching ? 'on' : 'off').padStart(8)}  ${String(r.requests).padStart(8)}  ${r.rps.toFixed(2).padStart(6)}  ${r.p50Ms.toFixed(0).padStart(7)}  ${r.p99Ms.toFixed(0).padStart(7)}  ${r.meanBatch.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}`);
+    }
+  }
+  const speedups: Record<string, number> = {};
+  for (const c of clientCounts) {
+    const on = results.find((r) => r.clients === c && r.batching)!;
+    const off = results.find((r) => r.clients === c && !r.batching)!;
+    speedups[c] = on.rps / off.rps;
+    console.log(`batching speed-up at ${c} client${c === 1 ? '' : 's'}: ${speedups[c]!.toFixed(2)}×`);
+  }
+  const on16 = results.find((r) => r.clients === 16 && r.batching);
+  console.log(`tensors alive at the end: ${tf.memory().numTensors}`);
+  m.cleanup();
+  if (flags.json) {
+    console.log(
+      JSON.stringify({
+        batchingSpeedup16: speedups[16] ?? null,
+        p99Ms16: on16?.p99Ms ?? null,
+        rps16: on16?.rps ?? null,
+        model: m.description,
+        backend: info.name,
+        runs: results,
+      }),
+    );
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
