@@ -39,6 +39,8 @@ function nodedirArgs() {
 }
 
 function fail(reason) {
+  // no stale addon from an earlier build: it could lack kernels the sources now have
+  rmSync(join(buildDir, 'Release', 'resmlp_native.node'), { force: true });
   try {
     mkdirSync(buildDir, { recursive: true });
     writeFileSync(failFile, reason + '\n');
@@ -54,10 +56,16 @@ function fail(reason) {
 const gyp = findNodeGyp();
 if (!gyp) fail('node-gyp not found (looked for $npm_config_node_gyp and the node-gyp bundled with npm)');
 rmSync(failFile, { force: true });
-const args = [...gyp.slice(1), 'rebuild', ...nodedirArgs()];
-console.error(`resmlp: building native kernels: ${gyp[0]} ${args.join(' ')}`);
-const r = spawnSync(gyp[0], args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-if (r.error) fail(`could not run node-gyp: ${r.error.message}`);
+// configure + build rather than rebuild: rebuild deletes build/ first, which breaks every process
+// loading the addon meanwhile (tests of other developers); build replaces the .node file at the end.
+let r;
+for (const step of ['configure', 'build']) {
+  const args = [...gyp.slice(1), step, ...nodedirArgs()];
+  console.error(`resmlp: building native kernels: ${gyp[0]} ${args.join(' ')}`);
+  r = spawnSync(gyp[0], args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) fail(`could not run node-gyp: ${r.error.message}`);
+  if (r.status !== 0) break;
+}
 if (r.status !== 0) {
   const lines = `${r.stdout}\n${r.stderr}`.split('\n');
   // the first compiler/linker error says most (e.g. "fatal error: cblas.h: No such file or directory")
