@@ -242,6 +242,43 @@ export class Translator {
     }
     signal?.throwIfAborted();
 
+    const { results, todo } = this.prepare(texts, onTooLong);
+
+    const gen = new SequenceGenerator(this.model, cfg);
+    for (const chunk of this.chunks(todo)) {
+      const stepAdapter = onStep === undefined ? undefined : (e: StepEvent) => onStep(this.stepEvent(e, chunk));
+      const out = await gen.generate(
+        chunk.map((p) => p.src),
+        {
+          onStep: stepAdapter,
+          signal,
+          signals: signals === undefined ? undefined : chunk.map((p) => signals[p.index]),
+        },
+      );
+      out.results.forEach((r, j) => {
+        const p = chunk[j]!;
+        const hypotheses = r.hypos.map((h) => this.hypothesis(h));
+        results[p.index] = { text: hypotheses[0]?.text ?? '', hypotheses, srcTokens: p.src.length - 1, aborted: r.aborted };
+      });
+    }
+    return results;
+  }
+
+  /**
+   * Source token counts (EOS not counted) of `texts` after cleaning; throws SentenceTooLongError
+   * (or TranslationInputError for a non-string) exactly as translate() would. A server that
+   * merges requests into one batch validates each request first, so that one bad request cannot
+   * fail the others.
+   */
+  validate(texts: readonly string[]): number[] {
+    const { results, todo } = this.prepare(texts, 'error');
+    const n = Array.from(results, (r) => r?.srcTokens ?? 0);
+    for (const p of todo) n[p.index] = p.src.length - 1;
+    return n;
+  }
+
+  /** Cleans and tokenises; results already filled for empty and (skipped) over-length sentences. */
+  private prepare(texts: readonly string[], onTooLong: 'error' | 'skip'): { results: TranslationResult[]; todo: Prepared[] } {
     const results: TranslationResult[] = new Array(texts.length);
     const todo: Prepared[] = [];
     const limit = this.maxSourceTokens;
@@ -267,25 +304,7 @@ export class Translator {
       const t: { index: number; length: number } = tooLong;
       throw new SentenceTooLongError(t.index, t.length, limit, tooLongCount);
     }
-
-    const gen = new SequenceGenerator(this.model, cfg);
-    for (const chunk of this.chunks(todo)) {
-      const stepAdapter = onStep === undefined ? undefined : (e: StepEvent) => onStep(this.stepEvent(e, chunk));
-      const out = await gen.generate(
-        chunk.map((p) => p.src),
-        {
-          onStep: stepAdapter,
-          signal,
-          signals: signals === undefined ? undefined : chunk.map((p) => signals[p.index]),
-        },
-      );
-      out.results.forEach((r, j) => {
-        const p = chunk[j]!;
-        const hypotheses = r.hypos.map((h) => this.hypothesis(h));
-        results[p.index] = { text: hypotheses[0]?.text ?? '', hypotheses, srcTokens: p.src.length - 1, aborted: r.aborted };
-      });
-    }
-    return results;
+    return { results, todo };
   }
 
   /** Frees the model if this translator owns it (Translator.load). */

@@ -78,6 +78,8 @@ describe('Translator', () => {
     const [r] = await t.translate([atLimit]);
     assert.equal(r!.srcTokens, 63);
     assert.equal(r!.hypotheses.length, 1);
+    assert.throws(() => t.validate([fx.lines[1]!, fx.lines[2]!, long]), (e: unknown) => e instanceof SentenceTooLongError && e.sentence === 2);
+    assert.deepEqual(t.validate([fx.lines[1]!, '', atLimit]), [t.tokenize(fx.lines[1]!).length, 0, 63]);
     const skipped = await t.translate([fx.lines[1]!, long, fx.lines[2]!], { onTooLong: 'skip' });
     assert.equal(skipped[1]!.skipped, 'too-long');
     assert.equal(skipped[1]!.text, '');
