@@ -155,9 +155,12 @@ describe('resmlp mt translate', () => {
     const done = translateCli([...base(), '--chunk-lines', '2', '-q'], { stdin, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true } });
     stdin.write(`${fx.lines[0]}\n${fx.lines[1]}\n`);
     const t0 = Date.now();
-    while (stdout.split('\n').length - 1 < 2 && Date.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(stdout.split('\n').length - 1, 2, 'two lines out while stdin is still open');
-    stdin.end(`${fx.lines[2]}\n`);
+    try {
+      while (stdout.split('\n').length - 1 < 2 && Date.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(stdout.split('\n').length - 1, 2, 'two lines out while stdin is still open');
+    } finally {
+      stdin.end(`${fx.lines[2]}\n`);
+    }
     assert.equal(await done, 0);
     assert.equal(stdout.split('\n').length - 1, 3);
     assert.equal(tf.memory().numTensors, before, 'the CLI disposes the model it loaded');
