@@ -5,3 +5,4 @@ export { Seq2Seq, SequenceTooLongError, type EncoderOutput, type DecoderState } 
 export { EncoderLayer, DecoderLayer, type LayerCache } from './layers.js';
 export { MultiHeadAttention, sinusoidalPositions, causalBias, MASKED, type KeysValues } from './attention.js';
 export { SeedTree } from './seed-tree.js';
+export { loadTranslationCheckpoint, readMtCheckpointConfig, MT_CHECKPOINT_KIND, type MtCheckpointConfig, sha256Of } from './load.js';
