@@ -80,8 +80,22 @@ function makeHarness(): Harness {
 }
 
 /** Median step time (ms) per backend after warmup; a backend that cannot start reports its error. */
-export async function stepBench(opts: { backends: string[]; threads: number; reps: number }): Promise<{ backend: string; stepMs: number; error?: string }[]> {
-  const out: { backend: string; stepMs: number; error?: string }[] = [];
+export interface StepResult {
+  backend: string;
+  /** Median wall time of one step (ms). */
+  stepMs: number;
+  /** Median process CPU time (user + sys, all threads) of one step (ms): less sensitive than wall
+   * time to other processes competing for the cores, so a second view on a shared machine. */
+  cpuMs?: number;
+  /** Why the backend could not run (stepMs is NaN then). */
+  error?: string;
+}
+
+/**
+ * Median step time per backend after warmup; a backend that cannot start reports its error.
+ */
+export async function stepBench(opts: { backends: string[]; threads: number; reps: number }): Promise<StepResult[]> {
+  const out: StepResult[] = [];
   await setThreads(opts.threads);
   for (const backend of opts.backends) {
     try {
@@ -98,12 +112,16 @@ export async function stepBench(opts: { backends: string[]; threads: number; rep
         if (!Number.isFinite(loss)) throw new Error(`${backend}: loss is ${loss} during warmup`);
       }
       const times: number[] = [];
+      const cpu: number[] = [];
       for (let r = 0; r < opts.reps; r++) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await h.step();
         times.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
       }
-      out.push({ backend, stepMs: median(times) });
+      out.push({ backend, stepMs: median(times), cpuMs: median(cpu) });
     } finally {
       h.dispose();
     }
@@ -112,7 +130,7 @@ export async function stepBench(opts: { backends: string[]; threads: number; rep
 }
 
 /** Runs bench/pytorch/step.py with /usr/bin/python3; its one JSON line, or why it could not run. */
-export function pytorchStep(opts: { threads: number; reps: number }): { stepMs: number } | { error: string } {
+export function pytorchStep(opts: { threads: number; reps: number }): { stepMs: number; cpuMs?: number } | { error: string } {
   const script = fileURLToPath(new URL('./pytorch/step.py', import.meta.url));
   const r = spawnSync('/usr/bin/python3', [script, '--threads', String(opts.threads), '--reps', String(opts.reps)], {
     encoding: 'utf8',
@@ -121,13 +139,13 @@ export function pytorchStep(opts: { threads: number; reps: number }): { stepMs: 
   if (r.error) return { error: `could not run /usr/bin/python3: ${r.error.message}` };
   const lines = (r.stdout ?? '').trim().split('\n').filter(Boolean);
   const last = lines[lines.length - 1];
-  let parsed: { stepMs?: number; error?: string } | null = null;
+  let parsed: { stepMs?: number; cpuMs?: number; error?: string } | null = null;
   try {
     parsed = last ? JSON.parse(last) : null;
   } catch {
     parsed = null;
   }
-  if (parsed && typeof parsed.stepMs === 'number') return { stepMs: parsed.stepMs };
+  if (parsed && typeof parsed.stepMs === 'number') return { stepMs: parsed.stepMs, cpuMs: parsed.cpuMs };
   if (parsed && typeof parsed.error === 'string') return { error: parsed.error };
   return { error: `bench/pytorch/step.py exited ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || 'no output'}` };
 }
@@ -174,9 +192,10 @@ async function main(): Promise<void> {
   console.log(`training step: ${s.blocks} causal ResMLP blocks, batch ${s.batch}×${s.tokens} tokens, d ${s.dim}, hidden ${s.hidden}, vocab ${s.vocab}, tied embedding, label-smoothed loss ε ${s.epsilon}, SGD; ${threads} threads, median of ${reps}`);
   const ours = await stepBench({ backends, threads, reps });
   const torch = pytorchStep({ threads, reps });
-  console.log('backend        step (ms)');
-  for (const r of ours) console.log(`${r.backend.padEnd(14)} ${r.error ? `(unavailable: ${r.error})` : r.stepMs.toFixed(1).padStart(9)}`);
-  console.log(`${'pytorch'.padEnd(14)} ${'error' in torch ? `(not measured: ${torch.error})` : torch.stepMs.toFixed(1).padStart(9)}`);
+  const cpuCol = (ms?: number) => (ms === undefined ? '' : ms.toFixed(1).padStart(11));
+  console.log('backend        step (ms)  cpu (ms)');
+  for (const r of ours) console.log(`${r.backend.padEnd(14)} ${r.error ? `(unavailable: ${r.error})` : r.stepMs.toFixed(1).padStart(9) + cpuCol(r.cpuMs)}`);
+  console.log(`${'pytorch'.padEnd(14)} ${'error' in torch ? `(not measured: ${torch.error})` : torch.stepMs.toFixed(1).padStart(9) + cpuCol(torch.cpuMs)}`);
   if (args.includes('--profile')) {
     const rows = await profileStep(backends[0]!);
     const total = rows.reduce((a, r) => a + r.ms, 0);

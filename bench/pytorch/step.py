@@ -5,7 +5,7 @@ One forward + backward + plain-SGD update of: embedding gather from an 8k vocabu
 causal ResMLP blocks (timm's ResBlock: Affine, linear_tokens masked to its lower triangle, LayerScale,
 Mlp d->2048->d with exact GELU), output projection tied to the embedding, label-smoothed
 cross-entropy (eps 0.1) over the 8k vocabulary. Batch 32 x 32 tokens.
-Prints one JSON line: {"stepMs": median, ...} or {"error": "..."}. Installs nothing.
+Prints one JSON line: {"stepMs": median wall ms, "cpuMs": median process CPU ms, ...} or {"error": "..."}. Installs nothing.
 Run: /usr/bin/python3 bench/pytorch/step.py --threads 2 --reps 5
 """
 import argparse
@@ -99,12 +99,14 @@ def main():
 
     for _ in range(2):
         step()
-    times = []
+    times, cpu = [], []
     for _ in range(args.reps):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"stepMs": statistics.median(times), "threads": torch.get_num_threads(), "torch": torch.__version__,
+        cpu.append((time.process_time() - c0) * 1000)  # user + sys of all threads, as Node's cpuUsage
+    print(json.dumps({"stepMs": statistics.median(times), "cpuMs": statistics.median(cpu), "threads": torch.get_num_threads(), "torch": torch.__version__,
                       "reps": args.reps, "allMs": [round(t, 2) for t in times]}))
     return 0
 
