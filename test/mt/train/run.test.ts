@@ -111,6 +111,20 @@ describe('runMtTraining', () => {
     model.dispose();
   });
 
+  it('an interrupt (Ctrl-C) stops at the next update and saves checkpoint_last', async () => {
+    const out = join(root, 'run-int');
+    const ac = new AbortController();
+    ac.abort();
+    const r = await runMtTraining(tinyConfig(out, { trainer: { optimizer: 'adam', maxUpdates: 100, validateEvery: 50, checkpointEvery: 50 } }), {
+      signal: ac.signal,
+      log: () => {},
+      progressStream: { write: () => true, isTTY: false },
+    });
+    assert.equal(r.stoppedBy, 'interrupt');
+    assert.equal(r.updates, 1);
+    assert.ok(existsSync(join(out, 'checkpoint_last.safetensors')));
+  });
+
   it('the CLI maps flags and dotted overrides onto the config, and the resolver names unknown keys', () => {
     const { raw, flags } = configFromArgv(['--data', '/d', '--max-tokens', '2048', '--update-freq', '4', '--lr', '0.5', '--model.dim', '128', '--model.norm', 'layernorm']);
     assert.equal(flags['max-tokens'], 2048);
