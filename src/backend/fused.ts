@@ -5,6 +5,9 @@
 // logSoftmax follows tfjs-core's op (same value and gradient), as one kernel each way.
 // smoothedCrossEntropyRows is the per-row label-smoothed cross-entropy of src/core/loss.ts (target
 // distribution c·onehot + s), forward and gradient each one pass over the logits.
+// dropout is tf.dropout (inverted dropout, Srivastava et al. 2014) whose mask is a hash of (seed,
+// element index) on backends with the kernel: no JS random stream, and the backward pass
+// regenerates the mask instead of storing it.
 import * as tf from '@tensorflow/tfjs';
 
 /** Kernel names a backend may register to run a fused op as one kernel. */
@@ -15,6 +18,7 @@ export const FUSED_KERNELS = {
   logSoftmaxGrad: 'ResmlpLogSoftmaxGrad', // inputs {dy, value}: dy − Σdy · exp(value)
   smoothedXent: 'ResmlpSmoothedXent', // inputs {logits (M, V), targets int32 (M)}, attrs {c, s} → [loss (M), lse (M)]
   smoothedXentGrad: 'ResmlpSmoothedXentGrad', // inputs {dy (M), logits, targets, lse}, attrs {c, s} → (M, V)
+  dropout: 'ResmlpDropout', // inputs {x}, attrs {rate, seedLo, seedHi, group}: x·mask/(1−rate), mask from a hash of (seed, index / group)
 } as const;
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -105,4 +109,30 @@ export function smoothedCrossEntropyRows(logits: tf.Tensor2D, targets: tf.Tensor
     const xt = tf.gather(tf.reshape(logits, [M * V]), flat); // (M)
     return tf.add(tf.mul(tf.sub(lse, xt), c), tf.mul(tf.sub(tf.mul(lse, V), tf.sum(logits, 1)), s)) as tf.Tensor1D;
   });
+}
+
+/**
+ * Inverted dropout: x·mask/(1−rate), each element (or each group given by noiseShape) kept with
+ * probability 1−rate. Deterministic in `seed` (any number). On a backend with the fused kernel the
+ * mask is a counter-based hash of (seed, index), identical for any thread count; elsewhere, and for
+ * noise shapes other than x.shape or [B, 1, ..., 1], it is tf.dropout (another random stream).
+ */
+export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number, noiseShape?: number[]): T {
+  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
+  if (rate === 0) return x.clone();
+  let group = 1;
+  if (noiseShape) {
+    const perSample = noiseShape.length === x.rank && noiseShape[0] === x.shape[0] && noiseShape.slice(1).every((d) => d === 1);
+    if (perSample) group = x.rank === 0 ? 1 : x.size / Math.max(1, x.shape[0]!);
+    else if (!tf.util.arraysEqual(noiseShape, x.shape)) return tf.dropout(x, rate, noiseShape, seed) as T;
+  }
+  if (x.dtype !== 'float32' || !hasKernel(FUSED_KERNELS.dropout)) return tf.dropout(x, rate, noiseShape, seed) as T;
+  const bits = new Uint32Array(new Float64Array([seed]).buffer);
+  const attrs = { rate, seedLo: bits[0]!, seedHi: bits[1]!, group };
+  const f = tf.customGrad(((xs: tf.Tensor) => ({
+    value: tf.engine().runKernel(FUSED_KERNELS.dropout, { x: xs }, attrs) as tf.Tensor,
+    // the same mask and scale: d(x·m/(1−p))/dx = m/(1−p)
+    gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(FUSED_KERNELS.dropout, { x: dy }, attrs) as tf.Tensor,
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as T;
 }

@@ -34,6 +34,7 @@ export interface NativeAddon {
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, y: Float32Array, inner: number): void;
   addN(y: Float32Array, xs: Float32Array[]): void;
   concat(y: Float32Array, xs: Float32Array[], inners: Int32Array, outer: number): void;
+  dropout(x: Float32Array, y: Float32Array, rate: number, seedLo: number, seedHi: number, group: number): void;
   xentRows(x: Float32Array, targets: Int32Array, loss: Float32Array, lse: Float32Array, rows: number, V: number, c: number, s: number): void;
   xentRowsGrad(dy: Float32Array, x: Float32Array, targets: Int32Array, lse: Float32Array, dx: Float32Array, rows: number, V: number,
     c: number, s: number): void;
@@ -712,6 +713,14 @@ const IMPLS: Record<string, Impl> = {
     const dx = newF32(backend, M * V);
     if (M > 0) addon!.xentRowsGrad(dv, xv, tv, lv, dx, M, V, Number(attrs.c), Number(attrs.s));
     return backend.makeTensorInfo([M, V], 'float32', dx);
+  },
+  [FUSED_KERNELS.dropout]: ({ inputs, backend, attrs }) => {
+    const x = inputs.x as TensorInfo;
+    const xv = f32(backend, x);
+    if (!xv) throw new Error(`${FUSED_KERNELS.dropout}: expected float32 x, found ${x.dtype}`);
+    const y = newF32(backend, xv.length);
+    if (y.length > 0) addon!.dropout(xv, y, Number(attrs.rate), Number(attrs.seedLo), Number(attrs.seedHi), Number(attrs.group));
+    return backend.makeTensorInfo(x.shape, 'float32', y);
   },
   [FUSED_KERNELS.logSoftmaxGrad]: ({ inputs, backend }) => {
     const dy = inputs.dy as TensorInfo, value = inputs.value as TensorInfo;

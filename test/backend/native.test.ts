@@ -9,7 +9,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAvailable, registerNativeBackend, NATIVE_KERNELS } from '../../src/backend/native.js';
-import { gelu, logSoftmax, smoothedCrossEntropyRows } from '../../src/backend/fused.js';
+import { dropout, gelu, logSoftmax, smoothedCrossEntropyRows } from '../../src/backend/fused.js';
 
 before(() => {
   const ok = nativeAvailable();
@@ -398,4 +398,26 @@ test('fused smoothed cross-entropy rows (value and gradient) equal the compositi
   }
   await assert.rejects(on('native', () => smoothedCrossEntropyRows(tf.zeros([2, 3]) as tf.Tensor2D, tf.tensor1d([0, 3], 'int32'), 0.9, 0.1)),
     /target 3 of row 1 is not in \[0, 2\]/);
+});
+
+test('fused dropout: keep rate, scale, same mask in the gradient, seeded, per-sample noise shape', async () => {
+  await tf.setBackend('native');
+  const n = 200_000;
+  const x = tf.ones([n]);
+  const y = dropout(x, 0.1, 42);
+  const v = y.dataSync();
+  let kept = 0;
+  for (const e of v) {
+    if (e !== 0) { kept++; assert.ok(Math.abs(e - 1 / 0.9) < 1e-6, `kept value ${e}`); }
+  }
+  // binomial(n, 0.9): sd ≈ 134, so ±1000 is > 7 sd
+  assert.ok(Math.abs(kept - 0.9 * n) < 1000, `kept ${kept} of ${n}`);
+  assert.deepEqual(dropout(x, 0.1, 42).dataSync(), v, 'same seed, same mask');
+  assert.notDeepEqual(dropout(x, 0.1, 43).dataSync(), v, 'another seed, another mask');
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(dropout(t, 0.1, 42), 2)))(x).dataSync();
+  for (let i = 0; i < n; i += 997) assert.equal(g[i], v[i]! * 2, `grad ${i}`);
+  const b = dropout(tf.ones([64, 5, 3]), 0.5, 7, [64, 1, 1]).dataSync();
+  for (let s = 0; s < 64; s++) for (let j = 1; j < 15; j++) assert.equal(b[s * 15 + j], b[s * 15], `sample ${s} shares one mask value`);
+  assert.throws(() => dropout(x, 1, 1), /rate must be in \[0, 1\)/);
+  tf.dispose([x, y]);
 });
