@@ -18,11 +18,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/choose.js';
 import { formatHelp, parseArgs, type FlagSpec } from '../src/cli/args.js';
 import { DEFAULT_SPM_TRAIN, SentencePiece, trainSentencePiece } from '../src/mt/data/spm.js';
-import { loadTranslationCheckpoint } from '../src/mt/model/load.js';
 import { Seq2Seq } from '../src/mt/model/seq2seq.js';
 import { buildApp } from '../src/server/app.js';
 import { DecodingDefaultsSchema, type ServerSettings } from '../src/server/config.js';
-import { Seq2SeqEngine } from '../src/server/engine.js';
+import { Translator } from '../src/mt/translator.js';
+import { TranslatorEngine, UNBOUNDED_TRANSLATOR_TOKENS } from '../src/server/engine.js';
 import { ModelRegistry } from '../src/server/models.js';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -40,7 +40,7 @@ export const SHARED = path.resolve(path.dirname(new URL(import.meta.url).pathnam
 const MULTI30K = path.join(SHARED, 'data', 'multi30k');
 
 export interface BenchModel {
-  engine: Seq2SeqEngine;
+  engine: TranslatorEngine;
   description: string;
   cleanup(): void;
 }
@@ -48,8 +48,8 @@ export interface BenchModel {
 /** The bench's model: a checkpoint, or the small Multi30k ResMLP randomly initialised. */
 export async function benchModel(checkpoint?: string): Promise<BenchModel> {
   if (checkpoint) {
-    const { model, spm, config } = await loadTranslationCheckpoint(checkpoint);
-    return { engine: new Seq2SeqEngine(model, spm), description: `trained checkpoint ${checkpoint} (${config.model.arch}, d ${config.model.dim})`, cleanup: () => model.dispose() };
+    const t = await Translator.load(checkpoint, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS });
+    return { engine: new TranslatorEngine(t), description: `trained checkpoint ${checkpoint} (${t.meta!.model.arch}, d ${t.meta!.model.dim})`, cleanup: () => t.dispose() };
   }
   let lines: string[];
   try {
@@ -66,7 +66,7 @@ export async function benchModel(checkpoint?: string): Promise<BenchModel> {
   const model = new Seq2Seq(cfg);
   model.eval();
   return {
-    engine: new Seq2SeqEngine(model, spm),
+    engine: new TranslatorEngine(new Translator(model, spm, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS })),
     description: `random init ResMLP seq2seq (d ${cfg.dim}, hidden ${cfg.mlpHidden}, ${cfg.encoderLayers}+${cfg.decoderLayers} layers, vocab ${cfg.vocabSize}, maxLen ${cfg.maxLen})`,
     cleanup: () => {
       model.dispose();
@@ -80,7 +80,7 @@ export function testSentences(): string[] {
 }
 
 /** App + loopback listener around one engine (en-de). */
-export async function benchServer(engine: Seq2SeqEngine, settings: Partial<ServerSettings>) {
+export async function benchServer(engine: TranslatorEngine, settings: Partial<ServerSettings>) {
   const registry = new ModelRegistry();
   registry.add('en-de', engine, DecodingDefaultsSchema.parse({ beamSize: 4, maxLength: 63 }));
   registry.markReady();
@@ -117,7 +117,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function runLoad(engine: Seq2SeqEngine, sentences: string[], clients: number, batching: boolean, o: { seconds: number; maxRequests: number; beam: number; maxLength: number }): Promise<RunResult> {
+async function runLoad(engine: TranslatorEngine, sentences: string[], clients: number, batching: boolean, o: { seconds: number; maxRequests: number; beam: number; maxLength: number }): Promise<RunResult> {
   const settings: Partial<ServerSettings> = batching ? { maxWaitMs: 20, maxBatchSentences: 64 } : { maxWaitMs: 0, maxBatchSentences: 1 };
   const s = await benchServer(engine, { ...settings, requestTimeoutMs: 600_000 });
   const body = (q: string) => JSON.stringify({ q, source: 'en', target: 'de', beam_size: o.beam, max_length: o.maxLength });

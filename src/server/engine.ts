@@ -1,15 +1,11 @@
 // What the server needs from a translation model, and nothing else: the `TranslationEngine`
-// interface (one engine per language pair), and `Seq2SeqEngine`, which satisfies it with a
-// seq2seq model of src/mt/model, a subword tokenizer (SentencePiece) and the batched
-// SequenceGenerator of src/mt/decoding (fairseq's generator; decoding is not re-implemented
-// here). The data path: batcher → engine.translate → SequenceGenerator.generate → model.
-//
-// The interface mirrors src/mt/translator.ts's `Translator` (n-best records {text, tokens, score,
-// positionalScores}, step events {sentence, step, beams: [{text, tokens, score}]}, per-sentence
-// AbortSignals), so either can be plugged in.
-import type { GenerationConfig } from '../mt/decoding/config.js';
-import { SequenceGenerator } from '../mt/decoding/generator.js';
-import type { IncrementalDecoderModel } from '../mt/decoding/types.js';
+// interface (one engine per language pair), and `TranslatorEngine`, which satisfies it with the
+// project's Translator (src/mt/translator.ts: cleaning, SentencePiece, source EOS, the batched
+// SequenceGenerator of src/mt/decoding; decoding is not re-implemented here). The data path:
+// batcher → engine.translate → Translator.translate → SequenceGenerator.generate → model.
+// The batcher already bounds a batch, so the Translator is built with an unbounded token budget
+// (one batcher batch = one generate call).
+import type { Translator } from '../mt/translator.js';
 
 /** Decoding settings a request may choose; requests with equal settings share a generate call. */
 export interface DecodeSettings {
@@ -63,7 +59,7 @@ export interface TranslationEngine {
   readonly maxInputTokens: number;
   /** Longest output the model can produce (tokens before EOS). */
   readonly maxOutputTokens: number;
-  /** Source tokens of `text` as the model sees them (EOS excluded). */
+  /** Source tokens of `text` as the model sees them (EOS excluded; 0 if nothing is left after cleaning). */
   countTokens(text: string): number;
   /**
    * n-best hypotheses per text, best first. A sentence whose signal fired gets whatever was
@@ -74,80 +70,46 @@ export interface TranslationEngine {
   dispose?(): void;
 }
 
-/** A subword tokenizer: SentencePiece (src/mt/data/spm.ts) satisfies it. */
-export interface Tokenizer {
-  encode(text: string): number[];
-  decode(ids: ArrayLike<number>): string;
-}
-
-/** A model the generator can drive, plus how it frames a source sentence. */
-export interface EngineModel extends IncrementalDecoderModel<any, any> {
-  /** Source ids as the encoder expects them (tokens + EOS). */
-  sourceIds(tokens: ArrayLike<number>): Int32Array;
-  dispose?(): void;
-}
-
-/** Base generation config of the pair (the serve config's `decoding`), minus per-request keys. */
-export type EngineGenerationDefaults = Partial<Omit<GenerationConfig, 'beamSize' | 'nbest' | 'lenpen' | 'maxLenA' | 'maxLenB'>>;
-
-/** A model + tokenizer + SequenceGenerator. */
-export class Seq2SeqEngine implements TranslationEngine {
+/** A Translator (src/mt/translator.ts) as a TranslationEngine. */
+export class TranslatorEngine implements TranslationEngine {
   readonly maxInputTokens: number;
   readonly maxOutputTokens: number;
 
-  constructor(
-    readonly model: EngineModel,
-    readonly tokenizer: Tokenizer,
-    readonly generation: EngineGenerationDefaults = {},
-  ) {
-    this.maxInputTokens = model.maxPositions - 1;
-    this.maxOutputTokens = model.maxPositions - 1;
+  constructor(readonly translator: Translator) {
+    this.maxInputTokens = translator.maxSourceTokens;
+    this.maxOutputTokens = translator.model.maxPositions - 1;
   }
 
   countTokens(text: string): number {
-    return this.tokenizer.encode(text).length;
-  }
-
-  private detok(tokens: ArrayLike<number>): number[] {
-    const out = Array.from(tokens);
-    if (out.length > 0 && out[out.length - 1] === this.model.eosId) out.pop();
-    return out;
+    return this.translator.tokenize(text).length;
   }
 
   async translate(texts: readonly string[], opts: TranslateOptions): Promise<EngineHypothesis[][]> {
-    const gen = new SequenceGenerator(this.model, {
-      ...this.generation,
+    const eos = this.translator.model.eosId;
+    const onStep = opts.onStep;
+    const results = await this.translator.translate(texts, {
       beamSize: opts.beamSize,
       nbest: opts.nbest,
       lenpen: opts.lenpen,
       maxLenA: 0,
       maxLenB: opts.maxLength,
-    });
-    const src = texts.map((t) => this.model.sourceIds(this.tokenizer.encode(t)));
-    const onStep = opts.onStep;
-    const out = await gen.generate(src, {
       signals: opts.signals,
-      onStep:
-        onStep &&
-        ((e) =>
-          onStep({
-            sentence: e.sentence,
-            step: e.step,
-            beams: e.beams.map((b) => {
-              const tokens = Array.from(b.tokens);
-              return { text: this.tokenizer.decode(tokens), tokens, score: b.score };
-            }),
-          })),
+      onStep: onStep && ((e) => onStep({ sentence: e.sentence, step: e.step, beams: e.beams })),
     });
-    return out.results.map((r) =>
-      r.hypos.map((h) => {
-        const tokens = this.detok(h.tokens);
-        return { text: this.tokenizer.decode(tokens), tokens, score: h.score, positionalScores: Array.from(h.positionalScores) };
-      }),
+    return results.map((r) =>
+      r.hypotheses.map((h) => ({
+        text: h.text,
+        tokens: h.tokens.length > 0 && h.tokens[h.tokens.length - 1] === eos ? h.tokens.slice(0, -1) : h.tokens,
+        score: h.score,
+        positionalScores: h.positionalScores,
+      })),
     );
   }
 
   dispose(): void {
-    this.model.dispose?.();
+    this.translator.dispose();
   }
 }
+
+/** Token budget given to a server's Translator: never split a batch the batcher formed. */
+export const UNBOUNDED_TRANSLATOR_TOKENS = 2 ** 30;

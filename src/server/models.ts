@@ -3,7 +3,7 @@
 // (checkpoints of `resmlp mt train`); the registry is `ready` only once every model is loaded.
 import { resolve } from 'node:path';
 import { type DecodingDefaults, LANGUAGE_NAMES, type ServeConfig, splitPair } from './config.js';
-import { Seq2SeqEngine, type TranslationEngine } from './engine.js';
+import { type TranslationEngine, TranslatorEngine, UNBOUNDED_TRANSLATOR_TOKENS } from './engine.js';
 
 export interface ServedPair {
   pair: string;
@@ -78,31 +78,32 @@ export class ModelRegistry {
  * marks it ready. Errors name the pair and the file.
  */
 export async function loadModels(config: ServeConfig, registry: ModelRegistry, log: (line: string) => void = () => {}): Promise<void> {
-  const { loadTranslationCheckpoint, sha256Of } = await import('../mt/model/load.js');
+  const { readMtCheckpointConfig, sha256Of } = await import('../mt/model/load.js');
+  const { Translator } = await import('../mt/translator.js');
   for (const [pair, entry] of Object.entries(config.models)) {
     const t0 = performance.now();
     const ckpt = resolve(entry.checkpoint);
-    let loaded;
+    const d = entry.decoding;
+    let translator;
     try {
-      loaded = await loadTranslationCheckpoint(ckpt);
+      translator = await Translator.load(ckpt, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS, generation: { noRepeatNgramSize: d.noRepeatNgramSize, unkPenalty: d.unkPenalty } });
     } catch (e) {
       throw new Error(`models.${pair}.checkpoint: ${(e as Error).message}`);
     }
-    const { model, spm, config: mc } = loaded;
-    if (entry.sentencepiece !== undefined) {
-      const sha = sha256Of(resolve(entry.sentencepiece));
-      if (sha !== mc.spm.sha256) {
-        model.dispose();
-        throw new Error(`models.${pair}.sentencepiece: ${entry.sentencepiece} (sha256 ${sha.slice(0, 12)}…) is not the SentencePiece model ${ckpt} was trained with (${mc.spm.sha256.slice(0, 12)}…)`);
-      }
-    }
     const { source, target } = splitPair(pair);
-    if (mc.langs && (mc.langs.src !== source || mc.langs.tgt !== target)) {
-      model.dispose();
-      throw new Error(`models.${pair}: ${ckpt} translates ${mc.langs.src}-${mc.langs.tgt}, not ${pair}`);
+    const mc = translator.meta!;
+    try {
+      if (entry.sentencepiece !== undefined) {
+        const want = readMtCheckpointConfig(ckpt).spm.sha256;
+        const sha = sha256Of(resolve(entry.sentencepiece));
+        if (sha !== want) throw new Error(`models.${pair}.sentencepiece: ${entry.sentencepiece} (sha256 ${sha.slice(0, 12)}…) is not the SentencePiece model ${ckpt} was trained with (${want.slice(0, 12)}…)`);
+      }
+      if (mc.langs.src !== source || mc.langs.tgt !== target) throw new Error(`models.${pair}: ${ckpt} translates ${mc.langs.src}-${mc.langs.tgt}, not ${pair}`);
+    } catch (e) {
+      translator.dispose();
+      throw e;
     }
-    const d = entry.decoding;
-    registry.add(pair, new Seq2SeqEngine(model, spm, { noRepeatNgramSize: d.noRepeatNgramSize, unkPenalty: d.unkPenalty }), d);
+    registry.add(pair, new TranslatorEngine(translator), d);
     log(`[serve] ${pair}: ${ckpt} (${mc.model.arch}, d ${mc.model.dim}, ${mc.model.encoderLayers}+${mc.model.decoderLayers} layers, vocab ${mc.model.vocabSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   registry.markReady();

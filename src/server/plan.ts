@@ -61,6 +61,7 @@ export function planTranslation(inp: PlanInput, registry: ModelRegistry, limits:
     const where = inp.texts.length > 1 ? `${field}[${i}]` : field;
     if (text.length > limits.maxCharsPerText) throw badRequest(`${where} has ${text.length} characters; the limit is maxCharsPerText ${limits.maxCharsPerText}`, 'over_limit');
     const n = engine.countTokens(text);
+    if (n === 0) throw badRequest(`${where} has nothing to translate after cleaning (control characters and whitespace only)`);
     if (n > engine.maxInputTokens) throw badRequest(`${where} has ${n} tokens; the ${served.pair} model accepts at most ${engine.maxInputTokens} per text (split it into sentences)`, 'over_limit');
     if (n + 1 > limits.maxBatchTokens) throw badRequest(`${where} has ${n} tokens (+1 EOS); the limit is maxBatchTokens ${limits.maxBatchTokens}`, 'over_limit');
     return n + 1;

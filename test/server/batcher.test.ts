@@ -6,9 +6,9 @@ import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { Seq2Seq } from '../../src/mt/model/seq2seq.js';
 import { Batcher } from '../../src/server/batcher.js';
-import { type DecodeSettings, type EngineHypothesis, Seq2SeqEngine, type TranslateOptions, type TranslationEngine } from '../../src/server/engine.js';
+import type { DecodeSettings, EngineHypothesis, TranslateOptions, TranslationEngine } from '../../src/server/engine.js';
 import { useTestBackend } from '../helpers/backend.js';
-import { CharTokenizer, FakeSeqModel, post, startTestServer } from './helpers.js';
+import { CharTokenizer, engineFor, FakeSeqModel, post, startTestServer } from './helpers.js';
 
 const SENTENCES = [
   'a man rides a bike', 'two dogs play', 'the sun is hot today', 'hello', 'where is the station?',
@@ -38,7 +38,7 @@ class SpyEngine implements TranslationEngine {
 
 function fakeEngine(): SpyEngine {
   const tok = new CharTokenizer();
-  return new SpyEngine(new Seq2SeqEngine(new FakeSeqModel(tok.vocabSize), tok));
+  return new SpyEngine(engineFor(new FakeSeqModel(tok.vocabSize), tok));
 }
 
 const tokensOf = (e: TranslationEngine, texts: string[]) => texts.map((t) => e.countTokens(t) + 1);
@@ -118,7 +118,7 @@ describe('Batcher', () => {
     const model = new Seq2Seq({ vocabSize: tok.vocabSize, maxLen: 48, dim: 16, mlpHidden: 32, encoderLayers: 1, decoderLayers: 1, heads: 2, dropout: 0, bosId: 0, padId: 1, eosId: 2, unkId: 3, seed: 7 });
     model.eval();
     try {
-      const e = new SpyEngine(new Seq2SeqEngine(model, tok));
+      const e = new SpyEngine(engineFor(model, tok));
       const texts = SENTENCES.slice(0, 6);
       const settings = { beamSize: 3, nbest: 2, lenpen: 1, maxLength: 12 };
       const solo: EngineHypothesis[][] = [];

@@ -1,22 +1,24 @@
 // Test helpers for the server: a character tokenizer, a deterministic fake seq2seq model (the
 // decoding tests' HashModel: log-probs are a function of (source, prefix) only, so batching
-// cannot change results) driven by the real Seq2SeqEngine + SequenceGenerator, with an optional
+// cannot change results) driven by the real Translator + SequenceGenerator, with an optional
 // per-step delay, and an in-process app listening on 127.0.0.1.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type ServerApp } from '../../src/server/app.js';
 import type { ServerSettings } from '../../src/server/config.js';
 import { DecodingDefaultsSchema } from '../../src/server/config.js';
-import { type EngineModel, Seq2SeqEngine, type Tokenizer } from '../../src/server/engine.js';
+import type { DecoderModel } from '../../src/mt/decoding/types.js';
+import { type TextCodec, Translator } from '../../src/mt/translator.js';
+import { TranslatorEngine, UNBOUNDED_TRANSLATOR_TOKENS } from '../../src/server/engine.js';
 import { ModelRegistry } from '../../src/server/models.js';
-import { EOS, HashModel } from '../mt/decoding/fake-models.js';
+import { HashModel } from '../mt/decoding/fake-models.js';
 
 const ALPHABET = ' abcdefghijklmnopqrstuvwxyzäöüéè.,!?\'-0123456789';
 /** Ids 0..3 are the fake model's specials (bos 0, pad 1, eos 2, unk 3). */
 const FIRST = 4;
 
 /** One id per character; unknown characters → unk (3). */
-export class CharTokenizer implements Tokenizer {
+export class CharTokenizer implements TextCodec {
   readonly vocabSize = FIRST + ALPHABET.length;
   encode(text: string): number[] {
     return [...text.toLowerCase()].map((c) => {
@@ -31,19 +33,13 @@ export class CharTokenizer implements Tokenizer {
   }
 }
 
-/** HashModel with sourceIds, an optional delay per step (a slow model), and a fault switch. */
-export class FakeSeqModel extends HashModel implements EngineModel {
+/** HashModel with an optional delay per step (a slow model) and a fault switch. */
+export class FakeSeqModel extends HashModel {
   stepDelayMs = 0;
   /** Throw from step() with this message (an internal error). */
   failWith: string | null = null;
   constructor(vocabSize: number, maxPositions = 48) {
     super(vocabSize, maxPositions);
-  }
-  sourceIds(tokens: ArrayLike<number>): Int32Array {
-    const out = new Int32Array(tokens.length + 1);
-    out.set(Array.from(tokens));
-    out[tokens.length] = EOS;
-    return out;
   }
   override step(prev: Int32Array, st: Parameters<HashModel['step']>[1], t: number): Float32Array {
     if (this.failWith !== null) throw new Error(this.failWith);
@@ -59,6 +55,11 @@ export class SlowFakeSeqModel extends FakeSeqModel {
     if (this.stepDelayMs <= 0) return out;
     return new Promise((r) => setTimeout(() => r(out), this.stepDelayMs));
   }
+}
+
+/** The production engine (Translator → generator) around a model and a codec. */
+export function engineFor(model: DecoderModel<any, any>, codec: TextCodec): TranslatorEngine {
+  return new TranslatorEngine(new Translator(model, codec, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS }));
 }
 
 export interface TestServer {
@@ -80,7 +81,7 @@ export async function startTestServer(settings: Partial<ServerSettings> = {}, op
   const models: Record<string, SlowFakeSeqModel> = {};
   for (const pair of PAIRS) {
     models[pair] = new SlowFakeSeqModel(tok.vocabSize);
-    registry.add(pair, new Seq2SeqEngine(models[pair]!, tok), DecodingDefaultsSchema.parse({ beamSize: 4, maxLength: 40 }));
+    registry.add(pair, engineFor(models[pair]!, tok), DecodingDefaultsSchema.parse({ beamSize: 4, maxLength: 40 }));
   }
   if (opts.ready ?? true) registry.markReady();
   const logs: string[] = [];

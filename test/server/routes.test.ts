@@ -73,6 +73,7 @@ describe('POST /translate', () => {
     ['q empty array', { q: [], source: 'en', target: 'de' }, /q: must hold at least one text/],
     ['q array with an empty text', { q: ['ok', ''], source: 'en', target: 'de' }, /q\.1: must not be empty/],
     ['q array with a number', { q: ['ok', 3], source: 'en', target: 'de' }, /q\.1: expected a string/],
+    ['q only control characters', { q: '\u0001\u0002', source: 'en', target: 'de' }, /q has nothing to translate after cleaning/],
     ['source missing', { q: 'hi', target: 'de' }, /source: expected a language code/],
     ['target a number', { q: 'hi', source: 'en', target: 7 }, /target: expected a language code/],
     ['unknown pair', { q: 'hi', source: 'en', target: 'xx' }, /unknown language pair en-xx; pairs served: de-en, en-de, en-fr/],
