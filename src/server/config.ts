@@ -74,7 +74,12 @@ export const ServeConfigSchema = z.strictObject({
   server: ServerSettingsSchema.default(ServerSettingsSchema.parse({})),
   /** Language pair "src-tgt" (e.g. "en-de") → model. */
   models: z
-    .record(z.string().regex(PAIR, 'a language pair such as "en-de" (ISO 639 codes, source-target)'), ModelEntrySchema)
+    .record(z.string(), ModelEntrySchema)
+    .superRefine((m, ctx) => {
+      for (const k of Object.keys(m)) {
+        if (!PAIR.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `expected a language pair such as "en-de" (ISO 639 codes, source-target), got ${JSON.stringify(k)}` });
+      }
+    })
     .refine((m) => Object.keys(m).length > 0, 'at least one model'),
   /** Display names of language codes, added to / overriding the built-in table. */
   languageNames: z.record(z.string(), z.string().min(1)).default({}),

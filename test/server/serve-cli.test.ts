@@ -1,0 +1,120 @@
+// `resmlp serve` (src/cli/serve.ts + src/server/main.ts) end to end in a child process on a real
+// checkpoint (the translator tests' tiny random Seq2Seq + SentencePiece, test/mt/translator-fixture.ts):
+// boot with /health 503 → 200, a LibreTranslate request, then SIGTERM while a request is decoding:
+// the request still gets its 200, the process exits 0. Also the serve config's validation
+// (errors name the key) and the CLI's usage errors.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
+import { resolveServeConfig } from '../../src/server/config.js';
+import { translatorFixture } from '../mt/translator-fixture.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const tmp = mkdtempSync(join(tmpdir(), 'resmlp-serve-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function runCli(args: string[], env: Record<string, string> = {}) {
+  const code = `import(${JSON.stringify(join(ROOT, 'src/cli/serve.ts'))}).then((m) => m.run(${JSON.stringify(args)})).then((c) => { process.exitCode = c; })`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, env: { ...process.env, RESMLP_BACKEND: 'cpu', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number>((r) => child.on('exit', (c, sig) => r(c ?? (sig ? 128 : 1))));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+describe('serve config', () => {
+  const ok = { models: { 'en-de': { checkpoint: 'x.safetensors' } } };
+  test('defaults fill everything not given', () => {
+    const c = resolveServeConfig(ok);
+    assert.equal(c.server.maxWaitMs, 10);
+    assert.deepEqual(c.models['en-de']!.decoding, { beamSize: 5, lenpen: 1, maxLength: 200, noRepeatNgramSize: 0, unkPenalty: 0 });
+  });
+  const bad: [string, unknown, RegExp][] = [
+    ['unknown server key', { ...ok, server: { maxBatch: 3 } }, /serve config: server: Unrecognized key: "maxBatch"/],
+    ['bad decoding value', { models: { 'en-de': { checkpoint: 'x', decoding: { beamSize: 0 } } } }, /models\.en-de\.decoding\.beamSize: /],
+    ['bad type', { ...ok, server: { apiKeys: 'k' } }, /server\.apiKeys: .*array/],
+    ['not a pair', { models: { english: { checkpoint: 'x' } } }, /models\.english: .*language pair such as "en-de"/],
+    ['no models', { models: {} }, /models: at least one model/],
+    ['checkpoint missing', { models: { 'en-de': {} } }, /models\.en-de\.checkpoint: /],
+    ['unknown top-level key', { ...ok, modles: {} }, /Unrecognized key: "modles"/],
+  ];
+  for (const [name, raw, re] of bad) test(`refused: ${name}`, () => assert.throws(() => resolveServeConfig(raw), re));
+});
+
+describe('resmlp serve', () => {
+  test('usage errors exit 2; a bad config exits 1 naming the key (in-process)', async () => {
+    const { run } = await import('../../src/cli/serve.js');
+    const written: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+    const err = () => written.splice(0).join('');
+    try {
+      assert.equal(await run([]), 2);
+      assert.match(err(), /--config is required/);
+      assert.equal(await run(['--config', 'x.json', '--port', '70000']), 2);
+      assert.match(err(), /--port must be in 0\.\.65535, got 70000/);
+      const cfg = join(tmp, 'bad.json');
+      writeFileSync(cfg, JSON.stringify({ models: { 'en-de': { checkpoint: 'x', decoding: { lenpen: 'high' } } } }));
+      assert.equal(await run(['--config', cfg]), 1);
+      assert.match(err(), /models\.en-de\.decoding\.lenpen: /);
+      const missing = join(tmp, 'missing.json');
+      writeFileSync(missing, JSON.stringify({ models: { 'en-de': { checkpoint: join(tmp, 'nope.safetensors') } } }));
+      assert.equal(await run(['--config', missing, '--port', '0', '--backend', 'cpu']), 1);
+      assert.match(err(), /models\.en-de\.checkpoint: .*nope\.safetensors/);
+    } finally {
+      process.stderr.write = orig;
+    }
+  });
+
+  test('boots on a real checkpoint, serves, and drains in-flight work on SIGTERM', async () => {
+    const fx = await translatorFixture();
+    const cfg = join(tmp, 'serve.json');
+    writeFileSync(cfg, JSON.stringify({ models: { 'en-de': { checkpoint: fx.checkpoint, sentencepiece: fx.spmModel, decoding: { beamSize: 2, maxLength: 20 } } } }));
+    const p = runCli(['--config', cfg, '--port', '0']);
+    try {
+      let url = '';
+      for (let i = 0; i < 300 && !url; i++) {
+        url = /listening on (http:\/\/[^ ]+)/.exec(p.err())?.[1] ?? '';
+        if (!url) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(url, `no listening line in ${p.err()}`);
+      let health = 0;
+      for (let i = 0; i < 200 && health !== 200; i++) {
+        health = (await fetch(`${url}/health`)).status;
+        if (health !== 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(health, 200);
+      assert.deepEqual(await (await fetch(`${url}/languages`)).json(), [{ code: 'en', name: 'English', targets: ['de'] }]);
+      const one = await fetch(`${url}/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q: fx.lines[0], source: 'en', target: 'de' }) });
+      assert.equal(one.status, 200);
+      assert.equal(typeof ((await one.json()) as { translatedText: unknown }).translatedText, 'string');
+      // SIGTERM while a WebSocket request is decoding (its first step has arrived) and a POST waits
+      const ws = new WebSocket(url.replace('http', 'ws') + '/translate/stream');
+      await new Promise((r, j) => ws.once('open', r).once('error', j));
+      const msgs: { step?: number; done?: boolean }[] = [];
+      const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+      const firstStep = new Promise<void>((r) => ws.on('message', (d) => (msgs.push(JSON.parse(String(d))), r())));
+      ws.send(JSON.stringify({ id: 1, q: fx.lines[1], source: 'en', target: 'de', beam_size: 4, max_length: 60 }));
+      await firstStep;
+      const q = fx.lines.slice(0, 16);
+      const inflight = fetch(`${url}/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q, source: 'en', target: 'de', beam_size: 4, max_length: 40 }) });
+      await new Promise((r) => setTimeout(r, 20));
+      p.child.kill('SIGTERM');
+      const r = await inflight;
+      assert.equal(r.status, 200);
+      assert.equal(((await r.json()) as { translatedText: string[] }).translatedText.length, 16);
+      assert.equal(await closed, 1001, 'sockets are closed with 1001 going away');
+      assert.ok(msgs.some((m) => m.done), 'the streaming request finished before its socket closed');
+      assert.equal(await p.exited, 0);
+      assert.match(p.err(), /SIGTERM[\s\S]*shutting down[\s\S]*stopped/);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
+});
