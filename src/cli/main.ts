@@ -10,6 +10,8 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Runner> }> = 
   bleu: { help: 'BLEU / chrF / TER with sacreBLEU\'s numbers, signatures and flags', load: async () => (await import('./bleu.js')).run },
   'mt prepare': { help: 'clean parallel text, learn SentencePiece, write a binary dataset', load: async () => (await import('./mt-prepare.js')).run },
   'mt multi30k': { help: 'download (or --from DIR) Multi30k task 1 and prepare it', load: async () => (await import('./mt-prepare.js')).runMulti30k },
+  'mt translate': { help: 'translate stdin to stdout with a trained checkpoint (beam search, n-best, --json)', load: async () => (await import('./mt-translate.js')).run },
+  'mt eval': { help: 'translate a test set and print sacreBLEU BLEU and chrF with signatures', load: async () => (await import('./mt-eval.js')).run },
   'mt wmt14': { help: 'download WMT14 En-De / En-Fr (resumable, checksummed) and prepare it', load: async () => (await import('./mt-prepare.js')).runWmt14 },
 };
 
