@@ -130,7 +130,8 @@ interface Owned {
 
 export class NativeBackend extends MathBackendCPU {
   private readonly pool = new Map<number, Float32Array[]>();
-  private pooledBytes = 0;
+  /** Bytes held by recycled outputs waiting for reuse (at most 1 GiB); read by bench/soak.ts. */
+  pooledBytes = 0;
   private readonly owned = new WeakMap<ArrayBufferLike, Owned>();
   /** Counters for tests: arrays handed out from the pool, and recycled into it. */
   readonly poolStats = { reused: 0, recycled: 0 };
@@ -213,9 +214,14 @@ export class NativeBackend extends MathBackendCPU {
     return done;
   }
 
-  override dispose(): void {
+  /** Drops the recycled outputs (the GC frees them); the pool refills as kernels run. */
+  releasePool(): void {
     this.pool.clear();
     this.pooledBytes = 0;
+  }
+
+  override dispose(): void {
+    this.releasePool();
     super.dispose();
   }
 }

@@ -369,6 +369,10 @@ test('recycled output buffers never change what a user or another tensor still s
   for (let i = 0; i < 5; i++) tf.tidy(() => tf.sqrt(tf.abs(tf.mul(tf.add(x, 1), 2))));
   assert.ok(be.poolStats.recycled > before, 'outputs are recycled');
   assert.ok(be.poolStats.reused > 0, 'recycled outputs are reused');
+  const nb = tf.backend() as unknown as { pooledBytes: number; releasePool(): void };
+  assert.ok(nb.pooledBytes > 0);
+  nb.releasePool();
+  assert.equal(nb.pooledBytes, 0);
   b.dispose();
   for (let i = 0; i < 5; i++) tf.tidy(() => tf.sub(tf.neg(x), tf.exp(x)));
   assert.deepEqual(seen, copy);
