@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkRate, Module } from './module.js';
 import type { RandomSource } from './rng.js';
+import { dropout } from '../backend/fused.js';
 
 export class Dropout extends Module {
   constructor(
@@ -18,7 +19,7 @@ export class Dropout extends Module {
   /** Identity in eval mode or when rate is 0; otherwise x ⊙ mask / (1 - rate). */
   forward<T extends tf.Tensor>(x: T): T {
     if (!this.training || this.rate === 0) return x;
-    return tf.dropout(x, this.rate, undefined, this.rng.next()) as T;
+    return dropout(x, this.rate, this.rng.next());
   }
 }
 
@@ -35,6 +36,6 @@ export class DropPath extends Module {
   forward<T extends tf.Tensor>(x: T): T {
     if (!this.training || this.rate === 0) return x;
     const noiseShape = [x.shape[0], ...x.shape.slice(1).map(() => 1)]; // (B, 1, ..., 1)
-    return tf.dropout(x, this.rate, noiseShape, this.rng.next()) as T;
+    return dropout(x, this.rate, this.rng.next(), noiseShape);
   }
 }
