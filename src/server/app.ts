@@ -8,7 +8,7 @@ import { AccessControl } from './access.js';
 import { Batcher } from './batcher.js';
 import { type ServerSettings, ServerSettingsSchema } from './config.js';
 import type { ServerContext } from './context.js';
-import { ApiError } from './errors.js';
+import { ApiError, knownApiError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelRegistry } from './models.js';
 import { infoRoutes } from './routes/info.js';
@@ -123,11 +123,11 @@ function errorHandler(ctx: ServerContext) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let e: ApiError;
     const pe = err as ParserError;
-    if (err instanceof ApiError) e = err;
+    const known = knownApiError(err);
+    if (known) e = known;
     else if (pe?.type === 'entity.too.large') e = new ApiError(413, `request body has ${pe.length} bytes; the limit is bodyLimitBytes ${pe.limit}`, 'too_large');
     else if (pe?.type === 'request.aborted') e = new ApiError(400, 'request body was aborted by the client', 'cancelled');
     else if (typeof pe?.type === 'string' && typeof pe.status === 'number' && pe.status < 500) e = new ApiError(pe.status, `bad request body (${pe.type})`, 'invalid_request');
-    else if ((err as Error)?.name === 'SequenceTooLongError') e = new ApiError(400, (err as Error).message, 'over_limit');
     else {
       ctx.log(`[serve] 500 on ${req.method} ${req.originalUrl}: ${(err as Error)?.stack ?? String(err)}`);
       e = new ApiError(500, 'internal error', 'internal');

@@ -52,3 +52,13 @@ export function abortReasonToError(reason: unknown, deadlineMs: number): ApiErro
   if (reason instanceof DOMException && reason.name === 'TimeoutError') return new DeadlineError(deadlineMs);
   return new CancelledError();
 }
+
+/** Errors of the translation side that mean "bad input" (src/mt/translator.ts, src/mt/model). */
+const INPUT_ERRORS = new Set(['SequenceTooLongError', 'SentenceTooLongError', 'TranslationInputError', 'TranslationOptionsError']);
+
+/** An ApiError for `e` if it is one or a known input error; null for internal errors. */
+export function knownApiError(e: unknown): ApiError | null {
+  if (e instanceof ApiError) return e;
+  if (e instanceof Error && INPUT_ERRORS.has(e.name)) return new ApiError(400, e.message, 'over_limit');
+  return null;
+}

@@ -10,7 +10,7 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { decodeUtf8 } from './body.js';
 import { formatIssues } from './config.js';
 import type { ServerContext } from './context.js';
-import { ApiError, abortReasonToError, CancelledError } from './errors.js';
+import { ApiError, abortReasonToError, CancelledError, knownApiError } from './errors.js';
 import { planTranslation } from './plan.js';
 import { StreamCancelSchema, type StreamId, type StreamMessage, StreamRequestSchema } from './schemas/stream.js';
 
@@ -59,7 +59,7 @@ export class StreamServer {
       ws.send(JSON.stringify(m));
     };
     const fail = (id: StreamId | undefined, e: unknown) => {
-      const err = e instanceof ApiError ? e : null;
+      const err = knownApiError(e);
       ctx.metrics.errors.inc({ kind: err?.kind ?? 'internal' });
       if (!err) ctx.log(`[serve] ws ${address} request ${JSON.stringify(id)}: ${(e as Error)?.stack ?? String(e)}`);
       const msg = err ? err.message : 'internal error';
