@@ -67,6 +67,10 @@ export const PAGE_HTML = `<!doctype html>
   const busy = (on) => { $('go').disabled = on || !ws || ws.readyState !== 1; $('stop').disabled = !on; };
   fetch('languages').then((r) => r.json()).then((langs) => {
     const names = Object.fromEntries(langs.map((l) => [l.code, l.name]));
+    // targets that are not also sources have no name in /languages: ask the browser
+    let display = null;
+    try { display = new Intl.DisplayNames(['en'], { type: 'language' }); } catch (e) { /* old browser: codes */ }
+    for (const l of langs) for (const t of l.targets) if (!names[t] && display) names[t] = display.of(t);
     for (const l of langs) for (const t of l.targets) {
       const o = document.createElement('option');
       o.value = l.code + '-' + t; o.textContent = l.name + ' → ' + (names[t] || t);
