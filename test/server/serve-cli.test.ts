@@ -5,12 +5,12 @@
 // (errors name the key) and the CLI's usage errors.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { resolveServeConfig } from '../../src/server/config.js';
+import { readServeConfig, resolveServeConfig } from '../../src/server/config.js';
 import { translatorFixture } from '../mt/translator-fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -45,6 +45,15 @@ describe('serve config', () => {
     ['unknown top-level key', { ...ok, modles: {} }, /Unrecognized key: "modles"/],
   ];
   for (const [name, raw, re] of bad) test(`refused: ${name}`, () => assert.throws(() => resolveServeConfig(raw), re));
+  test('the shipped configs validate (configs/serve/*.json, the k8s ConfigMap)', () => {
+    const dir = join(ROOT, 'configs', 'serve');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length > 0);
+    for (const f of files) readServeConfig(join(dir, f));
+    const yaml = readFileSync(join(ROOT, 'deploy', 'k8s', 'configmap.yaml'), 'utf8');
+    const block = yaml.split('serve.json: |\n')[1]!.split('\n').filter((l) => l.startsWith('    ')).join('\n');
+    resolveServeConfig(JSON.parse(block), 'deploy/k8s/configmap.yaml serve.json');
+  });
 });
 
 describe('resmlp serve', () => {
