@@ -110,6 +110,8 @@ interface RunResult {
   p50Ms: number;
   p99Ms: number;
   meanBatch: number;
+  /** Sentences per generate call, in order (first 64). */
+  batchSizes: number[];
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -145,7 +147,7 @@ async function runLoad(engine: TranslatorEngine, sentences: string[], clients: n
     }),
   );
   const secs = (performance.now() - t0) / 1000;
-  const sizes = s.app.context.batcher.batchSizes;
+  const sizes = [...s.app.context.batcher.batchSizes];
   await s.close();
   lat.sort((a, b) => a - b);
   return {
@@ -157,6 +159,7 @@ async function runLoad(engine: TranslatorEngine, sentences: string[], clients: n
     p50Ms: quantile(lat, 0.5),
     p99Ms: quantile(lat, 0.99),
     meanBatch: sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length),
+    batchSizes: sizes.slice(0, 64),
   };
 }
 

@@ -1,7 +1,9 @@
 // Dynamic batching: one queue for every client (HTTP and WebSocket). Sentences wait until their
 // group (same engine + same decoding settings) holds `maxBatchTokens` source tokens or
 // `maxBatchSentences` sentences, or its oldest sentence has waited `maxWaitMs` — Marian's REST
-// server's queue timeout — and are then decoded together in one generate call. Each sentence
+// server's queue timeout — counted from when the model became free (so the clients answered by
+// the previous batch can rejoin the next one instead of splitting into cohorts that alternate),
+// and are then decoded together in one generate call. Each sentence
 // keeps its own promise, step stream and AbortSignal (per-sentence signals of the generator: a
 // cancelled or timed-out sentence drops out of the running batch). One batch runs at a time:
 // the model owns the CPU, and sentences that arrive meanwhile form the next batch.
@@ -14,7 +16,10 @@ export interface BatcherConfig {
   maxBatchTokens: number;
   /** Sentences per generate call. Default 64 (1 = batching off). */
   maxBatchSentences: number;
-  /** How long the oldest sentence of a group may wait for company, ms. Default 10 (0 = never wait). */
+  /**
+   * How long the oldest sentence of a group may wait for company, ms, counted from its arrival or
+   * from the end of the previous batch, whichever is later. Default 10 (0 = never wait).
+   */
   maxWaitMs: number;
   /** Sentences waiting (not yet decoding) before new work is refused with 429. Default 1024. */
   maxQueueSentences: number;
@@ -59,6 +64,8 @@ export class Batcher {
   private timer: NodeJS.Timeout | null = null;
   private accepting = true;
   private idleWaiters: (() => void)[] = [];
+  /** When the last batch finished (performance.now()). */
+  private freeSince = -Infinity;
   /** Sentences per generate call so far (for tests and the bench). */
   readonly batchSizes: number[] = [];
 
@@ -146,11 +153,12 @@ export class Batcher {
       tokens += it.tokens;
       sentences++;
     }
-    const wait = head.enqueuedAt + maxWaitMs - performance.now();
+    const wait = Math.max(head.enqueuedAt, this.freeSince) + maxWaitMs - performance.now();
     if (tokens >= maxBatchTokens || sentences >= maxBatchSentences || wait <= 0) {
       this.running = true;
       void this.runBatch().finally(() => {
         this.running = false;
+        this.freeSince = performance.now();
         this.schedule();
       });
     } else {
