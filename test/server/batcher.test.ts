@@ -80,6 +80,30 @@ describe('Batcher', () => {
     }
   });
 
+  test('the wait counts from when the model is free: clients answered by a batch rejoin the next one', async () => {
+    const inner = fakeEngine();
+    // a slow engine: every generate call takes 60 ms
+    const slow: TranslationEngine = {
+      maxInputTokens: inner.maxInputTokens,
+      maxOutputTokens: inner.maxOutputTokens,
+      countTokens: (t) => inner.countTokens(t),
+      translate: async (texts, o) => {
+        await new Promise((r) => setTimeout(r, 60));
+        return inner.translate(texts, o);
+      },
+    };
+    const b = new Batcher({ maxWaitMs: 30 });
+    const ask = (t: string) => b.submit(slow, 'en-de', [t], tokensOf(inner, [t]), S);
+    // cohort A: 3 sentences; when answered, each client asks again at once
+    const again: Promise<unknown>[] = [];
+    const first = ['a one', 'a two', 'a three'].map((t) => ask(t).then(() => again.push(ask(t + ' again'))));
+    await new Promise((r) => setTimeout(r, 45)); // A is decoding (started at ~30 ms)
+    const cohortB = ['b one', 'b two'].map(ask); // queued while A runs: they wait > 30 ms before A ends
+    await Promise.all(first);
+    await Promise.all([...cohortB, ...again]);
+    assert.deepEqual(b.batchSizes, [3, 5], 'B waits 30 ms after A ends, so A\'s clients join it');
+  });
+
   test('a multi-sentence request keeps its order; a sentence aborted in the queue leaves it', async () => {
     const e = fakeEngine();
     const b = new Batcher({ maxWaitMs: 30 });
