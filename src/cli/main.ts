@@ -7,6 +7,9 @@ type Runner = (argv: string[]) => Promise<number>;
 
 /** Commands: name → lazy loader (so `resmlp bleu` never loads TensorFlow.js). */
 const COMMANDS: Record<string, { help: string; load: () => Promise<Runner> }> = {
+  vision: { help: 'image classifiers: train | eval | predict | tune | inspect', load: async () => (await import('./vision.js')).run },
+  'mt train': { help: 'train a translation model (resumes automatically from the run folder)', load: async () => (await import('./mt-train.js')).run },
+  serve: { help: 'HTTP + WebSocket translation server with dynamic batching and a demo page', load: async () => (await import('./serve.js')).run },
   bleu: { help: 'BLEU / chrF / TER with sacreBLEU\'s numbers, signatures and flags', load: async () => (await import('./bleu.js')).run },
   'mt prepare': { help: 'clean parallel text, learn SentencePiece, write a binary dataset', load: async () => (await import('./mt-prepare.js')).run },
   'mt multi30k': { help: 'download (or --from DIR) Multi30k task 1 and prepare it', load: async () => (await import('./mt-prepare.js')).runMulti30k },
