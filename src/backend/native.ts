@@ -121,7 +121,15 @@ const R = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4 } as const;
 // else sees: an array read out (dataSync, data, bufferSync) or shared by a second tensor (a view
 // from slice, an aliasing cpu kernel) is marked escaped and left to the GC.
 const POOL_MIN = 4096; // elements: smaller arrays are cheap to allocate
-const POOL_MAX_BYTES = 1 << 30;
+/** Cap of the recycled-output pool: RESMLP_POOL_MB (default 1024). A server that sees many shapes may want less. */
+const POOL_MAX_BYTES = poolCapBytes(process.env.RESMLP_POOL_MB);
+
+function poolCapBytes(env: string | undefined): number {
+  if (env === undefined || env === '') return 1 << 30;
+  const mb = Number(env);
+  if (!Number.isFinite(mb) || mb < 0) throw new Error(`RESMLP_POOL_MB must be a number of MiB ≥ 0, got '${env}'`);
+  return Math.floor(mb * 1024 * 1024);
+}
 
 interface Owned {
   refs: number; // live dataIds whose values are (a view of) this buffer
@@ -130,7 +138,7 @@ interface Owned {
 
 export class NativeBackend extends MathBackendCPU {
   private readonly pool = new Map<number, Float32Array[]>();
-  /** Bytes held by recycled outputs waiting for reuse (at most 1 GiB); read by bench/soak.ts. */
+  /** Bytes held by recycled outputs waiting for reuse (at most RESMLP_POOL_MB, default 1 GiB); read by bench/soak.ts. */
   pooledBytes = 0;
   private readonly owned = new WeakMap<ArrayBufferLike, Owned>();
   /** Counters for tests: arrays handed out from the pool, and recycled into it. */
