@@ -209,7 +209,7 @@ export async function runTraining(cfg: VisionRunConfig, opts: RunOptions = {}): 
     let test: EvalResult | null = null;
     if ((opts.testEval ?? true) && result.stoppedBy !== 'interrupt') {
       test = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize);
-      reporting.metrics.log('test', { update: result.updates, loss: test.loss, accuracy: test.accuracy, top5: test.top5, count: test.count, elapsedSec: result.elapsedSec });
+      reporting.metrics.log('test', { update: result.updates, loss: test.loss, accuracy: test.accuracy, top5: test.top5, elapsedSec: result.elapsedSec });
       say(`test: accuracy ${(100 * test.accuracy).toFixed(2)}%, top-5 ${(100 * test.top5).toFixed(2)}%, loss ${test.loss.toFixed(4)} (${test.count} images, last weights, ${result.elapsedSec.toFixed(0)} s of training)`);
     }
     reporting.plot();
