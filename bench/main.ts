@@ -7,10 +7,11 @@ import { parseArgs, formatHelp, type FlagSpec } from '../src/cli/args.js';
 import { matmulBench } from './matmul.js';
 import { stepBench, pytorchStep } from './step.js';
 import { decodeBench } from './decode.js';
+import { mtTrainBench } from './mt-train.js';
 
 const SPEC: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print one JSON object with the results as the last line' },
-  only: { type: 'string', help: 'comma-separated sections to run (matmul, step, decode)', default: 'matmul,step,decode' },
+  only: { type: 'string', help: 'comma-separated sections to run (matmul, step, mt-train, decode)', default: 'matmul,step,mt-train,decode' },
   threads: { type: 'int', help: 'threads for our kernels and for PyTorch', default: os.availableParallelism() },
   reps: { type: 'int', help: 'timed repetitions per measurement (median reported)', default: 5 },
   backends: { type: 'string', help: 'backends for the training-step comparison', default: 'native,wasm,cpu' },
@@ -18,7 +19,7 @@ const SPEC: Record<string, FlagSpec> = {
   'decode-sentences': { type: 'int', help: 'test_2016 sentences decoded with beam 4', default: 1000 },
 };
 
-const SECTIONS = ['matmul', 'step', 'decode'];
+const SECTIONS = ['matmul', 'step', 'mt-train', 'decode'];
 
 async function main(): Promise<void> {
   const { flags, help } = parseArgs(process.argv.slice(2), SPEC);
@@ -65,6 +66,19 @@ async function main(): Promise<void> {
       out.stepVsPytorch = torch.stepMs / native.stepMs;
       console.log(`PyTorch step ÷ native step: ${(torch.stepMs / native.stepMs).toFixed(3)} (target ≥ 1)`);
     }
+  }
+
+  if (only.includes('mt-train')) {
+    const r = await mtTrainBench({ threads, reps: Math.min(reps, 3), log: (line) => console.error(line) });
+    console.log('\n## translation training update (4096 target tokens, synthetic batch, native)');
+    console.log('config                      params      step (s)   target tok/s   model GFLOP/s');
+    for (const row of r.rows) {
+      console.log(`${row.config.padEnd(26)} ${row.params.toLocaleString('en-US').padStart(11)} ${(row.stepMs / 1000).toFixed(2).padStart(10)} ${row.tokensPerSec.toFixed(0).padStart(14)} ${row.modelGflops.toFixed(1).padStart(15)}`);
+    }
+    console.log(`raw sgemm ${r.sgemmGflops.toFixed(1)} GFLOP/s; ResMLP-6 model FLOP rate ÷ sgemm = ${r.mtTrainFlopsVsSgemm.toFixed(3)} (target ≥ 0.5)`);
+    out.mtTrain = r.rows;
+    out.mtTrainTokensPerSec = { small: r.mtTrainTokensPerSecSmall, resmlp6: r.mtTrainTokensPerSecResmlp6 };
+    out.mtTrainFlopsVsSgemm = r.mtTrainFlopsVsSgemm;
   }
 
   if (only.includes('decode')) {
