@@ -195,8 +195,10 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
   };
 
   /** Validates; updates best (+ writes checkpoint_best) and the patience counter. Returns true to stop. */
+  let validatedAt = -1;
   const validate = async (): Promise<boolean> => {
     if (!task.validate) return false;
+    validatedAt = state.updates;
     task.setTraining(false);
     const metrics = await task.validate();
     task.setTraining(true);
@@ -301,6 +303,10 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
         stoppedBy = 'interrupt';
         stop = true;
       }
+      // A run that ends (not one interrupted) is validated in its final state, so `best` and the
+      // last validation always exist, even for a budget shorter than validateEvery.
+      const lastUpdate = stop || (endOfEpoch && state.epoch >= cfg.epochs);
+      if (lastUpdate && stoppedBy !== 'interrupt' && validatedAt !== state.updates) await validate();
       if (checkpointNow || stop) await save(checkpointNow ? join(opts.outDir, `checkpoint_${state.updates}.safetensors`) : undefined);
       if (endOfEpoch) hooks.onEpochEnd?.({ epoch: state.epoch - 1, update: state.updates, meanLoss: lossSum / Math.max(1, lossCount) });
       if (stop) {

@@ -150,3 +150,13 @@ test('config errors name the key', () => {
   assert.throws(() => resolveTrainerConfig({ updateFreq: 0 }), /'updateFreq' must be an integer ≥ 1/);
   assert.throws(() => resolveTrainerConfig({ optimizer: 'sgdx' }), /unknown optimizer 'sgdx'/);
 });
+
+test('a run that stops before its first scheduled validation is still validated and writes best', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loop-i-'));
+  const task = toyTask();
+  const r = await train(task, resolveTrainerConfig({ ...base, epochs: 1, validateEvery: 100, maxUpdates: 3 }), { outDir: dir });
+  assert.equal(r.stoppedBy, 'maxUpdates');
+  assert.ok(r.lastValidation !== null && existsSync(join(dir, BEST)));
+  assert.equal(r.best?.update, 3);
+  task.dispose();
+});
