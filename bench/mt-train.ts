@@ -23,7 +23,7 @@ import { resolveMtTrainConfig } from '../src/mt/train/config.js';
 import { MtTrainTask } from '../src/mt/train/task.js';
 import { clipGradNorm, createOptimizer } from '../src/train/optim/index.js';
 import { learningRate } from '../src/train/schedule.js';
-import { CoreRng } from '../src/core/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -93,7 +93,7 @@ function median(xs: number[]): number {
 
 /** Synthetic parallel data: `sentences` pairs of `tokens` ids uniform in [4, V), seeded. */
 function syntheticPairs(vocab: number): { src: Int32Array[]; tgt: Int32Array[] } {
-  const rng = new CoreRng(MT_TRAIN_BATCH.seed);
+  const rng = new Rng(MT_TRAIN_BATCH.seed);
   const sent = (): Int32Array => {
     const a = new Int32Array(MT_TRAIN_BATCH.tokens);
     for (let i = 0; i < a.length; i++) a[i] = FIRST_ID + Math.min(vocab - FIRST_ID - 1, Math.floor(rng.uniform() * (vocab - FIRST_ID)));

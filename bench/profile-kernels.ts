@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/backend/choose.js';
-import { CoreRng, Embedding, ResBlock, labelSmoothedCrossEntropy } from '../src/core/index.js';
+import { Embedding, ResBlock, labelSmoothedCrossEntropy } from '../src/core/index.js';
+import { Rng } from '../src/util/rng.js';
 
 export interface KernelRow {
   kernel: string;
@@ -24,10 +25,10 @@ export interface ProfileResult {
 
 export async function profileStep(backend = 'native', depth = 4, B = 32, N = 32, d = 256, V = 8000): Promise<ProfileResult> {
   await initBackend(backend);
-  const rng = new CoreRng(0);
+  const rng = new Rng(0);
   const emb = new Embedding({ numEmbeddings: V, dim: d }, rng);
   const blocks = Array.from({ length: depth }, () => new ResBlock({ dim: d, seqLen: N }, rng));
-  const r = new CoreRng(1);
+  const r = new Rng(1);
   const idsV = Int32Array.from({ length: B * N }, () => Math.floor(r.uniform() * V));
   const tgtV = Int32Array.from({ length: B * N }, () => Math.floor(r.uniform() * V));
   const ids = tf.tensor(idsV, [B, N], 'int32');

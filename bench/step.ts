@@ -14,7 +14,7 @@ import { ResBlock } from '../src/core/block.js';
 import { Embedding } from '../src/core/embedding.js';
 import { labelSmoothedCrossEntropy } from '../src/core/loss.js';
 import { Module, ModuleList } from '../src/core/module.js';
-import { CoreRng } from '../src/core/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 /** The benchmarked shapes; bench/pytorch/step.py uses the same numbers (keep them in sync). */
 export const STEP_SHAPES = { batch: 32, tokens: 32, dim: 512, hidden: 2048, blocks: 2, vocab: 8000, epsilon: 0.1, lr: 1e-3 } as const;
@@ -23,7 +23,7 @@ class StepModel extends Module {
   readonly embed: Embedding;
   readonly blocks: ModuleList<ResBlock>;
 
-  constructor(rng: CoreRng) {
+  constructor(rng: Rng) {
     super();
     const s = STEP_SHAPES;
     this.embed = this.registerModule('embed', new Embedding({ numEmbeddings: s.vocab, dim: s.dim }, rng));
@@ -55,7 +55,7 @@ interface Harness {
 
 function makeHarness(): Harness {
   const s = STEP_SHAPES;
-  const rng = new CoreRng(2105_03404);
+  const rng = new Rng(2105_03404);
   const model = new StepModel(rng);
   const n = s.batch * s.tokens;
   const ids = new Int32Array(n);

@@ -1,7 +1,8 @@
 // Public API of src/core: the ResMLP building blocks shared by the vision and translation models
 // (arXiv 2105.03404 §2), the module system they are built on, seeded init, and the loss.
 export { Module, ModuleList, resolveConfig, checkInt, checkRate } from './module.js';
-export { CoreRng, drawSeed, type RandomSource } from './rng.js';
+export { drawSeed, type RandomSource } from './rng.js';
+export { Rng } from '../util/rng.js';
 export { type Init, MLP_BIAS_INIT, fans, drawValues, initTensor, resetParameters, type Resettable } from './init.js';
 export { Linear, linear, matMulTransposeB, assignInit, type LinearConfig, DEFAULT_LINEAR, resolveLinearConfig } from './linear.js';
 export { Dropout, DropPath } from './dropout.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ResBlock, type TokenMixing } from '../../src/core/block.js';
 import { resetParameters } from '../../src/core/init.js';
-import { CoreRng } from '../../src/core/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients, maxAbsDiff, projectLoss, randn } from '../helpers/grad-check.js';
 
@@ -23,7 +23,7 @@ test('each patch-communication variant keeps (B, L, d) and has the expected para
   };
   const channel = ['norm2.alpha', 'norm2.beta', 'mlp_channels.fc1.weight', 'mlp_channels.fc1.bias', 'mlp_channels.fc2.weight', 'mlp_channels.fc2.bias'];
   for (const v of VARIANTS) {
-    const b = new ResBlock({ dim: 8, seqLen: 6, tokenMixing: v }, new CoreRng(1));
+    const b = new ResBlock({ dim: 8, seqLen: 6, tokenMixing: v }, new Rng(1));
     assert.deepEqual([...b.namedParameters().keys()], [...expect[v], ...channel], v);
     const x = randn([2, 6, 8], 2) as tf.Tensor3D;
     const y = b.forward(x);
@@ -31,14 +31,14 @@ test('each patch-communication variant keeps (B, L, d) and has the expected para
     tf.dispose([x, y]);
     b.dispose();
   }
-  const m = new ResBlock({ dim: 8, seqLen: 6, tokenMixing: 'mlp' }, new CoreRng(1));
+  const m = new ResBlock({ dim: 8, seqLen: 6, tokenMixing: 'mlp' }, new Rng(1));
   assert.deepEqual(m.namedParameters().get('mlp_tokens.fc1.weight')!.shape, [4, 6]); // hidden 0.5·d
   m.dispose();
 });
 
 test('the variants differ in token communication: only "none" leaves tokens independent', () => {
   for (const v of VARIANTS) {
-    const b = new ResBlock({ dim: 4, seqLen: 5, tokenMixing: v, layerScale: 0.5 }, new CoreRng(3));
+    const b = new ResBlock({ dim: 4, seqLen: 5, tokenMixing: v, layerScale: 0.5 }, new Rng(3));
     const x = randn([1, 5, 4], 4) as tf.Tensor3D;
     const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(b.forward(xx as tf.Tensor3D), [0, 0, 0], [1, 1, 4])))(x);
     const others = tf.tidy(() => tf.max(tf.abs(tf.slice(g, [0, 1, 0], [1, 4, 4]))).dataSync()[0]);
@@ -50,11 +50,11 @@ test('the variants differ in token communication: only "none" leaves tokens inde
 });
 
 test('LayerScale: ls1, ls2 of shape (d) start at the configured value; 0 makes the block the identity', () => {
-  const b = new ResBlock({ dim: 4, seqLen: 3, layerScale: 0.1 }, new CoreRng(5));
+  const b = new ResBlock({ dim: 4, seqLen: 3, layerScale: 0.1 }, new Rng(5));
   assert.deepEqual(b.ls1!.shape, [4]);
   assert.ok(b.ls1!.dataSync().every((v) => Math.abs(v - 0.1) < 1e-7));
   assert.ok(b.ls2!.dataSync().every((v) => Math.abs(v - 0.1) < 1e-7));
-  const zero = new ResBlock({ dim: 4, seqLen: 3, layerScale: 0 }, new CoreRng(5));
+  const zero = new ResBlock({ dim: 4, seqLen: 3, layerScale: 0 }, new Rng(5));
   const x = randn([2, 3, 4], 6) as tf.Tensor3D;
   const y0 = zero.forward(x);
   assert.equal(maxAbsDiff(y0, x), 0);
@@ -66,7 +66,7 @@ test('LayerScale: ls1, ls2 of shape (d) start at the configured value; 0 makes t
   });
   assert.ok(maxAbsDiff(y, ref) < 1e-6);
   // without LayerScale the branches enter with weight 1
-  const none = new ResBlock({ dim: 4, seqLen: 3, layerScale: null }, new CoreRng(5));
+  const none = new ResBlock({ dim: 4, seqLen: 3, layerScale: null }, new Rng(5));
   assert.equal(none.ls1, null);
   const yn = none.forward(x);
   const refn = tf.tidy(() => {
@@ -86,7 +86,7 @@ test('gradients through every block variant (affine and layernorm, causal) match
     { tokenMixing: 'mlp' as const, norm: 'layernorm' as const },
   ];
   for (const c of configs) {
-    const b = new ResBlock({ dim: 3, seqLen: 5, mlpHidden: 6, layerScale: 0.5, ...c }, new CoreRng(7));
+    const b = new ResBlock({ dim: 3, seqLen: 5, mlpHidden: 6, layerScale: 0.5, ...c }, new Rng(7));
     // move Affine away from the identity so its gradients are generic
     tf.tidy(() => {
       for (const [name, p] of b.namedParameters()) if (name.endsWith('alpha') || name.endsWith('beta')) p.assign(tf.add(p, randn(p.shape, name.length, 0.3)));
@@ -99,9 +99,9 @@ test('gradients through every block variant (affine and layernorm, causal) match
 });
 
 test('construction is deterministic in the seed, and resetParameters redraws the same values', () => {
-  const a = new ResBlock({ dim: 6, seqLen: 4, tokenMixing: 'mlp' }, new CoreRng(42));
-  const b = new ResBlock({ dim: 6, seqLen: 4, tokenMixing: 'mlp' }, new CoreRng(42));
-  const c = new ResBlock({ dim: 6, seqLen: 4, tokenMixing: 'mlp' }, new CoreRng(43));
+  const a = new ResBlock({ dim: 6, seqLen: 4, tokenMixing: 'mlp' }, new Rng(42));
+  const b = new ResBlock({ dim: 6, seqLen: 4, tokenMixing: 'mlp' }, new Rng(42));
+  const c = new ResBlock({ dim: 6, seqLen: 4, tokenMixing: 'mlp' }, new Rng(43));
   const pb = b.namedParameters();
   const pc = c.namedParameters();
   let differs = false;
@@ -113,13 +113,13 @@ test('construction is deterministic in the seed, and resetParameters redraws the
   tf.tidy(() => {
     for (const p of a.parameters()) p.assign(tf.zerosLike(p));
   });
-  resetParameters(a, new CoreRng(42));
+  resetParameters(a, new Rng(42));
   for (const [k, v] of a.namedParameters()) assert.equal(maxAbsDiff(v, pb.get(k)!), 0, `reset ${k}`);
   [a, b, c].forEach((m) => m.dispose());
 });
 
 test('a causal block keeps position i independent of later tokens', () => {
-  const b = new ResBlock({ dim: 4, seqLen: 6, causal: true, layerScale: 1 }, new CoreRng(9));
+  const b = new ResBlock({ dim: 4, seqLen: 6, causal: true, layerScale: 1 }, new Rng(9));
   const x = randn([2, 6, 4], 10) as tf.Tensor3D;
   const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(b.forward(xx as tf.Tensor3D), [0, 2, 0], [2, 1, 4])))(x);
   const later = tf.tidy(() => tf.max(tf.abs(tf.slice(g, [0, 3, 0], [2, 3, 4]))).dataSync()[0]);
@@ -129,7 +129,7 @@ test('a causal block keeps position i independent of later tokens', () => {
 });
 
 test('drop-path: eval mode is deterministic; training drops whole samples of a branch', () => {
-  const b = new ResBlock({ dim: 4, seqLen: 3, layerScale: 1, dropPath: 0.5, tokenMixing: 'none' }, new CoreRng(11));
+  const b = new ResBlock({ dim: 4, seqLen: 3, layerScale: 1, dropPath: 0.5, tokenMixing: 'none' }, new Rng(11));
   const x = randn([32, 3, 4], 12) as tf.Tensor3D;
   b.eval();
   const e = b.forward(x);
@@ -150,7 +150,7 @@ test('drop-path: eval mode is deterministic; training drops whole samples of a b
 
 test('forward and a training step (variableGrads + update) leave tf.memory().numTensors unchanged', () => {
   for (const v of VARIANTS) {
-    const b = new ResBlock({ dim: 8, seqLen: 6, tokenMixing: v, causal: v === 'linear', drop: 0.1, dropPath: 0.1 }, new CoreRng(13));
+    const b = new ResBlock({ dim: 8, seqLen: 6, tokenMixing: v, causal: v === 'linear', drop: 0.1, dropPath: 0.1 }, new Rng(13));
     const x = randn([2, 5, 8], 14) as tf.Tensor3D;
     const before = tf.memory().numTensors;
     const y = b.forward(x);
@@ -170,7 +170,7 @@ test('forward and a training step (variableGrads + update) leave tf.memory().num
 });
 
 test('config errors name the key and the value', () => {
-  const rng = new CoreRng(0);
+  const rng = new Rng(0);
   assert.throws(() => new ResBlock({ dim: 4, seqLen: 3, tokenMixing: 'attn' as any }, rng), /'tokenMixing' must be 'linear', 'none' or 'mlp', got "attn"/);
   assert.throws(() => new ResBlock({ dim: 4, seqLen: 3, tokenMixing: 'mlp', causal: true }, rng), /'causal' is only supported with tokenMixing 'linear'/);
   assert.throws(() => new ResBlock({ dim: 0, seqLen: 3 }, rng), /'dim' must be an integer ≥ 1, got 0/);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ChannelMlp, TokenMlp } from '../../src/core/channel-mlp.js';
-import { CoreRng } from '../../src/core/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients, maxAbsDiff, projectLoss, randn } from '../helpers/grad-check.js';
 
@@ -18,7 +18,7 @@ function geluRef(x: tf.Tensor): tf.Tensor {
 }
 
 test('ChannelMlp: fc2(gelu(fc1(x))) with default hidden 4d; shape kept', () => {
-  const mlp = new ChannelMlp({ dim: 4 }, new CoreRng(1));
+  const mlp = new ChannelMlp({ dim: 4 }, new Rng(1));
   assert.deepEqual(mlp.fc1.weight.shape, [16, 4]);
   assert.deepEqual(mlp.fc2.weight.shape, [4, 16]);
   const x = randn([2, 3, 4], 2);
@@ -33,7 +33,7 @@ test('ChannelMlp: fc2(gelu(fc1(x))) with default hidden 4d; shape kept', () => {
 });
 
 test('ChannelMlp gradients match finite differences', () => {
-  const mlp = new ChannelMlp({ dim: 3, hidden: 5 }, new CoreRng(3));
+  const mlp = new ChannelMlp({ dim: 3, hidden: 5 }, new Rng(3));
   const x = tf.variable(randn([2, 2, 3], 4));
   checkGradients(() => projectLoss(mlp.forward(x)), [x, ...mlp.parameters()]);
   x.dispose();
@@ -41,7 +41,7 @@ test('ChannelMlp gradients match finite differences', () => {
 });
 
 test('MLP biases are N(0, 1e-6) (timm: "mlp" in the module name), weights xavier-uniform', () => {
-  const mlp = new ChannelMlp({ dim: 64, hidden: 256 }, new CoreRng(5));
+  const mlp = new ChannelMlp({ dim: 64, hidden: 256 }, new Rng(5));
   const b = mlp.fc1.bias!.dataSync() as Float32Array;
   const std = Math.sqrt(b.reduce((s, v) => s + v * v, 0) / b.length);
   assert.ok(std > 0.8e-6 && std < 1.2e-6, `bias std ${std}`);
@@ -53,7 +53,7 @@ test('MLP biases are N(0, 1e-6) (timm: "mlp" in the module name), weights xavier
 });
 
 test('ChannelMlp dropout acts in training mode only, and is seeded', () => {
-  const make = () => new ChannelMlp({ dim: 4, hidden: 32, drop: 0.5 }, new CoreRng(7));
+  const make = () => new ChannelMlp({ dim: 4, hidden: 32, drop: 0.5 }, new Rng(7));
   const a = make();
   const b = make();
   const x = randn([2, 3, 4], 8);
@@ -73,7 +73,7 @@ test('ChannelMlp dropout acts in training mode only, and is seeded', () => {
 
 test('TokenMlp equals timm mlp_tokens(x.transpose(1,2)).transpose(1,2), incl. length slicing', () => {
   const N = 5;
-  const mlp = new TokenMlp({ seqLen: N, hidden: 3 }, new CoreRng(9));
+  const mlp = new TokenMlp({ seqLen: N, hidden: 3 }, new Rng(9));
   for (const L of [N, 3]) {
     const x = randn([2, L, 4], 10 + L) as tf.Tensor3D;
     const y = mlp.forward(x);

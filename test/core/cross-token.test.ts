@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { CrossToken, tokenMix } from '../../src/core/cross-token.js';
-import { CoreRng } from '../../src/core/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients, maxAbsDiff, projectLoss, randn } from '../helpers/grad-check.js';
 
@@ -18,7 +18,7 @@ function reference(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor3D 
 }
 
 test('forward equals timm transpose-linear-transpose; shape (B, N, d)', () => {
-  const layer = new CrossToken({ seqLen: 5 }, new CoreRng(1));
+  const layer = new CrossToken({ seqLen: 5 }, new Rng(1));
   tf.tidy(() => layer.bias!.assign(randn([5], 4) as tf.Tensor1D));
   const x = randn([3, 5, 4], 2) as tf.Tensor3D;
   const y = layer.forward(x);
@@ -42,7 +42,7 @@ test('tokenMix gradients (x, w, bias) match finite differences', () => {
 
 test('CrossToken gradients through slicing and the causal mask match finite differences', () => {
   for (const causal of [false, true]) {
-    const layer = new CrossToken({ seqLen: 6, causal }, new CoreRng(11));
+    const layer = new CrossToken({ seqLen: 6, causal }, new Rng(11));
     const x = tf.variable(randn([2, 4, 3], 12));
     checkGradients(() => projectLoss(layer.forward(x as tf.Tensor3D)), [x, layer.weight, layer.bias!], { coords: 6 });
     x.dispose();
@@ -52,7 +52,7 @@ test('CrossToken gradients through slicing and the causal mask match finite diff
 
 test('causal: output i is unchanged by tokens > i, and has zero gradient w.r.t. them', () => {
   const N = 6;
-  const layer = new CrossToken({ seqLen: N, causal: true }, new CoreRng(21));
+  const layer = new CrossToken({ seqLen: N, causal: true }, new Rng(21));
   // make the upper triangle of the stored weight non-zero: the mask must still hide it
   tf.tidy(() => layer.weight.assign(randn([N, N], 22)));
   const x = randn([2, N, 3], 23) as tf.Tensor3D;
@@ -81,7 +81,7 @@ test('causal: output i is unchanged by tokens > i, and has zero gradient w.r.t. 
 
 test('causal: masked weight entries get exactly zero gradient and start at zero', () => {
   const N = 5;
-  const layer = new CrossToken({ seqLen: N, causal: true }, new CoreRng(31));
+  const layer = new CrossToken({ seqLen: N, causal: true }, new Rng(31));
   const w0 = layer.weight.arraySync() as number[][];
   for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) assert.ok(w0[i][j] === 0, `w[${i}][${j}] = ${w0[i][j]}`);
   const x = randn([3, N, 4], 32) as tf.Tensor3D;
@@ -101,7 +101,7 @@ test('length slicing: L < N uses A[:L, :L] and bias[:L]; L > N is an error namin
   for (const causal of [false, true]) {
     const N = 7;
     const L = 4;
-    const layer = new CrossToken({ seqLen: N, causal }, new CoreRng(41));
+    const layer = new CrossToken({ seqLen: N, causal }, new Rng(41));
     tf.tidy(() => layer.bias!.assign(randn([N], 43) as tf.Tensor1D));
     const x = randn([2, L, 3], 42) as tf.Tensor3D;
     const y = layer.forward(x);
@@ -129,7 +129,7 @@ test('length slicing: L < N uses A[:L, :L] and bias[:L]; L > N is an error namin
 
 test('init: xavier-uniform weight in ±√(6/2N), zero bias (timm: no "mlp" in the name)', () => {
   const N = 64;
-  const layer = new CrossToken({ seqLen: N }, new CoreRng(51));
+  const layer = new CrossToken({ seqLen: N }, new Rng(51));
   const w = layer.weight.dataSync();
   const bound = Math.sqrt(6 / (2 * N));
   let sq = 0;

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { Embedding, embeddingLookup } from '../../src/core/embedding.js';
-import { CoreRng } from '../../src/core/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff, projectLoss, randn } from '../helpers/grad-check.js';
 
@@ -21,7 +21,7 @@ before(async () => {
 });
 
 test('lookup returns rows of the weight with shape (...S, d)', () => {
-  const emb = new Embedding({ numEmbeddings: 6, dim: 3 }, new CoreRng(1));
+  const emb = new Embedding({ numEmbeddings: 6, dim: 3 }, new Rng(1));
   const ids = tf.tensor2d([[1, 5], [0, 1]], [2, 2], 'int32');
   const y = emb.forward(ids);
   assert.deepEqual(y.shape, [2, 2, 3]);
@@ -49,7 +49,7 @@ test('gradient is the scatter-add of output gradient rows (duplicate ids summed)
 });
 
 test('padding row: zero at init, no gradient from the lookup', () => {
-  const emb = new Embedding({ numEmbeddings: 5, dim: 3, paddingIdx: 1 }, new CoreRng(3));
+  const emb = new Embedding({ numEmbeddings: 5, dim: 3, paddingIdx: 1 }, new Rng(3));
   assert.ok((emb.weight.arraySync() as number[][])[1].every((v) => v === 0));
   const ids = tf.tensor1d([1, 2, 1, 4], 'int32');
   const { value, grads } = tf.variableGrads(() => projectLoss(emb.forward(ids)), [emb.weight]);
@@ -61,7 +61,7 @@ test('padding row: zero at init, no gradient from the lookup', () => {
 });
 
 test('project(h) is h Wᵀ over (..., d) → (..., V)', () => {
-  const emb = new Embedding({ numEmbeddings: 5, dim: 3 }, new CoreRng(4));
+  const emb = new Embedding({ numEmbeddings: 5, dim: 3 }, new Rng(4));
   const h = randn([2, 4, 3], 5);
   const logits = emb.project(h);
   assert.deepEqual(logits.shape, [2, 4, 5]);
@@ -72,11 +72,11 @@ test('project(h) is h Wᵀ over (..., d) → (..., V)', () => {
 });
 
 test('init N(0, d^-0.5) (fairseq); ids must be int32; paddingIdx inside the vocabulary', () => {
-  const emb = new Embedding({ numEmbeddings: 256, dim: 64 }, new CoreRng(6));
+  const emb = new Embedding({ numEmbeddings: 256, dim: 64 }, new Rng(6));
   const w = emb.weight.dataSync() as Float32Array;
   const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
   assert.ok(Math.abs(std - 1 / 8) < 0.005, `std ${std}`);
   assert.throws(() => emb.forward(tf.zeros([2])), /ids must be int32, got float32/);
-  assert.throws(() => new Embedding({ numEmbeddings: 4, dim: 2, paddingIdx: 4 }, new CoreRng(0)), /'paddingIdx' 4 is outside the vocabulary \[0, 4\)/);
+  assert.throws(() => new Embedding({ numEmbeddings: 4, dim: 2, paddingIdx: 4 }, new Rng(0)), /'paddingIdx' 4 is outside the vocabulary \[0, 4\)/);
   emb.dispose();
 });

@@ -5,7 +5,7 @@ import { before, test } from 'node:test';
 import { Dropout, DropPath } from '../../src/core/dropout.js';
 import { LayerNorm } from '../../src/core/layer-norm.js';
 import { Linear } from '../../src/core/linear.js';
-import { CoreRng } from '../../src/core/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients, maxAbsDiff, projectLoss, randn } from '../helpers/grad-check.js';
 
@@ -14,7 +14,7 @@ before(async () => {
 });
 
 test('Linear: weight (out, in) as PyTorch; y = x Wᵀ + b for rank 2 and 3; gradients', () => {
-  const lin = new Linear({ inFeatures: 3, outFeatures: 2 }, new CoreRng(1));
+  const lin = new Linear({ inFeatures: 3, outFeatures: 2 }, new Rng(1));
   assert.deepEqual(lin.weight.shape, [2, 3]);
   tf.tidy(() => {
     lin.weight.assign(tf.tensor2d([[1, 2, 3], [0, -1, 0.5]]));
@@ -25,7 +25,7 @@ test('Linear: weight (out, in) as PyTorch; y = x Wᵀ + b for rank 2 and 3; grad
   assert.throws(() => lin.forward(tf.zeros([2, 4])), /input last dim 4 does not match weight \(out=2, in=3\)/);
   const x = tf.variable(randn([2, 2, 3], 2));
   checkGradients(() => projectLoss(lin.forward(x)), [x, lin.weight, lin.bias!]);
-  const noBias = new Linear({ inFeatures: 3, outFeatures: 2, bias: false }, new CoreRng(1));
+  const noBias = new Linear({ inFeatures: 3, outFeatures: 2, bias: false }, new Rng(1));
   assert.deepEqual([...noBias.namedParameters().keys()], ['weight']);
   checkGradients(() => projectLoss(noBias.forward(x)), [x, noBias.weight]);
   x.dispose();
@@ -53,7 +53,7 @@ test('LayerNorm: matches (x − mean)/√(var + eps)·w + b with biased variance
 });
 
 test('Dropout: identity in eval or at rate 0; in training zeros ~rate of values, scales the rest', () => {
-  const d = new Dropout(0.25, new CoreRng(4));
+  const d = new Dropout(0.25, new Rng(4));
   const x = tf.ones([100, 40]);
   const y = d.forward(x);
   const v = y.dataSync();
@@ -62,14 +62,14 @@ test('Dropout: identity in eval or at rate 0; in training zeros ~rate of values,
   assert.ok(v.every((a) => a === 0 || Math.abs(a - 1 / 0.75) < 1e-6));
   d.eval();
   assert.equal(d.forward(x), x);
-  assert.equal(new Dropout(0, new CoreRng(1)).forward(x), x);
-  assert.throws(() => new Dropout(1, new CoreRng(1)), /'rate' must be a number in \[0, 1\)/);
+  assert.equal(new Dropout(0, new Rng(1)).forward(x), x);
+  assert.throws(() => new Dropout(1, new Rng(1)), /'rate' must be a number in \[0, 1\)/);
   tf.dispose([x, y]);
 });
 
 test('DropPath: whole samples dropped, kept ones scaled; seeded', () => {
-  const a = new DropPath(0.5, new CoreRng(5));
-  const b = new DropPath(0.5, new CoreRng(5));
+  const a = new DropPath(0.5, new Rng(5));
+  const b = new DropPath(0.5, new Rng(5));
   const x = tf.ones([200, 3, 2]);
   const ya = a.forward(x);
   const yb = b.forward(x);

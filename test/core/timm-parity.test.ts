@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { ResBlock } from '../../src/core/block.js';
 import { labelSmoothedCrossEntropy } from '../../src/core/loss.js';
-import { CoreRng } from '../../src/core/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff } from '../helpers/grad-check.js';
 
@@ -38,7 +38,7 @@ before(async () => {
 
 for (const c of golden.blocks) {
   test(`ResBlock (causal=${c.causal}) loads timm's state dict and matches its output and gradients`, () => {
-    const block = new ResBlock({ dim: c.dim, seqLen: c.seqLen, causal: c.causal }, new CoreRng(0));
+    const block = new ResBlock({ dim: c.dim, seqLen: c.seqLen, causal: c.causal }, new Rng(0));
     const state = new Map(Object.entries(c.params).map(([k, v]) => [k, T(v)]));
     block.loadStateDict(state); // strict: same names, same shapes
     const x = T(c.x) as tf.Tensor3D;

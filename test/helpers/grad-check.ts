@@ -3,7 +3,7 @@
 // large-ish (1e-2) and the tolerance is relative + absolute.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { CoreRng } from '../../src/core/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 export interface GradCheckOptions {
   /** Coordinates probed per variable. Default 4. */
@@ -22,7 +22,7 @@ export interface GradCheckOptions {
  */
 export function checkGradients(f: () => tf.Scalar, vars: tf.Variable[], opts: GradCheckOptions = {}): number {
   const { coords = 4, h = 1e-2, atol = 2e-3, rtol = 3e-2, seed = 7 } = opts;
-  const rng = new CoreRng(seed);
+  const rng = new Rng(seed);
   const { value, grads } = tf.variableGrads(f, vars);
   value.dispose();
   let compared = 0;
@@ -60,7 +60,7 @@ export function checkGradients(f: () => tf.Scalar, vars: tf.Variable[], opts: Gr
 
 /** A fixed random tensor with values N(0, std) from `seed` (deterministic on every backend). */
 export function randn(shape: number[], seed: number, std = 1): tf.Tensor {
-  const rng = new CoreRng(seed);
+  const rng = new Rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const buf = new Float32Array(n);
   for (let i = 0; i < n; i++) buf[i] = rng.normal(0, std);
