@@ -889,6 +889,17 @@ Napi::Value SetThreadsFn(const Napi::CallbackInfo& info) {
 
 Napi::Value GetThreadsFn(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), g_threads); }
 
+// blasCore(): the kernel set OpenBLAS picked at load ("SkylakeX", "Haswell", … ; "Prescott" is
+// its SSE3 fallback for CPUs it does not recognise) and its build configuration.
+Napi::Value BlasCoreFn(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  const char* core = openblas_get_corename();
+  const char* config = openblas_get_config();
+  o.Set("core", Napi::String::New(info.Env(), core ? core : ""));
+  o.Set("config", Napi::String::New(info.Env(), config ? config : ""));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Kernel outputs are fresh TypedArrays (calloc in V8). Above glibc's mmap threshold each one
   // is a new mapping, and first-touch page faults then cost more than the kernels themselves
@@ -915,6 +926,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("biasAct", Napi::Function::New(env, BiasActFn));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
   exports.Set("getThreads", Napi::Function::New(env, GetThreadsFn));
+  exports.Set("blasCore", Napi::Function::New(env, BlasCoreFn));
   return exports;
 }
 

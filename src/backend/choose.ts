@@ -23,12 +23,16 @@ export interface BackendInfo {
   threads: number;
   /** Candidates tried before it and why each was skipped (only for 'auto'). */
   skipped: { name: ConcreteBackend; reason: string }[];
+  /** What else the loader reported (native: which OpenBLAS kernels run and why). */
+  detail?: string;
 }
 
 /** What a loader did: the tfjs backend name it registered and the threads it will use. */
 export interface Loaded {
   tfName: string;
   threads: number;
+  /** Extra words for the log line (native: the OpenBLAS kernel set). */
+  detail?: string;
 }
 
 /** Makes one candidate available to tfjs (imports, registers); throws with the reason it cannot. */
@@ -77,7 +81,7 @@ export const DEFAULT_LOADERS: Loaders = {
     if (!ok.ok) throw new Error(ok.reason);
     native.registerNativeBackend();
     if (wantedThreads !== null) native.setNativeThreads(wantedThreads);
-    return { tfName: 'native', threads: native.getNativeThreads() };
+    return { tfName: 'native', threads: native.getNativeThreads(), detail: `OpenBLAS ${native.blasDescription()}` };
   },
   wasm: async () => {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -127,7 +131,7 @@ export async function initBackend(requested: string = process.env.RESMLP_BACKEND
     } catch (e) {
       throw new Error(`backend '${name}' was requested but is unavailable: ${firstLine(e)}`);
     }
-    info = { name, threads: loaded.threads, skipped: [] };
+    info = { name, threads: loaded.threads, skipped: [], ...(loaded.detail ? { detail: loaded.detail } : {}) };
   } else {
     const skipped: BackendInfo['skipped'] = [];
     let chosen: { name: ConcreteBackend; loaded: Loaded } | null = null;
@@ -141,9 +145,9 @@ export async function initBackend(requested: string = process.env.RESMLP_BACKEND
     }
     if (!chosen) throw new Error(`no backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
     for (const s of skipped) lines.push(`[resmlp] backend ${s.name} skipped: ${s.reason}`);
-    info = { name: chosen.name, threads: chosen.loaded.threads, skipped };
+    info = { name: chosen.name, threads: chosen.loaded.threads, skipped, ...(chosen.loaded.detail ? { detail: chosen.loaded.detail } : {}) };
   }
-  lines.push(`[resmlp] backend: ${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'}${name === 'auto' ? ', auto' : ''})`);
+  lines.push(`[resmlp] backend: ${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'}${name === 'auto' ? ', auto' : ''})${info.detail ? `; ${info.detail}` : ''}`);
   for (const l of lines) log(l);
   if (!opts.log) loggedOnce = true;
   return info;

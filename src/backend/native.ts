@@ -41,6 +41,8 @@ export interface NativeAddon {
   biasAct(y: Float32Array, bias: Float32Array | null, cols: number, act: number, alpha: number): void;
   setThreads(n: number): number;
   getThreads(): number;
+  /** The kernel set OpenBLAS picked when it loaded, and its build configuration. */
+  blasCore(): { core: string; config: string };
 }
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,6 +60,8 @@ function loadAddon(): NativeAddon | null {
     loadError = `native addon not built (${addonPath} missing): ${why}. Build it with: node native/build.mjs`;
     return null;
   }
+  coreTypeChoice = chooseOpenblasCoreType(process.env, readCpuFlags());
+  if (coreTypeChoice.set) process.env.OPENBLAS_CORETYPE = coreTypeChoice.set;
   // OpenMP worker threads spin after each parallel region; keep that short so they do not steal
   // the cores from OpenBLAS's own threads on the next matmul. Read by libgomp when it loads.
   process.env.GOMP_SPINCOUNT ??= '10000';
@@ -80,6 +84,55 @@ function loadAddon(): NativeAddon | null {
     addon.setThreads(addon.getThreads());  // applies the default (all cores) to OpenBLAS too
   }
   return addon;
+}
+
+// ---- OpenBLAS kernel choice ----
+// Debian's OpenBLAS is built with DYNAMIC_ARCH: at load it picks kernels from the CPU's
+// family/model numbers. A CPU it does not know (seen here: a virtualised Sapphire Rapids that
+// reports itself as "Intel Xeon Processor") gets "Prescott", the SSE3 fallback, and sgemm runs
+// 6× slower (35 vs 220 GFLOP/s on 2 cores). Its own escape hatch is OPENBLAS_CORETYPE, read
+// once when the library loads, so it is set here from the CPU's feature flags before the addon
+// (which links OpenBLAS) is loaded. A value the user set is never touched.
+
+/** Feature flags of the first CPU in /proc/cpuinfo (empty off Linux or when unreadable). */
+export function readCpuFlags(cpuinfo = '/proc/cpuinfo'): Set<string> {
+  try {
+    const m = /^flags\s*:\s*(.*)$/m.exec(readFileSync(cpuinfo, 'utf8'));
+    return new Set(m ? m[1]!.trim().split(/\s+/) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+export interface CoreTypeChoice {
+  /** The OPENBLAS_CORETYPE to set before loading, or null to leave OpenBLAS's own detection (or the user's value) alone. */
+  set: string | null;
+  /** Why, for the backend's log line. */
+  reason: string;
+}
+
+/**
+ * OPENBLAS_CORETYPE from x86 feature flags: the widest kernel set the CPU runs (SkylakeX needs
+ * AVX-512 F/CD/BW/DQ/VL, Haswell AVX2+FMA, Sandybridge AVX). RESMLP_OPENBLAS_AUTOCORE=0 turns this off.
+ */
+export function chooseOpenblasCoreType(env: NodeJS.ProcessEnv, flags: Set<string>): CoreTypeChoice {
+  if (env.OPENBLAS_CORETYPE) return { set: null, reason: `OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE} from the environment` };
+  if (env.RESMLP_OPENBLAS_AUTOCORE === '0') return { set: null, reason: 'OpenBLAS\'s own detection (RESMLP_OPENBLAS_AUTOCORE=0)' };
+  const has = (...f: string[]) => f.every((x) => flags.has(x));
+  const core = has('avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl') ? 'SkylakeX'
+    : has('avx2', 'fma') ? 'Haswell'
+    : has('avx') ? 'Sandybridge'
+    : null;
+  return core ? { set: core, reason: `OPENBLAS_CORETYPE=${core} from the CPU flags` } : { set: null, reason: 'OpenBLAS\'s own detection' };
+}
+
+let coreTypeChoice: CoreTypeChoice | null = null;
+
+/** OpenBLAS's kernel set and how it was chosen, e.g. "SkylakeX (OPENBLAS_CORETYPE=SkylakeX from the CPU flags)". */
+export function blasDescription(): string {
+  const a = loadAddon();
+  if (!a) return 'unavailable';
+  return `${a.blasCore().core.trim()} (${coreTypeChoice?.reason ?? 'OpenBLAS\'s own detection'})`;
 }
 
 /** Whether the addon loads; `reason` says why not (build failure text, load error). */

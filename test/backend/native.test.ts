@@ -8,7 +8,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { nativeAvailable, registerNativeBackend, NATIVE_KERNELS } from '../../src/backend/native.js';
+import { nativeAddon, nativeAvailable, registerNativeBackend, NATIVE_KERNELS } from '../../src/backend/native.js';
 import { dropout, gelu, logSoftmax, smoothedCrossEntropyRows } from '../../src/backend/fused.js';
 
 before(() => {
@@ -424,4 +424,22 @@ test('fused dropout: keep rate, scale, same mask in the gradient, seeded, per-sa
   for (let s = 0; s < 64; s++) for (let j = 1; j < 15; j++) assert.equal(b[s * 15 + j], b[s * 15], `sample ${s} shares one mask value`);
   assert.throws(() => dropout(x, 1, 1), /rate must be in \[0, 1\)/);
   tf.dispose([x, y]);
+});
+
+// ---- OpenBLAS kernel choice (a CPU OpenBLAS does not recognise would get its SSE3 fallback) ----
+test('OPENBLAS_CORETYPE is chosen from CPU flags, and never overrides the user', async () => {
+  const { chooseOpenblasCoreType, readCpuFlags } = await import('../../src/backend/native.js');
+  const avx512 = new Set(['sse3', 'avx', 'avx2', 'fma', 'avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl']);
+  assert.equal(chooseOpenblasCoreType({}, avx512).set, 'SkylakeX');
+  assert.equal(chooseOpenblasCoreType({}, new Set(['avx', 'avx2', 'fma', 'avx512f'])).set, 'Haswell');  // AVX-512 F alone is not enough
+  assert.equal(chooseOpenblasCoreType({}, new Set(['avx'])).set, 'Sandybridge');
+  assert.equal(chooseOpenblasCoreType({}, new Set(['sse3'])).set, null);
+  assert.equal(chooseOpenblasCoreType({}, new Set()).set, null);
+  const user = chooseOpenblasCoreType({ OPENBLAS_CORETYPE: 'Zen' }, avx512);
+  assert.equal(user.set, null);
+  assert.match(user.reason, /OPENBLAS_CORETYPE=Zen from the environment/);
+  assert.equal(chooseOpenblasCoreType({ RESMLP_OPENBLAS_AUTOCORE: '0' }, avx512).set, null);
+  assert.equal(readCpuFlags('/nonexistent/cpuinfo').size, 0);
+  // what OpenBLAS reports it loaded is a non-empty kernel-set name
+  assert.ok(nativeAddon().blasCore().core.trim().length > 0);
 });
