@@ -15,7 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, setThreads } from '../src/backend/choose.js';
-import { nativeAddon } from '../src/backend/native.js';
+import { nativeAddon, nativeFallbacks } from '../src/backend/native.js';
 import { arrayPairSource, TokenBatcher } from '../src/mt/data/batching.js';
 import type { Seq2SeqConfig } from '../src/mt/model/config.js';
 import { Seq2Seq } from '../src/mt/model/seq2seq.js';
@@ -152,6 +152,7 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
   log(`${name}: ${params.toLocaleString('en-US')} parameters, batch ${batch.size}×(${batch.srcLen} src, ${batch.tgtLen} tgt), ${batch.tgtTokens} target tokens, optimizer ${tr.optimizer}, clipNorm ${tr.clipNorm}, ${(flops / 1e9).toFixed(1)} GFLOP/step`);
   try {
     task.setTraining(true);
+    nativeFallbacks(true);
     const times: number[] = [];
     for (let i = 0; i < 2 + reps; i++) {
       const t0 = performance.now();
@@ -160,6 +161,8 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
       if (i >= 2) times.push(ms);
       log(`  ${i < 2 ? 'warmup' : 'timed '} update ${i + 1}: ${(ms / 1000).toFixed(2)} s, loss ${loss.toFixed(3)}${ms > 60_000 ? ' (over 60 s per step)' : ''}`);
     }
+    const fb = [...nativeFallbacks()].map(([k, n]) => `${k} ${n}`).join(', ');
+    log(`  kernels that ran the cpu backend's JS instead of native code, over these updates: ${fb || 'none'}`);
     const stepMs = median(times);
     return {
       config: name,

@@ -19,6 +19,8 @@ export const FUSED_KERNELS = {
   smoothedXent: 'ResmlpSmoothedXent', // inputs {logits (M, V), targets int32 (M)}, attrs {c, s} → [loss (M), lse (M)]
   smoothedXentGrad: 'ResmlpSmoothedXentGrad', // inputs {dy (M), logits, targets, lse}, attrs {c, s} → (M, V)
   dropout: 'ResmlpDropout', // inputs {x}, attrs {rate, seedLo, seedHi, group}: x·mask/(1−rate), mask from a hash of (seed, index / group)
+  adagradStep: 'ResmlpAdagradStep', // inputs {p, g, sum}, attrs {lr, eps, wd} → [p', sum'] (see adagradStep)
+  adamStep: 'ResmlpAdamStep', // inputs {p, g, m, v}, attrs {beta1, beta2, eps, bc1, bc2, lr, wd} → [p', m', v'] (see adamStep)
 } as const;
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -135,4 +137,47 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number, n
     gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(FUSED_KERNELS.dropout, { x: dy }, attrs) as tf.Tensor,
   })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as T;
+}
+
+// ---- optimizer steps ----
+// The per-parameter arithmetic of src/train/optim (Adagrad, AdamW), one kernel per parameter on
+// backends that register it (7–9 elementwise passes over each parameter otherwise). The composed
+// versions below define the semantics; the native kernels do the same float32 operations in the
+// same order. No gradients: these run outside the tape.
+
+/**
+ * torch.optim.Adagrad's update: grad = g + wd·p (coupled L2, only when wd > 0), sum' = sum + grad²,
+ * p' = p − lr · grad / (√sum' + eps). Returns [p', sum'] (new tensors).
+ */
+export function adagradStep(p: tf.Tensor, g: tf.Tensor, sum: tf.Tensor, lr: number, eps: number, wd: number): [tf.Tensor, tf.Tensor] {
+  if (hasKernel(FUSED_KERNELS.adagradStep)) {
+    const out = tf.engine().runKernel(FUSED_KERNELS.adagradStep, { p, g, sum }, { lr, eps, wd } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return [out[0]!, out[1]!];
+  }
+  return tf.tidy(() => {
+    const grad = wd > 0 ? tf.add(g, tf.mul(p, wd)) : g;
+    const s2 = tf.add(sum, tf.square(grad));
+    return [tf.sub(p, tf.mul(tf.div(grad, tf.add(tf.sqrt(s2), eps)), lr)), s2] as [tf.Tensor, tf.Tensor];
+  });
+}
+
+/**
+ * torch.optim.AdamW's update at step t (bc1 = 1 − β1^t, bc2 = 1 − β2^t): m' = β1·m + (1−β1)·g,
+ * v' = β2·v + (1−β2)·g², p' = p − (lr/bc1) · m' / (√v'/√bc2 + eps) − lr·wd·p (decoupled decay,
+ * only when wd > 0). Returns [p', m', v'] (new tensors).
+ */
+export function adamStep(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor,
+  a: { beta1: number; beta2: number; eps: number; bc1: number; bc2: number; lr: number; wd: number }): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  if (hasKernel(FUSED_KERNELS.adamStep)) {
+    const out = tf.engine().runKernel(FUSED_KERNELS.adamStep, { p, g, m, v }, a as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return [out[0]!, out[1]!, out[2]!];
+  }
+  return tf.tidy(() => {
+    const m2 = tf.add(tf.mul(m, a.beta1), tf.mul(g, 1 - a.beta1));
+    const v2 = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(g), 1 - a.beta2));
+    const denom = tf.add(tf.div(tf.sqrt(v2), Math.sqrt(a.bc2)), a.eps);
+    let next = tf.sub(p, tf.mul(tf.div(m2, denom), a.lr / a.bc1));
+    if (a.wd > 0) next = tf.sub(next, tf.mul(p, a.lr * a.wd));
+    return [next, m2, v2] as [tf.Tensor, tf.Tensor, tf.Tensor];
+  });
 }

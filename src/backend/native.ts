@@ -41,6 +41,9 @@ export interface NativeAddon {
   biasAct(y: Float32Array, bias: Float32Array | null, cols: number, act: number, alpha: number): void;
   setThreads(n: number): number;
   getThreads(): number;
+  adagradStep(p: Float32Array, g: Float32Array, sum: Float32Array, pOut: Float32Array, sumOut: Float32Array, lr: number, eps: number, wd: number): void;
+  adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, sqrtBc2: number, eps: number, stepSize: number, decay: number): void;
   /** The kernel set OpenBLAS picked when it loaded, and its build configuration. */
   blasCore(): { core: string; config: string };
 }
@@ -297,6 +300,21 @@ function f32(backend: Backend, t: TensorInfo): Float32Array | null {
   if (t.dtype !== 'float32') return null;
   const v = backend.data.get(t.dataId).values;
   return v instanceof Float32Array ? v : null;
+}
+
+/** float32 values of t as a Float32Array (a copy when the storage is another array type); throws for other dtypes. */
+function f32Values(backend: Backend, t: TensorInfo, kernel: string): Float32Array {
+  if (t.dtype !== 'float32') throw new Error(`${kernel}: expected float32 inputs, found ${t.dtype} [${t.shape}]`);
+  const v = backend.data.get(t.dataId).values;
+  if (v instanceof Float32Array) return v;
+  return Float32Array.from(v as ArrayLike<number>);
+}
+
+function checkSameLength(kernel: string, ts: TensorInfo[]): void {
+  const n = size(ts[0]!.shape);
+  for (const t of ts) {
+    if (size(t.shape) !== n) throw new Error(`${kernel}: inputs must have one shape, found [${ts.map((x) => `[${x.shape}]`).join(', ')}]`);
+  }
 }
 
 function i32(backend: Backend, t: TensorInfo): Int32Array | null {
@@ -626,6 +644,21 @@ const IMPLS: Record<string, Impl> = {
     return backend.makeTensorInfo(outShape, 'float32', y);
   },
 
+  Cast: ({ inputs, backend, attrs }) => {
+    // The cpu kernel casts bool → float32 by sharing the bool tensor's Uint8Array under the new
+    // dtype, and every native kernel then fell back to JS for anything computed from it (masks:
+    // the embedding gradient's padding multiply took 230 ms for (4096, 512) instead of 1 ms).
+    // To float32 we always write a real Float32Array; other casts stay the cpu kernel's.
+    const x = inputs.x as TensorInfo;
+    if (attrs.dtype !== 'float32' || (x.dtype !== 'bool' && x.dtype !== 'int32' && x.dtype !== 'float32')) return null;
+    const v = backend.data.get(x.dataId).values;
+    if (v instanceof Float32Array) return null;  // already float32 storage: the cpu kernel's identity/share is right
+    if (!(v instanceof Uint8Array || v instanceof Int32Array)) return null;
+    const y = newF32(backend, v.length);
+    y.set(v);
+    return backend.makeTensorInfo(x.shape, 'float32', y);
+  },
+
   Select: ({ inputs, backend }) => {
     const c = inputs.condition as TensorInfo, t = inputs.t as TensorInfo, e = inputs.e as TensorInfo;
     const tv = f32(backend, t), ev = f32(backend, e);
@@ -789,6 +822,29 @@ const IMPLS: Record<string, Impl> = {
     if (y.length > 0) addon!.dropout(xv, y, Number(attrs.rate), Number(attrs.seedLo), Number(attrs.seedHi), Number(attrs.group));
     return backend.makeTensorInfo(x.shape, 'float32', y);
   },
+  [FUSED_KERNELS.adagradStep]: ({ inputs, backend, attrs }) => {
+    const [p, g, sum] = (['p', 'g', 'sum'] as const).map((k) => inputs[k] as TensorInfo);
+    const [pv, gv, sv] = [p, g, sum].map((t) => f32Values(backend, t, FUSED_KERNELS.adagradStep));
+    checkSameLength(FUSED_KERNELS.adagradStep, [p, g, sum]);
+    const po = newF32(backend, pv.length), so = newF32(backend, pv.length);
+    if (po.length > 0) addon!.adagradStep(pv, gv, sv, po, so, Number(attrs.lr), Number(attrs.eps), Number(attrs.wd));
+    return [backend.makeTensorInfo(p.shape, 'float32', po), backend.makeTensorInfo(p.shape, 'float32', so)];
+  },
+  [FUSED_KERNELS.adamStep]: ({ inputs, backend, attrs }) => {
+    const ts = (['p', 'g', 'm', 'v'] as const).map((k) => inputs[k] as TensorInfo);
+    const [pv, gv, mv, vv] = ts.map((t) => f32Values(backend, t, FUSED_KERNELS.adamStep));
+    checkSameLength(FUSED_KERNELS.adamStep, ts);
+    const n = pv.length;
+    const po = newF32(backend, n), mo = newF32(backend, n), vo = newF32(backend, n);
+    const a = (k: string) => Number(attrs[k]);
+    // the scalars the composed version (fused.ts adamStep) builds, computed in double as there
+    if (n > 0) {
+      addon!.adamStep(pv, gv, mv, vv, po, mo, vo, a('beta1'), 1 - a('beta1'), a('beta2'), 1 - a('beta2'), Math.sqrt(a('bc2')), a('eps'),
+        a('lr') / a('bc1'), a('wd') > 0 ? a('lr') * a('wd') : 0);
+    }
+    const shape = ts[0]!.shape;
+    return [backend.makeTensorInfo(shape, 'float32', po), backend.makeTensorInfo(shape, 'float32', mo), backend.makeTensorInfo(shape, 'float32', vo)];
+  },
   [FUSED_KERNELS.logSoftmaxGrad]: ({ inputs, backend }) => {
     const dy = inputs.dy as TensorInfo, value = inputs.value as TensorInfo;
     const dv = f32(backend, dy), vv = f32(backend, value);
@@ -804,6 +860,18 @@ const IMPLS: Record<string, Impl> = {
 export const NATIVE_KERNELS: readonly string[] = Object.keys(IMPLS);
 
 let registered = false;
+const fallbackCounts = new Map<string, number>();
+
+/**
+ * How often each natively implemented kernel ran the cpu backend's JS kernel instead, because
+ * the native path does not cover its inputs (dtype, storage, layout), since the last reset. For
+ * benches and profiling: a hot kernel that shows up here is running at JS speed.
+ */
+export function nativeFallbacks(reset = false): Map<string, number> {
+  const out = new Map(fallbackCounts);
+  if (reset) fallbackCounts.clear();
+  return out;
+}
 
 /**
  * Registers the backend 'native' (once). Throws with the reason when the addon is unavailable.
@@ -827,6 +895,7 @@ export function registerNativeBackend(): void {
       const out = impl(args as unknown as Parameters<Impl>[0]);
       if (out) return out;
       if (!fallback) throw new Error(`native backend: kernel ${name} has no native path for these inputs and no cpu kernel`);
+      fallbackCounts.set(name, (fallbackCounts.get(name) ?? 0) + 1);
       return fallback(args);
     };
     tf.registerKernel({ kernelName: name, backendName: 'native', kernelFunc });

@@ -86,7 +86,7 @@ function T(shape: number[], seed: number, lo = -3, hi = 3): () => tf.Tensor {
 // ---- tests ----
 test('the native backend overrides the hot kernels', () => {
   for (const k of ['BatchMatMul', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Exp', 'Log', 'Tanh', 'Erf', 'Sum', 'Max',
-    'Mean', 'Softmax', 'Transpose', 'GatherV2', 'UnsortedSegmentSum', 'ScatterNd', 'Select', 'AddN', 'Slice', 'Concat', 'PadV2']) {
+    'Mean', 'Softmax', 'Transpose', 'GatherV2', 'UnsortedSegmentSum', 'ScatterNd', 'Select', 'AddN', 'Slice', 'Concat', 'PadV2', 'Cast']) {
     assert.ok(NATIVE_KERNELS.includes(k), `${k} has no native kernel`);
   }
   // every cpu kernel is available on native too
@@ -442,4 +442,41 @@ test('OPENBLAS_CORETYPE is chosen from CPU flags, and never overrides the user',
   assert.equal(readCpuFlags('/nonexistent/cpuinfo').size, 0);
   // what OpenBLAS reports it loaded is a non-empty kernel-set name
   assert.ok(nativeAddon().blasCore().core.trim().length > 0);
+});
+
+test('cast to float32 gives Float32Array storage, so masks made from bools stay on the native kernels', async () => {
+  await parity('cast bool→float32', () => tf.cast(tf.greater(tf.tensor([[-1, 2, 0], [3, -4, 5]]), 0), 'float32'));
+  await parity('cast int32→float32', () => tf.cast(tf.tensor([[-7, 2, 0], [3, 2147483647, 5]], undefined, 'int32'), 'float32'));
+  await parity('cast float32→int32', () => tf.cast(tf.tensor([[-1.5, 2.7, 0]]), 'int32'));
+  await parity('cast float32→bool', () => tf.cast(tf.tensor([[-1.5, 0, 3]]), 'bool'));
+  await parity('mask multiply', () => tf.mul(tf.tensor([[1, 2], [3, 4]]), tf.expandDims(tf.cast(tf.notEqual(tf.tensor([0, 1], undefined, 'int32'), 0), 'float32'), 1)));
+  const prev = tf.getBackend();
+  await tf.setBackend('native');
+  try {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const m = tf.cast(tf.notEqual(tf.tensor([0, 1, 2], undefined, 'int32'), 0), 'float32');
+      const values = (tf.backend() as unknown as { data: { get(id: object): { values: unknown } } }).data.get(m.dataId).values;
+      assert.ok(values instanceof Float32Array, `cast bool→float32 is backed by ${(values as object).constructor.name}`);
+      assert.deepEqual(Array.from(m.dataSync()), [0, 1, 1]);
+    });
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    await tf.setBackend(prev);
+  }
+});
+
+test('fused optimizer steps (Adagrad, AdamW) equal the composed ops of the cpu backend', async () => {
+  const { adagradStep, adamStep } = await import('../../src/backend/fused.js');
+  let seed = 1300;
+  for (const shape of [[0], [1], [7, 5], [300, 257]]) {
+    const p = T(shape, seed++), g = T(shape, seed++), s = T(shape, seed++, 0, 2), m = T(shape, seed++), v = T(shape, seed++, 0, 2);
+    for (const wd of [0, 0.01]) {
+      await parity(`adagrad ${shape} wd ${wd}`, () => adagradStep(p(), g(), s(), 0.2, 1e-10, wd));
+      for (const t of [1, 1000]) {
+        const a = { beta1: 0.9, beta2: 0.98, eps: 1e-8, bc1: 1 - 0.9 ** t, bc2: 1 - 0.98 ** t, lr: 2e-3, wd };
+        await parity(`adam ${shape} wd ${wd} t ${t}`, () => adamStep(p(), g(), m(), v(), a));
+      }
+    }
+  }
 });

@@ -2,6 +2,7 @@
 // ResMLP paper's translation experiments (§3.6: Adagrad, lr 0.2): state sum += g², p −= lr·g/(√sum+ε).
 // weightDecay adds wd·p to the gradient (torch's coupled L2), default 0.
 import * as tf from '@tensorflow/tfjs';
+import { adagradStep } from '../../backend/fused.js';
 import { Optimizer } from './optimizer.js';
 
 export interface AdagradConfig {
@@ -20,11 +21,9 @@ export class Adagrad extends Optimizer {
   protected update(name: string, p: tf.Variable, g: tf.Tensor, lr: number): void {
     const { eps, initialAccumulator, weightDecay } = this.cfg;
     const sum = this.slot('sum', name, p, initialAccumulator);
-    tf.tidy(() => {
-      const grad = weightDecay > 0 ? tf.add(g, tf.mul(p, weightDecay)) : g;
-      const s2 = tf.add(sum, tf.square(grad));
-      sum.assign(s2);
-      p.assign(tf.sub(p, tf.mul(tf.div(grad, tf.add(tf.sqrt(s2), eps)), lr)));
-    });
+    const [p2, s2] = adagradStep(p, g, sum, lr, eps, weightDecay); // one kernel on backends that fuse it
+    sum.assign(s2);
+    p.assign(p2);
+    tf.dispose([p2, s2]);
   }
 }

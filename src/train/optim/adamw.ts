@@ -2,6 +2,7 @@
 // is Adam. Parameters whose names match `noDecay` (biases, norms, LayerScale, as timm's
 // param_groups_weight_decay: every 1-D parameter) are not decayed.
 import * as tf from '@tensorflow/tfjs';
+import { adamStep } from '../../backend/fused.js';
 import { Optimizer } from './optimizer.js';
 
 export interface AdamWConfig {
@@ -32,15 +33,10 @@ export class AdamW extends Optimizer {
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
     const wd = decays(name, p) ? weightDecay : 0;
-    tf.tidy(() => {
-      const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-      const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-      m.assign(m2);
-      v.assign(v2);
-      const denom = tf.add(tf.div(tf.sqrt(v2), Math.sqrt(bc2)), eps);
-      let next = tf.sub(p, tf.mul(tf.div(m2, denom), lr / bc1));
-      if (wd > 0) next = tf.sub(next, tf.mul(p, lr * wd));
-      p.assign(next);
-    });
+    const [p2, m2, v2] = adamStep(p, g, m, v, { beta1, beta2, eps, bc1, bc2, lr, wd }); // one kernel on backends that fuse it
+    m.assign(m2);
+    v.assign(v2);
+    p.assign(p2);
+    tf.dispose([p2, m2, v2]);
   }
 }
