@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,11 +178,17 @@ const R = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4 } as const;
 // else sees: an array read out (dataSync, data, bufferSync) or shared by a second tensor (a view
 // from slice, an aliasing cpu kernel) is marked escaped and left to the GC.
 const POOL_MIN = 4096; // elements: smaller arrays are cheap to allocate
-/** Cap of the recycled-output pool: RESMLP_POOL_MB (default 1024). A server that sees many shapes may want less. */
+/**
+ * Cap of the recycled-output pool: RESMLP_POOL_MB, default a quarter of the machine's memory, at
+ * most 8 GiB (6 GiB on our 24 GiB machines). A training step's outputs all come back to the pool
+ * when its tensors are disposed, so the pool settles at about one step's working set; with the
+ * old 1 GiB default the small Multi30k config's 1.8 GB did not fit and 261 of 574 large outputs
+ * per update were fresh (page-faulting) allocations. A server that sees many shapes may want less.
+ */
 const POOL_MAX_BYTES = poolCapBytes(process.env.RESMLP_POOL_MB);
 
 function poolCapBytes(env: string | undefined): number {
-  if (env === undefined || env === '') return 1 << 30;
+  if (env === undefined || env === '') return Math.min(8 * 2 ** 30, Math.floor(os.totalmem() / 4));
   const mb = Number(env);
   if (!Number.isFinite(mb) || mb < 0) throw new Error(`RESMLP_POOL_MB must be a number of MiB ≥ 0, got '${env}'`);
   return Math.floor(mb * 1024 * 1024);
@@ -194,11 +201,11 @@ interface Owned {
 
 export class NativeBackend extends MathBackendCPU {
   private readonly pool = new Map<number, Float32Array[]>();
-  /** Bytes held by recycled outputs waiting for reuse (at most RESMLP_POOL_MB, default 1 GiB); read by bench/soak.ts. */
+  /** Bytes held by recycled outputs waiting for reuse (at most RESMLP_POOL_MB, see POOL_MAX_BYTES); read by bench/soak.ts. */
   pooledBytes = 0;
   private readonly owned = new WeakMap<ArrayBufferLike, Owned>();
-  /** Counters for tests: arrays handed out from the pool, and recycled into it. */
-  readonly poolStats = { reused: 0, recycled: 0 };
+  /** Counters for tests and benches: pooled-size outputs handed out from the pool (reused) or freshly allocated, and arrays recycled into it. */
+  readonly poolStats = { reused: 0, allocated: 0, recycled: 0 };
 
   constructor() {
     super();
@@ -215,6 +222,7 @@ export class NativeBackend extends MathBackendCPU {
       this.poolStats.reused++;
     } else {
       a = new Float32Array(n);
+      this.poolStats.allocated++;
     }
     this.owned.set(a.buffer, { refs: 0, escaped: false });
     return a;
