@@ -36,6 +36,8 @@ export class CharTokenizer implements TextCodec {
 /** HashModel with an optional delay per step (a slow model) and a fault switch. */
 export class FakeSeqModel extends HashModel {
   stepDelayMs = 0;
+  /** Decoder steps taken so far (tests wait on it to know a request is being decoded). */
+  steps = 0;
   /** Throw from step() with this message (an internal error). */
   failWith: string | null = null;
   constructor(vocabSize: number, maxPositions = 48) {
@@ -43,6 +45,7 @@ export class FakeSeqModel extends HashModel {
   }
   override step(prev: Int32Array, st: Parameters<HashModel['step']>[1], t: number): Float32Array {
     if (this.failWith !== null) throw new Error(this.failWith);
+    this.steps++;
     return super.step(prev, st, t);
   }
 }

@@ -295,7 +295,12 @@ describe('serving limits', () => {
     const s = await startTestServer();
     s.models['en-de']!.stepDelayMs = 5;
     const inflight = post(`${s.url}/translate`, { q: 'finishing this one', source: 'en', target: 'de' });
-    await new Promise((r) => setTimeout(r, 20));
+    // close only once the request is being decoded (a fixed sleep raced the request on a loaded machine)
+    const t0 = Date.now();
+    while (s.models['en-de']!.steps === 0) {
+      if (Date.now() - t0 > 10_000) throw new Error('the request never reached the decoder');
+      await new Promise((r) => setTimeout(r, 2));
+    }
     const closing = s.close();
     const r = await inflight;
     assert.equal(r.status, 200);
