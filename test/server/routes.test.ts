@@ -213,10 +213,18 @@ describe('serving limits', () => {
     try {
       s.models['en-de']!.stepDelayMs = 20;
       const body = { q: 'a slow one', source: 'en', target: 'de' };
-      const first = post(`${s.url}/translate`, body); // decoding
-      await new Promise((r) => setTimeout(r, 30));
+      // wait on what the server reports, not on sleeps: a loaded machine delays every request
+      const until = async (what: string, cond: () => Promise<boolean> | boolean) => {
+        const t0 = Date.now();
+        while (!(await cond())) {
+          if (Date.now() - t0 > 10_000) throw new Error(`timed out waiting until ${what}`);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      };
+      const first = post(`${s.url}/translate`, body);
+      await until('the first request is decoding', () => s.models['en-de']!.steps > 0);
       const queued = [post(`${s.url}/translate`, body), post(`${s.url}/translate`, body)]; // fill the queue
-      await new Promise((r) => setTimeout(r, 10));
+      await until('two sentences are queued', async () => (await (await fetch(`${s.url}/health`)).json()).queued === 2);
       const r = await post(`${s.url}/translate`, body);
       assert.equal(r.status, 429);
       assert.match(r.body.error, /the translation queue is full \(2 of 2 sentences waiting\)/);
