@@ -6,7 +6,8 @@
 // the previous checkpoint.
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
-import { saveTensors, loadTensors, checkShapes } from '../io/checkpoint-tensors.js';
+import { saveTensors, loadTensors, checkShapes, parseConfigMetadata } from '../io/checkpoint-tensors.js';
+import { readSafetensorsHeader } from '../io/safetensors.js';
 import type { Optimizer } from './optim/optimizer.js';
 
 export const CHECKPOINT_FORMAT = 'resmlp-checkpoint-v1';
@@ -56,8 +57,9 @@ export async function saveCheckpoint(
 /** Reads only the model config stored in a checkpoint (to build the model before loading it). */
 export function readCheckpointConfig<C>(path: string): C {
   if (!existsSync(path)) throw new Error(`checkpoint ${path}: file not found`);
-  const { tensors, config } = loadTensors<C>(path);
-  for (const t of tensors.values()) t.dispose();
+  // the header only: loading every tensor to read the config cost a full read of the file and
+  // created the tensors on whatever backend was active (the cpu one, before a CLI picks its own)
+  const config = parseConfigMetadata<C>(path, readSafetensorsHeader(path).metadata);
   if (config === undefined) throw new Error(`checkpoint ${path}: no model config in its metadata (is it a resmlp checkpoint?)`);
   return config;
 }
