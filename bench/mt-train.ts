@@ -86,6 +86,11 @@ export function modelFlopsPerStep(m: Pick<Seq2SeqConfig, 'dim' | 'mlpHidden' | '
   return 3 * (m.encoderLayers * enc + m.decoderLayers * dec + out);
 }
 
+/** The native backend's output-pool counters (src/backend/native.ts NativeBackend.poolStats). */
+function poolStats(): { reused: number; allocated: number } {
+  return (tf.backend() as unknown as { poolStats: { reused: number; allocated: number } }).poolStats;
+}
+
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -153,7 +158,7 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
   try {
     task.setTraining(true);
     nativeFallbacks(true);
-    const pool0 = { ...(tf.backend() as unknown as { poolStats: { reused: number; allocated: number } }).poolStats };
+    const pool0 = { ...poolStats() };
     const times: number[] = [];
     for (let i = 0; i < 2 + reps; i++) {
       const t0 = performance.now();
@@ -162,7 +167,7 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
       if (i >= 2) times.push(ms);
       log(`  ${i < 2 ? 'warmup' : 'timed '} update ${i + 1}: ${(ms / 1000).toFixed(2)} s, loss ${loss.toFixed(3)}${ms > 60_000 ? ' (over 60 s per step)' : ''}`);
     }
-    const ps = (tf.backend() as unknown as { poolStats: { reused: number; allocated: number } }).poolStats;
+    const ps = poolStats();
     log(`  large outputs over all ${2 + reps} updates: ${ps.reused - pool0.reused} reused from the pool, ${ps.allocated - pool0.allocated} freshly allocated`);
     const fb = [...nativeFallbacks()].map(([k, n]) => `${k} ${n}`).join(', ');
     log(`  kernels that ran the cpu backend's JS instead of native code, over these updates: ${fb || 'none'}`);

@@ -313,9 +313,7 @@ function f32(backend: Backend, t: TensorInfo): Float32Array | null {
 /** float32 values of t as a Float32Array (a copy when the storage is another array type); throws for other dtypes. */
 function f32Values(backend: Backend, t: TensorInfo, kernel: string): Float32Array {
   if (t.dtype !== 'float32') throw new Error(`${kernel}: expected float32 inputs, found ${t.dtype} [${t.shape}]`);
-  const v = backend.data.get(t.dataId).values;
-  if (v instanceof Float32Array) return v;
-  return Float32Array.from(v as ArrayLike<number>);
+  return f32(backend, t) ?? Float32Array.from(backend.data.get(t.dataId).values as ArrayLike<number>);
 }
 
 function checkSameLength(kernel: string, ts: TensorInfo[]): void {
