@@ -9,6 +9,10 @@
 #include <cblas.h>
 #include <omp.h>
 #include <malloc.h>
+#include <dlfcn.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -32,6 +36,25 @@ namespace {
 
 int g_threads = 1;
 
+// Denormal floats (|x| < 1.2e-38) take a microcode assist on x86: an sgemm whose inputs are
+// denormal runs ~150x slower, and gradients of small-initialised layers produce them. Like
+// TensorFlow's kernels, every kernel runs with flush-to-zero (results that would be denormal are
+// 0) and denormals-are-zero (denormal inputs read as 0): the MXCSR bits are set for the duration
+// of each call on the calling thread and on every thread that works for it (OpenMP workers here,
+// OpenBLAS's workers through its queue).
+#if defined(__x86_64__)
+constexpr unsigned kFtzDaz = 0x8040;  // MXCSR FTZ (bit 15) | DAZ (bit 6)
+struct FlushDenormals {
+  unsigned saved;
+  FlushDenormals() : saved(_mm_getcsr()) { _mm_setcsr(saved | kFtzDaz); }
+  ~FlushDenormals() { _mm_setcsr(saved); }
+};
+inline void flush_denormals_here() { _mm_setcsr(_mm_getcsr() | kFtzDaz); }
+#else
+struct FlushDenormals {};
+inline void flush_denormals_here() {}
+#endif
+
 // Runs f(begin, end) over [0, n) split into contiguous chunks, one per thread; small n runs on
 // the calling thread only (a parallel region costs a few microseconds).
 template <typename F>
@@ -44,6 +67,7 @@ void parallel_for(int64_t n, int64_t grain, F f) {
   nt = (int)std::min<int64_t>(nt, n / grain);
 #pragma omp parallel num_threads(nt)
   {
+    flush_denormals_here();  // workers only ever run these kernels; the caller's guard restores its own
     int t = omp_get_thread_num();
     int T = omp_get_num_threads();
     int64_t b = n * t / T, e = n * (t + 1) / T;
@@ -250,6 +274,7 @@ float* f32(const Napi::Value& v, size_t* len = nullptr) {
 
 // unary(op, x, y, alpha)
 Napi::Value UnaryFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   int op = info[0].As<Napi::Number>().Int32Value();
   size_t n, ny;
   const float* x = f32(info[1], &n);
@@ -265,6 +290,7 @@ Napi::Value UnaryFn(const Napi::CallbackInfo& info) {
 // dims/strides describe the output shape collapsed by the JS side; the last dim has strides in
 // {0, 1} for both inputs (0 = broadcast).
 Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   int op = info[0].As<Napi::Number>().Int32Value();
   const float* a = f32(info[1]);
   const float* b = f32(info[2]);
@@ -306,6 +332,7 @@ Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
 // y is batch × M × N; batch = aOffsets.length (offsets in elements), or the given count with
 // batch i at a + i·aStride, b + i·bStride; 1 when neither is given.
 Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   bool ta = info[0].As<Napi::Boolean>().Value();
   bool tb = info[1].As<Napi::Boolean>().Value();
   int M = info[2].As<Napi::Number>().Int32Value();
@@ -351,6 +378,7 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
 // rawSgemmGflops(M, N, K, batch, reps): the reference the bench compares tfjs against: a C loop
 // over `batch` cblas_sgemm calls on preallocated buffers; median GFLOP/s over reps.
 Napi::Value RawSgemmFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   int M = info[0].As<Napi::Number>().Int32Value();
   int N = info[1].As<Napi::Number>().Int32Value();
   int K = info[2].As<Napi::Number>().Int32Value();
@@ -468,6 +496,7 @@ HOT void reduce_cols(int op, const float* __restrict x, double* __restrict acc, 
 
 // reduce(op, x, y, outer, R, inner)
 Napi::Value ReduceFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   int op = info[0].As<Napi::Number>().Int32Value();
   const float* x = f32(info[1]);
   float* y = f32(info[2]);
@@ -520,6 +549,7 @@ HOT void softmax_rows(const float* __restrict x, float* __restrict y, int64_t ro
 }
 
 Napi::Value SoftmaxFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   const float* x = f32(info[0]);
   float* y = f32(info[1]);
   int64_t rows = info[2].As<Napi::Number>().Int64Value();
@@ -542,6 +572,7 @@ HOT void lsm_grad_rows(const float* __restrict dy, const float* __restrict v, fl
 }
 
 Napi::Value LogSoftmaxGradFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   const float* dy = f32(info[0]);
   const float* v = f32(info[1]);
   float* dx = f32(info[2]);
@@ -593,6 +624,7 @@ bool check_targets(const Napi::CallbackInfo& info, const int32_t* t, int64_t row
 
 // xentRows(x, targets: Int32Array, loss, lse, rows, V, c, s)
 Napi::Value XentRowsFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   const float* x = f32(info[0]);
   const int32_t* t = info[1].As<Napi::Int32Array>().Data();
   float* loss = f32(info[2]);
@@ -610,6 +642,7 @@ Napi::Value XentRowsFn(const Napi::CallbackInfo& info) {
 
 // xentRowsGrad(dy, x, targets, lse, dx, rows, V, c, s)
 Napi::Value XentRowsGradFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   const float* dy = f32(info[0]);
   const float* x = f32(info[1]);
   const int32_t* t = info[2].As<Napi::Int32Array>().Data();
@@ -649,6 +682,7 @@ HOT void dropout_loop(const float* x, float* y, int64_t b, int64_t e, int64_t gr
 // dropout(x, y, rate, seedLo, seedHi, group): y = x·mask/(1−rate), one mask value per `group`
 // consecutive elements
 Napi::Value DropoutFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   size_t n;
   const float* x = f32(info[0], &n);
   float* y = f32(info[1]);
@@ -692,6 +726,7 @@ HOT void adam_loop(const float* p, const float* g, const float* m, const float* 
 
 // adagradStep(p, g, sum, pOut, sumOut, lr, eps, wd)
 Napi::Value AdagradStepFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   size_t n, ng, ns, npo, nso;
   const float* p = f32(info[0], &n);
   const float* g = f32(info[1], &ng);
@@ -711,6 +746,7 @@ Napi::Value AdagradStepFn(const Napi::CallbackInfo& info) {
 // adamStep(p, g, m, v, pOut, mOut, vOut, beta1, 1-beta1, beta2, 1-beta2, sqrt(bc2), eps, lr/bc1, lr·wd)
 // (the scalars as the JS side computes them in double; each is rounded to float32 like a tfjs scalar)
 Napi::Value AdamStepFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   size_t n, n1, n2, n3, n4, n5, n6;
   const float* p = f32(info[0], &n);
   const float* g = f32(info[1], &n1);
@@ -788,6 +824,7 @@ void transpose_impl(const T* x, T* y, const std::vector<int64_t>& dims, const st
 }
 
 Napi::Value TransposeFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   auto dimsA = info[2].As<Napi::Int32Array>();
   auto stA = info[3].As<Napi::Int32Array>();
   int nd = (int)dimsA.ElementLength();
@@ -812,6 +849,7 @@ Napi::Value TransposeFn(const Napi::CallbackInfo& info) {
 
 // gather(x, idx: Int32Array, y, outer, dimSize, slice): y[o, i, :] = x[o, idx[i], :]
 Napi::Value GatherFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   auto xa = info[0].As<Napi::TypedArray>();
   auto idxA = info[1].As<Napi::Int32Array>();
   auto ya = info[2].As<Napi::TypedArray>();
@@ -843,6 +881,7 @@ Napi::Value GatherFn(const Napi::CallbackInfo& info) {
 // segmentSum(x, ids: Int32Array, y, numSegments, slice): y[ids[i], :] += x[i, :]; ids out of
 // range are dropped (as TensorFlow does for negative ids).
 Napi::Value SegmentSumFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   const float* x = f32(info[0]);
   auto idsA = info[1].As<Napi::Int32Array>();
   float* y = f32(info[2]);
@@ -866,6 +905,7 @@ Napi::Value SegmentSumFn(const Napi::CallbackInfo& info) {
 
 // select(cond: Uint8Array, a, b, y, inner): y[i] = cond[i / inner] ? a[i] : b[i]
 Napi::Value SelectFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   auto cA = info[0].As<Napi::Uint8Array>();
   const uint8_t* c = cA.Data();
   const float* a = f32(info[1]);
@@ -886,6 +926,7 @@ Napi::Value SelectFn(const Napi::CallbackInfo& info) {
 // concat(y, [x0, x1, ...], inners: Int32Array, outer): row r of y is row r of x0, x1, ... with
 // x_i viewed as [outer, inners[i]]
 Napi::Value ConcatFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   float* y = f32(info[0]);
   auto arr = info[1].As<Napi::Array>();
   auto innersA = info[2].As<Napi::Int32Array>();
@@ -909,6 +950,7 @@ Napi::Value ConcatFn(const Napi::CallbackInfo& info) {
 
 // addN(y, [x0, x1, ...])
 Napi::Value AddNFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   size_t n;
   float* y = f32(info[0], &n);
   auto arr = info[1].As<Napi::Array>();
@@ -924,6 +966,7 @@ Napi::Value AddNFn(const Napi::CallbackInfo& info) {
 // biasAct(y, bias|null, rows, cols, act, alpha): y[r, c] = act(y[r, c] + bias[c]) in place
 // act: 0 linear, 1 relu, 2 relu6, 3 elu, 4 sigmoid, 5 leakyrelu
 Napi::Value BiasActFn(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
   size_t n;
   float* y = f32(info[0], &n);
   const float* bias = info[1].IsTypedArray() ? f32(info[1]) : nullptr;
@@ -948,12 +991,24 @@ Napi::Value BiasActFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Sets OpenBLAS's thread count with its worker threads (re)created from this thread while it has
+// FTZ/DAZ set: new threads inherit the creator's MXCSR, and OpenBLAS's workers (unlike OpenMP's,
+// see parallel_for) run no code of ours that could set it. blas_thread_shutdown_ (pthreads builds)
+// makes the next call start fresh workers; builds without it keep theirs (and their MXCSR).
+void set_blas_threads(int n) {
+  FlushDenormals ftz;
+  using Shutdown = void (*)(void);
+  static Shutdown shutdown = (Shutdown)dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+  if (shutdown) shutdown();
+  openblas_set_num_threads(n);
+}
+
 Napi::Value SetThreadsFn(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
   if (n < 1) n = 1;
   g_threads = n;
   omp_set_num_threads(n);
-  openblas_set_num_threads(n);
+  set_blas_threads(n);
   return Napi::Number::New(info.Env(), g_threads);
 }
 
@@ -977,6 +1032,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   g_threads = std::max(1, omp_get_num_procs());
+  set_blas_threads(openblas_get_num_threads());
   exports.Set("unary", Napi::Function::New(env, UnaryFn));
   exports.Set("binary", Napi::Function::New(env, BinaryFn));
   exports.Set("sgemm", Napi::Function::New(env, SgemmFn));

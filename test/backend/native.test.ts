@@ -344,9 +344,29 @@ test('forward + backward on native leaks no tensors', async () => {
   tf.dispose([w, b, E, ids]);
 });
 
-test('log handles 0, negatives, denormals, inf and NaN like cpu', async () => {
-  const v = new Float32Array([0, -1, 1e-40, 1e-38, 1.17549435e-38, 1, 2, 0.5, 0.70710677, 0.7071068, 3e38, Infinity, NaN]);
+test('log handles 0, negatives, the smallest normal, inf and NaN like cpu', async () => {
+  const v = new Float32Array([0, -1, 1e-37, 1.17549435e-38, 1, 2, 0.5, 0.70710677, 0.7071068, 3e38, Infinity, NaN]);
   await parity('log', () => tf.log(tf.tensor(v)), { atol: 0 });
+});
+
+test('native flushes denormals to zero (FTZ/DAZ, as TensorFlow does) and leaves JS arithmetic alone', async () => {
+  // Denormal operands made an sgemm ~150x slower (microcode assists), and small-initialised
+  // layers produce them in gradients; the addon sets FTZ/DAZ for each kernel call.
+  const denormal = 1e-40; // < 1.18e-38, the smallest normal float32
+  const cases = () => [
+    tf.log(tf.tensor([denormal])),
+    tf.mul(tf.tensor([1e-20, 3e-39]), tf.tensor([1e-20, 2])), // results 1e-40 and 6e-39 are denormal
+    tf.matMul(tf.fill([2, 64], denormal), tf.ones([64, 2])),
+  ];
+  const [log, product, mm] = await on('native', cases);
+  assert.deepEqual([...log!.values], [-Infinity]);
+  assert.deepEqual([...product!.values], [0, 0]);
+  assert.deepEqual([...mm!.values], [0, 0, 0, 0]);
+  // the JS cpu backend keeps IEEE gradual underflow, and so does JS on this thread afterwards
+  const [, cpuProduct] = await on('cpu', cases);
+  assert.ok(cpuProduct!.values[0]! > 0 && cpuProduct!.values[1]! > 0, `cpu: ${cpuProduct!.values}`);
+  const tiny = [5e-324, 1e-310];
+  assert.equal(tiny[1]! * 0.5, 5e-311);
 });
 
 test('recycled output buffers never change what a user or another tensor still sees', async () => {
