@@ -494,6 +494,22 @@ HOT void reduce_cols(int op, const float* __restrict x, double* __restrict acc, 
   }
 }
 
+// acc[j] += sum of x[r * inner + j] over rows r in [r0, r1): float sums of 64-row blocks (vectorised
+// over j), added to the double accumulators block by block.
+HOT void sum_rows_into(const float* __restrict x, double* __restrict acc, int64_t r0, int64_t r1, int64_t inner) {
+  std::vector<float> blk(inner);
+  for (int64_t rb = r0; rb < r1; rb += 64) {
+    int64_t re = std::min(r1, rb + 64);
+    std::fill(blk.begin(), blk.end(), 0.0f);
+    float* __restrict b = blk.data();
+    for (int64_t r = rb; r < re; r++) {
+      const float* __restrict p = x + r * inner;
+      for (int64_t j = 0; j < inner; j++) b[j] += p[j];
+    }
+    for (int64_t j = 0; j < inner; j++) acc[j] += b[j];
+  }
+}
+
 // reduce(op, x, y, outer, R, inner)
 Napi::Value ReduceFn(const Napi::CallbackInfo& info) {
   FlushDenormals ftz;
@@ -510,6 +526,23 @@ Napi::Value ReduceFn(const Napi::CallbackInfo& info) {
   }
   if (inner == 1) {
     parallel_for(outer, std::max<int64_t>(1, kGrain / R), [&](int64_t b, int64_t e) { reduce_rows(op, x + b * R, y + b, e - b, R); });
+  } else if ((op == R_SUM || op == R_MEAN) && g_threads > 1 && R >= 256 && R * inner >= 4 * kGrain) {
+    // Many rows (the bias/Affine gradients: R = B·N rows of d columns): split the rows over
+    // threads, each summing float blocks of 64 rows into its own double partials, then combine.
+    for (int64_t o = 0; o < outer; o++) {
+      const float* xo = x + o * R * inner;
+      int nt = (int)std::min<int64_t>(g_threads, R / 64);
+      std::vector<double> part((size_t)nt * inner, 0.0);
+      parallel_for(nt, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; t++) sum_rows_into(xo, part.data() + t * inner, R * t / nt, R * (t + 1) / nt, inner);
+      });
+      float* yo = y + o * inner;
+      for (int64_t j = 0; j < inner; j++) {
+        double s = 0;
+        for (int t = 0; t < nt; t++) s += part[(size_t)t * inner + j];
+        yo[j] = (float)(op == R_MEAN ? s / (double)R : s);
+      }
+    }
   } else {
     // Column reduction: split columns over threads (each outer block in turn).
     std::vector<double> acc(inner);

@@ -173,6 +173,8 @@ test('reductions equal cpu (last, leading, middle, non-contiguous axes, keepDims
   const cases: [number[], number | number[]][] = [
     [[7, 9], 1], [[7, 9], 0], [[7, 9], [0, 1]], [[2, 3, 4], [0, 2]], [[2, 3, 4], 1], [[2, 3, 4], -1], [[300, 200], 0],
     [[300, 200], 1], [[1, 5], 0], [[5], 0], [[64, 8000], 1], [[2, 3, 4, 5], [1, 3]],
+    // many rows, few columns (bias gradients): sum/mean split the rows over threads
+    [[3000, 130], 0], [[2, 1500, 100], 1], [[40, 50, 77], [0, 1]],
   ];
   let seed = 300;
   for (const [shape, axis] of cases) {
