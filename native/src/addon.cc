@@ -40,8 +40,9 @@ int g_threads = 1;
 // denormal runs ~150x slower, and gradients of small-initialised layers produce them. Like
 // TensorFlow's kernels, every kernel runs with flush-to-zero (results that would be denormal are
 // 0) and denormals-are-zero (denormal inputs read as 0): the MXCSR bits are set for the duration
-// of each call on the calling thread and on every thread that works for it (OpenMP workers here,
-// OpenBLAS's workers through its queue).
+// of each call on the calling thread (WithFlushedDenormals, applied to every kernel export in Init)
+// and on every thread that works for it (OpenMP workers in parallel_for; OpenBLAS's workers are
+// started from a thread that has them set, see set_blas_threads).
 #if defined(__x86_64__)
 constexpr unsigned kFtzDaz = 0x8040;  // MXCSR FTZ (bit 15) | DAZ (bit 6)
 struct FlushDenormals {
@@ -54,6 +55,13 @@ inline void flush_denormals_here() { _mm_setcsr(_mm_getcsr() | kFtzDaz); }
 struct FlushDenormals {};
 inline void flush_denormals_here() {}
 #endif
+
+// A kernel export run under FlushDenormals (the caller's MXCSR is restored when it returns).
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value WithFlushedDenormals(const Napi::CallbackInfo& info) {
+  FlushDenormals ftz;
+  return F(info);
+}
 
 // Runs f(begin, end) over [0, n) split into contiguous chunks, one per thread; small n runs on
 // the calling thread only (a parallel region costs a few microseconds).
@@ -274,7 +282,6 @@ float* f32(const Napi::Value& v, size_t* len = nullptr) {
 
 // unary(op, x, y, alpha)
 Napi::Value UnaryFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   int op = info[0].As<Napi::Number>().Int32Value();
   size_t n, ny;
   const float* x = f32(info[1], &n);
@@ -290,7 +297,6 @@ Napi::Value UnaryFn(const Napi::CallbackInfo& info) {
 // dims/strides describe the output shape collapsed by the JS side; the last dim has strides in
 // {0, 1} for both inputs (0 = broadcast).
 Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   int op = info[0].As<Napi::Number>().Int32Value();
   const float* a = f32(info[1]);
   const float* b = f32(info[2]);
@@ -332,7 +338,6 @@ Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
 // y is batch × M × N; batch = aOffsets.length (offsets in elements), or the given count with
 // batch i at a + i·aStride, b + i·bStride; 1 when neither is given.
 Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   bool ta = info[0].As<Napi::Boolean>().Value();
   bool tb = info[1].As<Napi::Boolean>().Value();
   int M = info[2].As<Napi::Number>().Int32Value();
@@ -378,7 +383,6 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
 // rawSgemmGflops(M, N, K, batch, reps): the reference the bench compares tfjs against: a C loop
 // over `batch` cblas_sgemm calls on preallocated buffers; median GFLOP/s over reps.
 Napi::Value RawSgemmFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   int M = info[0].As<Napi::Number>().Int32Value();
   int N = info[1].As<Napi::Number>().Int32Value();
   int K = info[2].As<Napi::Number>().Int32Value();
@@ -512,7 +516,6 @@ HOT void sum_rows_into(const float* __restrict x, double* __restrict acc, int64_
 
 // reduce(op, x, y, outer, R, inner)
 Napi::Value ReduceFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   int op = info[0].As<Napi::Number>().Int32Value();
   const float* x = f32(info[1]);
   float* y = f32(info[2]);
@@ -582,7 +585,6 @@ HOT void softmax_rows(const float* __restrict x, float* __restrict y, int64_t ro
 }
 
 Napi::Value SoftmaxFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   const float* x = f32(info[0]);
   float* y = f32(info[1]);
   int64_t rows = info[2].As<Napi::Number>().Int64Value();
@@ -605,7 +607,6 @@ HOT void lsm_grad_rows(const float* __restrict dy, const float* __restrict v, fl
 }
 
 Napi::Value LogSoftmaxGradFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   const float* dy = f32(info[0]);
   const float* v = f32(info[1]);
   float* dx = f32(info[2]);
@@ -657,7 +658,6 @@ bool check_targets(const Napi::CallbackInfo& info, const int32_t* t, int64_t row
 
 // xentRows(x, targets: Int32Array, loss, lse, rows, V, c, s)
 Napi::Value XentRowsFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   const float* x = f32(info[0]);
   const int32_t* t = info[1].As<Napi::Int32Array>().Data();
   float* loss = f32(info[2]);
@@ -675,7 +675,6 @@ Napi::Value XentRowsFn(const Napi::CallbackInfo& info) {
 
 // xentRowsGrad(dy, x, targets, lse, dx, rows, V, c, s)
 Napi::Value XentRowsGradFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   const float* dy = f32(info[0]);
   const float* x = f32(info[1]);
   const int32_t* t = info[2].As<Napi::Int32Array>().Data();
@@ -715,7 +714,6 @@ HOT void dropout_loop(const float* x, float* y, int64_t b, int64_t e, int64_t gr
 // dropout(x, y, rate, seedLo, seedHi, group): y = x·mask/(1−rate), one mask value per `group`
 // consecutive elements
 Napi::Value DropoutFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   size_t n;
   const float* x = f32(info[0], &n);
   float* y = f32(info[1]);
@@ -759,7 +757,6 @@ HOT void adam_loop(const float* p, const float* g, const float* m, const float* 
 
 // adagradStep(p, g, sum, pOut, sumOut, lr, eps, wd)
 Napi::Value AdagradStepFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   size_t n, ng, ns, npo, nso;
   const float* p = f32(info[0], &n);
   const float* g = f32(info[1], &ng);
@@ -779,7 +776,6 @@ Napi::Value AdagradStepFn(const Napi::CallbackInfo& info) {
 // adamStep(p, g, m, v, pOut, mOut, vOut, beta1, 1-beta1, beta2, 1-beta2, sqrt(bc2), eps, lr/bc1, lr·wd)
 // (the scalars as the JS side computes them in double; each is rounded to float32 like a tfjs scalar)
 Napi::Value AdamStepFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   size_t n, n1, n2, n3, n4, n5, n6;
   const float* p = f32(info[0], &n);
   const float* g = f32(info[1], &n1);
@@ -857,7 +853,6 @@ void transpose_impl(const T* x, T* y, const std::vector<int64_t>& dims, const st
 }
 
 Napi::Value TransposeFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   auto dimsA = info[2].As<Napi::Int32Array>();
   auto stA = info[3].As<Napi::Int32Array>();
   int nd = (int)dimsA.ElementLength();
@@ -882,7 +877,6 @@ Napi::Value TransposeFn(const Napi::CallbackInfo& info) {
 
 // gather(x, idx: Int32Array, y, outer, dimSize, slice): y[o, i, :] = x[o, idx[i], :]
 Napi::Value GatherFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   auto xa = info[0].As<Napi::TypedArray>();
   auto idxA = info[1].As<Napi::Int32Array>();
   auto ya = info[2].As<Napi::TypedArray>();
@@ -914,7 +908,6 @@ Napi::Value GatherFn(const Napi::CallbackInfo& info) {
 // segmentSum(x, ids: Int32Array, y, numSegments, slice): y[ids[i], :] += x[i, :]; ids out of
 // range are dropped (as TensorFlow does for negative ids).
 Napi::Value SegmentSumFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   const float* x = f32(info[0]);
   auto idsA = info[1].As<Napi::Int32Array>();
   float* y = f32(info[2]);
@@ -938,7 +931,6 @@ Napi::Value SegmentSumFn(const Napi::CallbackInfo& info) {
 
 // select(cond: Uint8Array, a, b, y, inner): y[i] = cond[i / inner] ? a[i] : b[i]
 Napi::Value SelectFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   auto cA = info[0].As<Napi::Uint8Array>();
   const uint8_t* c = cA.Data();
   const float* a = f32(info[1]);
@@ -959,7 +951,6 @@ Napi::Value SelectFn(const Napi::CallbackInfo& info) {
 // concat(y, [x0, x1, ...], inners: Int32Array, outer): row r of y is row r of x0, x1, ... with
 // x_i viewed as [outer, inners[i]]
 Napi::Value ConcatFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   float* y = f32(info[0]);
   auto arr = info[1].As<Napi::Array>();
   auto innersA = info[2].As<Napi::Int32Array>();
@@ -983,7 +974,6 @@ Napi::Value ConcatFn(const Napi::CallbackInfo& info) {
 
 // addN(y, [x0, x1, ...])
 Napi::Value AddNFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   size_t n;
   float* y = f32(info[0], &n);
   auto arr = info[1].As<Napi::Array>();
@@ -999,7 +989,6 @@ Napi::Value AddNFn(const Napi::CallbackInfo& info) {
 // biasAct(y, bias|null, rows, cols, act, alpha): y[r, c] = act(y[r, c] + bias[c]) in place
 // act: 0 linear, 1 relu, 2 relu6, 3 elu, 4 sigmoid, 5 leakyrelu
 Napi::Value BiasActFn(const Napi::CallbackInfo& info) {
-  FlushDenormals ftz;
   size_t n;
   float* y = f32(info[0], &n);
   const float* bias = info[1].IsTypedArray() ? f32(info[1]) : nullptr;
@@ -1066,28 +1055,28 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   g_threads = std::max(1, omp_get_num_procs());
   set_blas_threads(openblas_get_num_threads());
-  exports.Set("unary", Napi::Function::New(env, UnaryFn));
-  exports.Set("binary", Napi::Function::New(env, BinaryFn));
-  exports.Set("sgemm", Napi::Function::New(env, SgemmFn));
-  exports.Set("rawSgemmGflops", Napi::Function::New(env, RawSgemmFn));
-  exports.Set("reduce", Napi::Function::New(env, ReduceFn));
-  exports.Set("softmax", Napi::Function::New(env, SoftmaxFn));
-  exports.Set("logSoftmaxGrad", Napi::Function::New(env, LogSoftmaxGradFn));
-  exports.Set("transpose", Napi::Function::New(env, TransposeFn));
-  exports.Set("gather", Napi::Function::New(env, GatherFn));
-  exports.Set("segmentSum", Napi::Function::New(env, SegmentSumFn));
-  exports.Set("select", Napi::Function::New(env, SelectFn));
-  exports.Set("addN", Napi::Function::New(env, AddNFn));
-  exports.Set("concat", Napi::Function::New(env, ConcatFn));
-  exports.Set("xentRows", Napi::Function::New(env, XentRowsFn));
-  exports.Set("dropout", Napi::Function::New(env, DropoutFn));
-  exports.Set("xentRowsGrad", Napi::Function::New(env, XentRowsGradFn));
-  exports.Set("biasAct", Napi::Function::New(env, BiasActFn));
+  exports.Set("unary", Napi::Function::New(env, WithFlushedDenormals<UnaryFn>));
+  exports.Set("binary", Napi::Function::New(env, WithFlushedDenormals<BinaryFn>));
+  exports.Set("sgemm", Napi::Function::New(env, WithFlushedDenormals<SgemmFn>));
+  exports.Set("rawSgemmGflops", Napi::Function::New(env, WithFlushedDenormals<RawSgemmFn>));
+  exports.Set("reduce", Napi::Function::New(env, WithFlushedDenormals<ReduceFn>));
+  exports.Set("softmax", Napi::Function::New(env, WithFlushedDenormals<SoftmaxFn>));
+  exports.Set("logSoftmaxGrad", Napi::Function::New(env, WithFlushedDenormals<LogSoftmaxGradFn>));
+  exports.Set("transpose", Napi::Function::New(env, WithFlushedDenormals<TransposeFn>));
+  exports.Set("gather", Napi::Function::New(env, WithFlushedDenormals<GatherFn>));
+  exports.Set("segmentSum", Napi::Function::New(env, WithFlushedDenormals<SegmentSumFn>));
+  exports.Set("select", Napi::Function::New(env, WithFlushedDenormals<SelectFn>));
+  exports.Set("addN", Napi::Function::New(env, WithFlushedDenormals<AddNFn>));
+  exports.Set("concat", Napi::Function::New(env, WithFlushedDenormals<ConcatFn>));
+  exports.Set("xentRows", Napi::Function::New(env, WithFlushedDenormals<XentRowsFn>));
+  exports.Set("dropout", Napi::Function::New(env, WithFlushedDenormals<DropoutFn>));
+  exports.Set("xentRowsGrad", Napi::Function::New(env, WithFlushedDenormals<XentRowsGradFn>));
+  exports.Set("biasAct", Napi::Function::New(env, WithFlushedDenormals<BiasActFn>));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
   exports.Set("getThreads", Napi::Function::New(env, GetThreadsFn));
   exports.Set("blasCore", Napi::Function::New(env, BlasCoreFn));
-  exports.Set("adagradStep", Napi::Function::New(env, AdagradStepFn));
-  exports.Set("adamStep", Napi::Function::New(env, AdamStepFn));
+  exports.Set("adagradStep", Napi::Function::New(env, WithFlushedDenormals<AdagradStepFn>));
+  exports.Set("adamStep", Napi::Function::New(env, WithFlushedDenormals<AdamStepFn>));
   return exports;
 }
 
