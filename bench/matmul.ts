@@ -1,5 +1,5 @@
-// Matmul throughput through tfjs on the `native` backend (tf.matMul as a user calls it, output
-// read back) against raw OpenBLAS cblas_sgemm called in a C loop by the addon, on the same shapes.
+// Matmul throughput through tfjs on the `native` backend (tf.matMul as a user calls it) against
+// raw OpenBLAS cblas_sgemm called in a C loop by the addon, on the same shapes.
 // Target (issue): native ≥ 90% of raw for every shape. Median of several reps each.
 // Standalone: node --import tsx bench/matmul.ts
 import * as tf from '@tensorflow/tfjs';
@@ -53,39 +53,63 @@ function check(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor): void {
   if (Math.abs(dot - cv[i * N + j]!) > 1e-3 * (1 + Math.abs(dot))) throw new Error(`matmul bench: c[1,2] = ${cv[i * N + j]} but the dot product is ${dot}`);
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Native and raw run in alternating phases (3 rounds of: every shape on native, then every shape
+ * raw), so machine noise hits both alike. The two use different threads: native splits each
+ * product over our OpenMP threads with OpenBLAS on one thread (the backend's default), raw is
+ * OpenBLAS threading each product itself (setMatmulSplit(false)), as a user calling cblas_sgemm
+ * gets. Threads that spin after their last work would steal a core from the next phase, so each
+ * phase starts after a 300 ms pause in which they go to sleep.
+ */
 export async function matmulBench(): Promise<{ rows: MatmulRow[]; minRatio: number }> {
   await initBackend('native');
   const addon = nativeAddon();
-  const rows: MatmulRow[] = [];
-  for (const [batch, M, K, N] of MATMUL_SHAPES) {
+  const cases = MATMUL_SHAPES.map(([batch, M, K, N]) => {
     const flops = 2 * batch * M * N * K;
-    const reps = repsFor(flops);
     const a = batch === 1 ? tf.randomNormal([M, K]) : tf.randomNormal([batch, M, K]);
     const b = batch === 1 ? tf.randomNormal([K, N]) : tf.randomNormal([batch, K, N]);
-    // Alternate blocks of native and raw reps so machine noise hits both alike; within a block
-    // each rep follows the previous one, as raw's C loop does (both run on warm caches).
-    const nat: number[] = [], raw: number[] = [];
-    warmUp(() => tf.matMul(a, b).dispose());
-    const block = Math.max(3, Math.ceil(reps / 3));
-    for (let round = 0; round < 3; round++) {
-      for (let r = 0; r < block; r++) {
-        // The native backend runs kernels synchronously: when tf.matMul returns, the product is
-        // in its output array (no dataSync needed, and none is timed: reading it out would also
-        // stop the backend from recycling the array, which a training step does not do either).
-        const t0 = process.hrtime.bigint();
-        const c = tf.matMul(a, b);
-        const s = Number(process.hrtime.bigint() - t0) / 1e9;
-        if (round === 0 && r === 0) check(c, a, b);
-        c.dispose();
-        nat.push(flops / s / 1e9);
-      }
-      raw.push(addon.rawSgemmGflops(M, N, K, batch, block));
+    const reps = repsFor(flops);
+    return { batch, M, K, N, flops, a, b, block: Math.max(3, Math.ceil(reps / 3)), nat: [] as number[], raw: [] as number[] };
+  });
+  try {
+    for (const c of cases) {
+      warmUp(() => tf.matMul(c.a, c.b).dispose());
+      const y = tf.matMul(c.a, c.b);
+      check(y, c.a, c.b);
+      y.dispose();
     }
-    tf.dispose([a, b]);
-    const nativeGflops = median(nat), rawGflops = median(raw);
-    const shape = batch === 1 ? `${M}x${K}x${N}` : `${batch}x(${M}x${K}x${N})`;
-    rows.push({ shape, nativeGflops, rawGflops, ratio: nativeGflops / rawGflops });
+    for (let round = 0; round < 3; round++) {
+      await sleep(300);
+      for (const c of cases) {
+        for (let r = 0; r < c.block; r++) {
+          // The native backend runs kernels synchronously: when tf.matMul returns, the product is
+          // in its output array (no dataSync needed, and none is timed: reading it out would also
+          // stop the backend from recycling the array, which a training step does not do either).
+          const t0 = process.hrtime.bigint();
+          const y = tf.matMul(c.a, c.b);
+          const s = Number(process.hrtime.bigint() - t0) / 1e9;
+          y.dispose();
+          c.nat.push(c.flops / s / 1e9);
+        }
+      }
+      addon.setMatmulSplit(false);
+      try {
+        await sleep(300);
+        for (const c of cases) c.raw.push(addon.rawSgemmGflops(c.M, c.N, c.K, c.batch, c.block));
+      } finally {
+        addon.setMatmulSplit(true);
+      }
+    }
+  } finally {
+    for (const c of cases) tf.dispose([c.a, c.b]);
   }
+  const rows = cases.map((c) => {
+    const nativeGflops = median(c.nat), rawGflops = median(c.raw);
+    const shape = c.batch === 1 ? `${c.M}x${c.K}x${c.N}` : `${c.batch}x(${c.M}x${c.K}x${c.N})`;
+    return { shape, nativeGflops, rawGflops, ratio: nativeGflops / rawGflops };
+  });
   return { rows, minRatio: Math.min(...rows.map((r) => r.ratio)) };
 }
 

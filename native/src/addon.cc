@@ -35,6 +35,15 @@ extern "C" int openblas_get_num_threads(void);
 namespace {
 
 int g_threads = 1;
+// Matmul threading: true (default) = our threads split each sgemm call and OpenBLAS runs on one
+// thread; false = OpenBLAS threads each product itself (see SgemmFn). setMatmulSplit switches.
+bool g_matmul_split = true;
+// Below this much work (M·N·K summed over the batch, ~0.26 MFLOP) a call stays on one thread: a
+// parallel region costs a few microseconds.
+constexpr int64_t kParallelMNK = 1 << 17;
+// OpenBLAS's thread count for the current mode.
+inline int blas_threads() { return g_matmul_split ? 1 : g_threads; }
+void set_openblas_threads(int n);
 
 // Denormal floats (|x| < 1.2e-38) take a microcode assist on x86: an sgemm whose inputs are
 // denormal runs ~150x slower, and gradients of small-initialised layers produce them. Like
@@ -42,7 +51,7 @@ int g_threads = 1;
 // 0) and denormals-are-zero (denormal inputs read as 0): the MXCSR bits are set for the duration
 // of each call on the calling thread (WithFlushedDenormals, applied to every kernel export in Init)
 // and on every thread that works for it (OpenMP workers in parallel_for; OpenBLAS's workers are
-// started from a thread that has them set, see set_blas_threads).
+// started from a thread that has them set, see set_openblas_threads).
 #if defined(__x86_64__)
 constexpr unsigned kFtzDaz = 0x8040;  // MXCSR FTZ (bit 15) | DAZ (bit 6)
 struct FlushDenormals {
@@ -373,15 +382,54 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
                 1.0f, a + (ao ? ao[i] : i * sa), lda, b + (bo ? bo[i] : i * sb), ldb, 0.0f, y + (int64_t)i * M * N, N);
   };
-  // One product after another, as a C loop: splitting the batch over OpenMP threads that each
-  // call OpenBLAS was 2-4x slower here (OpenBLAS serialises concurrent callers); OpenBLAS threads
-  // each product itself when it is large enough.
+  // Our threads split the work (g_matmul_split, the default) and each calls OpenBLAS on one thread:
+  // whole products when the batch is a multiple of the threads or much larger than them, else
+  // every product in one tile per thread along its longer output side (multiples of 16 columns or
+  // rows). Why not OpenBLAS's own threads: it leaves products with M·N·K < 2^19 on one core, so a
+  // batch of small products (attention heads, a cross-token layer per sample) ran on one core; its
+  // workers spin after each product and then fight the OpenMP workers of the next elementwise
+  // kernel (a batched small product right after a large one ran 4-6× slower); and on these 2-core
+  // machines its split was slower than ours on every training shape measured (native/README.md).
+  const int T = g_threads;
+  const int64_t mnk = (int64_t)M * N * K;
+  if (g_matmul_split && T > 1 && mnk * batch >= kParallelMNK) {
+    const bool alongM = M >= N;
+    const int L = alongM ? M : N;
+    int tiles = (batch % T == 0 || batch >= 4 * T) ? 1 : T;
+    if (tiles > 1 && L < 2 * 16) tiles = 1;
+    const int64_t tasks = (int64_t)batch * tiles;
+    if (tasks >= 2) {
+      const int64_t units = (L + 15) / 16;  // tiles are whole groups of 16
+      const int nt = (int)std::min<int64_t>(T, tasks);
+#pragma omp parallel for num_threads(nt) schedule(static)
+      for (int64_t task = 0; task < tasks; task++) {
+        flush_denormals_here();
+        const int i = (int)(task / tiles), t = (int)(task % tiles);
+        const int l0 = (int)std::min<int64_t>(L, units * t / tiles * 16);
+        const int l1 = (int)std::min<int64_t>(L, units * (t + 1) / tiles * 16);
+        if (l1 <= l0) continue;
+        const float* ai = a + (ao ? ao[i] : i * sa);
+        const float* bi = b + (bo ? bo[i] : i * sb);
+        float* yi = y + (int64_t)i * M * N;
+        if (alongM) {  // rows l0..l1 of y: rows of op(a)
+          cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, l1 - l0, N, K, 1.0f,
+                      ta ? ai + l0 : ai + (int64_t)l0 * lda, lda, bi, ldb, 0.0f, yi + (int64_t)l0 * N, N);
+        } else {  // columns l0..l1 of y: columns of op(b)
+          cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, l1 - l0, K, 1.0f,
+                      ai, lda, tb ? bi + (int64_t)l0 * ldb : bi + l0, ldb, 0.0f, yi + l0, N);
+        }
+      }
+      return info.Env().Undefined();
+    }
+  }
   for (int i = 0; i < batch; i++) one(i);
   return info.Env().Undefined();
 }
 
 // rawSgemmGflops(M, N, K, batch, reps): the reference the bench compares tfjs against: a C loop
-// over `batch` cblas_sgemm calls on preallocated buffers; median GFLOP/s over reps.
+// over `batch` cblas_sgemm calls on preallocated buffers; median GFLOP/s over reps. OpenBLAS runs
+// with the threads it has now: the bench calls setMatmulSplit(false) first, so that it threads
+// each product itself, as a user calling cblas_sgemm gets.
 Napi::Value RawSgemmFn(const Napi::CallbackInfo& info) {
   int M = info[0].As<Napi::Number>().Int32Value();
   int N = info[1].As<Napi::Number>().Int32Value();
@@ -1017,7 +1065,7 @@ Napi::Value BiasActFn(const Napi::CallbackInfo& info) {
 // FTZ/DAZ set: new threads inherit the creator's MXCSR, and OpenBLAS's workers (unlike OpenMP's,
 // see parallel_for) run no code of ours that could set it. blas_thread_shutdown_ (pthreads builds)
 // makes the next call start fresh workers; builds without it keep theirs (and their MXCSR).
-void set_blas_threads(int n) {
+void set_openblas_threads(int n) {
   FlushDenormals ftz;
   using Shutdown = void (*)(void);
   static Shutdown shutdown = (Shutdown)dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
@@ -1030,11 +1078,19 @@ Napi::Value SetThreadsFn(const Napi::CallbackInfo& info) {
   if (n < 1) n = 1;
   g_threads = n;
   omp_set_num_threads(n);
-  set_blas_threads(n);
+  set_openblas_threads(blas_threads());
   return Napi::Number::New(info.Env(), g_threads);
 }
 
 Napi::Value GetThreadsFn(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), g_threads); }
+
+// setMatmulSplit(on): true = our threads split each sgemm call (OpenBLAS on one thread), false =
+// OpenBLAS threads each product itself. Returns the setting.
+Napi::Value SetMatmulSplitFn(const Napi::CallbackInfo& info) {
+  g_matmul_split = info[0].As<Napi::Boolean>().Value();
+  set_openblas_threads(blas_threads());
+  return Napi::Boolean::New(info.Env(), g_matmul_split);
+}
 
 // blasCore(): the kernel set OpenBLAS picked at load ("SkylakeX", "Haswell", … ; "Prescott" is
 // its SSE3 fallback for CPUs it does not recognise) and its build configuration.
@@ -1054,7 +1110,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   g_threads = std::max(1, omp_get_num_procs());
-  set_blas_threads(openblas_get_num_threads());
+  set_openblas_threads(blas_threads());
   exports.Set("unary", Napi::Function::New(env, WithFlushedDenormals<UnaryFn>));
   exports.Set("binary", Napi::Function::New(env, WithFlushedDenormals<BinaryFn>));
   exports.Set("sgemm", Napi::Function::New(env, WithFlushedDenormals<SgemmFn>));
@@ -1073,6 +1129,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("xentRowsGrad", Napi::Function::New(env, WithFlushedDenormals<XentRowsGradFn>));
   exports.Set("biasAct", Napi::Function::New(env, WithFlushedDenormals<BiasActFn>));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
+  exports.Set("setMatmulSplit", Napi::Function::New(env, SetMatmulSplitFn));
   exports.Set("getThreads", Napi::Function::New(env, GetThreadsFn));
   exports.Set("blasCore", Napi::Function::New(env, BlasCoreFn));
   exports.Set("adagradStep", Napi::Function::New(env, WithFlushedDenormals<AdagradStepFn>));

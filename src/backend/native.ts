@@ -41,6 +41,8 @@ export interface NativeAddon {
     c: number, s: number): void;
   biasAct(y: Float32Array, bias: Float32Array | null, cols: number, act: number, alpha: number): void;
   setThreads(n: number): number;
+  /** true (default): our threads split each matmul and OpenBLAS runs on one thread; false: OpenBLAS threads each product. Returns the setting. */
+  setMatmulSplit(on: boolean): boolean;
   getThreads(): number;
   adagradStep(p: Float32Array, g: Float32Array, sum: Float32Array, pOut: Float32Array, sumOut: Float32Array, lr: number, eps: number, wd: number): void;
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
@@ -66,9 +68,13 @@ function loadAddon(): NativeAddon | null {
   }
   coreTypeChoice = chooseOpenblasCoreType(process.env, readCpuFlags());
   if (coreTypeChoice.set) process.env.OPENBLAS_CORETYPE = coreTypeChoice.set;
-  // OpenMP worker threads spin after each parallel region; keep that short so they do not steal
-  // the cores from OpenBLAS's own threads on the next matmul. Read by libgomp when it loads.
-  process.env.GOMP_SPINCOUNT ??= '10000';
+  // OpenMP worker threads spin after each parallel region (libgomp's default: 300000 pause
+  // iterations) before they sleep; a sleeping worker takes tens of microseconds to wake on these
+  // VMs, so the spin bridges the JS between two kernels (a training step: 211 vs 249 ms with a
+  // spin of 10000). When OpenBLAS threads the matmuls itself (RESMLP_MATMUL_SPLIT=0) its workers
+  // would compete with spinning OpenMP workers, so the spin is kept short then. Read by libgomp
+  // when it loads; a value the user set is kept.
+  if (process.env.RESMLP_MATMUL_SPLIT === '0') process.env.GOMP_SPINCOUNT ??= '10000';
   try {
     addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
   } catch (e) {
@@ -86,6 +92,16 @@ function loadAddon(): NativeAddon | null {
     addon.setThreads(n);
   } else {
     addon.setThreads(addon.getThreads());  // applies the default (all cores) to OpenBLAS too
+  }
+  // RESMLP_MATMUL_SPLIT=0 lets OpenBLAS thread each product itself (the default, 1, splits them over our threads)
+  const split = process.env.RESMLP_MATMUL_SPLIT;
+  if (split !== undefined && split !== '') {
+    if (split !== '0' && split !== '1') {
+      addon = null;
+      loadError = `RESMLP_MATMUL_SPLIT must be 0 or 1, found ${JSON.stringify(split)}`;
+      return null;
+    }
+    addon.setMatmulSplit(split === '1');
   }
   return addon;
 }

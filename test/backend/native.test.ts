@@ -255,6 +255,35 @@ test('matmul equals cpu: transposes, batch dims, batch broadcast, empty and size
     tf.sum(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, activation: 'relu' })))([a(), b(), bias()]), { scaleAtol: true });
 });
 
+test('matmul split over our threads equals OpenBLAS threading each product, and cpu', async () => {
+  // batch split (batch a multiple of the threads), tiles along M or N (odd batches, one product),
+  // transposes, broadcast batches; below 2^17 multiply-adds a call stays on one thread
+  const addon = nativeAddon();
+  const threads = addon.getThreads();
+  addon.setThreads(2);
+  try {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[4, 37, 70], [4, 70, 45], false, false], [[3, 70, 37], [3, 45, 70], true, true], [[1, 200, 64], [1, 64, 50], false, false],
+      [[50, 64], [300, 64], false, true], [[64, 333], [64, 40], true, false], [[3, 1, 40, 50], [1, 2, 50, 60], false, false],
+      [[5, 40, 64], [64, 48], false, false], [[64, 32, 64], [64, 64, 32], false, false], [[20, 33], [33, 17], false, false],
+    ];
+    let seed = 900;
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = T(sa, seed++), b = T(sb, seed++);
+      const f = () => tf.matMul(a(), b(), ta, tb);
+      addon.setMatmulSplit(false);
+      const blas = await on('native', f);
+      addon.setMatmulSplit(true);
+      const ours = await on('native', f);
+      assertClose(ours[0]!, blas[0]!, `split vs OpenBLAS threads ${sa} x ${sb}`, { scaleAtol: true });
+      if (sa.length !== 4) await parity(`split ${sa} x ${sb}`, f, { scaleAtol: true });
+    }
+  } finally {
+    addon.setMatmulSplit(true);
+    addon.setThreads(threads);
+  }
+});
+
 test('gather and unsorted segment sum equal cpu', async () => {
   const E = T([50, 8], 800);
   const idx = Int32Array.from({ length: 12 }, (_, i) => (i * 17) % 50);
