@@ -531,3 +531,19 @@ test('fused optimizer steps (Adagrad, AdamW) equal the composed ops of the cpu b
     }
   }
 });
+
+test('RESMLP_MATMUL_SPLIT takes 0 or 1; another value makes the addon unavailable with a reason naming it', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = "import { nativeAvailable, nativeAddon } from './src/backend/native.ts'; const r = nativeAvailable(); " +
+    "console.log(JSON.stringify(r.ok ? { ok: true, split: nativeAddon().setMatmulSplit(true) } : r));";
+  const run = (v: string) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, RESMLP_MATMUL_SPLIT: v } });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { ok: boolean; reason?: string };
+  };
+  assert.equal(run('0').ok, true);
+  assert.equal(run('1').ok, true);
+  const bad = run('yes');
+  assert.equal(bad.ok, false);
+  assert.match(bad.reason!, /RESMLP_MATMUL_SPLIT must be 0 or 1, found "yes"/);
+});
