@@ -56,6 +56,22 @@ function check(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Raw cblas_sgemm GFLOP/s (median of reps) with OpenBLAS threading each product itself, as a user
+ * calling it gets; the backend's own split is restored afterwards. Waits 300 ms first, so that
+ * workers still spinning after earlier kernels do not take a core from it.
+ */
+export async function rawSgemmOpenblasThreads(M: number, N: number, K: number, batch: number, reps: number): Promise<number> {
+  const addon = nativeAddon();
+  addon.setMatmulSplit(false);
+  try {
+    await sleep(300);
+    return addon.rawSgemmGflops(M, N, K, batch, reps);
+  } finally {
+    addon.setMatmulSplit(true);
+  }
+}
+
+/**
  * Native and raw run in alternating phases (3 rounds of: every shape on native, then every shape
  * raw), so machine noise hits both alike. The two use different threads: native splits each
  * product over our OpenMP threads with OpenBLAS on one thread (the backend's default), raw is

@@ -15,7 +15,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, setThreads } from '../src/backend/choose.js';
-import { nativeAddon, nativeFallbacks } from '../src/backend/native.js';
+import { nativeFallbacks } from '../src/backend/native.js';
+import { rawSgemmOpenblasThreads } from './matmul.js';
 import { arrayPairSource, TokenBatcher } from '../src/mt/data/batching.js';
 import type { Seq2SeqConfig } from '../src/mt/model/config.js';
 import { Seq2Seq } from '../src/mt/model/seq2seq.js';
@@ -196,8 +197,8 @@ export async function mtTrainBench(opts: { threads: number; reps: number; log?: 
   for (const [name, file] of MT_TRAIN_CONFIGS) rows.push(await benchConfig(name, file, opts.reps, log));
   const after = tf.memory().numTensors;
   if (after !== before) throw new Error(`mt-train bench: ${after - before} tensors leaked (${before} before, ${after} after)`);
-  // Raw OpenBLAS on the ResMLP-6 channel-MLP shape (4096 tokens × 2048 hidden × 512 width).
-  const sgemmGflops = nativeAddon().rawSgemmGflops(4096, 2048, 512, 1, Math.max(5, opts.reps * 3));
+  // Raw OpenBLAS (its own threads) on the ResMLP-6 channel-MLP shape (4096 tokens × 2048 hidden × 512 width).
+  const sgemmGflops = await rawSgemmOpenblasThreads(4096, 2048, 512, 1, Math.max(5, opts.reps * 3));
   log(`raw cblas_sgemm 4096×512×2048: ${sgemmGflops.toFixed(1)} GFLOP/s`);
   const small = rows.find((r) => r.config === 'multi30k-small')!;
   const big = rows.find((r) => r.config === 'wmt14-resmlp6')!;
