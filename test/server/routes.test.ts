@@ -224,7 +224,7 @@ describe('serving limits', () => {
       const first = post(`${s.url}/translate`, body);
       await until('the first request is decoding', () => s.models['en-de']!.steps > 0);
       const queued = [post(`${s.url}/translate`, body), post(`${s.url}/translate`, body)]; // fill the queue
-      await until('two sentences are queued', async () => (await (await fetch(`${s.url}/health`)).json()).queued === 2);
+      await until('two sentences are queued', async () => ((await (await fetch(`${s.url}/health`)).json()) as { queued: number }).queued === 2);
       const r = await post(`${s.url}/translate`, body);
       assert.equal(r.status, 429);
       assert.match(r.body.error, /the translation queue is full \(2 of 2 sentences waiting\)/);
