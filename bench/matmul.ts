@@ -56,19 +56,24 @@ function check(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Raw cblas_sgemm GFLOP/s (median of reps) with OpenBLAS threading each product itself, as a user
- * calling it gets; the backend's own split is restored afterwards. Waits 300 ms first, so that
- * workers still spinning after earlier kernels do not take a core from it.
+ * Runs f with OpenBLAS threading each product itself, as a user calling cblas_sgemm gets, and
+ * restores the backend's own split afterwards. Waits 300 ms first, so that workers still spinning
+ * after earlier kernels do not take a core from it.
  */
-export async function rawSgemmOpenblasThreads(M: number, N: number, K: number, batch: number, reps: number): Promise<number> {
+async function withOpenblasThreads<T>(f: () => T): Promise<T> {
   const addon = nativeAddon();
   addon.setMatmulSplit(false);
   try {
     await sleep(300);
-    return addon.rawSgemmGflops(M, N, K, batch, reps);
+    return f();
   } finally {
     addon.setMatmulSplit(true);
   }
+}
+
+/** Raw cblas_sgemm GFLOP/s (median of reps) with OpenBLAS's own threads. */
+export function rawSgemmOpenblasThreads(M: number, N: number, K: number, batch: number, reps: number): Promise<number> {
+  return withOpenblasThreads(() => nativeAddon().rawSgemmGflops(M, N, K, batch, reps));
 }
 
 /**
@@ -110,13 +115,9 @@ export async function matmulBench(): Promise<{ rows: MatmulRow[]; minRatio: numb
           c.nat.push(c.flops / s / 1e9);
         }
       }
-      addon.setMatmulSplit(false);
-      try {
-        await sleep(300);
+      await withOpenblasThreads(() => {
         for (const c of cases) c.raw.push(addon.rawSgemmGflops(c.M, c.N, c.K, c.batch, c.block));
-      } finally {
-        addon.setMatmulSplit(true);
-      }
+      });
     }
   } finally {
     for (const c of cases) tf.dispose([c.a, c.b]);

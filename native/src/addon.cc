@@ -378,21 +378,21 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
   if (M == 0 || N == 0) return info.Env().Undefined();
   if (K == 0) { std::fill(y, y + ny, 0.0f); return info.Env().Undefined(); }
   int lda = ta ? M : K, ldb = tb ? K : N;
-  auto one = [&](int i) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
-                1.0f, a + (ao ? ao[i] : i * sa), lda, b + (bo ? bo[i] : i * sb), ldb, 0.0f, y + (int64_t)i * M * N, N);
-  };
+  const CBLAS_TRANSPOSE opA = ta ? CblasTrans : CblasNoTrans, opB = tb ? CblasTrans : CblasNoTrans;
+  auto aOf = [&](int i) { return a + (ao ? ao[i] : i * sa); };  // product i's operands and output
+  auto bOf = [&](int i) { return b + (bo ? bo[i] : i * sb); };
+  auto yOf = [&](int i) { return y + (int64_t)i * M * N; };
   // Our threads split the work (g_matmul_split, the default) and each calls OpenBLAS on one thread:
   // whole products when the batch is a multiple of the threads or much larger than them, else
   // every product in one tile per thread along its longer output side (multiples of 16 columns or
   // rows). Why not OpenBLAS's own threads: it leaves products with M·N·K < 2^19 on one core, so a
   // batch of small products (attention heads, a cross-token layer per sample) ran on one core; its
   // workers spin after each product and then fight the OpenMP workers of the next elementwise
-  // kernel (a batched small product right after a large one ran 4-6× slower); and on these 2-core
-  // machines its split was slower than ours on every training shape measured (native/README.md).
+  // kernel (a batched small product right after a large one ran 4-6× slower). On the training
+  // shapes measured here ours was as fast or faster; a large single product is the exception
+  // (0.82-0.93 of OpenBLAS's split, native/README.md).
   const int T = g_threads;
-  const int64_t mnk = (int64_t)M * N * K;
-  if (g_matmul_split && T > 1 && mnk * batch >= kParallelMNK) {
+  if (g_matmul_split && T > 1 && (int64_t)M * N * K * batch >= kParallelMNK) {
     const bool alongM = M >= N;
     const int L = alongM ? M : N;
     int tiles = (batch % T == 0 || batch >= 4 * T) ? 1 : T;
@@ -408,21 +408,19 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
         const int l0 = (int)std::min<int64_t>(L, units * t / tiles * 16);
         const int l1 = (int)std::min<int64_t>(L, units * (t + 1) / tiles * 16);
         if (l1 <= l0) continue;
-        const float* ai = a + (ao ? ao[i] : i * sa);
-        const float* bi = b + (bo ? bo[i] : i * sb);
-        float* yi = y + (int64_t)i * M * N;
+        const float *ai = aOf(i), *bi = bOf(i);
         if (alongM) {  // rows l0..l1 of y: rows of op(a)
-          cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, l1 - l0, N, K, 1.0f,
-                      ta ? ai + l0 : ai + (int64_t)l0 * lda, lda, bi, ldb, 0.0f, yi + (int64_t)l0 * N, N);
+          cblas_sgemm(CblasRowMajor, opA, opB, l1 - l0, N, K, 1.0f, ta ? ai + l0 : ai + (int64_t)l0 * lda, lda, bi, ldb, 0.0f,
+                      yOf(i) + (int64_t)l0 * N, N);
         } else {  // columns l0..l1 of y: columns of op(b)
-          cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, l1 - l0, K, 1.0f,
-                      ai, lda, tb ? bi + (int64_t)l0 * ldb : bi + l0, ldb, 0.0f, yi + l0, N);
+          cblas_sgemm(CblasRowMajor, opA, opB, M, l1 - l0, K, 1.0f, ai, lda, tb ? bi + (int64_t)l0 * ldb : bi + l0, ldb, 0.0f,
+                      yOf(i) + l0, N);
         }
       }
       return info.Env().Undefined();
     }
   }
-  for (int i = 0; i < batch; i++) one(i);
+  for (int i = 0; i < batch; i++) cblas_sgemm(CblasRowMajor, opA, opB, M, N, K, 1.0f, aOf(i), lda, bOf(i), ldb, 0.0f, yOf(i), N);
   return info.Env().Undefined();
 }
 

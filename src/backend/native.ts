@@ -74,7 +74,12 @@ function loadAddon(): NativeAddon | null {
   // spin of 10000). When OpenBLAS threads the matmuls itself (RESMLP_MATMUL_SPLIT=0) its workers
   // would compete with spinning OpenMP workers, so the spin is kept short then. Read by libgomp
   // when it loads; a value the user set is kept.
-  if (process.env.RESMLP_MATMUL_SPLIT === '0') process.env.GOMP_SPINCOUNT ??= '10000';
+  const split = process.env.RESMLP_MATMUL_SPLIT || '1';  // 0: OpenBLAS threads each product itself
+  if (split !== '0' && split !== '1') {
+    loadError = `RESMLP_MATMUL_SPLIT must be 0 or 1, found ${JSON.stringify(split)}`;
+    return null;
+  }
+  if (split === '0') process.env.GOMP_SPINCOUNT ??= '10000';
   try {
     addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
   } catch (e) {
@@ -93,16 +98,7 @@ function loadAddon(): NativeAddon | null {
   } else {
     addon.setThreads(addon.getThreads());  // applies the default (all cores) to OpenBLAS too
   }
-  // RESMLP_MATMUL_SPLIT=0 lets OpenBLAS thread each product itself (the default, 1, splits them over our threads)
-  const split = process.env.RESMLP_MATMUL_SPLIT;
-  if (split !== undefined && split !== '') {
-    if (split !== '0' && split !== '1') {
-      addon = null;
-      loadError = `RESMLP_MATMUL_SPLIT must be 0 or 1, found ${JSON.stringify(split)}`;
-      return null;
-    }
-    addon.setMatmulSplit(split === '1');
-  }
+  if (split === '0') addon.setMatmulSplit(false);
   return addon;
 }
 
