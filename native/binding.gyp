@@ -1,5 +1,7 @@
-# node-gyp build of the native kernels (native/src/addon.cc) against OpenBLAS (Debian libopenblas-dev)
-# and OpenMP. No -march=native: the binary must run on any x86-64 CPU; the hot loops are cloned for
+# node-gyp build of the native kernels (native/src/addon.cc) against OpenBLAS and OpenMP. OpenBLAS's
+# OpenMP build (Debian libopenblas-openmp-dev) is linked by path and found at run time by rpath, so
+# its threads are our OpenMP threads (one pool, see SgemmFn); where it is not installed the
+# linker and loader take the system default (libopenblas-dev, usually the pthreads build). No -march=native: the binary must run on any x86-64 CPU; the hot loops are cloned for
 # AVX2+FMA and picked at run time (target_clones in addon.cc).
 {
   "targets": [
@@ -12,7 +14,7 @@
       "cflags_cc!": ["-fno-exceptions", "-O2", "-O0"],
       "cflags": ["-O3", "-fopenmp", "-ftree-vectorize", "-fno-math-errno", "-fno-trapping-math"],
       "cflags_cc": ["-O3", "-fopenmp", "-ftree-vectorize", "-fno-math-errno", "-fno-trapping-math", "-std=c++17"],
-      "ldflags": ["-fopenmp"],
+      "ldflags": ["-fopenmp", "-L/usr/lib/x86_64-linux-gnu/openblas-openmp", "-Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-openmp"],
       "libraries": ["-lopenblas", "-lgomp"]
     }
   ]

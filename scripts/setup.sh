@@ -3,7 +3,7 @@
 # and the native addon. Idempotent: re-running skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(libopenblas-dev sentencepiece dataset-fashion-mnist python3-torch chromium)
+pkgs=(libopenblas-dev libopenblas-openmp-dev sentencepiece dataset-fashion-mnist python3-torch chromium)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

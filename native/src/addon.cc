@@ -23,6 +23,7 @@
 
 extern "C" void openblas_set_num_threads(int);
 extern "C" int openblas_get_num_threads(void);
+extern "C" int openblas_get_parallel(void);  // 0 sequential, 1 pthreads, 2 OpenMP
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
@@ -41,6 +42,11 @@ bool g_matmul_split = true;
 // Below this much work (M·N·K summed over the batch, ~0.26 MFLOP) a call stays on one thread: a
 // parallel region costs a few microseconds.
 constexpr int64_t kParallelMNK = 1 << 17;
+// From this much work (M·N·K ≥ 2^29, ~1 GFLOP) a single product (batch 1) is threaded by OpenBLAS
+// even in split mode, if OpenBLAS is its OpenMP build (g_blas_openmp, see SgemmFn).
+constexpr int64_t kOpenblasThreadsMNK = 1 << 29;
+// OpenBLAS's threading model (openblas_get_parallel() == 2): its threads are libgomp's, ours.
+bool g_blas_openmp = false;
 // OpenBLAS's thread count for the current mode.
 inline int blas_threads() { return g_matmul_split ? 1 : g_threads; }
 void set_openblas_threads(int n);
@@ -389,9 +395,20 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
   // batch of small products (attention heads, a cross-token layer per sample) ran on one core; its
   // workers spin after each product and then fight the OpenMP workers of the next elementwise
   // kernel (a batched small product right after a large one ran 4-6× slower). On the training
-  // shapes measured here ours was as fast or faster; a large single product is the exception
-  // (0.82-0.93 of OpenBLAS's split, native/README.md).
+  // shapes measured here ours was as fast or faster, except a large single product (below).
   const int T = g_threads;
+  if (g_matmul_split && g_blas_openmp && T > 1 && batch == 1 && (int64_t)M * N * K >= kOpenblasThreadsMNK) {
+    // One large product, with OpenBLAS's OpenMP build: OpenBLAS splits it over our own OpenMP
+    // threads (one pool: no second set of workers spinning against ours). Measured 2026-12-03:
+    // 0.91-0.96 of raw sgemm through tfjs on 1024³ and 1024×512×2048, where our split gave
+    // 0.88-0.92 (not duplicate packing: a K split measured the same). With the pthreads build
+    // its workers and ours took each other's cores: a translation-sized step ran 250-269 ms
+    // against 218-228 ms for our split alone, so there every product stays with our split.
+    openblas_set_num_threads(T);
+    cblas_sgemm(CblasRowMajor, opA, opB, M, N, K, 1.0f, aOf(0), lda, bOf(0), ldb, 0.0f, yOf(0), N);
+    openblas_set_num_threads(1);
+    return info.Env().Undefined();
+  }
   if (g_matmul_split && T > 1 && (int64_t)M * N * K * batch >= kParallelMNK) {
     const bool alongM = M >= N;
     const int L = alongM ? M : N;
@@ -1091,13 +1108,16 @@ Napi::Value SetMatmulSplitFn(const Napi::CallbackInfo& info) {
 }
 
 // blasCore(): the kernel set OpenBLAS picked at load ("SkylakeX", "Haswell", … ; "Prescott" is
-// its SSE3 fallback for CPUs it does not recognise) and its build configuration.
+// its SSE3 fallback for CPUs it does not recognise), its build configuration and its threading
+// ("openmp": its threads are ours; "pthreads": a pool of its own).
 Napi::Value BlasCoreFn(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   const char* core = openblas_get_corename();
   const char* config = openblas_get_config();
   o.Set("core", Napi::String::New(info.Env(), core ? core : ""));
   o.Set("config", Napi::String::New(info.Env(), config ? config : ""));
+  const int parallel = openblas_get_parallel();
+  o.Set("threading", Napi::String::New(info.Env(), parallel == 2 ? "openmp" : parallel == 1 ? "pthreads" : "sequential"));
   return o;
 }
 
@@ -1108,6 +1128,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   g_threads = std::max(1, omp_get_num_procs());
+  g_blas_openmp = openblas_get_parallel() == 2;
   set_openblas_threads(blas_threads());
   exports.Set("unary", Napi::Function::New(env, WithFlushedDenormals<UnaryFn>));
   exports.Set("binary", Napi::Function::New(env, WithFlushedDenormals<BinaryFn>));

@@ -48,7 +48,7 @@ export interface NativeAddon {
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, sqrtBc2: number, eps: number, stepSize: number, decay: number): void;
   /** The kernel set OpenBLAS picked when it loaded, and its build configuration. */
-  blasCore(): { core: string; config: string };
+  blasCore(): { core: string; config: string; threading: 'openmp' | 'pthreads' | 'sequential' };
 }
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -71,9 +71,10 @@ function loadAddon(): NativeAddon | null {
   // OpenMP worker threads spin after each parallel region (libgomp's default: 300000 pause
   // iterations) before they sleep; a sleeping worker takes tens of microseconds to wake on these
   // VMs, so the spin bridges the JS between two kernels (a training step: 211 vs 249 ms with a
-  // spin of 10000). When OpenBLAS threads the matmuls itself (RESMLP_MATMUL_SPLIT=0) its workers
-  // would compete with spinning OpenMP workers, so the spin is kept short then. Read by libgomp
-  // when it loads; a value the user set is kept.
+  // spin of 10000). When OpenBLAS threads every matmul itself (RESMLP_MATMUL_SPLIT=0) and is its
+  // pthreads build, its workers would compete with spinning OpenMP workers, so the spin is kept
+  // short then (OpenBLAS's OpenMP build, the one binding.gyp links, shares our pool and does not
+  // need it). Read by libgomp when it loads; a value the user set is kept.
   const split = process.env.RESMLP_MATMUL_SPLIT || '1';  // 0: OpenBLAS threads each product itself
   if (split !== '0' && split !== '1') {
     loadError = `RESMLP_MATMUL_SPLIT must be 0 or 1, found ${JSON.stringify(split)}`;
@@ -144,11 +145,16 @@ export function chooseOpenblasCoreType(env: NodeJS.ProcessEnv, flags: Set<string
 
 let coreTypeChoice: CoreTypeChoice | null = null;
 
-/** OpenBLAS's kernel set and how it was chosen, e.g. "SkylakeX (OPENBLAS_CORETYPE=SkylakeX from the CPU flags)". */
+/**
+ * OpenBLAS's kernel set, how it was chosen and its threading build, e.g. "SkylakeX
+ * (OPENBLAS_CORETYPE=SkylakeX from the CPU flags), OpenMP build". With the pthreads build (no
+ * libopenblas-openmp-dev) large single products stay with our split (native/README.md).
+ */
 export function blasDescription(): string {
   const a = loadAddon();
   if (!a) return 'unavailable';
-  return `${a.blasCore().core.trim()} (${coreTypeChoice?.reason ?? 'OpenBLAS\'s own detection'})`;
+  const { core, threading } = a.blasCore();
+  return `${core.trim()} (${coreTypeChoice?.reason ?? 'OpenBLAS\'s own detection'}), ${threading === 'openmp' ? 'OpenMP' : threading} build`;
 }
 
 /** Whether the addon loads; `reason` says why not (build failure text, load error). */

@@ -7,6 +7,7 @@
 // The addon is required: if it is not built these tests fail (with the build's reason).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, nativeAvailable, registerNativeBackend, NATIVE_KERNELS } from '../../src/backend/native.js';
 import { dropout, gelu, logSoftmax, smoothedCrossEntropyRows } from '../../src/backend/fused.js';
@@ -277,6 +278,45 @@ test('matmul split over our threads equals OpenBLAS threading each product, and 
       const ours = await on('native', f);
       assertClose(ours[0]!, blas[0]!, `split vs OpenBLAS threads ${sa} x ${sb}`, { scaleAtol: true });
       if (sa.length !== 4) await parity(`split ${sa} x ${sb}`, f, { scaleAtol: true });
+    }
+  } finally {
+    addon.setMatmulSplit(true);
+    addon.setThreads(threads);
+  }
+});
+
+test('large single products (OpenBLAS threads over our OpenMP pool) equal dot products; the OpenMP build is the one loaded', async () => {
+  // Where Debian's OpenMP build is installed the addon must load it (rpath in binding.gyp): with
+  // the pthreads build, large products stay with our split (a second pool of spinning workers).
+  if (existsSync('/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0')) assert.equal(nativeAddon().blasCore().threading, 'openmp');
+  const addon = nativeAddon();
+  const threads = addon.getThreads();
+  addon.setThreads(2);
+  try {
+    // M·N·K = 2^29 (the threshold) and above, every transpose
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[1024, 512], [512, 1024], false, false], [[512, 1024], [512, 1040], true, false],
+      [[1030, 512], [1024, 512], false, true], [[512, 1024], [1024, 512], true, true],
+    ];
+    let seed = 950;
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = T(sa, seed++, -1, 1), b = T(sb, seed++, -1, 1);
+      const [ours] = await on('native', () => tf.matMul(a(), b(), ta, tb));
+      addon.setMatmulSplit(false);
+      const [blas] = await on('native', () => tf.matMul(a(), b(), ta, tb));
+      addon.setMatmulSplit(true);
+      assertClose(ours!, blas!, `large ${sa} x ${sb} vs OpenBLAS threads`, { scaleAtol: true });
+      const at = a(), bt = b();
+      const av = at.dataSync(), bv = bt.dataSync();
+      tf.dispose([at, bt]);
+      const K = ta ? sa[0]! : sa[1]!, M = ta ? sa[1]! : sa[0]!, N = tb ? sb[0]! : sb[1]!;
+      const A = (i: number, k: number) => av[ta ? k * M + i : i * K + k]!, B = (k: number, j: number) => bv[tb ? j * K + k : k * N + j]!;
+      for (let s = 0; s < 64; s++) {
+        const i = (s * 397) % M, j = (s * 631 + 17) % N;
+        let dot = 0;
+        for (let k = 0; k < K; k++) dot += A(i, k) * B(k, j);
+        assert.ok(Math.abs(ours!.values[i * N + j]! - dot) < 1e-3 * (1 + Math.abs(dot)), `large ${sa} x ${sb}: y[${i},${j}] = ${ours!.values[i * N + j]} but the dot product is ${dot}`);
+      }
     }
   } finally {
     addon.setMatmulSplit(true);
