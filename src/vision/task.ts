@@ -24,8 +24,17 @@ export interface EvalResult {
   count: number;
 }
 
+export interface EvalOptions {
+  /**
+   * Horizontal-flip test-time augmentation: each image's class probabilities are the mean of the
+   * softmax of the image and of its mirror (loss, top-1 and top-5 from that mean). Only for
+   * datasets whose classes are mirror-symmetric (Fashion-MNIST, CIFAR-10; not digits). Default false.
+   */
+  flip?: boolean;
+}
+
 /** Loss and accuracy of `model` (switched to eval mode for the pass) on every image of `set`. */
-export async function evaluate(model: ResMlp, set: ImageSet, norm: Pick<LoaderConfig, 'mean' | 'std'>, batchSize = 500): Promise<EvalResult> {
+export async function evaluate(model: ResMlp, set: ImageSet, norm: Pick<LoaderConfig, 'mean' | 'std'>, batchSize = 500, opts: EvalOptions = {}): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;
@@ -36,7 +45,10 @@ export async function evaluate(model: ResMlp, set: ImageSet, norm: Pick<LoaderCo
   try {
     for (const b of evalBatches(set, { batchSize, mean: norm.mean, std: norm.std })) {
       const [lossT, hitT, hit5T] = tf.tidy(() => {
-        const logits = model.forward(b.x); // (B, classes)
+        // (B, classes); with flip, log of the mean probabilities of the image and its mirror (NHWC: axis 2 is W)
+        const logits = opts.flip
+          ? tf.sub(tf.logSumExp(tf.stack([tf.logSoftmax(model.forward(b.x)), tf.logSoftmax(model.forward(tf.reverse(b.x, 2)))]), 0), Math.log(2))
+          : model.forward(b.x);
         const loss = tf.sum(tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, model.config.numClasses), logits, undefined, 0, tf.Reduction.NONE));
         const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), 'float32'));
         const top = tf.topk(logits, k).indices; // (B, k)

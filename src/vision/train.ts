@@ -46,6 +46,12 @@ export interface VisionRunConfig {
   outDir: string;
   /** Batch size of evaluation passes. Default 500. */
   evalBatchSize: number;
+  /**
+   * Also evaluate the final weights with horizontal-flip test-time augmentation (mean softmax of
+   * each test image and its mirror, src/vision/task.ts): logged as `testFlip` beside the plain
+   * `test` result, which it never replaces. Default false.
+   */
+  testFlip: boolean;
 }
 
 export const DEFAULT_VISION_RUN: VisionRunConfig = {
@@ -69,6 +75,7 @@ export const DEFAULT_VISION_RUN: VisionRunConfig = {
   },
   outDir: 'runs/vision',
   evalBatchSize: 500,
+  testFlip: false,
 };
 
 /**
@@ -174,6 +181,8 @@ export interface RunOptions {
 export interface RunResult {
   train: TrainResult;
   test: EvalResult | null;
+  /** The test set with flip averaging (config testFlip), else null. */
+  testFlip: EvalResult | null;
   outDir: string;
 }
 
@@ -207,13 +216,19 @@ export async function runTraining(cfg: VisionRunConfig, opts: RunOptions = {}): 
     const result = await train(task, resolveTrainerConfig(cfg.trainer), { outDir, resume: opts.resume ?? false, signal: opts.signal, hooks: reporting.hooks });
     reporting.close();
     let test: EvalResult | null = null;
+    let testFlip: EvalResult | null = null;
     if ((opts.testEval ?? true) && result.stoppedBy !== 'interrupt') {
       test = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize);
       reporting.metrics.log('test', { update: result.updates, loss: test.loss, accuracy: test.accuracy, top5: test.top5, elapsedSec: result.elapsedSec });
       say(`test: accuracy ${(100 * test.accuracy).toFixed(2)}%, top-5 ${(100 * test.top5).toFixed(2)}%, loss ${test.loss.toFixed(4)} (${test.count} images, last weights, ${result.elapsedSec.toFixed(0)} s of training)`);
+      if (cfg.testFlip) {
+        testFlip = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize, { flip: true });
+        reporting.metrics.log('testFlip', { update: result.updates, loss: testFlip.loss, accuracy: testFlip.accuracy, top5: testFlip.top5 });
+        say(`test with flip averaging: accuracy ${(100 * testFlip.accuracy).toFixed(2)}%, top-5 ${(100 * testFlip.top5).toFixed(2)}%, loss ${testFlip.loss.toFixed(4)} (mean softmax of each image and its mirror)`);
+      }
     }
     reporting.plot();
-    return { train: result, test, outDir };
+    return { train: result, test, testFlip, outDir };
   } finally {
     model.dispose();
   }

@@ -113,3 +113,32 @@ test('task checks the data against the model', () => {
   model.dispose();
   model2.dispose();
 });
+
+test('flip evaluation scores the mean softmax of each image and its mirror', async () => {
+  const set = syntheticSet(30, 5);
+  const model = new ResMlp({ ...MODEL, drop: 0, dropPath: 0 }, 11);
+  const head = model.stateDict().get('head.weight')!; // zero at init: make the logits differ
+  head.assign(tf.tidy(() => tf.randomNormal(head.shape, 0, 1, 'float32', 5)));
+  const norm = { mean: [0.5], std: [0.25] };
+  const before = tf.memory().numTensors;
+  const plain = await evaluate(model, set, norm, 7);
+  const flip = await evaluate(model, set, norm, 7, { flip: true });
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked by evaluation');
+  // the same by hand: images (N, 8, 8, 1) normalised, mirrored along W
+  const x = tf.tidy(() => tf.div(tf.sub(tf.div(tf.tensor4d(set.images, [set.n, 8, 8, 1], 'float32'), 255), 0.5), 0.25));
+  model.eval();
+  const p = tf.tidy(() => tf.div(tf.add(tf.softmax(model.forward(x)), tf.softmax(model.forward(tf.reverse(x, 2) as tf.Tensor4D))), 2));
+  const pv = await p.array() as number[][];
+  tf.dispose([x, p]);
+  let hits = 0, loss = 0;
+  for (let i = 0; i < set.n; i++) {
+    const row = pv[i]!, y = set.labels[i]!;
+    if (row.indexOf(Math.max(...row)) === y) hits++;
+    loss -= Math.log(row[y]!);
+  }
+  assert.equal(flip.count, 30);
+  assert.ok(Math.abs(flip.accuracy - hits / 30) < 1e-9, `flip accuracy ${flip.accuracy} vs ${hits / 30} by hand`);
+  assert.ok(Math.abs(flip.loss - loss / 30) < 1e-4, `flip loss ${flip.loss} vs ${loss / 30} by hand`);
+  assert.notEqual(flip.loss, plain.loss); // the mirror changed something: the images are not symmetric
+  model.dispose();
+});
