@@ -116,13 +116,15 @@ test('train (3 updates) → eval → inspect, end to end on a tiny MNIST-format 
   const cfgFile = path.join(dir, 'tiny.json');
   fs.writeFileSync(
     cfgFile,
-    JSON.stringify({ model: 'resmlp_fmnist_tiny', dataset: 'mnist', dataDir: data, trainer: { epochs: 1, maxUpdates: 3, schedule: { warmupSteps: 1 } }, loader: { batchSize: 16 } }),
+    JSON.stringify({ model: 'resmlp_fmnist_tiny', dataset: 'mnist', dataDir: data, trainer: { epochs: 1, maxUpdates: 3, schedule: { warmupSteps: 1 } }, loader: { batchSize: 16 }, testFlip: true }),
   );
   const out = path.join(dir, 'run');
   const r = await cli(['train', '--config', cfgFile, '--outDir', out, '--backend', BACKEND]);
   assert.equal(r.code, 0, r.err);
-  const summary = JSON.parse(r.out.trim().split('\n').pop()!) as { updates: number; stoppedBy: string; test: { accuracy: number; count: number } };
+  const summary = JSON.parse(r.out.trim().split('\n').pop()!) as { updates: number; stoppedBy: string; test: { accuracy: number; count: number }; testFlip: { accuracy: number; loss: number; count: number } };
   assert.equal(summary.updates, 3);
+  assert.equal(summary.testFlip.count, 40); // testFlip: the flip-averaged result beside the plain one
+  assert.match(r.err, /test with flip averaging: accuracy \d+\.\d\d%/);
   assert.equal(summary.stoppedBy, 'maxUpdates');
   assert.equal(summary.test.count, 40);
   assert.match(r.err, /model resmlp_fmnist_tiny: [\d,]+ parameters/);
@@ -141,6 +143,11 @@ test('train (3 updates) → eval → inspect, end to end on a tiny MNIST-format 
   assert.equal(e.dataset, 'mnist');
   assert.equal(e.count, 40);
   assert.ok(Math.abs(e.accuracy - summary.test.accuracy) < 1e-9);
+  const evf = await cli(['eval', '--checkpoint', ckpt, '--data-dir', data, '--flip', '--backend', BACKEND]);
+  assert.equal(evf.code, 0, evf.err);
+  const f = JSON.parse(evf.out) as { flip: boolean; loss: number };
+  assert.equal(f.flip, true);
+  assert.ok(Math.abs(f.loss - summary.testFlip.loss) < 1e-9);
 
   const ins = await cli(['inspect', '--checkpoint', ckpt, '--out', path.join(dir, 'inspect'), '--rows', '4']);
   assert.equal(ins.code, 0, ins.err);
