@@ -29,7 +29,7 @@ function median(xs: number[]): number {
 }
 
 function repsFor(flops: number): number {
-  return Math.max(5, Math.min(300, Math.round(2e9 / flops)));
+  return Math.max(5, Math.min(1000, Math.round(6e9 / flops)));
 }
 
 /**
@@ -77,13 +77,19 @@ export function rawSgemmOpenblasThreads(M: number, N: number, K: number, batch: 
 }
 
 /**
- * Native and raw run in alternating phases (3 rounds of: every shape on native, then every shape
- * raw), so machine noise hits both alike. The two use different threads: native splits each
- * product over our OpenMP threads with OpenBLAS on one thread (the backend's default), raw is
- * OpenBLAS threading each product itself (setMatmulSplit(false)), as a user calling cblas_sgemm
- * gets. Threads that spin after their last work would steal a core from the next phase, so each
- * phase starts after a 300 ms pause in which they go to sleep.
+ * Native and raw alternate in small blocks, PAIRS times per shape: a block of tf.matMul calls on
+ * the native backend, then a block of the same products as raw cblas_sgemm calls. The ratio is
+ * the median over pairs of (native block median ÷ raw block median), so a drift of the machine's
+ * speed (turbo, neighbours on a shared host: raw 1024³ alone moved from 127 to 166 GFLOP/s within
+ * one run on an AMD EPYC VM) hits both sides of each pair alike; with whole phases of each (the
+ * previous design) the smallest ratio ranged 0.62–0.91 over five runs there. The two use
+ * different threads: native splits each product over our OpenMP threads with OpenBLAS on one
+ * thread (the backend's default), raw is OpenBLAS threading each product itself
+ * (setMatmulSplit(false)), as a user calling cblas_sgemm gets. With OpenBLAS's OpenMP build both
+ * run on the same OpenMP pool, so switching per block leaves no second set of workers spinning.
  */
+const PAIRS = 21;
+
 export async function matmulBench(): Promise<{ rows: MatmulRow[]; minRatio: number }> {
   await initBackend('native');
   const addon = nativeAddon();
@@ -91,8 +97,8 @@ export async function matmulBench(): Promise<{ rows: MatmulRow[]; minRatio: numb
     const flops = 2 * batch * M * N * K;
     const a = batch === 1 ? tf.randomNormal([M, K]) : tf.randomNormal([batch, M, K]);
     const b = batch === 1 ? tf.randomNormal([K, N]) : tf.randomNormal([batch, K, N]);
-    const reps = repsFor(flops);
-    return { batch, M, K, N, flops, a, b, block: Math.max(3, Math.ceil(reps / 3)), nat: [] as number[], raw: [] as number[] };
+    const block = Math.max(1, Math.ceil(repsFor(flops) / PAIRS));
+    return { batch, M, K, N, flops, a, b, block, nat: [] as number[], raw: [] as number[], ratios: [] as number[] };
   });
   try {
     for (const c of cases) {
@@ -101,9 +107,10 @@ export async function matmulBench(): Promise<{ rows: MatmulRow[]; minRatio: numb
       check(y, c.a, c.b);
       y.dispose();
     }
-    for (let round = 0; round < 3; round++) {
-      await sleep(300);
-      for (const c of cases) {
+    await sleep(300);
+    for (const c of cases) {
+      for (let p = 0; p < PAIRS; p++) {
+        const nat: number[] = [];
         for (let r = 0; r < c.block; r++) {
           // The native backend runs kernels synchronously: when tf.matMul returns, the product is
           // in its output array (no dataSync needed, and none is timed: reading it out would also
@@ -112,20 +119,26 @@ export async function matmulBench(): Promise<{ rows: MatmulRow[]; minRatio: numb
           const y = tf.matMul(c.a, c.b);
           const s = Number(process.hrtime.bigint() - t0) / 1e9;
           y.dispose();
-          c.nat.push(c.flops / s / 1e9);
+          nat.push(c.flops / s / 1e9);
         }
+        addon.setMatmulSplit(false);
+        let raw: number;
+        try {
+          raw = addon.rawSgemmGflops(c.M, c.N, c.K, c.batch, c.block);
+        } finally {
+          addon.setMatmulSplit(true);
+        }
+        c.nat.push(...nat);
+        c.raw.push(raw);
+        c.ratios.push(median(nat) / raw);
       }
-      await withOpenblasThreads(() => {
-        for (const c of cases) c.raw.push(addon.rawSgemmGflops(c.M, c.N, c.K, c.batch, c.block));
-      });
     }
   } finally {
     for (const c of cases) tf.dispose([c.a, c.b]);
   }
   const rows = cases.map((c) => {
-    const nativeGflops = median(c.nat), rawGflops = median(c.raw);
     const shape = c.batch === 1 ? `${c.M}x${c.K}x${c.N}` : `${c.batch}x(${c.M}x${c.K}x${c.N})`;
-    return { shape, nativeGflops, rawGflops, ratio: nativeGflops / rawGflops };
+    return { shape, nativeGflops: median(c.nat), rawGflops: median(c.raw), ratio: median(c.ratios) };
   });
   return { rows, minRatio: Math.min(...rows.map((r) => r.ratio)) };
 }
