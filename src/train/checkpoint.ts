@@ -29,6 +29,8 @@ export interface TrainerState {
   rng: unknown;
   /** Wall time spent training before this checkpoint, seconds. */
   elapsedSec: number;
+  /** Epochs the run was planned to, when trainer.timeBudgetSec fitted them to a time budget (fixed after the first epoch). */
+  plannedEpochs?: number;
 }
 
 export interface CheckpointContents<C> {

@@ -46,6 +46,15 @@ export interface TrainerConfig {
   maxUpdates: number;
   /** Stop after this many seconds of training (0 = no limit); a checkpoint is saved. Default 0. */
   maxTimeSec: number;
+  /**
+   * Fit the run to this many seconds (0 = off): at the end of the first epoch the loop measures
+   * its time (with validation) and plans min(epochs, ⌊timeBudgetSec / that⌋) epochs, at least 1,
+   * with the LR schedule stretched to them, so that a slower machine trains fewer epochs with a
+   * complete schedule instead of being cut off mid-schedule by maxTimeSec. Decided once and saved
+   * in checkpoints: a resumed run keeps the plan. The plan depends on the machine's speed, so two
+   * runs may differ; pin `epochs` with timeBudgetSec 0 to repeat one exactly. Default 0.
+   */
+  timeBudgetSec: number;
   /** Batches whose gradients are averaged into one update (fairseq's --update-freq). Default 1. */
   updateFreq: number;
   /** Global gradient-norm clip (0 = off). Default 0. */
@@ -79,6 +88,7 @@ export const DEFAULT_TRAINER: TrainerConfig = {
   epochs: 10,
   maxUpdates: 0,
   maxTimeSec: 0,
+  timeBudgetSec: 0,
   updateFreq: 1,
   clipNorm: 0,
   optimizer: 'adamw',
@@ -109,6 +119,7 @@ export function resolveTrainerConfig(c: Partial<TrainerConfig> = {}): TrainerCon
   if (!(cfg.schedule.lr > 0)) throw new Error(`trainer: schedule.lr must be > 0, got ${cfg.schedule.lr}`);
   if (!(cfg.clipNorm >= 0)) throw new Error(`trainer: clipNorm must be ≥ 0, got ${cfg.clipNorm}`);
   if (!(cfg.maxTimeSec >= 0)) throw new Error(`trainer: maxTimeSec must be ≥ 0, got ${cfg.maxTimeSec}`);
+  if (!(cfg.timeBudgetSec >= 0)) throw new Error(`trainer: timeBudgetSec must be ≥ 0, got ${cfg.timeBudgetSec}`);
   return cfg;
 }
 
@@ -116,6 +127,8 @@ export function resolveTrainerConfig(c: Partial<TrainerConfig> = {}): TrainerCon
 export interface TrainerHooks {
   /** Once, before the first update: planned total updates and where a resumed run starts. */
   onStart?(s: { totalUpdates: number; startUpdate: number; startEpoch: number }): void;
+  /** The run was re-planned to fit trainer.timeBudgetSec (after its first epoch). */
+  onPlan?(p: { epochs: number; totalUpdates: number }): void;
   /** After each update: loss (mean over the update's batches), lr, grad norm, units done, totals. */
   onUpdate?(u: { epoch: number; batch: number; batches: number; update: number; loss: number; lr: number; gradNorm: number; units: number }): void;
   /** After each validation. */
@@ -159,14 +172,6 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
   mkdirSync(opts.outDir, { recursive: true });
   const lastPath = join(opts.outDir, LAST);
   const optimizer: Optimizer = createOptimizer(cfg.optimizer, task.params, cfg);
-  const schedule: ScheduleConfig = { ...cfg.schedule };
-  if (schedule.totalSteps <= 1) {
-    let batches = 0;
-    for (let e = 0; e < cfg.epochs; e++) batches += task.numBatches(e);
-    schedule.totalSteps = Math.max(1, Math.floor(batches / cfg.updateFreq));
-    if (cfg.maxUpdates > 0) schedule.totalSteps = Math.min(schedule.totalSteps, cfg.maxUpdates);
-  }
-
   let state: TrainerState = { epoch: 0, batchInEpoch: 0, updates: 0, best: null, badValidations: 0, rng: task.getRngState(), elapsedSec: 0 };
   if ((opts.resume ?? true) && existsSync(lastPath)) {
     const loaded = loadCheckpoint(lastPath, task.params, { optimizer });
@@ -175,6 +180,22 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
     task.setRngState(state.rng);
     log(`resumed from ${lastPath}: epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, update ${state.updates}`);
   }
+  const planned = state.plannedEpochs;
+  if (planned !== undefined && !(Number.isInteger(planned) && planned >= 1 && planned <= cfg.epochs)) {
+    throw new Error(`${lastPath}: trainer state plans ${planned} epochs, but trainer.epochs is ${cfg.epochs} (expected an integer 1..${cfg.epochs})`);
+  }
+  /** Epochs this run trains: trainer.epochs, or fewer once fitted to timeBudgetSec. */
+  let epochs = planned ?? cfg.epochs;
+  const schedule: ScheduleConfig = { ...cfg.schedule };
+  const autoSteps = schedule.totalSteps <= 1;
+  /** Updates in `n` epochs, capped by maxUpdates (the schedule's length unless totalSteps is given). */
+  const updatesIn = (n: number): number => {
+    let batches = 0;
+    for (let e = 0; e < n; e++) batches += task.numBatches(e);
+    const u = Math.max(1, Math.floor(batches / cfg.updateFreq));
+    return cfg.maxUpdates > 0 ? Math.min(u, cfg.maxUpdates) : u;
+  };
+  if (autoSteps) schedule.totalSteps = updatesIn(epochs);
 
   const startedAt = Date.now();
   const baseElapsed = state.elapsedSec;
@@ -227,7 +248,7 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
   task.setTraining(true);
   const vars = [...task.params.values()];
   const names = [...task.params.keys()];
-  outer: while (state.epoch < cfg.epochs) {
+  outer: while (state.epoch < epochs) {
     const nb = task.numBatches(state.epoch);
     hooks.onEpochStart?.({ epoch: state.epoch, batches: nb, startBatch: state.batchInEpoch });
     let lossSum = 0;
@@ -291,6 +312,21 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
         stoppedBy = 'patience';
         stop = true;
       }
+      if (endOfEpoch && state.epoch === 1 && cfg.timeBudgetSec > 0 && state.plannedEpochs === undefined) {
+        // The first epoch's time (with its validation, JIT warm-up and the first calls of every
+        // kernel) slightly overestimates the next ones: the plan errs towards finishing early.
+        const perEpoch = elapsed() / state.epoch;
+        state.plannedEpochs = Math.min(cfg.epochs, Math.max(1, Math.floor(cfg.timeBudgetSec / perEpoch)));
+        if (state.plannedEpochs !== epochs) {
+          epochs = state.plannedEpochs;
+          if (autoSteps) schedule.totalSteps = updatesIn(epochs);
+          hooks.onPlan?.({ epochs, totalUpdates: schedule.totalSteps });
+        }
+        log(
+          `time budget ${cfg.timeBudgetSec} s: the first epoch took ${perEpoch.toFixed(0)} s, so the run trains ${epochs} of ${cfg.epochs} epochs` +
+            (autoSteps ? ` (${schedule.totalSteps} updates, LR schedule fitted to them)` : ''),
+        );
+      }
       if (cfg.maxUpdates > 0 && state.updates >= cfg.maxUpdates) {
         stoppedBy = 'maxUpdates';
         stop = true;
@@ -305,7 +341,7 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
       }
       // A run that ends (not one interrupted) is validated in its final state, so `best` and the
       // last validation always exist, even for a budget shorter than validateEvery.
-      const lastUpdate = stop || (endOfEpoch && state.epoch >= cfg.epochs);
+      const lastUpdate = stop || (endOfEpoch && state.epoch >= epochs);
       if (lastUpdate && stoppedBy !== 'interrupt' && validatedAt !== state.updates) await validate();
       if (checkpointNow || stop) await save(checkpointNow ? join(opts.outDir, `checkpoint_${state.updates}.safetensors`) : undefined);
       if (endOfEpoch) hooks.onEpochEnd?.({ epoch: state.epoch - 1, update: state.updates, meanLoss: lossSum / Math.max(1, lossCount) });

@@ -87,7 +87,7 @@ export function formatField(v: number | string): string {
 }
 
 export class Progress {
-  readonly config: ProgressConfig;
+  private cfg: ProgressConfig;
   private readonly stream: ProgressStream;
   private readonly now: () => number;
   private readonly tty: boolean;
@@ -107,8 +107,8 @@ export class Progress {
    * percentage but not the rate. `now` returns seconds (default: performance.now() / 1000).
    */
   constructor(config: Partial<ProgressConfig> = {}, opts: { stream?: ProgressStream; now?: () => number; start?: number } = {}) {
-    this.config = resolveConfig('progress config', DEFAULT_PROGRESS_CONFIG, config);
-    const { total } = this.config;
+    this.cfg = resolveConfig('progress config', DEFAULT_PROGRESS_CONFIG, config);
+    const { total } = this.cfg;
     if (total !== null && !(Number.isFinite(total) && total >= 0)) throw new Error(`progress config: total must be a number ≥ 0 or null, got ${total}`);
     this.stream = opts.stream ?? process.stderr;
     this.now = opts.now ?? (() => performance.now() / 1000);
@@ -118,6 +118,16 @@ export class Progress {
     this.startStep = opts.start ?? 0;
     this.steps = this.startStep;
     this.samples.push({ t: this.startTime, steps: this.steps, units: 0 });
+  }
+
+  get config(): ProgressConfig {
+    return this.cfg;
+  }
+
+  /** Changes the planned total (a run that re-plans its length, see trainer.timeBudgetSec). */
+  setTotal(total: number | null): void {
+    if (total !== null && !(Number.isFinite(total) && total >= 0)) throw new Error(`progress: total must be a number ≥ 0 or null, got ${total}`);
+    this.cfg = { ...this.cfg, total };
   }
 
   /** Steps done so far (including `start`). */
@@ -133,7 +143,7 @@ export class Progress {
     const t = this.now();
     this.samples.push({ t, steps: this.steps, units: this.units });
     // keep one sample older than the window as its left edge
-    const cutoff = t - this.config.rateWindowSec;
+    const cutoff = t - this.cfg.rateWindowSec;
     while (this.samples.length > 2 && this.samples[1].t <= cutoff) this.samples.shift();
     this.maybeDraw(t);
   }
@@ -163,7 +173,7 @@ export class Progress {
 
   /** Seconds left at the current step rate, or null when unknown. */
   eta(): number | null {
-    const { total } = this.config;
+    const { total } = this.cfg;
     const rate = this.stepRate();
     if (total === null || rate <= 0) return null;
     return Math.max(0, total - this.steps) / rate;
@@ -171,7 +181,7 @@ export class Progress {
 
   /** The status line (without newline or control characters). */
   format(): string {
-    const { total, label, stepUnit, unit, barWidth } = this.config;
+    const { total, label, stepUnit, unit, barWidth } = this.cfg;
     const elapsed = this.now() - this.startTime;
     const parts: string[] = [];
     if (label) parts.push(label);
@@ -194,8 +204,8 @@ export class Progress {
   private maybeDraw(t: number): void {
     if (this.finished) return;
     if (this.tty) {
-      if (t - this.lastDraw >= this.config.redrawSec) this.draw(t);
-    } else if (t - this.lastLine >= this.config.lineIntervalSec) {
+      if (t - this.lastDraw >= this.cfg.redrawSec) this.draw(t);
+    } else if (t - this.lastLine >= this.cfg.lineIntervalSec) {
       this.lastLine = t;
       this.stream.write(`${this.format()}\n`);
     }

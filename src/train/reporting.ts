@@ -44,6 +44,9 @@ export function createReporting(opts: ReportingOptions): Reporting {
       bar = new Progress({ total: totalUpdates, label: opts.label ?? 'train', stepUnit: 'upd', unit: opts.unit }, { stream, start: startUpdate });
       acc = { loss: 0, n: 0, units: 0, t: performance.now() };
     },
+    onPlan({ totalUpdates }) {
+      bar?.setTotal(totalUpdates);
+    },
     onUpdate(u) {
       bar?.advance(1, u.units, { epoch: u.epoch + 1, loss: u.loss, lr: u.lr });
       acc.loss += u.loss;

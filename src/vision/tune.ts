@@ -78,6 +78,7 @@ export async function tuneAndTrain(
       trainer: {
         ...cfg.trainer,
         epochs: budget.maxEpochs,
+        timeBudgetSec: 0, // a trial's length is maxEpochs and patience, not the machine's speed
         patience: budget.patience,
         validateEvery: 0,
         maxUpdates: 0,
@@ -113,7 +114,7 @@ export async function tuneAndTrain(
       ...cfg,
       valFraction: 0,
       outDir,
-      trainer: { ...cfg.trainer, epochs: best.epochs, schedule: { ...cfg.trainer.schedule!, lr: best.lr, totalSteps: 0 } },
+      trainer: { ...cfg.trainer, epochs: best.epochs, timeBudgetSec: 0, schedule: { ...cfg.trainer.schedule!, lr: best.lr, totalSteps: 0 } },
     };
     say(`final run: lr ${best.lr.toExponential(3)}, ${best.epochs} epoch(s) on the full training set`);
     const r = await runTraining(finalCfg, { data, signal: opts.signal, stream: opts.stream });

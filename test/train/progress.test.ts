@@ -46,6 +46,12 @@ test('rate, ETA and the plain line (non-TTY) with a fake clock', () => {
   }
   assert.equal(writes.length, 1);
   assert.equal(writes[0], 'train  20% 20/100 [00:10<00:40, 2.00 step/s, 128 img/s] loss=1.6\n');
+  // a re-planned run (trainer.timeBudgetSec) changes the total: percentage and ETA follow
+  p.setTotal(40);
+  assert.equal(p.eta(), 10);
+  assert.match(p.format(), /^train  50% 20\/40 \[00:10<00:10,/);
+  assert.throws(() => p.setTotal(-1), /total must be a number ≥ 0 or null, got -1/);
+  p.setTotal(100);
   p.log('validation: acc=0.9');
   p.finish({ acc: 0.9 });
   p.finish();

@@ -125,7 +125,7 @@ test('flip evaluation scores the mean softmax of each image and its mirror', asy
   const flip = await evaluate(model, set, norm, 7, { flip: true });
   assert.equal(tf.memory().numTensors, before, 'tensors leaked by evaluation');
   // the same by hand: images (N, 8, 8, 1) normalised, mirrored along W
-  const x = tf.tidy(() => tf.div(tf.sub(tf.div(tf.tensor4d(set.images, [set.n, 8, 8, 1], 'float32'), 255), 0.5), 0.25));
+  const x = tf.tidy(() => tf.div(tf.sub(tf.div(tf.tensor4d(set.images, [set.n, 8, 8, 1], 'float32'), 255), 0.5), 0.25)) as tf.Tensor4D; // (n, 8, 8, 1)
   model.eval();
   const p = tf.tidy(() => tf.div(tf.add(tf.softmax(model.forward(x)), tf.softmax(model.forward(tf.reverse(x, 2) as tf.Tensor4D))), 2));
   const pv = await p.array() as number[][];

@@ -147,6 +147,10 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
   let progress: Progress | null = null;
   const t0 = Date.now();
   const hooks: TrainerHooks = {
+    onPlan: (p) => {
+      totalUpdates = p.totalUpdates;
+      progress?.setTotal(totalUpdates);
+    },
     onUpdate: (u) => {
       progress ??= new Progress({ total: totalUpdates, label: 'train', stepUnit: 'upd', unit: 'tok' }, { stream: opts.progressStream, start: u.update - 1 });
       progress.advance(1, u.units, { loss: u.loss, lr: u.lr });
