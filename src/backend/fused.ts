@@ -5,6 +5,8 @@
 // logSoftmax follows tfjs-core's op (same value and gradient), as one kernel each way.
 // smoothedCrossEntropyRows is the per-row label-smoothed cross-entropy of src/core/loss.ts (target
 // distribution c·onehot + s), forward and gradient each one pass over the logits.
+// scaleShift and addScaled are the per-channel products of ResMLP's Affine (α ⊙ x + β) and of its
+// LayerScale residuals (h + ls ⊙ t), each one pass forward and one backward.
 // dropout is tf.dropout (inverted dropout, Srivastava et al. 2014) whose mask is a hash of (seed,
 // element index) on backends with the kernel: no JS random stream, and the backward pass
 // regenerates the mask instead of storing it.
@@ -21,6 +23,9 @@ export const FUSED_KERNELS = {
   dropout: 'ResmlpDropout', // inputs {x}, attrs {rate, seedLo, seedHi, group}: x·mask/(1−rate), mask from a hash of (seed, index / group)
   adagradStep: 'ResmlpAdagradStep', // inputs {p, g, sum}, attrs {lr, eps, wd} → [p', sum'] (see adagradStep)
   adamStep: 'ResmlpAdamStep', // inputs {p, g, m, v}, attrs {beta1, beta2, eps, bc1, bc2, lr, wd} → [p', m', v'] (see adamStep)
+  scaleShift: 'ResmlpScaleShift', // inputs {x (..., d), scale (d values), shift (d values)} → x·scale + shift
+  addScaled: 'ResmlpAddScaled', // inputs {h, t (..., d), scale (d values)} → h + t·scale
+  channelScaleGrad: 'ResmlpChannelScaleGrad', // inputs {dy, x, scale}, attrs {withShift} → [dy·scale, Σ_rows dy·x (d), Σ_rows dy (d) if withShift]
 } as const;
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -111,6 +116,57 @@ export function smoothedCrossEntropyRows(logits: tf.Tensor2D, targets: tf.Tensor
     const xt = tf.gather(tf.reshape(logits, [M * V]), flat); // (M)
     return tf.add(tf.mul(tf.sub(lse, xt), c), tf.mul(tf.sub(tf.mul(lse, V), tf.sum(logits, 1)), s)) as tf.Tensor1D;
   });
+}
+
+/** The channel count d when `scale` (and `shift`) hold one value per channel of x's last axis, else null. */
+function channelDim(x: tf.Tensor, ...perChannel: tf.Tensor[]): number | null {
+  const d = x.rank > 0 ? x.shape[x.rank - 1]! : -1;
+  return d > 0 && perChannel.every((p) => p.size === d && p.dtype === 'float32') && x.dtype === 'float32' ? d : null;
+}
+
+/**
+ * ResMLP's Affine: x ⊙ scale + shift along x's last axis (d), scale and shift of any shape with d
+ * values ((1, 1, d) as timm's, or (d)); gradients in their own shapes. One kernel each way on
+ * backends that have them; elsewhere tf.mul and tf.add with the per-channel vectors as (d).
+ */
+export function scaleShift<T extends tf.Tensor>(x: T, scale: tf.Tensor, shift: tf.Tensor): T {
+  const d = channelDim(x, scale, shift);
+  if (d === null) throw new Error(`scaleShift: expected float32 x (..., d) and a scale and shift of d values each, found [${x.shape}], [${scale.shape}], [${shift.shape}]`);
+  if (!hasKernel(FUSED_KERNELS.scaleShift)) return tf.tidy(() => tf.add(tf.mul(x, tf.reshape(scale, [d])), tf.reshape(shift, [d]))) as T;
+  const f = tf.customGrad(((xs: tf.Tensor, s: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xs, s]);
+    return {
+      value: run(FUSED_KERNELS.scaleShift, { x: xs, scale: s, shift: b }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [dx, ds, db] = tf.engine().runKernel(FUSED_KERNELS.channelScaleGrad, { dy, x: saved[0]!, scale: saved[1]! }, { withShift: true }) as tf.Tensor[];
+        return [dx!, tf.reshape(ds!, s.shape), tf.reshape(db!, b.shape)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, scale, shift) as T;
+}
+
+/**
+ * A LayerScale residual: h + t ⊙ scale along the last axis (d), h and t of one shape, scale with d
+ * values. One kernel each way on backends that have them; elsewhere tf.add(h, tf.mul(t, scale)).
+ */
+export function addScaled<T extends tf.Tensor>(h: T, t: tf.Tensor, scale: tf.Tensor): T {
+  const d = channelDim(t, scale);
+  if (d === null || h.dtype !== 'float32' || !tf.util.arraysEqual(h.shape, t.shape)) {
+    throw new Error(`addScaled: expected float32 h and t of one shape (..., d) and a scale of d values, found [${h.shape}], [${t.shape}], [${scale.shape}]`);
+  }
+  if (!hasKernel(FUSED_KERNELS.addScaled)) return tf.tidy(() => tf.add(h, tf.mul(t, tf.reshape(scale, [d])))) as T;
+  const f = tf.customGrad(((hs: tf.Tensor, ts: tf.Tensor, s: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ts, s]);
+    return {
+      value: run(FUSED_KERNELS.addScaled, { h: hs, t: ts, scale: s }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [dt, ds] = tf.engine().runKernel(FUSED_KERNELS.channelScaleGrad, { dy, x: saved[0]!, scale: saved[1]! }, { withShift: false }) as tf.Tensor[];
+        return [dy.clone(), dt!, tf.reshape(ds!, s.shape)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(h, t, scale) as T;
 }
 
 /**

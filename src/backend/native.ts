@@ -40,6 +40,10 @@ export interface NativeAddon {
   xentRowsGrad(dy: Float32Array, x: Float32Array, targets: Int32Array, lse: Float32Array, dx: Float32Array, rows: number, V: number,
     c: number, s: number): void;
   biasAct(y: Float32Array, bias: Float32Array | null, cols: number, act: number, alpha: number): void;
+  /** y = x·s + add per channel (last axis, length d): mode 1 add is a shift of length d, mode 2 a tensor of x's length. */
+  channelScale(x: Float32Array, s: Float32Array, add: Float32Array, y: Float32Array, d: number, mode: 1 | 2): void;
+  /** Gradients of channelScale: dx = dy·s, ds = Σ_rows dy·x, db = Σ_rows dy (db null: not computed). */
+  channelScaleGrad(dy: Float32Array, x: Float32Array, s: Float32Array, dx: Float32Array, ds: Float32Array, db: Float32Array | null, d: number): void;
   setThreads(n: number): number;
   /** true (default): our threads split each matmul and OpenBLAS runs on one thread; false: OpenBLAS threads each product. Returns the setting. */
   setMatmulSplit(on: boolean): boolean;
@@ -869,6 +873,22 @@ const IMPLS: Record<string, Impl> = {
     const shape = ts[0]!.shape;
     return [backend.makeTensorInfo(shape, 'float32', po), backend.makeTensorInfo(shape, 'float32', mo), backend.makeTensorInfo(shape, 'float32', vo)];
   },
+  [FUSED_KERNELS.scaleShift]: ({ inputs, backend }) => channelScale(backend, FUSED_KERNELS.scaleShift, inputs.x as TensorInfo, inputs.scale as TensorInfo, inputs.shift as TensorInfo, 1),
+  [FUSED_KERNELS.addScaled]: ({ inputs, backend }) => channelScale(backend, FUSED_KERNELS.addScaled, inputs.t as TensorInfo, inputs.scale as TensorInfo, inputs.h as TensorInfo, 2),
+  [FUSED_KERNELS.channelScaleGrad]: ({ inputs, backend, attrs }) => {
+    const dy = inputs.dy as TensorInfo, x = inputs.x as TensorInfo, sc = inputs.scale as TensorInfo;
+    const [dv, xv, sv] = [dy, x, sc].map((t) => f32Values(backend, t, FUSED_KERNELS.channelScaleGrad));
+    const d = sv!.length;
+    if (dv!.length !== xv!.length || x.shape[x.shape.length - 1] !== d) {
+      throw new Error(`${FUSED_KERNELS.channelScaleGrad}: expected dy and x of one shape (..., ${d}), found [${dy.shape}] and [${x.shape}]`);
+    }
+    const dx = newF32(backend, xv!.length), ds = new Float32Array(d);
+    const db = attrs.withShift ? new Float32Array(d) : null;
+    if (dx.length > 0) addon!.channelScaleGrad(dv!, xv!, sv!, dx, ds, db, d);
+    const outs = [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([d], 'float32', ds)];
+    if (db) outs.push(backend.makeTensorInfo([d], 'float32', db));
+    return outs;
+  },
   [FUSED_KERNELS.logSoftmaxGrad]: ({ inputs, backend }) => {
     const dy = inputs.dy as TensorInfo, value = inputs.value as TensorInfo;
     const dv = f32(backend, dy), vv = f32(backend, value);
@@ -879,6 +899,19 @@ const IMPLS: Record<string, Impl> = {
     return backend.makeTensorInfo(value.shape, 'float32', y);
   },
 };
+
+/** y = x·scale + add, the scale (and a shift, mode 1) along x's last axis; mode 2 adds a tensor of x's shape. */
+function channelScale(backend: Backend, kernel: string, x: TensorInfo, scale: TensorInfo, add: TensorInfo, mode: 1 | 2): TensorInfo {
+  const [xv, sv, av] = [x, scale, add].map((t) => f32Values(backend, t, kernel));
+  const d = sv!.length;
+  const addOk = mode === 1 ? av!.length === d : tf.util.arraysEqual(add.shape, x.shape);
+  if (x.shape.length === 0 || x.shape[x.shape.length - 1] !== d || !addOk) {
+    throw new Error(`${kernel}: expected x (..., d), a scale of d values and ${mode === 1 ? 'a shift of d values' : 'a residual of x\'s shape'}, found [${x.shape}], [${scale.shape}], [${add.shape}]`);
+  }
+  const y = newF32(backend, xv!.length);
+  if (y.length > 0) addon!.channelScale(xv!, sv!, av!, y, d, mode);
+  return backend.makeTensorInfo(x.shape, 'float32', y);
+}
 
 /** Kernel names that have a native implementation (a case it does not cover runs the cpu kernel). */
 export const NATIVE_KERNELS: readonly string[] = Object.keys(IMPLS);

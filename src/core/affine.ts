@@ -3,6 +3,7 @@
 // (1, 1, d), forward `addcmul(beta, alpha, x)`. Unlike LayerNorm it uses no batch or token
 // statistics, so it can be folded into the adjacent linear layer at inference.
 import * as tf from '@tensorflow/tfjs';
+import { scaleShift } from '../backend/fused.js';
 import type { Resettable } from './init.js';
 import { checkInt, Module } from './module.js';
 
@@ -28,7 +29,6 @@ export class Affine extends Module implements Resettable {
   forward<T extends tf.Tensor>(x: T): T {
     const d = this.dim;
     if (x.shape[x.rank - 1] !== d) throw new Error(`Affine: expected last dim ${d}, got input shape [${x.shape}]`);
-    if (x.rank === 3) return tf.add(tf.mul(x, this.alpha), this.beta) as T;
-    return tf.tidy(() => tf.add(tf.mul(x, tf.reshape(this.alpha, [d])), tf.reshape(this.beta, [d])) as T);
+    return scaleShift(x, this.alpha, this.beta); // one kernel each way on the native backend
   }
 }

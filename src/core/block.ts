@@ -10,6 +10,7 @@
 // Parameter names match timm (`norm1.alpha`, `linear_tokens.weight`, `mlp_channels.fc1.weight`,
 // `ls1`, ...). Input layout (B, N, d).
 import * as tf from '@tensorflow/tfjs';
+import { addScaled } from '../backend/fused.js';
 import { Affine } from './affine.js';
 import { ChannelMlp, TokenMlp } from './channel-mlp.js';
 import { CrossToken } from './cross-token.js';
@@ -93,6 +94,15 @@ export function resolveResBlockConfig(c: Partial<ResBlockConfig>): ResBlockConfi
 
 type Norm = Affine | LayerNorm;
 
+/**
+ * A residual connection with LayerScale: x + ls ⊙ branch (x + branch when ls is null). Drop-path
+ * and dropout masks commute with the per-channel scale, so callers apply them to the branch
+ * before it is scaled here (one fused kernel each way on the native backend).
+ */
+export function addBranch<T extends tf.Tensor>(x: T, branch: tf.Tensor, ls: tf.Tensor | null): T {
+  return ls ? addScaled(x, branch, ls) : (tf.add(x, branch) as T);
+}
+
 function makeNorm(c: ResBlockConfig): Norm {
   return c.norm === 'affine' ? new Affine(c.dim) : new LayerNorm({ dim: c.dim, eps: c.layerNormEps });
 }
@@ -148,13 +158,11 @@ export class ResBlock extends Module implements Resettable {
     return tf.tidy(() => {
       let z: tf.Tensor3D = x;
       if (this.tokens && this.norm1) {
-        let t = this.tokens.forward(this.norm1.forward(x)); // (B, L, d)
-        if (this.ls1) t = tf.mul(t, this.ls1);
-        z = tf.add(x, this.dropPath.forward(t));
+        const t = this.tokens.forward(this.norm1.forward(x)); // (B, L, d)
+        z = addBranch(x, this.dropPath.forward(t), this.ls1);
       }
-      let m = this.mlp.forward(this.norm2.forward(z)); // (B, L, d)
-      if (this.ls2) m = tf.mul(m, this.ls2);
-      return tf.add(z, this.dropPath.forward(m));
+      const m = this.mlp.forward(this.norm2.forward(z)); // (B, L, d)
+      return addBranch(z, this.dropPath.forward(m), this.ls2);
     });
   }
 }

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gelu } from '../backend/fused.js';
 import { Affine } from '../core/affine.js';
-import { ResBlock } from '../core/block.js';
+import { addBranch, ResBlock } from '../core/block.js';
 import { CrossToken } from '../core/cross-token.js';
 import { initTensor } from '../core/init.js';
 import { Linear, linear } from '../core/linear.js';
@@ -197,9 +197,9 @@ export class ClassMlpBlock extends Module {
       const xs = tf.reshape(this.norm1.forward(patches), [N, B * d]); // (N, B·d)
       const a = tf.add(tf.reshape(tf.matMul(this.aggregate.weight, xs), [B, d]), this.aggregate.bias!); // (B, d)
       const both = tf.concat([this.norm1.forward(cls), a], 1); // (B, 2d)
-      const c1 = tf.add(cls, tf.mul(this.proj.forward(both), this.ls1)) as tf.Tensor2D; // (B, d)
+      const c1 = addBranch(cls, this.proj.forward(both), this.ls1); // (B, d)
       const m = this.fc2.forward(gelu(this.fc1.forward(this.norm2.forward(c1)))); // (B, d)
-      return tf.add(c1, tf.mul(m, this.ls2)) as tf.Tensor2D;
+      return addBranch(c1, m, this.ls2);
     });
   }
 }
@@ -289,12 +289,10 @@ export class ResMlp extends Module {
       this.training && rate > 0 ? (tf.dropout(t, rate, [1, B, 1], this.dropoutRng.next()) as tf.Tensor3D) : t;
     return tf.tidy(() => {
       const u = tf.reshape(block.norm1!.forward(h), [N, B * d]); // (N, B·d)
-      let t = tf.reshape(tf.add(tf.matMul(tokens.weight, u), tf.reshape(tokens.bias!, [N, 1])), [N, B, d]) as tf.Tensor3D; // (N, B, d)
-      if (block.ls1) t = tf.mul(t, block.ls1);
-      const z = tf.add(h, dropPath(t)) as tf.Tensor3D;
-      let m = block.mlp.forward(block.norm2.forward(z)) as tf.Tensor3D; // (N, B, d)
-      if (block.ls2) m = tf.mul(m, block.ls2);
-      return tf.add(z, dropPath(m)) as tf.Tensor3D;
+      const t = tf.reshape(tf.add(tf.matMul(tokens.weight, u), tf.reshape(tokens.bias!, [N, 1])), [N, B, d]) as tf.Tensor3D; // (N, B, d)
+      const z = addBranch(h, dropPath(t), block.ls1);
+      const m = block.mlp.forward(block.norm2.forward(z)) as tf.Tensor3D; // (N, B, d)
+      return addBranch(z, dropPath(m), block.ls2);
     });
   }
 

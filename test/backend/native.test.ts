@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, nativeAvailable, registerNativeBackend, NATIVE_KERNELS } from '../../src/backend/native.js';
-import { dropout, gelu, logSoftmax, smoothedCrossEntropyRows } from '../../src/backend/fused.js';
+import { addScaled, dropout, gelu, logSoftmax, scaleShift, smoothedCrossEntropyRows } from '../../src/backend/fused.js';
 
 before(() => {
   const ok = nativeAvailable();
@@ -390,6 +390,26 @@ test('native gelu and its gradient equal the composed cpu version', async () => 
   const x = T([257, 65], 1100, -6, 6);
   await parity('gelu', () => gelu(x()));
   await parity('gelu grad', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), t)))(x()));
+});
+
+test('fused scaleShift (Affine) and addScaled (LayerScale residual), values and gradients, equal the composed ops on cpu', async () => {
+  for (const k of ['ResmlpScaleShift', 'ResmlpAddScaled', 'ResmlpChannelScaleGrad']) assert.ok(NATIVE_KERNELS.includes(k), `${k} has no native kernel`);
+  let seed = 1700;
+  // empty, size-1, odd sizes, and a (16, 128, 192) activation whose gradient sums split rows over threads
+  for (const shape of [[0, 4], [1, 1, 1], [3, 5, 7], [2, 130, 3], [16, 128, 192]]) {
+    const d = shape[shape.length - 1]!;
+    for (const pShape of [[d], [1, 1, d]]) {
+      const x = T(shape, seed++), h = T(shape, seed++), w = T(shape, seed++), a = T(pShape, seed++), b = T(pShape, seed++);
+      await parity(`scaleShift ${shape} by [${pShape}]`, () => scaleShift(x(), a(), b()));
+      await parity(`addScaled ${shape} by [${pShape}]`, () => addScaled(h(), x(), a()));
+      // gradients w.r.t. every input, through a weighted sum (a loss with a non-trivial dy)
+      await parity(`scaleShift grads ${shape}`, () => tf.grads((xs: tf.Tensor, as: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(scaleShift(xs, as, bs), w())))([x(), a(), b()]), { scaleAtol: true });
+      await parity(`addScaled grads ${shape}`, () => tf.grads((hs: tf.Tensor, xs: tf.Tensor, as: tf.Tensor) => tf.sum(tf.mul(addScaled(hs, xs, as), w())))([h(), x(), a()]), { scaleAtol: true });
+    }
+  }
+  await tf.setBackend('native');
+  assert.throws(() => scaleShift(tf.zeros([2, 3]), tf.ones([4]), tf.zeros([3])), /scaleShift: expected float32 x \(\.\.\., d\) and a scale and shift of d values each, found \[2,3\], \[4\], \[3\]/);
+  assert.throws(() => addScaled(tf.zeros([2, 3]), tf.zeros([3, 2]), tf.ones([2])), /addScaled: expected float32 h and t of one shape/);
 });
 
 test('forward + backward on native leaks no tensors', async () => {

@@ -18,6 +18,7 @@
 // decoding): for ResMLP out_t = Σ_{s≤t} A[t,s]·n_s + b_t from the cached normalised inputs n_s.
 import * as tf from '@tensorflow/tfjs';
 import { Affine } from '../../core/affine.js';
+import { addBranch } from '../../core/block.js';
 import { ChannelMlp } from '../../core/channel-mlp.js';
 import { CrossToken } from '../../core/cross-token.js';
 import { Dropout } from '../../core/dropout.js';
@@ -33,9 +34,6 @@ export function makeNorm(c: Seq2SeqConfig): Norm {
   return c.norm === 'affine' ? new Affine(c.dim) : new LayerNorm({ dim: c.dim });
 }
 
-function scaled(x: tf.Tensor, ls: tf.Variable | null): tf.Tensor {
-  return ls ? tf.mul(x, ls) : x;
-}
 
 export class EncoderLayer extends Module {
   readonly ls1: tf.Variable | null = null;
@@ -70,8 +68,8 @@ export class EncoderLayer extends Module {
     return tf.tidy(() => {
       const n = tf.mul(this.norm1.forward(x), mask) as tf.Tensor3D; // (B, S, d), padding zero
       const t = this.linear_tokens ? this.linear_tokens.forward(n) : this.self_attn!.attend(n, this.self_attn!.keysValues(n), bias);
-      const z = tf.add(x, this.drop.forward(scaled(t, this.ls1)));
-      return tf.add(z, scaled(this.mlp_channels.forward(this.norm2.forward(z)), this.ls2)) as tf.Tensor3D;
+      const z = addBranch(x, this.drop.forward(t), this.ls1);
+      return addBranch(z, this.mlp_channels.forward(this.norm2.forward(z)), this.ls2) as tf.Tensor3D;
     });
   }
 }
@@ -123,8 +121,8 @@ export class DecoderLayer extends Module {
       group === 1
         ? this.cross_attn.attend(q, cross, srcBias) // (B, T, d)
         : tf.reshape(this.cross_attn.attend(tf.reshape(q, [R / group, group * T, d]), cross, srcBias), [R, T, d]); // (R/g, g, d) → (R, 1, d)
-    const u = tf.add(z, this.drop.forward(scaled(a, this.ls_cross))) as tf.Tensor3D;
-    return tf.add(u, scaled(this.mlp_channels.forward(this.norm2.forward(u)), this.ls2)) as tf.Tensor3D;
+    const u = addBranch(z, this.drop.forward(a), this.ls_cross) as tf.Tensor3D;
+    return addBranch(u, this.mlp_channels.forward(this.norm2.forward(u)), this.ls2) as tf.Tensor3D;
   }
 
   /**
@@ -139,7 +137,7 @@ export class DecoderLayer extends Module {
       const normed = this.norm1.forward(y);
       const n = (mask ? tf.mul(normed, mask) : normed) as tf.Tensor3D; // (B, T, d)
       const t = this.linear_tokens ? this.linear_tokens.forward(n) : this.self_attn!.attend(n, this.self_attn!.keysValues(n), selfBias);
-      const z = tf.add(y, this.drop.forward(scaled(t, this.ls1))) as tf.Tensor3D;
+      const z = addBranch(y, this.drop.forward(t), this.ls1) as tf.Tensor3D;
       return this.tail(z, cross, srcBias);
     });
   }
@@ -168,7 +166,7 @@ export class DecoderLayer extends Module {
         tok = this.self_attn!.attend(n, kv, null); // every cached position is ≤ t: no mask
         next = kv;
       }
-      const z = tf.add(x, this.drop.forward(scaled(tok, this.ls1))) as tf.Tensor3D;
+      const z = addBranch(x, this.drop.forward(tok), this.ls1) as tf.Tensor3D;
       return { y: this.tail(z, cross, srcBias, group), cache: next } as unknown as tf.TensorContainer;
     });
     return out as unknown as { y: tf.Tensor3D; cache: LayerCache };
