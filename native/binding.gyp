@@ -2,7 +2,7 @@
 # OpenMP build (Debian libopenblas-openmp-dev) is linked by path and found at run time by rpath, so
 # its threads are our OpenMP threads (one pool, see SgemmFn); where it is not installed the
 # linker and loader take the system default (libopenblas-dev, usually the pthreads build). No -march=native: the binary must run on any x86-64 CPU; the hot loops are cloned for
-# AVX2+FMA and picked at run time (target_clones in addon.cc).
+# AVX-512 and AVX2+FMA and picked at run time (target_clones in addon.cc).
 {
   "targets": [
     {
