@@ -1,7 +1,8 @@
 // Batches of an ImageSet for training and evaluation: per-channel normalisation
 // ((x/255 − mean)/std, as torchvision's ToTensor + Normalize), seeded shuffling, and the standard
 // small-image augmentation (random crop after padding, random horizontal flip; torchvision
-// RandomCrop(padding, padding_mode) and RandomHorizontalFlip, as in the CIFAR/Fashion-MNIST recipes).
+// RandomCrop(padding, padding_mode) and RandomHorizontalFlip, as in the CIFAR/Fashion-MNIST recipes)
+// and random erasing (timm's RandomErasing, as in DeiT's recipe).
 // Batches are float32 NHWC tf.Tensor4D (B, H, W, C) plus int32 labels (B), each filled into one
 // Float32Array and uploaded with one tf.tensor call.
 // Every random choice derives from the seed and the position (epoch, batch index), so the loader
@@ -28,6 +29,14 @@ export interface LoaderConfig {
   padMode: 'zero' | 'reflect';
   /** Random horizontal flip with probability 1/2. Default false. */
   hflip: boolean;
+  /**
+   * Random erasing (Zhong et al. 2017, timm's RandomErasing as DeiT uses it): with this
+   * probability, one rectangle of 2–33% of the image with aspect ratio in [0.3, 3.3] (log-uniform)
+   * is overwritten, after crop and flip. 0 = off. Default 0.
+   */
+  eraseProb: number;
+  /** Fill of erased rectangles in normalised units: 'pixel' (N(0, 1) noise per value, timm's mode DeiT uses) or 'const' (0, the dataset mean). Default 'pixel'. */
+  eraseMode: 'pixel' | 'const';
   /** Seed of the shuffling and augmentation streams. Default 0. */
   seed: number;
 }
@@ -41,6 +50,8 @@ export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
   cropPadding: 0,
   padMode: 'zero',
   hflip: false,
+  eraseProb: 0,
+  eraseMode: 'pixel',
   seed: 0,
 };
 
@@ -59,6 +70,8 @@ export function resolveLoaderConfig(given: Partial<LoaderConfig> = {}): LoaderCo
   if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new Error(`loader config: batchSize must be an integer ≥ 1, got ${cfg.batchSize}`);
   if (!Number.isInteger(cfg.cropPadding) || cfg.cropPadding < 0) throw new Error(`loader config: cropPadding must be an integer ≥ 0, got ${cfg.cropPadding}`);
   if (cfg.padMode !== 'zero' && cfg.padMode !== 'reflect') throw new Error(`loader config: padMode must be 'zero' or 'reflect', got ${JSON.stringify(cfg.padMode)}`);
+  if (!(cfg.eraseProb >= 0 && cfg.eraseProb <= 1)) throw new Error(`loader config: eraseProb must be in [0, 1], got ${cfg.eraseProb}`);
+  if (cfg.eraseMode !== 'pixel' && cfg.eraseMode !== 'const') throw new Error(`loader config: eraseMode must be 'pixel' or 'const', got ${JSON.stringify(cfg.eraseMode)}`);
   if (!Number.isFinite(cfg.seed)) throw new Error(`loader config: seed must be a finite number, got ${cfg.seed}`);
   if (!cfg.std.every((s) => s > 0)) throw new Error(`loader config: std values must be > 0, got [${cfg.std}]`);
   return { ...cfg, mean: [...cfg.mean], std: [...cfg.std] };
@@ -162,6 +175,45 @@ export function fillBatch(
   }
 }
 
+/** A rectangle to overwrite in one image: rows [top, top + h), columns [left, left + w). */
+export interface EraseDraw {
+  top: number;
+  left: number;
+  h: number;
+  w: number;
+}
+
+/**
+ * timm's RandomErasing._erase for one image of h×w: with probability `prob`, up to 10 attempts at
+ * a rectangle of area uniform in [0.02, 1/3] of the image and aspect ratio log-uniform in
+ * [0.3, 1/0.3] that fits; null when not erased (or nothing fitted).
+ */
+export function drawErase(rng: Rng, h: number, w: number, prob: number): EraseDraw | null {
+  if (!(rng.uniform() < prob)) return null;
+  const area = h * w;
+  const logLo = Math.log(0.3), logHi = Math.log(1 / 0.3);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const target = rng.range(0.02, 1 / 3) * area;
+    const ratio = Math.exp(rng.range(logLo, logHi));
+    const eh = Math.round(Math.sqrt(target * ratio));
+    const ew = Math.round(Math.sqrt(target / ratio));
+    if (eh >= 1 && ew >= 1 && eh < h && ew < w) return { top: rng.int(h - eh + 1), left: rng.int(w - ew + 1), h: eh, w: ew };
+  }
+  return null;
+}
+
+/**
+ * Overwrites rectangle `e` of image b of `out` (NHWC, h×w×c per image) with N(0, 1) values drawn
+ * from `rng` ('pixel') or zeros ('const').
+ */
+export function eraseRect(out: Float32Array, b: number, h: number, w: number, c: number, e: EraseDraw, mode: 'pixel' | 'const', rng: Rng): void {
+  const base = b * h * w * c;
+  for (let y = e.top; y < e.top + e.h; y++) {
+    const row = base + (y * w + e.left) * c;
+    for (let i = 0; i < e.w * c; i++) out[row + i] = mode === 'pixel' ? rng.normal() : 0;
+  }
+}
+
 /**
  * An endless, resumable stream of batches over an ImageSet: `next()` returns batch after batch,
  * moving to the next epoch (with a new permutation) after `batchesPerEpoch`.
@@ -222,6 +274,28 @@ export class ImageLoader {
     return draws;
   }
 
+  /**
+   * Random erasing of batch `index` of `epoch` in place (after crop and flip), from its own stream
+   * (so turning it on leaves the crop and flip draws unchanged). Returns how many images it erased.
+   */
+  erase(out: Float32Array, epoch: number, index: number, size: number): number {
+    const { eraseProb, eraseMode } = this.config;
+    if (eraseProb <= 0) return 0;
+    const { h, w, c } = this.data;
+    // rectangles and noise from separate streams: the rectangles do not depend on the fill
+    const rects = this.base.fork(`erase/${epoch}/${index}`);
+    const noise = this.base.fork(`erase-noise/${epoch}/${index}`);
+    let erased = 0;
+    for (let b = 0; b < size; b++) {
+      const e = drawErase(rects, h, w, eraseProb);
+      if (e) {
+        eraseRect(out, b, h, w, c, e, eraseMode, noise);
+        erased++;
+      }
+    }
+    return erased;
+  }
+
   /** Batch `index` of `epoch`, without moving the stream. */
   batchAt(epoch: number, index: number): ImageBatch {
     if (!(Number.isInteger(index) && index >= 0 && index < this.batchesPerEpoch)) {
@@ -230,7 +304,8 @@ export class ImageLoader {
     const order = this.epochOrder(epoch);
     const { batchSize } = this.config;
     const indices = order.subarray(index * batchSize, Math.min((index + 1) * batchSize, this.data.n));
-    const x = makeBatchTensor(this.data, indices, this.lut, this.augmentDraws(epoch, index, indices.length), this.config.cropPadding, this.config.padMode);
+    const x = makeBatchTensor(this.data, indices, this.lut, this.augmentDraws(epoch, index, indices.length), this.config.cropPadding, this.config.padMode,
+      (out) => this.erase(out, epoch, index, indices.length));
     return { ...x, size: indices.length, epoch, index };
   }
 
@@ -274,10 +349,12 @@ function makeBatchTensor(
   draws: AugmentDraw[] | null,
   pad: number,
   padMode: 'zero' | 'reflect',
+  post?: (out: Float32Array) => unknown,
 ): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const { h, w, c } = set;
   const out = new Float32Array(indices.length * h * w * c);
   fillBatch(set, indices, lut, out, draws, pad, padMode);
+  post?.(out);
   const labels = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) labels[i] = set.labels[indices[i]];
   return { x: tf.tensor4d(out, [indices.length, h, w, c], 'float32'), y: tf.tensor1d(labels, 'int32') };

@@ -1,9 +1,10 @@
 // Tests of the image loader: normalisation, per-epoch permutations, exact resume, crop/flip
-// against a direct reference, reflect padding, evaluation batches, and the held-out split.
+// against a direct reference, reflect padding, random erasing, evaluation batches, and the held-out split.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { ImageLoader, evalBatches, fillBatch, resolveLoaderConfig } from '../../../src/vision/data/dataset.js';
+import { ImageLoader, drawErase, evalBatches, fillBatch, resolveLoaderConfig } from '../../../src/vision/data/dataset.js';
+import { Rng } from '../../../src/util/rng.js';
 import { heldOutSplit, subset, channelStats, type ImageSet } from '../../../src/vision/data/image-set.js';
 
 tf.setBackend('cpu');
@@ -26,6 +27,48 @@ test('config resolver rejects unknown keys and bad values', () => {
   assert.throws(() => resolveLoaderConfig({ padMode: 'edge' as any }), /padMode must be 'zero' or 'reflect'/);
   assert.throws(() => resolveLoaderConfig({ std: [0] }), /std values must be > 0/);
   assert.throws(() => new ImageLoader(synthetic(2, 2, 2, 3), { mean: [0.1, 0.2] }), /mean has 2 values, expected 1 or 3/);
+  assert.throws(() => resolveLoaderConfig({ eraseProb: 1.5 }), /eraseProb must be in \[0, 1\], got 1.5/);
+  assert.throws(() => resolveLoaderConfig({ eraseMode: 'noise' as any }), /eraseMode must be 'pixel' or 'const'/);
+});
+
+test('random erasing: rectangles of 2–33% with aspect in [0.3, 3.3] inside the image, at the configured rate', () => {
+  const rng = new Rng(5);
+  let erased = 0;
+  for (let i = 0; i < 2000; i++) {
+    const e = drawErase(rng, 28, 28, 0.25);
+    if (!e) continue;
+    erased++;
+    assert.ok(e.top >= 0 && e.left >= 0 && e.top + e.h <= 28 && e.left + e.w <= 28, JSON.stringify(e));
+    // rounding of the sides moves area and ratio a little beyond the drawn ranges
+    assert.ok(e.h * e.w >= 0.02 * 784 * 0.6 && e.h * e.w <= (784 / 3) * 1.2, `area ${e.h * e.w}`);
+    assert.ok(e.h / e.w > 0.3 * 0.6 && e.h / e.w < 3.34 / 0.6, `ratio ${e.h / e.w}`);
+  }
+  assert.ok(erased > 400 && erased < 600, `erased ${erased} of 2000 at p = 0.25`);
+  assert.equal(drawErase(new Rng(1), 28, 28, 0), null);
+});
+
+test('random erasing changes only the erased rectangles, leaves crop and flip draws alone, and resumes exactly', () => {
+  const set = synthetic(16, 8, 8, 1);
+  const cfg = { batchSize: 8, seed: 3, cropPadding: 1, hflip: true };
+  const plain = new ImageLoader(set, cfg);
+  const noise = new ImageLoader(set, { ...cfg, eraseProb: 1 });
+  const zero = new ImageLoader(set, { ...cfg, eraseProb: 1, eraseMode: 'const' });
+  assert.deepEqual(noise.augmentDraws(0, 1, 8), plain.augmentDraws(0, 1, 8));
+  const [p, n, z] = [plain, noise, zero].map((l) => l.batchAt(0, 1));
+  const pv = p!.x.dataSync(), nv = n!.x.dataSync(), zv = z!.x.dataSync();
+  let changed = 0;
+  for (let i = 0; i < pv.length; i++) {
+    // N(0, 1) noise never equals the pixel it replaces, so the pixel-mode difference marks the rectangles
+    if (nv[i] !== pv[i]) {
+      changed++;
+      assert.equal(zv[i], 0, `const mode writes 0 where pixel mode wrote noise (index ${i})`);
+    } else assert.equal(zv[i], pv[i], `pixels outside the rectangles are untouched (index ${i})`);
+  }
+  assert.ok(changed > 0 && changed < pv.length / 2, `changed ${changed} of ${pv.length}`);
+  // a batch is a pure function of (seed, epoch, index): asking again gives the same noise
+  const again = noise.batchAt(0, 1);
+  assert.deepEqual([...again.x.dataSync()], [...nv]);
+  for (const b of [p!, n!, z!, again]) dispose(b);
 });
 
 test('batches are normalised NHWC float32 with int32 labels; unshuffled order is the data order', () => {
