@@ -1,7 +1,7 @@
 // `resmlp vision <subcommand>`: image classification with ResMLP. Parsing only; the work lives in
 // src/vision (train.ts, tune.ts, inspect.ts, checkpoint.ts, image.ts).
 //   train   --config configs/vision/<name>.json [--resume] [--key.path value ...]
-//   eval    --checkpoint C [--dataset D] [--data-dir DIR] [--flip]
+//   eval    --checkpoint C [--dataset D] [--data-dir DIR] [--flip] [--shift N]
 //   predict --checkpoint C IMAGE.png [--top 5] [--resize bilinear|nearest] [--invert]
 //   tune    --config C [--trials N] [--tune-epochs E] [--patience P] [--lr-min a] [--lr-max b] ...
 //   inspect --checkpoint C [--out DIR]
@@ -34,13 +34,14 @@ const SPECS: Record<string, { usage: string; spec: Record<string, FlagSpec>; all
     allowUnknown: true,
   },
   eval: {
-    usage: 'usage: resmlp vision eval --checkpoint FILE [--dataset NAME] [--data-dir DIR] [--flip]',
+    usage: 'usage: resmlp vision eval --checkpoint FILE [--dataset NAME] [--data-dir DIR] [--flip] [--shift N]',
     spec: {
       checkpoint: { type: 'string', help: 'classifier checkpoint (.safetensors)' },
       dataset: { type: 'string', help: 'fashion-mnist | mnist | cifar10 (default: the one stored in the checkpoint)' },
       'data-dir': { type: 'string', help: 'dataset directory (default: the dataset default)' },
       'batch-size': { type: 'int', help: 'evaluation batch size', default: 500 },
       flip: { type: 'boolean', help: 'test-time flip averaging: mean softmax of each image and its mirror (mirror-symmetric classes only)' },
+      shift: { type: 'int', help: 'test-time shift averaging: also the image moved N pixels up, down, left and right (black border)', default: 0 },
       backend: BACKEND,
     },
   },
@@ -158,7 +159,7 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
       try {
         const r = await runTraining(cfg, { resume: flags.resume === true, signal: irq.signal, stream: io.stderr });
         io.stdout.write(
-          JSON.stringify({ outDir: r.outDir, updates: r.train.updates, epochs: r.train.epochsDone, stoppedBy: r.train.stoppedBy, elapsedSec: Math.round(r.train.elapsedSec), test: r.test, ...(r.testFlip ? { testFlip: r.testFlip } : {}), backend: tf.getBackend() }) + '\n',
+          JSON.stringify({ outDir: r.outDir, updates: r.train.updates, epochs: r.train.epochsDone, stoppedBy: r.train.stoppedBy, elapsedSec: Math.round(r.train.elapsedSec), test: r.test, ...(r.testFlip ? { testFlip: r.testFlip } : {}), ...(r.testTta ? { testTta: r.testTta } : {}), backend: tf.getBackend() }) + '\n',
         );
         return r.train.stoppedBy === 'interrupt' ? 130 : 0;
       } finally {
@@ -180,8 +181,10 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
         const ds = loadDataset(name as never, (flags['data-dir'] as string | undefined) ?? null);
         const norm = { mean: data.mean ?? ds.norm.mean, std: data.std ?? ds.norm.std };
         const flip = Boolean(flags.flip);
-        const r = await evaluate(model, ds.test, norm, flags['batch-size'] as number, { flip });
-        io.stdout.write(JSON.stringify({ checkpoint: ckpt, dataset: name, flip, ...r }) + '\n');
+        const shift = flags.shift as number;
+        if (!(shift >= 0)) throw new UsageError(`--shift must be an integer ≥ 0 (pixels), got ${shift}`);
+        const r = await evaluate(model, ds.test, norm, flags['batch-size'] as number, { flip, shift });
+        io.stdout.write(JSON.stringify({ checkpoint: ckpt, dataset: name, flip, shift, ...r }) + '\n');
         return 0;
       } finally {
         model.dispose();

@@ -31,6 +31,30 @@ export interface EvalOptions {
    * datasets whose classes are mirror-symmetric (Fashion-MNIST, CIFAR-10; not digits). Default false.
    */
   flip?: boolean;
+  /**
+   * Shift test-time augmentation: also average over the image moved by this many pixels up, down,
+   * left and right (5 views; 10 with flip), the uncovered border filled with black pixels as the
+   * training crop's zero padding. 0 = off. Default 0.
+   */
+  shift?: number;
+}
+
+/**
+ * The test-time views of a normalised batch x (B, H, W, C): x, its shifts by ±s pixels along H and
+ * W (s > 0; border = `black`, the normalised value of a 0 pixel, per channel), and with `flip` the
+ * mirror of each.
+ */
+export function testViews(x: tf.Tensor4D, black: number[], shift: number, flip: boolean): tf.Tensor4D[] {
+  const [, H, W, C] = x.shape;
+  if (!(Number.isInteger(shift) && shift >= 0 && shift < Math.min(H, W))) throw new Error(`test-time shift must be an integer in [0, ${Math.min(H, W)}), got ${shift}`);
+  const views: tf.Tensor4D[] = [x];
+  if (shift > 0) {
+    const b = tf.tensor4d(black.length === 1 ? new Array(C).fill(black[0]) : black, [1, 1, 1, C]); // (1, 1, 1, C)
+    // pad x − black with zeros, then add black back: the border reads as black pixels in every channel
+    const padded = tf.add(tf.pad(tf.sub(x, b), [[0, 0], [shift, shift], [shift, shift], [0, 0]]), b); // (B, H+2s, W+2s, C)
+    for (const [dy, dx] of [[-shift, 0], [shift, 0], [0, -shift], [0, shift]]) views.push(tf.slice(padded, [0, shift + dy!, shift + dx!, 0], [-1, H, W, -1]) as tf.Tensor4D);
+  }
+  return flip ? [...views, ...views.map((v) => tf.reverse(v, 2))] : views; // NHWC: axis 2 is W
 }
 
 /** Loss and accuracy of `model` (switched to eval mode for the pass) on every image of `set`. */
@@ -42,13 +66,15 @@ export async function evaluate(model: ResMlp, set: ImageSet, norm: Pick<LoaderCo
   let correct5 = 0;
   let count = 0;
   const k = Math.min(5, model.config.numClasses);
+  const black = norm.mean.map((m, c) => (0 - m) / (norm.std.length === 1 ? norm.std[0]! : norm.std[c]!));
   try {
     for (const b of evalBatches(set, { batchSize, mean: norm.mean, std: norm.std })) {
       const [lossT, hitT, hit5T] = tf.tidy(() => {
-        // (B, classes); with flip, log of the mean probabilities of the image and its mirror (NHWC: axis 2 is W)
-        const logits = opts.flip
-          ? tf.sub(tf.logSumExp(tf.stack([tf.logSoftmax(model.forward(b.x)), tf.logSoftmax(model.forward(tf.reverse(b.x, 2)))]), 0), Math.log(2))
-          : model.forward(b.x);
+        // (B, classes); with test-time views, the log of the mean of their class probabilities
+        const views = testViews(b.x, black, opts.shift ?? 0, opts.flip ?? false);
+        const logits = views.length === 1
+          ? model.forward(b.x)
+          : tf.sub(tf.logSumExp(tf.stack(views.map((v) => tf.logSoftmax(model.forward(v)))), 0), Math.log(views.length));
         const loss = tf.sum(tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, model.config.numClasses), logits, undefined, 0, tf.Reduction.NONE));
         const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), 'float32'));
         const top = tf.topk(logits, k).indices; // (B, k)

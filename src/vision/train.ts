@@ -52,6 +52,12 @@ export interface VisionRunConfig {
    * `test` result, which it never replaces. Default false.
    */
   testFlip: boolean;
+  /**
+   * Also evaluate the final weights averaged over shifted copies of each test image (this many
+   * pixels up, down, left and right; with testFlip, and their mirrors: src/vision/task.ts),
+   * logged as `testTta` beside `test` (and `testFlip`). 0 = off. Default 0.
+   */
+  testShift: number;
 }
 
 export const DEFAULT_VISION_RUN: VisionRunConfig = {
@@ -76,6 +82,7 @@ export const DEFAULT_VISION_RUN: VisionRunConfig = {
   outDir: 'runs/vision',
   evalBatchSize: 500,
   testFlip: false,
+  testShift: 0,
 };
 
 /**
@@ -97,6 +104,7 @@ export function resolveVisionRunConfig(given: Record<string, unknown> = {}): Vis
   r.trainer = resolveTrainerConfig(t);
   if (!DATASETS.includes(r.dataset)) throw new Error(`vision run config: unknown dataset '${r.dataset}' (expected one of ${DATASETS.join(', ')})`);
   if (!(r.valFraction >= 0 && r.valFraction < 1)) throw new Error(`vision run config: valFraction must be in [0, 1), got ${r.valFraction}`);
+  if (!(Number.isInteger(r.testShift) && r.testShift >= 0)) throw new Error(`vision run config: testShift must be an integer ≥ 0 (pixels), got ${JSON.stringify(r.testShift)}`);
   if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new Error(`vision run config: labelSmoothing must be in [0, 1), got ${r.labelSmoothing}`);
   modelConfig(r.model, r.modelOverrides); // validates the model name and overrides
   return r;
@@ -183,6 +191,8 @@ export interface RunResult {
   test: EvalResult | null;
   /** The test set with flip averaging (config testFlip), else null. */
   testFlip: EvalResult | null;
+  /** The test set averaged over shifts (config testShift, with flips when testFlip), else null. */
+  testTta: EvalResult | null;
   outDir: string;
 }
 
@@ -217,6 +227,7 @@ export async function runTraining(cfg: VisionRunConfig, opts: RunOptions = {}): 
     reporting.close();
     let test: EvalResult | null = null;
     let testFlip: EvalResult | null = null;
+    let testTta: EvalResult | null = null;
     if ((opts.testEval ?? true) && result.stoppedBy !== 'interrupt') {
       test = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize);
       reporting.metrics.log('test', { update: result.updates, loss: test.loss, accuracy: test.accuracy, top5: test.top5, elapsedSec: result.elapsedSec });
@@ -226,9 +237,15 @@ export async function runTraining(cfg: VisionRunConfig, opts: RunOptions = {}): 
         reporting.metrics.log('testFlip', { update: result.updates, loss: testFlip.loss, accuracy: testFlip.accuracy, top5: testFlip.top5 });
         say(`test with flip averaging: accuracy ${(100 * testFlip.accuracy).toFixed(2)}%, top-5 ${(100 * testFlip.top5).toFixed(2)}%, loss ${testFlip.loss.toFixed(4)} (mean softmax of each image and its mirror)`);
       }
+      if (cfg.testShift > 0) {
+        testTta = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize, { flip: cfg.testFlip, shift: cfg.testShift });
+        reporting.metrics.log('testTta', { update: result.updates, loss: testTta.loss, accuracy: testTta.accuracy, top5: testTta.top5 });
+        const views = cfg.testFlip ? `each image, its shifts by ±${cfg.testShift} px and their mirrors (10 views)` : `each image and its shifts by ±${cfg.testShift} px (5 views)`;
+        say(`test with shift${cfg.testFlip ? ' and flip' : ''} averaging: accuracy ${(100 * testTta.accuracy).toFixed(2)}%, top-5 ${(100 * testTta.top5).toFixed(2)}%, loss ${testTta.loss.toFixed(4)} (mean softmax of ${views})`);
+      }
     }
     reporting.plot();
-    return { train: result, test, testFlip, outDir };
+    return { train: result, test, testFlip, testTta, outDir };
   } finally {
     model.dispose();
   }

@@ -59,6 +59,8 @@ test('usage and flag validation', async () => {
 test('config validation: unknown keys at any level are named; overrides parse JSON values', async () => {
   assert.throws(() => resolveVisionRunConfig({ modle: 'x' }), /unknown config key\(s\) 'modle'/);
   assert.throws(() => resolveVisionRunConfig({ trainer: { epochz: 3 } }), /trainer: unknown config key\(s\) 'epochz'/);
+  assert.throws(() => resolveVisionRunConfig({ testShift: 1.5 }), /testShift must be an integer ≥ 0 \(pixels\), got 1.5/);
+  assert.throws(() => resolveVisionRunConfig({ loader: { eraseProb: -0.1 } }), /eraseProb must be in \[0, 1\], got -0.1/);
   assert.throws(() => resolveVisionRunConfig({ trainer: { schedule: { lrr: 1 } } }), /trainer\.schedule: unknown config key\(s\) 'lrr'/);
   assert.throws(() => resolveVisionRunConfig({ loader: { batchsize: 3 } }), /loader config: unknown config key\(s\) 'batchsize'/);
   assert.throws(() => resolveVisionRunConfig({ modelOverrides: { dimm: 3 } }), /unknown config key\(s\) 'dimm'/);
@@ -116,15 +118,17 @@ test('train (3 updates) → eval → inspect, end to end on a tiny MNIST-format 
   const cfgFile = path.join(dir, 'tiny.json');
   fs.writeFileSync(
     cfgFile,
-    JSON.stringify({ model: 'resmlp_fmnist_tiny', dataset: 'mnist', dataDir: data, trainer: { epochs: 1, maxUpdates: 3, schedule: { warmupSteps: 1 } }, loader: { batchSize: 16 }, testFlip: true }),
+    JSON.stringify({ model: 'resmlp_fmnist_tiny', dataset: 'mnist', dataDir: data, trainer: { epochs: 1, maxUpdates: 3, schedule: { warmupSteps: 1 } }, loader: { batchSize: 16 }, testFlip: true, testShift: 1 }),
   );
   const out = path.join(dir, 'run');
   const r = await cli(['train', '--config', cfgFile, '--outDir', out, '--backend', BACKEND]);
   assert.equal(r.code, 0, r.err);
-  const summary = JSON.parse(r.out.trim().split('\n').pop()!) as { updates: number; stoppedBy: string; test: { accuracy: number; count: number }; testFlip: { accuracy: number; loss: number; count: number } };
+  const summary = JSON.parse(r.out.trim().split('\n').pop()!) as { updates: number; stoppedBy: string; test: { accuracy: number; count: number }; testFlip: { accuracy: number; loss: number; count: number }; testTta: { loss: number; count: number } };
   assert.equal(summary.updates, 3);
   assert.equal(summary.testFlip.count, 40); // testFlip: the flip-averaged result beside the plain one
   assert.match(r.err, /test with flip averaging: accuracy \d+\.\d\d%/);
+  assert.equal(summary.testTta.count, 40); // testShift: shifts and mirrors averaged
+  assert.match(r.err, /test with shift and flip averaging: accuracy \d+\.\d\d%.*\(mean softmax of each image, its shifts by ±1 px and their mirrors \(10 views\)\)/);
   assert.equal(summary.stoppedBy, 'maxUpdates');
   assert.equal(summary.test.count, 40);
   assert.match(r.err, /model resmlp_fmnist_tiny: [\d,]+ parameters/);
@@ -148,6 +152,14 @@ test('train (3 updates) → eval → inspect, end to end on a tiny MNIST-format 
   const f = JSON.parse(evf.out) as { flip: boolean; loss: number };
   assert.equal(f.flip, true);
   assert.ok(Math.abs(f.loss - summary.testFlip.loss) < 1e-9);
+  const evs = await cli(['eval', '--checkpoint', ckpt, '--data-dir', data, '--flip', '--shift', '1', '--backend', BACKEND]);
+  assert.equal(evs.code, 0, evs.err);
+  const sh = JSON.parse(evs.out) as { shift: number; loss: number };
+  assert.equal(sh.shift, 1);
+  assert.ok(Math.abs(sh.loss - summary.testTta.loss) < 1e-9);
+  const badShift = await cli(['eval', '--checkpoint', ckpt, '--data-dir', data, '--shift=-1', '--backend', BACKEND]);
+  assert.equal(badShift.code, 2);
+  assert.match(badShift.err, /--shift must be an integer ≥ 0/);
 
   const ins = await cli(['inspect', '--checkpoint', ckpt, '--out', path.join(dir, 'inspect'), '--rows', '4']);
   assert.equal(ins.code, 0, ins.err);

@@ -12,7 +12,7 @@ import { resolveTrainerConfig, train } from '../../src/train/loop.js';
 import type { ImageSet } from '../../src/vision/data/image-set.js';
 import { loadClassifierWithData } from '../../src/vision/checkpoint.js';
 import { ResMlp, type ResMlpConfig } from '../../src/vision/model.js';
-import { ClassificationTask, evaluate } from '../../src/vision/task.js';
+import { ClassificationTask, evaluate, testViews } from '../../src/vision/task.js';
 import { syntheticSet } from './synthetic.js';
 
 before(async () => {
@@ -112,6 +112,55 @@ test('task checks the data against the model', () => {
   assert.throws(() => new ClassificationTask(model2, { train: data, val: null, loader: {} }), /images are 8×8×1 but the model expects 16×16×1/);
   model.dispose();
   model2.dispose();
+});
+
+test('test-time views: shifts by ±s pixels with a black border (per channel), then mirrors', () => {
+  // one 3×4 image with 2 channels: value = 10·y + x + 100·c (normalised units); black is (−1, −2)
+  const v = Array.from({ length: 3 * 4 * 2 }, (_, i) => { const c = i % 2, x = (i >> 1) % 4, y = Math.floor(i / 8); return 10 * y + x + 100 * c; });
+  const img = tf.tensor4d(v, [1, 3, 4, 2]);
+  const at = (t: tf.Tensor, y: number, x: number, c: number) => t.dataSync()[(y * 4 + x) * 2 + c]!;
+  const views = testViews(img, [-1, -2], 1, true);
+  assert.equal(views.length, 10);
+  const [id, up, down, left, right] = views; // shifted by dy = −1, +1 and dx = −1, +1 (content moves the other way)
+  for (let y = 0; y < 3; y++) for (let x = 0; x < 4; x++) for (let c = 0; c < 2; c++) {
+    const src = (yy: number, xx: number) => (yy < 0 || yy > 2 || xx < 0 || xx > 3 ? [-1, -2][c]! : 10 * yy + xx + 100 * c);
+    assert.equal(at(id!, y, x, c), src(y, x));
+    assert.equal(at(up!, y, x, c), src(y - 1, x));
+    assert.equal(at(down!, y, x, c), src(y + 1, x));
+    assert.equal(at(left!, y, x, c), src(y, x - 1));
+    assert.equal(at(right!, y, x, c), src(y, x + 1));
+    assert.equal(at(views[5 + 3]!, y, x, c), src(y, 3 - x - 1), 'mirror of the left shift');
+  }
+  assert.equal(testViews(img, [0], 0, false).length, 1);
+  assert.throws(() => testViews(img, [0], 3, false), /test-time shift must be an integer in \[0, 3\), got 3/);
+  tf.dispose([img, ...views]);
+});
+
+test('shift evaluation scores the mean softmax over the 10 views; no tensors leak', async () => {
+  const set = syntheticSet(30, 5);
+  const model = new ResMlp({ ...MODEL, drop: 0, dropPath: 0 }, 11);
+  const head = model.stateDict().get('head.weight')!;
+  head.assign(tf.tidy(() => tf.randomNormal(head.shape, 0, 1, 'float32', 5)));
+  const norm = { mean: [0.5], std: [0.25] };
+  const before = tf.memory().numTensors;
+  const flip = await evaluate(model, set, norm, 7, { flip: true });
+  const tta = await evaluate(model, set, norm, 7, { flip: true, shift: 1 });
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked by evaluation');
+  const x = tf.tidy(() => tf.div(tf.sub(tf.div(tf.tensor4d(set.images, [set.n, 8, 8, 1], 'float32'), 255), 0.5), 0.25)) as tf.Tensor4D;
+  model.eval();
+  const p = tf.tidy(() => tf.div(tf.addN(testViews(x, [-2], 1, true).map((v) => tf.softmax(model.forward(v)))), 10));
+  const pv = await p.array() as number[][];
+  tf.dispose([x, p]);
+  let hits = 0, loss = 0;
+  for (let i = 0; i < set.n; i++) {
+    const row = pv[i]!, y = set.labels[i]!;
+    if (row.indexOf(Math.max(...row)) === y) hits++;
+    loss -= Math.log(row[y]!);
+  }
+  assert.ok(Math.abs(tta.accuracy - hits / 30) < 1e-9, `tta accuracy ${tta.accuracy} vs ${hits / 30} by hand`);
+  assert.ok(Math.abs(tta.loss - loss / 30) < 1e-4, `tta loss ${tta.loss} vs ${loss / 30} by hand`);
+  assert.notEqual(tta.loss, flip.loss);
+  model.dispose();
 });
 
 test('flip evaluation scores the mean softmax of each image and its mirror', async () => {
