@@ -239,15 +239,42 @@ export function renderLineChart(series: Series[], opts: LineChartOptions = {}): 
     }
   }
 
-  // legend (top right, inside the plot)
+  // legend: inside the plot, in the corner that hides the fewest drawn points (top right on a tie)
   const named = clean.filter((s) => s.name);
   if (named.length > 0) {
     const rowH = th + 8;
     const sample = 24;
     const boxW = 10 + sample + 8 + Math.max(...named.map((s) => Raster.textWidth(s.name, ts))) + 10;
     const boxH = 8 + named.length * rowH;
-    const bx = right - boxW - 8;
-    const by = top + 8;
+    const corners: [number, number][] = [
+      [right - boxW - 8, top + 8],
+      [right - boxW - 8, bottom - boxH - 8],
+      [left + 8, top + 8],
+      [left + 8, bottom - boxH - 8],
+    ];
+    const drawn: [number, number][] = [];
+    for (const s of clean) {
+      let prev: [number, number] | null = null;
+      for (const [x, y] of s.points) {
+        if (!Number.isFinite(y) || (logY && y <= 0)) {
+          prev = null;
+          continue;
+        }
+        const cur: [number, number] = [px(x), py(y)];
+        // the segment's points every few pixels, so a line crossing the box counts too
+        const steps = prev ? Math.min(200, Math.ceil(Math.hypot(cur[0] - prev[0], cur[1] - prev[1]) / 4)) : 0;
+        for (let k = 1; k <= steps; k++) drawn.push([prev![0] + ((cur[0] - prev![0]) * k) / steps, prev![1] + ((cur[1] - prev![1]) * k) / steps]);
+        drawn.push(cur);
+        prev = cur;
+      }
+    }
+    const hidden = ([cx, cy]: [number, number]) => drawn.filter(([x, y]) => x >= cx - 4 && x <= cx + boxW + 4 && y >= cy - 4 && y <= cy + boxH + 4).length;
+    let [bx, by] = corners[0]!;
+    let least = hidden(corners[0]!);
+    for (const c of corners.slice(1)) {
+      const n = hidden(c);
+      if (n < least) [bx, by, least] = [c[0], c[1], n];
+    }
     img.fillRect(bx, by, boxW, boxH, [255, 255, 255]);
     img.strokeRect(bx, by, boxW, boxH, [190, 190, 190]);
     named.forEach((s, i) => {

@@ -70,6 +70,18 @@ test('line chart: PNG of the requested size, series drawn in their colours insid
   assert.equal(decode(renderLineChart([])).height, 480);
 });
 
+test('the legend goes to the corner that hides the fewest points, never over the end of a rising curve', () => {
+  // an accuracy-like curve: rises from the bottom left and ends at the top right
+  const acc: [number, number][] = Array.from({ length: 30 }, (_, i) => [i * 400, 0.8 + 0.12 * Math.sqrt(i / 29)]);
+  const png = decode(renderLineChart([{ name: 'valid accuracy', points: acc }], { width: 800, height: 480 }));
+  const border: [number, number, number] = [190, 190, 190];
+  assert.equal(countColor(png, border, [400, 0, 800, 240]), 0, 'no legend box in the top right');
+  assert.ok(countColor(png, border, [400, 240, 800, 480]) > 50, 'the legend box sits in the empty bottom right');
+  // a falling loss curve leaves the top right free: the legend stays there (the default)
+  const loss = decode(renderLineChart([{ name: 'loss', points: acc.map(([x, y]) => [x, 2 - y]) }], { width: 800, height: 480 }));
+  assert.ok(countColor(loss, border, [400, 0, 800, 240]) > 50, 'legend top right when that corner is empty');
+});
+
 test('log-y chart drops non-positive values and needs a positive yMin', () => {
   const png = decode(renderLineChart([{ name: 'ppl', points: [[0, 1000], [1, 100], [2, 10], [3, 0]] }], { logY: true }));
   assert.ok(countColor(png, PALETTE[0]) > 100);
