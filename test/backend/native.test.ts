@@ -548,7 +548,10 @@ test('OPENBLAS_CORETYPE is chosen from CPU flags, and never overrides the user',
   assert.equal(chooseOpenblasCoreType({}, new Set()).set, null);
   const user = chooseOpenblasCoreType({ OPENBLAS_CORETYPE: 'Zen' }, avx512);
   assert.equal(user.set, null);
-  assert.match(user.reason, /OPENBLAS_CORETYPE=Zen from the environment/);
+  assert.match(user.reason, /OPENBLAS_CORETYPE=Zen from the environment; this CPU runs SkylakeX: unset it for SkylakeX's kernels/);
+  assert.equal(chooseOpenblasCoreType({ OPENBLAS_CORETYPE: 'SKYLAKEX' }, avx512).reason, 'OPENBLAS_CORETYPE=SKYLAKEX from the environment');
+  assert.equal(chooseOpenblasCoreType({ OPENBLAS_CORETYPE: 'Cooperlake' }, avx512).reason, 'OPENBLAS_CORETYPE=Cooperlake from the environment'); // wider: no hint
+  assert.match(chooseOpenblasCoreType({ OPENBLAS_CORETYPE: 'Haswell' }, avx512).reason, /this CPU runs SkylakeX/);
   assert.equal(chooseOpenblasCoreType({ RESMLP_OPENBLAS_AUTOCORE: '0' }, avx512).set, null);
   assert.equal(readCpuFlags('/nonexistent/cpuinfo').size, 0);
   // what OpenBLAS reports it loaded is a non-empty kernel-set name
