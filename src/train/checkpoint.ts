@@ -29,8 +29,15 @@ export interface TrainerState {
   rng: unknown;
   /** Wall time spent training before this checkpoint, seconds. */
   elapsedSec: number;
-  /** Epochs the run was planned to, when trainer.timeBudgetSec fitted them to a time budget (fixed after the first epoch). */
+  /**
+   * Epochs the run was planned to, when trainer.timeBudgetSec fitted them to a time budget: first
+   * from the first epoch's time, then once more from the second's (fixed from then on).
+   */
   plannedEpochs?: number;
+  /** Training seconds at the end of the first epoch (the second plan times the second epoch from it). */
+  firstEpochSec?: number;
+  /** The plan is final (made after the second epoch, or a run of at most 2 epochs). */
+  planFinal?: boolean;
 }
 
 export interface CheckpointContents<C> {
