@@ -329,7 +329,9 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
           state.planFinal = planned <= 2;
         } else {
           perEpoch = now - (state.firstEpochSec ?? now / 2);
-          planned = Math.min(cfg.epochs, Math.max(2, 2 + Math.floor((cfg.timeBudgetSec - now) / perEpoch)));
+          // 3% headroom: later epochs ran up to 5% slower than the second (host noise, and the
+          // validations that do not fall on epoch 2), and the budget is a limit, not a target
+          planned = Math.min(cfg.epochs, Math.max(2, 2 + Math.floor((cfg.timeBudgetSec - now) / (1.03 * perEpoch))));
           state.planFinal = true;
         }
         state.plannedEpochs = planned;
