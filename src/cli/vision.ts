@@ -71,12 +71,13 @@ const SPECS: Record<string, { usage: string; spec: Record<string, FlagSpec>; all
     allowUnknown: true,
   },
   inspect: {
-    usage: 'usage: resmlp vision inspect --checkpoint FILE [--out DIR]',
+    usage: 'usage: resmlp vision inspect --checkpoint FILE [--out DIR] [--backend NAME]',
     spec: {
       checkpoint: { type: 'string', help: 'classifier checkpoint (.safetensors)' },
       out: { type: 'string', help: 'directory for the PNGs', default: 'inspect' },
       rows: { type: 'int', help: 'rows of A shown per layer (evenly spaced patches)', default: 16 },
       threshold: { type: 'number', help: 'sparsity threshold as a fraction of the layer max |w|', default: 0.05 },
+      backend: BACKEND,
     },
   },
 };
@@ -250,6 +251,7 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
       const ckpt = need(flags, 'checkpoint', usage);
       const threshold = flags.threshold as number;
       if (!(threshold > 0 && threshold < 1)) throw new UsageError(`--threshold must be in (0, 1), got ${threshold}`);
+      await backend(flags);
       const r = inspectCheckpoint(ckpt, flags.out as string, { rows: flags.rows as number, threshold });
       io.stdout.write(`wrote ${r.files.join(', ')}\n`);
       io.stdout.write(`sparsity (fraction of |w| < ${threshold} · layer max):\nlayer  A        fc1      fc2\n`);
