@@ -37,6 +37,12 @@ export interface TrainTask<B> {
   setRngState(state: unknown): void;
   /** Validation metrics (the loop switches to eval mode around it). */
   validate?(): Promise<Record<string, number>>;
+  /**
+   * The number of epochs the run trains (trainer.epochs, or the time-budget plan, also when
+   * resumed): called before the first update and again after each re-plan, so a task can change
+   * its batches near the end of the run (the image loader's cleanEpochs).
+   */
+  setEpochs?(epochs: number): void;
 }
 
 export interface TrainerConfig {
@@ -247,6 +253,7 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
     return cfg.patience > 0 && state.badValidations >= cfg.patience;
   };
 
+  task.setEpochs?.(epochs);
   hooks.onStart?.({ totalUpdates: schedule.totalSteps, startUpdate: state.updates, startEpoch: state.epoch });
   task.setTraining(true);
   const vars = [...task.params.values()];
@@ -337,6 +344,7 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
         state.plannedEpochs = planned;
         if (planned !== epochs) {
           epochs = planned;
+          task.setEpochs?.(epochs);
           if (autoSteps) schedule.totalSteps = updatesIn(epochs);
           hooks.onPlan?.({ epochs, totalUpdates: schedule.totalSteps });
         }

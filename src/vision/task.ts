@@ -147,6 +147,10 @@ export class ClassificationTask implements TrainTask<ImageBatch> {
     return this.loader.batchesPerEpoch;
   }
 
+  setEpochs(epochs: number): void {
+    this.loader.setEpochs(epochs);
+  }
+
   batch(epoch: number, i: number): ImageBatch {
     return this.loader.batchAt(epoch, i);
   }

@@ -176,6 +176,8 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   const lrs: number[] = [];
   const plans: { epochs: number; totalUpdates: number }[] = [];
   const logs: string[] = [];
+  const told: number[] = [];
+  slow.setEpochs = (n) => told.push(n);
   const r = await train(slow, cfg, {
     outDir: dir,
     hooks: { onUpdate: (u) => lrs.push(u.lr), onPlan: (p) => plans.push(p), log: (m) => logs.push(m) },
@@ -184,6 +186,8 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   assert.ok(plans[0]!.epochs >= 2 && plans[0]!.epochs <= 5, `first plan ${plans[0]!.epochs} epochs`);
   assert.ok(plans[1]!.epochs > plans[0]!.epochs, `the second plan, from the faster second epoch, trains more: ${JSON.stringify(plans)}`);
   const planned = plans[1]!.epochs;
+  // the task heard the run's length before the first update and after each plan
+  assert.deepEqual(told, [40, plans[0]!.epochs, planned]);
   assert.equal(plans[1]!.totalUpdates, planned * 8);
   assert.equal(r.epochsDone, planned);
   assert.equal(r.updates, planned * 8);
@@ -195,12 +199,15 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
 
   // A resumed run (faster now: no sleeping validation) keeps the saved plan instead of re-planning.
   const fast = toyTask();
+  const toldFast: number[] = [];
+  fast.setEpochs = (n) => toldFast.push(n);
   const more = await train(fast, resolveTrainerConfig({ ...base, schedule: { ...base.schedule, totalSteps: 0 }, epochs: 40, timeBudgetSec: 1.5 }), {
     outDir: dir,
     hooks: { onPlan: () => assert.fail('a resumed run must not re-plan') },
   });
   assert.equal(more.epochsDone, planned);
   assert.equal(more.updates, planned * 8, 'already done: nothing more to train');
+  assert.deepEqual(toldFast, [planned], 'a resumed run tells the task the saved plan');
 
   // A checkpoint whose plan does not fit trainer.epochs is refused with the numbers.
   const third = toyTask();

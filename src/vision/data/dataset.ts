@@ -30,6 +30,14 @@ export interface LoaderConfig {
   /** Random horizontal flip with probability 1/2. Default false. */
   hflip: boolean;
   /**
+   * The last this many epochs of the run train without the random crop (every image centred, as
+   * the test set's are; flip and erasing stay), so that a model trained on shifted copies ends
+   * on the positions it is tested on. Needs the run's length: `setEpochs` (the training loop
+   * calls it, also after a time-budget re-plan); until then every epoch is cropped. The crop
+   * draws are made all the same, so the other augmentation streams do not move. 0 = off. Default 0.
+   */
+  cleanEpochs: number;
+  /**
    * Random erasing (Zhong et al. 2017, timm's RandomErasing as DeiT uses it): with this
    * probability, one rectangle of 2–33% of the image with aspect ratio in [0.3, 3.3] (log-uniform)
    * is overwritten, after crop and flip. 0 = off. Default 0.
@@ -50,6 +58,7 @@ export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
   cropPadding: 0,
   padMode: 'zero',
   hflip: false,
+  cleanEpochs: 0,
   eraseProb: 0,
   eraseMode: 'pixel',
   seed: 0,
@@ -69,6 +78,7 @@ export function resolveLoaderConfig(given: Partial<LoaderConfig> = {}): LoaderCo
   const cfg = resolveConfig('loader config', DEFAULT_LOADER_CONFIG, given);
   if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new Error(`loader config: batchSize must be an integer ≥ 1, got ${cfg.batchSize}`);
   if (!Number.isInteger(cfg.cropPadding) || cfg.cropPadding < 0) throw new Error(`loader config: cropPadding must be an integer ≥ 0, got ${cfg.cropPadding}`);
+  if (!Number.isInteger(cfg.cleanEpochs) || cfg.cleanEpochs < 0) throw new Error(`loader config: cleanEpochs must be an integer ≥ 0, got ${cfg.cleanEpochs}`);
   if (cfg.padMode !== 'zero' && cfg.padMode !== 'reflect') throw new Error(`loader config: padMode must be 'zero' or 'reflect', got ${JSON.stringify(cfg.padMode)}`);
   if (!(cfg.eraseProb >= 0 && cfg.eraseProb <= 1)) throw new Error(`loader config: eraseProb must be in [0, 1], got ${cfg.eraseProb}`);
   if (cfg.eraseMode !== 'pixel' && cfg.eraseMode !== 'const') throw new Error(`loader config: eraseMode must be 'pixel' or 'const', got ${JSON.stringify(cfg.eraseMode)}`);
@@ -243,6 +253,20 @@ export class ImageLoader {
     this.base = new Rng(this.config.seed);
   }
 
+  /** Epochs of the run (setEpochs); the last cleanEpochs of them are not cropped. */
+  private totalEpochs = Infinity;
+
+  /** The run's number of epochs, for cleanEpochs (the training loop calls it through the task). */
+  setEpochs(epochs: number): void {
+    if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`ImageLoader.setEpochs: expected an integer ≥ 1, got ${epochs}`);
+    this.totalEpochs = epochs;
+  }
+
+  /** Whether epoch `epoch` is one of the run's last cleanEpochs (no random crop). */
+  isCleanEpoch(epoch: number): boolean {
+    return this.config.cleanEpochs > 0 && epoch >= this.totalEpochs - this.config.cleanEpochs;
+  }
+
   /** Whether batches are augmented (random crop or flip configured). */
   get augments(): boolean {
     return this.config.cropPadding > 0 || this.config.hflip;
@@ -264,10 +288,12 @@ export class ImageLoader {
     if (!this.augments) return null;
     const rng = this.base.fork(`augment/${epoch}/${index}`);
     const p = this.config.cropPadding;
+    const clean = this.isCleanEpoch(epoch);
     const draws: AugmentDraw[] = [];
     for (let b = 0; b < size; b++) {
-      const dy = p > 0 ? rng.int(2 * p + 1) : 0;
-      const dx = p > 0 ? rng.int(2 * p + 1) : 0;
+      let dy = p > 0 ? rng.int(2 * p + 1) : 0;
+      let dx = p > 0 ? rng.int(2 * p + 1) : 0;
+      if (clean) dy = dx = p; // the centred crop of the padded image: the image itself
       const flip = this.config.hflip ? rng.uniform() < 0.5 : false;
       draws.push({ dy, dx, flip });
     }

@@ -188,6 +188,43 @@ test('augmentation draws: offsets within [0, 2p], both flips occur, and off when
   assert.ok(noFlip.every((d) => !d.flip));
 });
 
+test('cleanEpochs: the last epochs of the run are not cropped (flips and the other draws unchanged); the plan can move them', () => {
+  const set = synthetic(8, 6, 6, 1);
+  const cfg = { batchSize: 8, cropPadding: 2, hflip: true, cleanEpochs: 2, shuffle: false };
+  const plain = new ImageLoader(set, { ...cfg, cleanEpochs: 0 });
+  const loader = new ImageLoader(set, cfg);
+  // before setEpochs the run's length is unknown: every epoch is cropped
+  assert.deepEqual(loader.augmentDraws(9, 0, 8), plain.augmentDraws(9, 0, 8));
+  loader.setEpochs(5);
+  for (let epoch = 0; epoch < 5; epoch++) {
+    const d = loader.augmentDraws(epoch, 0, 8)!;
+    const ref = plain.augmentDraws(epoch, 0, 8)!;
+    assert.deepEqual(d.map((x) => x.flip), ref.map((x) => x.flip), `epoch ${epoch}: same flips`);
+    if (epoch < 3) assert.deepEqual(d, ref, `epoch ${epoch} is cropped as without cleanEpochs`);
+    else assert.ok(d.every((x) => x.dy === 2 && x.dx === 2), `epoch ${epoch} is centred: ${JSON.stringify(d)}`);
+    assert.equal(loader.isCleanEpoch(epoch), epoch >= 3);
+  }
+  assert.ok(plain.augmentDraws(3, 0, 8)!.some((x) => x.dy !== 2 || x.dx !== 2), 'the reference does crop');
+  // a clean batch is each image, flipped or not, exactly as evalBatches gives it
+  const b = loader.batchAt(4, 0);
+  const draws = loader.augmentDraws(4, 0, 8)!;
+  const [e] = [...evalBatches(set, { batchSize: 8 })];
+  const got = b.x.arraySync() as number[][][][];
+  const want = e!.x.arraySync() as number[][][][];
+  for (let i = 0; i < 8; i++) {
+    const w = draws[i]!.flip ? want[i]!.map((row) => [...row].reverse()) : want[i];
+    assert.deepEqual(got[i], w, `image ${i}`);
+  }
+  dispose(b);
+  dispose(e!);
+  // a re-plan to more epochs moves the clean ones to the new end
+  loader.setEpochs(8);
+  assert.ok(!loader.isCleanEpoch(4) && loader.isCleanEpoch(6) && loader.isCleanEpoch(7));
+  assert.throws(() => loader.setEpochs(0), /setEpochs: expected an integer ≥ 1, got 0/);
+  assert.throws(() => resolveLoaderConfig({ cleanEpochs: -1 }), /cleanEpochs must be an integer ≥ 0, got -1/);
+  assert.throws(() => resolveLoaderConfig({ cleanEpochs: 1.5 }), /cleanEpochs must be an integer ≥ 0, got 1.5/);
+});
+
 test('evalBatches covers the set in order with a smaller last batch; no tensors leak', () => {
   const set = synthetic(7, 2, 2, 1);
   const before = tf.memory().numTensors;
