@@ -104,6 +104,19 @@ test('a training step leaks no tensors; training learns the synthetic task', asy
   fs.rmSync(dir, { recursive: true });
 });
 
+test('cleanEpochs: the trainer tells the task the run length, so its last epoch is uncropped', async () => {
+  const data = syntheticSet(16);
+  const model = new ResMlp(MODEL, 4);
+  const task = new ClassificationTask(model, { train: data, val: null, loader: { batchSize: 8, cropPadding: 1, cleanEpochs: 1 }, dataset: 'synthetic' });
+  assert.ok(!task.loader.isCleanEpoch(1), 'before training the run length is unknown');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resmlp-vision-c-'));
+  await train(task, { ...TRAINER, epochs: 3, schedule: { ...TRAINER.schedule, totalSteps: 0 } }, { outDir: dir, resume: false });
+  assert.deepEqual([0, 1, 2].map((e) => task.loader.isCleanEpoch(e)), [false, false, true]);
+  assert.ok(task.loader.augmentDraws(2, 0, 8)!.every((d) => d.dy === 1 && d.dx === 1));
+  model.dispose();
+  fs.rmSync(dir, { recursive: true });
+});
+
 test('task checks the data against the model', () => {
   const data = syntheticSet(16);
   const model = new ResMlp({ ...MODEL, numClasses: 4 }, 0);
