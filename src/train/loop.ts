@@ -174,6 +174,19 @@ export interface TrainOptions {
 export const LAST = 'checkpoint_last.safetensors';
 export const BEST = 'checkpoint_best.safetensors';
 
+/**
+ * The time-budget plan at the end of epoch 1 or 2 (`now` training seconds in): the epoch's time
+ * and the epochs the whole run fits in, within [1 or 2, trainer.epochs]. After epoch 1 the epoch
+ * time is all of `now`; after epoch 2 it is the second epoch's, and the rest of the budget is
+ * shared out with 3% headroom (later epochs ran up to 5% slower than the second: host noise, and
+ * the validations that do not fall on epoch 2; the budget is a limit, not a target).
+ */
+function planEpochs(cfg: TrainerConfig, epoch: number, now: number, firstEpochSec: number | undefined): { perEpoch: number; planned: number } {
+  if (epoch === 1) return { perEpoch: now, planned: Math.min(cfg.epochs, Math.max(1, Math.floor(cfg.timeBudgetSec / now))) };
+  const perEpoch = now - (firstEpochSec ?? now / 2);
+  return { perEpoch, planned: Math.min(cfg.epochs, Math.max(2, 2 + Math.floor((cfg.timeBudgetSec - now) / (1.03 * perEpoch)))) };
+}
+
 /** Runs (or resumes) training; returns when done, stopped early, or interrupted (after saving). */
 export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOptions): Promise<TrainResult> {
   const hooks = opts.hooks ?? {};
@@ -327,20 +340,9 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
         // overestimates the next ones: the first plan errs towards finishing early, and the second,
         // from epoch 2's time, gives the rest of the budget to the remaining epochs.
         const now = elapsed();
-        let perEpoch: number;
-        let planned: number;
-        if (state.epoch === 1) {
-          perEpoch = now;
-          planned = Math.min(cfg.epochs, Math.max(1, Math.floor(cfg.timeBudgetSec / perEpoch)));
-          state.firstEpochSec = now;
-          state.planFinal = planned <= 2;
-        } else {
-          perEpoch = now - (state.firstEpochSec ?? now / 2);
-          // 3% headroom: later epochs ran up to 5% slower than the second (host noise, and the
-          // validations that do not fall on epoch 2), and the budget is a limit, not a target
-          planned = Math.min(cfg.epochs, Math.max(2, 2 + Math.floor((cfg.timeBudgetSec - now) / (1.03 * perEpoch))));
-          state.planFinal = true;
-        }
+        const { perEpoch, planned } = planEpochs(cfg, state.epoch, now, state.firstEpochSec);
+        if (state.epoch === 1) state.firstEpochSec = now;
+        state.planFinal = state.epoch === 2 || planned <= 2;
         state.plannedEpochs = planned;
         if (planned !== epochs) {
           epochs = planned;
