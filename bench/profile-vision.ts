@@ -1,5 +1,5 @@
 // Where one training step of the Fashion-MNIST classifier (configs/vision/fashion-mnist.json's
-// model: patch 7, d 192, depth 6, MLP ratio 3) spends its time, kernel by kernel: forward,
+// model: patch 4, d 96, depth 6, MLP ratio 3) spends its time, kernel by kernel: forward,
 // label-smoothed loss and backward on random 28×28×1 images, batch 128 by default. Kernel times
 // are wall-clock per call from tf.profile (a cpu-style backend runs kernels synchronously).
 // Usage: node --import tsx bench/profile-vision.ts [backend] [batch]
@@ -12,7 +12,7 @@ const B = Number(process.argv[3] ?? 128);
 if (!Number.isInteger(B) || B < 1) throw new Error(`batch must be a positive integer, got '${process.argv[3]}'`);
 await initBackend(backend);
 
-const model = createModel('resmlp_fmnist_small', { patchSize: 7, embedDim: 192, depth: 6, mlpRatio: 3, layerScale: 1 }, 0);
+const model = createModel('resmlp_fmnist_small', { patchSize: 4, embedDim: 96, depth: 6, mlpRatio: 3, layerScale: 1 }, 0);
 model.train(true);
 const x = tf.randomNormal([B, 28, 28, 1]) as tf.Tensor4D;
 const labels = tf.oneHot(tf.randomUniform([B], 0, 10, 'int32'), 10);
