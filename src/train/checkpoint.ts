@@ -31,12 +31,12 @@ export interface TrainerState {
   elapsedSec: number;
   /**
    * Epochs the run was planned to, when trainer.timeBudgetSec fitted them to a time budget: first
-   * from the first epoch's time, then once more from the second's (fixed from then on).
+   * from the first epoch's time, then after each epoch from the mean of epochs 2.. until half-way.
    */
   plannedEpochs?: number;
-  /** Training seconds at the end of the first epoch (the second plan times the second epoch from it). */
+  /** Training seconds at the end of the first epoch (later plans time epochs 2.. from it). */
   firstEpochSec?: number;
-  /** The plan is final (made after the second epoch, or a run of at most 2 epochs). */
+  /** The plan is final (the run reached half its planned epochs). */
   planFinal?: boolean;
 }
 

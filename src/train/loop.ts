@@ -57,11 +57,13 @@ export interface TrainerConfig {
    * its time (with validation) and plans min(epochs, ⌊timeBudgetSec / that⌋) epochs, at least 1,
    * with the LR schedule stretched to them, so that a slower machine trains fewer epochs with a
    * complete schedule instead of being cut off mid-schedule by maxTimeSec. The first epoch runs
-   * slower (JIT warm-up, first calls of every kernel: 57 s against ~50 s for the later ones on the
-   * Fashion-MNIST config), so after the second epoch the rest of the budget is planned once more
-   * from the second epoch's time. Saved in checkpoints: a resumed run keeps the plan. The plan
-   * depends on the machine's speed, so two runs may differ; pin `epochs` with timeBudgetSec 0 to
-   * repeat one exactly. Default 0.
+   * slower (JIT warm-up, first calls of every kernel), so from the second epoch on the rest of the
+   * budget is planned again after every epoch from the mean time of epochs 2.., with 2% headroom,
+   * until the run is half through; the plan is fixed from then on (so the last epochs, e.g. the
+   * image loader's cleanEpochs, are known before they start). A re-plan moves the cosine's end:
+   * the LR at a given update changes by a percent or so. Saved in checkpoints: a resumed run keeps
+   * the plan. The plan depends on the machine's speed, so two runs may differ; pin `epochs` with
+   * timeBudgetSec 0 to repeat one exactly. Default 0.
    */
   timeBudgetSec: number;
   /** Batches whose gradients are averaged into one update (fairseq's --update-freq). Default 1. */
@@ -136,7 +138,7 @@ export function resolveTrainerConfig(c: Partial<TrainerConfig> = {}): TrainerCon
 export interface TrainerHooks {
   /** Once, before the first update: planned total updates and where a resumed run starts. */
   onStart?(s: { totalUpdates: number; startUpdate: number; startEpoch: number }): void;
-  /** The run was re-planned to fit trainer.timeBudgetSec (after its first epoch, and again after its second). */
+  /** The run was re-planned to fit trainer.timeBudgetSec (after its first epoch, and after later ones until half-way). */
   onPlan?(p: { epochs: number; totalUpdates: number }): void;
   /** After each update: loss (mean over the update's batches), lr, grad norm, units done, totals. */
   onUpdate?(u: { epoch: number; batch: number; batches: number; update: number; loss: number; lr: number; gradNorm: number; units: number }): void;
@@ -175,16 +177,16 @@ export const LAST = 'checkpoint_last.safetensors';
 export const BEST = 'checkpoint_best.safetensors';
 
 /**
- * The time-budget plan at the end of epoch 1 or 2 (`now` training seconds in): the epoch's time
- * and the epochs the whole run fits in, within [1 or 2, trainer.epochs]. After epoch 1 the epoch
- * time is all of `now`; after epoch 2 it is the second epoch's, and the rest of the budget is
- * shared out with 3% headroom (later epochs ran up to 5% slower than the second: host noise, and
- * the validations that do not fall on epoch 2; the budget is a limit, not a target).
+ * The time-budget plan at the end of epoch `epoch` (`now` training seconds in): the time per
+ * epoch and the epochs the whole run fits in, within [epoch, trainer.epochs] (and ≥ 1). After
+ * epoch 1 the epoch time is all of `now`; later it is the mean of epochs 2..epoch (epoch 1 is slow
+ * with warm-up), and the rest of the budget is shared out with 2% headroom (host noise; the
+ * budget is a limit, not a target).
  */
-function planEpochs(cfg: TrainerConfig, epoch: number, now: number, firstEpochSec: number | undefined): { perEpoch: number; planned: number } {
+export function planEpochs(cfg: Pick<TrainerConfig, 'epochs' | 'timeBudgetSec'>, epoch: number, now: number, firstEpochSec: number | undefined): { perEpoch: number; planned: number } {
   if (epoch === 1) return { perEpoch: now, planned: Math.min(cfg.epochs, Math.max(1, Math.floor(cfg.timeBudgetSec / now))) };
-  const perEpoch = now - (firstEpochSec ?? now / 2);
-  return { perEpoch, planned: Math.min(cfg.epochs, Math.max(2, 2 + Math.floor((cfg.timeBudgetSec - now) / (1.03 * perEpoch)))) };
+  const perEpoch = firstEpochSec === undefined ? now / epoch : (now - firstEpochSec) / (epoch - 1);
+  return { perEpoch, planned: Math.min(cfg.epochs, Math.max(epoch, epoch + Math.floor((cfg.timeBudgetSec - now) / (1.02 * perEpoch)))) };
 }
 
 /** Runs (or resumes) training; returns when done, stopped early, or interrupted (after saving). */
@@ -335,25 +337,29 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
         stoppedBy = 'patience';
         stop = true;
       }
-      if (endOfEpoch && cfg.timeBudgetSec > 0 && !state.planFinal && (state.epoch === 1 || state.epoch === 2)) {
+      if (endOfEpoch && cfg.timeBudgetSec > 0 && !state.planFinal) {
         // Epoch 1's time (with its validation, JIT warm-up and the first calls of every kernel)
-        // overestimates the next ones: the first plan errs towards finishing early, and the second,
-        // from epoch 2's time, gives the rest of the budget to the remaining epochs.
+        // overestimates the next ones: the first plan errs towards finishing early; the later
+        // ones, from the mean of epochs 2.., give the rest of the budget to the remaining epochs.
         const now = elapsed();
         const { perEpoch, planned } = planEpochs(cfg, state.epoch, now, state.firstEpochSec);
         if (state.epoch === 1) state.firstEpochSec = now;
-        state.planFinal = state.epoch === 2 || planned <= 2;
+        state.planFinal = 2 * state.epoch >= planned;
         state.plannedEpochs = planned;
-        if (planned !== epochs) {
+        const changed = planned !== epochs;
+        if (changed) {
           epochs = planned;
           task.setEpochs?.(epochs);
           if (autoSteps) schedule.totalSteps = updatesIn(epochs);
           hooks.onPlan?.({ epochs, totalUpdates: schedule.totalSteps });
         }
-        log(
-          `time budget ${cfg.timeBudgetSec} s: epoch ${state.epoch} took ${perEpoch.toFixed(0)} s, so the run trains ${epochs} of ${cfg.epochs} epochs` +
-            (autoSteps ? ` (${schedule.totalSteps} updates, LR schedule fitted to them)` : '') + (state.planFinal ? '' : '; planned again after epoch 2'),
-        );
+        if (changed || state.epoch === 1 || state.planFinal) {
+          log(
+            `time budget ${cfg.timeBudgetSec} s: ${state.epoch === 1 ? `epoch 1 took ${perEpoch.toFixed(0)} s` : `epochs 2–${state.epoch} took ${perEpoch.toFixed(1)} s each`}, so the run trains ${epochs} of ${cfg.epochs} epochs` +
+              (autoSteps ? ` (${schedule.totalSteps} updates, LR schedule fitted to them)` : '') +
+              (state.planFinal ? '; plan fixed' : '; planned again after each epoch until half-way'),
+          );
+        }
       }
       if (cfg.maxUpdates > 0 && state.updates >= cfg.maxUpdates) {
         stoppedBy = 'maxUpdates';

@@ -7,7 +7,7 @@ import { mkdtempSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { train, resolveTrainerConfig, type TrainTask, LAST, BEST } from '../../src/train/loop.js';
+import { train, resolveTrainerConfig, planEpochs, type TrainTask, LAST, BEST } from '../../src/train/loop.js';
 import { Rng, type RngState } from '../../src/util/rng.js';
 
 before(async () => {
@@ -161,7 +161,17 @@ test('a run that stops before its first scheduled validation is still validated 
   task.dispose();
 });
 
-test('timeBudgetSec fits the epochs and the LR schedule to the budget after the first epoch and again after the second, and a resume keeps the plan', async () => {
+test('planEpochs: epoch 1 plans from its own time, later epochs from the mean of epochs 2.. with 2% headroom, within [epoch, epochs]', () => {
+  const cfg = { epochs: 40, timeBudgetSec: 1700 };
+  assert.deepEqual(planEpochs(cfg, 1, 50, undefined), { perEpoch: 50, planned: 34 });
+  // epochs 2–3 took (150 − 50) / 2 = 50 s each; 1550 s left / (1.02 · 50) = 30.4 → 3 + 30
+  assert.deepEqual(planEpochs(cfg, 3, 150, 50), { perEpoch: 50, planned: 33 });
+  assert.equal(planEpochs({ ...cfg, epochs: 20 }, 3, 150, 50).planned, 20, 'capped by trainer.epochs');
+  assert.equal(planEpochs(cfg, 5, 1800, 50).planned, 5, 'over budget: ends with the epoch just done');
+  assert.equal(planEpochs(cfg, 1, 2000, undefined).planned, 1, 'at least one epoch');
+});
+
+test('timeBudgetSec fits the epochs and the LR schedule to the budget after the first epoch and again after later ones until half-way, and a resume keeps the plan', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'loop-t-'));
   const slow = toyTask();
   const validate = slow.validate!.bind(slow);
@@ -182,18 +192,22 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
     outDir: dir,
     hooks: { onUpdate: (u) => lrs.push(u.lr), onPlan: (p) => plans.push(p), log: (m) => logs.push(m) },
   });
-  assert.equal(plans.length, 2, `planned after epochs 1 and 2: ${JSON.stringify(plans)}\n${logs.join('\n')}`);
+  assert.ok(plans.length >= 2, `planned after epoch 1 and again later: ${JSON.stringify(plans)}\n${logs.join('\n')}`);
   assert.ok(plans[0]!.epochs >= 2 && plans[0]!.epochs <= 5, `first plan ${plans[0]!.epochs} epochs`);
-  assert.ok(plans[1]!.epochs > plans[0]!.epochs, `the second plan, from the faster second epoch, trains more: ${JSON.stringify(plans)}`);
-  const planned = plans[1]!.epochs;
-  // the task heard the run's length before the first update and after each plan
-  assert.deepEqual(told, [40, plans[0]!.epochs, planned]);
-  assert.equal(plans[1]!.totalUpdates, planned * 8);
+  assert.ok(plans[1]!.epochs > plans[0]!.epochs, `the second plan, from the faster later epochs, trains more: ${JSON.stringify(plans)}`);
+  const planned = plans.at(-1)!.epochs;
+  // the task heard the run's length before the first update and after each plan that changed it
+  assert.deepEqual(told, [40, ...plans.map((p) => p.epochs)]);
+  assert.equal(plans.at(-1)!.totalUpdates, planned * 8);
   assert.equal(r.epochsDone, planned);
   assert.equal(r.updates, planned * 8);
   assert.equal(r.stoppedBy, 'done');
-  assert.ok(logs.some((m) => m.includes('epoch 1 took') && m.includes('planned again after epoch 2')), logs.join('\n'));
-  assert.ok(logs.some((m) => m.includes(`epoch 2 took`) && m.includes(`trains ${planned} of 40 epochs`)), logs.join('\n'));
+  assert.ok(logs.some((m) => m.includes('epoch 1 took') && m.includes('planned again after each epoch until half-way')), logs.join('\n'));
+  const fixed = logs.filter((m) => m.includes('plan fixed'));
+  assert.equal(fixed.length, 1, logs.join('\n'));
+  assert.match(fixed[0]!, new RegExp(`epochs 2–(\\d+) took [\\d.]+ s each, so the run trains ${planned} of 40 epochs`));
+  const fixedAt = Number(/epochs 2–(\d+)/.exec(fixed[0]!)![1]);
+  assert.ok(2 * fixedAt >= planned && fixedAt < planned, `fixed at epoch ${fixedAt}, half-way through ${planned}`);
   // the cosine schedule ran to its end: the last update's lr is near minLr (0), not mid-schedule
   assert.ok(lrs.at(-1)! < 0.01 * base.schedule.lr, `last lr ${lrs.at(-1)}`);
 
