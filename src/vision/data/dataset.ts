@@ -38,6 +38,12 @@ export interface LoaderConfig {
    */
   cleanEpochs: number;
   /**
+   * Whether the clean epochs keep the horizontal flip (true), or show every image unflipped too
+   * (false: the last epochs see exactly the test set's views). The flip draws are made all the
+   * same. Default true.
+   */
+  cleanFlip: boolean;
+  /**
    * Random erasing (Zhong et al. 2017, timm's RandomErasing as DeiT uses it): with this
    * probability, one rectangle of 2–33% of the image with aspect ratio in [0.3, 3.3] (log-uniform)
    * is overwritten, after crop and flip. 0 = off. Default 0.
@@ -59,6 +65,7 @@ export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
   padMode: 'zero',
   hflip: false,
   cleanEpochs: 0,
+  cleanFlip: true,
   eraseProb: 0,
   eraseMode: 'pixel',
   seed: 0,
@@ -78,6 +85,9 @@ export function resolveLoaderConfig(given: Partial<LoaderConfig> = {}): LoaderCo
   const cfg = resolveConfig('loader config', DEFAULT_LOADER_CONFIG, given);
   if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new Error(`loader config: batchSize must be an integer ≥ 1, got ${cfg.batchSize}`);
   if (!Number.isInteger(cfg.cropPadding) || cfg.cropPadding < 0) throw new Error(`loader config: cropPadding must be an integer ≥ 0, got ${cfg.cropPadding}`);
+  for (const k of ['shuffle', 'dropLast', 'hflip', 'cleanFlip'] as const) {
+    if (typeof cfg[k] !== 'boolean') throw new Error(`loader config: ${k} must be true or false, got ${JSON.stringify(cfg[k])}`);
+  }
   if (!Number.isInteger(cfg.cleanEpochs) || cfg.cleanEpochs < 0) throw new Error(`loader config: cleanEpochs must be an integer ≥ 0, got ${cfg.cleanEpochs}`);
   if (cfg.padMode !== 'zero' && cfg.padMode !== 'reflect') throw new Error(`loader config: padMode must be 'zero' or 'reflect', got ${JSON.stringify(cfg.padMode)}`);
   if (!(cfg.eraseProb >= 0 && cfg.eraseProb <= 1)) throw new Error(`loader config: eraseProb must be in [0, 1], got ${cfg.eraseProb}`);
@@ -262,7 +272,7 @@ export class ImageLoader {
     this.totalEpochs = epochs;
   }
 
-  /** Whether epoch `epoch` is one of the run's last cleanEpochs (no random crop). */
+  /** Whether epoch `epoch` is one of the run's last cleanEpochs (no random crop; no flip unless cleanFlip). */
   isCleanEpoch(epoch: number): boolean {
     return this.config.cleanEpochs > 0 && epoch >= this.totalEpochs - this.config.cleanEpochs;
   }
@@ -294,7 +304,8 @@ export class ImageLoader {
       let dy = p > 0 ? rng.int(2 * p + 1) : 0;
       let dx = p > 0 ? rng.int(2 * p + 1) : 0;
       if (clean) dy = dx = p; // the centred crop of the padded image: the image itself
-      const flip = this.config.hflip ? rng.uniform() < 0.5 : false;
+      let flip = this.config.hflip ? rng.uniform() < 0.5 : false;
+      if (clean && !this.config.cleanFlip) flip = false;
       draws.push({ dy, dx, flip });
     }
     return draws;

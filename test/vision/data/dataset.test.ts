@@ -221,8 +221,18 @@ test('cleanEpochs: the last epochs of the run are not cropped (flips and the oth
   loader.setEpochs(8);
   assert.ok(!loader.isCleanEpoch(4) && loader.isCleanEpoch(6) && loader.isCleanEpoch(7));
   assert.throws(() => loader.setEpochs(0), /setEpochs: expected an integer ≥ 1, got 0/);
+  // cleanFlip false: the clean epochs are unflipped too; the epochs before them flip as before
+  const unflipped = new ImageLoader(set, { ...cfg, cleanFlip: false });
+  unflipped.setEpochs(5);
+  assert.deepEqual(unflipped.augmentDraws(2, 0, 8), plain.augmentDraws(2, 0, 8));
+  for (const epoch of [3, 4]) {
+    assert.deepEqual(unflipped.augmentDraws(epoch, 0, 8), Array.from({ length: 8 }, () => ({ dy: 2, dx: 2, flip: false })), `epoch ${epoch}`);
+    assert.ok(loader.augmentDraws(epoch, 0, 8)!.some((d) => d.flip), `epoch ${epoch} of the default loader does flip`);
+  }
   assert.throws(() => resolveLoaderConfig({ cleanEpochs: -1 }), /cleanEpochs must be an integer ≥ 0, got -1/);
   assert.throws(() => resolveLoaderConfig({ cleanEpochs: 1.5 }), /cleanEpochs must be an integer ≥ 0, got 1.5/);
+  assert.throws(() => resolveLoaderConfig({ cleanFlip: 'no' as unknown as boolean }), /cleanFlip must be true or false, got "no"/);
+  assert.throws(() => resolveLoaderConfig({ hflip: 1 as unknown as boolean }), /hflip must be true or false, got 1/);
 });
 
 test('evalBatches covers the set in order with a smaller last batch; no tensors leak', () => {
