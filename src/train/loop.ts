@@ -354,8 +354,10 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
           hooks.onPlan?.({ epochs, totalUpdates: schedule.totalSteps });
         }
         if (changed || state.epoch === 1 || state.planFinal) {
+          const took =
+            state.epoch <= 2 ? `epoch ${state.epoch} took ${perEpoch.toFixed(state.epoch === 1 ? 0 : 1)} s` : `epochs 2–${state.epoch} took ${perEpoch.toFixed(1)} s each`;
           log(
-            `time budget ${cfg.timeBudgetSec} s: ${state.epoch === 1 ? `epoch 1 took ${perEpoch.toFixed(0)} s` : (state.epoch === 2 ? `epoch 2 took ${perEpoch.toFixed(1)} s` : `epochs 2–${state.epoch} took ${perEpoch.toFixed(1)} s each`)}, so the run trains ${epochs} of ${cfg.epochs} epochs` +
+            `time budget ${cfg.timeBudgetSec} s: ${took}, so the run trains ${epochs} of ${cfg.epochs} epochs` +
               (autoSteps ? ` (${schedule.totalSteps} updates, LR schedule fitted to them)` : '') +
               (state.planFinal ? '; plan fixed' : '; planned again after each epoch until half-way'),
           );
