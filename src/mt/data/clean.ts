@@ -6,7 +6,10 @@
 //   1. Unicode NFC (composes e.g. "e" + U+0301 into "é"; never changes how the text reads,
 //      unlike NFKC, which would turn "²" into "2" or "ﬁ" into "fi");
 //   2. control characters (Unicode Cc: C0, DEL, C1) removed, except that tab, CR, LF, and the
-//      other whitespace below become spaces;
+//      other whitespace below become spaces; other code points that print nothing removed too:
+//      format characters (Cf: soft hyphen, zero-width space, bidi marks and isolates, word
+//      joiner, tag characters …; ZWJ and ZWNJ stay, they change how some scripts and emoji
+//      read; U+FEFF is whitespace, step 3), lone surrogates (a JSON "\ud800" escape) and noncharacters (U+FDD0–FDEF, U+xFFFE/F);
 //   3. every run of whitespace (JS `\s`: space, tab, NBSP, U+2000–U+200A, U+2028/9, U+3000,
 //      U+FEFF …) collapsed to one ASCII space; leading/trailing whitespace trimmed.
 //
@@ -18,11 +21,18 @@
 //   - tooLong: either side has more than maxLen subword tokens;
 //   - ratio: max(len) / min(len) > maxRatio (token counts).
 
+/**
+ * Format characters but ZWNJ, ZWJ and U+FEFF (whitespace in step 3), lone surrogates, and the
+ * noncharacters U+FDD0–FDEF and U+xFFFE/xFFFF of every plane (step 2 of the file comment).
+ */
+const INVISIBLE = /[^\P{Cf}\u200c\u200d\ufeff]|\p{Cs}|[\u{FDD0}-\u{FDEF}]|[\u{FFFE}\u{FFFF}\u{1FFFE}\u{1FFFF}\u{2FFFE}\u{2FFFF}\u{3FFFE}\u{3FFFF}\u{4FFFE}\u{4FFFF}\u{5FFFE}\u{5FFFF}\u{6FFFE}\u{6FFFF}\u{7FFFE}\u{7FFFF}\u{8FFFE}\u{8FFFF}\u{9FFFE}\u{9FFFF}\u{AFFFE}\u{AFFFF}\u{BFFFE}\u{BFFFF}\u{CFFFE}\u{CFFFF}\u{DFFFE}\u{DFFFF}\u{EFFFE}\u{EFFFF}\u{FFFFE}\u{FFFFF}\u{10FFFE}\u{10FFFF}]/gu;
+
 /** Normalise one line (see the file comment). Idempotent. */
 export function normalizeLine(line: string): string {
   return line
     .normalize('NFC')
     .replace(/[^\P{Cc}\t\n\v\f\r]/gu, '') // control characters that are not whitespace
+    .replace(INVISIBLE, '')
     .replace(/\s+/gu, ' ')
     .trim();
 }
@@ -47,7 +57,7 @@ export function filterPair(srcLen: number, tgtLen: number, opt: FilterOptions): 
 /** A human-readable statement of the cleaning, stored in the manifest. */
 export function describeCleaning(opt: FilterOptions): string {
   return (
-    'every split: Unicode NFC, whitespace runs -> one space, control characters removed, trimmed; ' +
+    'every split: Unicode NFC, control and invisible format characters removed, whitespace runs -> one space, trimmed; ' +
     `train only: drop pairs with an empty side, a side longer than ${opt.maxLen} subword tokens, ` +
     `or a token-length ratio above ${opt.maxRatio}`
   );

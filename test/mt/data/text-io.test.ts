@@ -55,6 +55,12 @@ test('normalizeLine: NFC, controls, whitespace; idempotent', () => {
     ['x\u00a0\u2003\u3000y', 'x y'],
     ['line\r\nbreak', 'line break'],
     ['ﬁ ² …', 'ﬁ ² …'], // NFC, not NFKC: compatibility characters stay
+    // characters that print nothing: soft hyphen, zero-width space, bidi marks/isolates, word joiner, tag characters
+    ['Ein\u00adhorn \u200bläuft\u200e \u202aweg\u202c\u2066!\u2069\u2060\u{E0041}', 'Einhorn läuft weg!'],
+    ['a \u200b b', 'a b'],
+    ['lone \ud800surrogate\udfff, \ufdd0non\uffffchars\u{10FFFF}', 'lone surrogate, nonchars'],
+    ['\ud83d\udc68\u200d\ud83d\udc69 \u200c', '\ud83d\udc68\u200d\ud83d\udc69 \u200c'], // ZWJ and ZWNJ stay; a valid surrogate pair is not a lone one
+    ['a\ufeffb', 'a b'], // U+FEFF is whitespace (as before)
     ['', ''],
   ];
   for (const [inp, want] of cases) {
