@@ -19,7 +19,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'tokenized-bleu': { type: 'boolean', help: 'also print tokenized BLEU (Moses + compound split; NOT sacreBLEU, papers\' number)' },
   'tgt-lang': { type: 'string', help: "Moses language of the tokenized BLEU (default: the checkpoint's target language)" },
   limit: { type: 'int', help: 'only the first N sentences (0 = all)', default: 0 },
-  'skip-too-long': { type: 'boolean', help: 'score an empty hypothesis for a source longer than the model accepts, instead of stopping' },
+  'split-sentences': { type: 'boolean', help: 'translate each line sentence by sentence (default: a line is one unit, cut into pieces only when too long for the model)', default: false },
   json: { type: 'boolean', help: 'print one JSON object with every score, signature and timing' },
   width: { type: 'int', alias: 'w', help: 'decimals of printed scores', default: 1 },
 };
@@ -78,7 +78,6 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
     }
     const { MOSES_LANGS, corpusBleu, corpusChrf, tokenizedBleu } = await import('../metrics/index.js');
     const { readMtCheckpointConfig } = await import('../mt/model/load.js');
-    const { SentenceTooLongError } = await import('../mt/translator.js');
     let tgtLang: string | undefined;
     if (flags['tokenized-bleu'] === true) {
       tgtLang = typeof flags['tgt-lang'] === 'string' ? flags['tgt-lang'] : existsSync(flags.checkpoint as string) ? readMtCheckpointConfig(flags.checkpoint as string).langs.tgt : undefined;
@@ -89,18 +88,10 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
 
     translator = await loadTranslator(flags);
     const t0 = performance.now();
-    let results;
-    try {
-      results = await translator.translate(src, { onTooLong: flags['skip-too-long'] === true ? 'skip' : 'error' });
-    } catch (e) {
-      if (e instanceof SentenceTooLongError) {
-        throw new CliError(`${flags.src} line ${e.sentence + 1} has ${e.length} SentencePiece tokens but the model accepts at most ${e.limit}; pass --skip-too-long to score an empty hypothesis for it`);
-      }
-      throw e;
-    }
+    const results = await translator.translateDocuments(src, { sentences: flags['split-sentences'] === true });
     const sec = (performance.now() - t0) / 1000;
     const hyps = results.map((r) => r.text);
-    const skipped = results.filter((r) => r.skipped === 'too-long').length;
+    const cut = results.reduce((n, r) => n + r.cutSentences, 0);
     if (typeof flags.out === 'string') writeFileSync(flags.out, hyps.map((h) => h + '\n').join(''));
 
     const w = flags.width as number;
@@ -114,7 +105,7 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
         bleu: { score: bleu.score, signature: bleu.signature, verbose: bleu.verboseScore },
         chrf: { score: chrf.score, signature: chrf.signature },
         ...(tok ? { tokenizedBleu: { score: tok.score, signature: tok.signature, note: 'Moses-tokenized + compound split; not comparable with sacreBLEU' } } : {}),
-        skippedTooLong: skipped,
+        cutTooLong: cut,
         ...timing,
       };
       io.stdout.write(JSON.stringify(o) + '\n');
@@ -122,7 +113,7 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
       io.stdout.write(bleu.format(w, false, bleu.signature) + '\n');
       io.stdout.write(chrf.format(w, false, chrf.signature) + '\n');
       if (tok) io.stdout.write(`${tok.format(w, false, tok.signature)}   (Moses-tokenized + compound split, as papers report; not comparable with sacreBLEU)\n`);
-      if (skipped > 0) io.stdout.write(`warning: ${skipped} source line(s) longer than the model accepts were scored as empty hypotheses\n`);
+      if (cut > 0) io.stdout.write(`note: ${cut} source sentence(s) too long for the model were translated in pieces (cut at clauses or words)\n`);
       io.stdout.write(
         `decoded ${src.length} sentences in ${sec.toFixed(1)} s (${timing.sentencesPerSec.toFixed(2)} sentences/s); beam ${g.beamSize}, lenpen ${g.lenpen}, max len ${g.maxLenA}·|src| + ${g.maxLenB}\n`,
       );

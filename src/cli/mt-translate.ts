@@ -3,14 +3,16 @@
 // (src/mt/translator.ts). Standard input is streamed: lines are read while earlier ones are
 // being translated; whenever the translator is free it takes the lines read so far (at most
 // --chunk-lines), and writes their results in input order as soon as they finish. One output line
-// per input line (empty input line → empty output line); --json writes one JSON object per line
-// with every hypothesis and its scores; text mode with --nbest > 1 writes Moses n-best lines
-// (`i ||| text ||| score`, i 0-based). Generation flags left out take the checkpoint's defaults.
+// per input line (empty input line → empty output line); a line is cut into sentences (unless
+// --split-sentences=false) and a sentence too long for the model into pieces, so no line is
+// refused; --json writes one JSON object per line with every hypothesis and its scores; text mode
+// with --nbest > 1 writes Moses n-best lines (`i ||| text ||| score`, i 0-based). Generation flags
+// left out take the checkpoint's defaults.
 // Parsing and I/O only; the work lives in src/mt.
 import { createInterface } from 'node:readline';
 import { formatHelp, parseArgs, UsageError, type FlagSpec, type FlagValues } from './args.js';
 import type { GenerationConfig } from '../mt/decoding/config.js';
-import type { TranslationResult, Translator } from '../mt/translator.js';
+import type { DocumentResult, Translator } from '../mt/translator.js';
 
 /** Where `run` reads and writes; tests pass their own. */
 export interface MtCliIO {
@@ -41,7 +43,7 @@ const FLAGS: Record<string, FlagSpec> = {
   ...MODEL_FLAGS,
   json: { type: 'boolean', help: 'one JSON object per line: source, translation, hypotheses with scores' },
   'chunk-lines': { type: 'int', help: 'at most this many lines handed to the translator at once', default: 256 },
-  'skip-too-long': { type: 'boolean', help: 'write an empty line (and warn) for a line longer than the model accepts, instead of stopping' },
+  'split-sentences': { type: 'boolean', help: 'translate each line sentence by sentence (false: a line is one unit, cut only when too long)', default: true },
   quiet: { type: 'boolean', alias: 'q', help: 'no summary line on stderr' },
 };
 
@@ -94,7 +96,7 @@ export async function loadTranslator(flags: FlagValues): Promise<Translator> {
 }
 
 /** Output of one input line in text or JSON mode. */
-export function formatResult(r: TranslationResult, lineNo: number, source: string, json: boolean, nbest: number): string {
+export function formatResult(r: Pick<DocumentResult, 'text' | 'hypotheses' | 'skipped'>, lineNo: number, source: string, json: boolean, nbest: number): string {
   if (json) {
     const o: Record<string, unknown> = {
       line: lineNo,
@@ -179,7 +181,7 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
     throw e;
   }
 
-  const { TranslationInputError, SentenceTooLongError } = await import('../mt/translator.js');
+  const { TranslationInputError } = await import('../mt/translator.js');
   let translator: Translator;
   try {
     translator = await loadTranslator(flags);
@@ -188,33 +190,30 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
     return 1;
   }
   const json = flags.json === true;
-  const skipTooLong = flags['skip-too-long'] === true;
+  const sentences = flags['split-sentences'] === true;
   const chunkLines = flags['chunk-lines'] as number;
   const nbest = translator.generation.nbest;
   const queue = new LineQueue(io.stdin, 4 * chunkLines);
   const t0 = performance.now();
   let lines = 0;
   let tokens = 0;
+  let cut = 0;
   try {
     for (;;) {
       const chunk = await queue.take(chunkLines);
       if (chunk === null) break;
-      let results: TranslationResult[];
+      let results: DocumentResult[];
       try {
-        results = await translator.translate(chunk, { onTooLong: skipTooLong ? 'skip' : 'error' });
+        results = await translator.translateDocuments(chunk, { sentences });
       } catch (e) {
-        if (e instanceof SentenceTooLongError) {
-          throw new CliError(`input line ${lines + e.sentence + 1} has ${e.length} SentencePiece tokens but the model accepts at most ${e.limit}; shorten it, or pass --skip-too-long to write an empty line for it`);
-        }
         if (e instanceof TranslationInputError) throw new CliError(e.message);
         throw e;
       }
       let out = '';
       results.forEach((r, j) => {
-        const lineNo = lines + j + 1;
-        if (r.skipped === 'too-long') io.stderr.write(`resmlp mt translate: warning: input line ${lineNo} skipped: ${r.srcTokens} SentencePiece tokens, the model accepts at most ${translator.maxSourceTokens}\n`);
-        out += formatResult(r, lineNo, chunk[j]!, json, nbest);
+        out += formatResult(r, lines + j + 1, chunk[j]!, json, nbest);
         tokens += r.srcTokens;
+        cut += r.cutSentences;
       });
       io.stdout.write(out);
       lines += chunk.length;
@@ -232,7 +231,8 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
   if (flags.quiet !== true) {
     const sec = (performance.now() - t0) / 1000;
     const g = translator.generation;
-    io.stderr.write(`translated ${lines} lines (${tokens} source tokens) in ${sec.toFixed(1)} s: ${(lines / Math.max(sec, 1e-9)).toFixed(1)} sentences/s; beam ${g.beamSize}, lenpen ${g.lenpen}, max len ${g.maxLenA}·|src| + ${g.maxLenB}\n`);
+    io.stderr.write(`translated ${lines} lines (${tokens} source tokens) in ${sec.toFixed(1)} s: ${(lines / Math.max(sec, 1e-9)).toFixed(1)} lines/s; beam ${g.beamSize}, lenpen ${g.lenpen}, max len ${g.maxLenA}·|src| + ${g.maxLenB}\n`);
+    if (cut > 0) io.stderr.write(`${cut} sentence(s) too long for the model were translated in pieces (cut at clauses or words)\n`);
   }
   return 0;
 }

@@ -13,10 +13,15 @@
 //      positionalScores[i] is the log-prob of tokens[i]).
 // A step-callback adapter turns the generator's beams into `{sentence, step, beams: [{text,
 // tokens, score}]}` (partial text decoded from the tokens so far) for streaming.
+// `translateDocuments` takes texts of any length instead of single sentences: each is cut into
+// units (src/mt/text: sentences, and pieces of sentences too long for the model), all units are
+// translated together, and each text is put back together with its own whitespace.
 // `translate` may be called with any batch, concurrently too (each call has its own decoder
 // state); it leaves no tensor behind (the generator frees encoder output and state, even on
 // errors and aborts).
 import { normalizeLine } from './data/clean.js';
+import { assemble, planText, unitTokenLimit } from './text/document.js';
+import { joinNBest } from './text/nbest.js';
 import { type GenerationConfig, resolveGenerationConfig } from './decoding/config.js';
 import { SequenceGenerator } from './decoding/generator.js';
 import type { Hypothesis, StepEvent } from './decoding/hypotheses.js';
@@ -136,6 +141,30 @@ export interface TranslateOptions extends Partial<GenerationConfig> {
   signals?: readonly (AbortSignal | undefined)[];
   /** Over-length sentences: 'error' (default) throws SentenceTooLongError; 'skip' returns skipped: 'too-long'. */
   onTooLong?: 'error' | 'skip';
+}
+
+export interface DocumentOptions extends Omit<TranslateOptions, 'onStep' | 'signals' | 'onTooLong'> {
+  /** Cut each text into sentences (true), or only cut what is too long for the model (false). Default true. */
+  sentences?: boolean;
+  /** Source language for the sentence rules. Default: the checkpoint's, else 'en'. */
+  lang?: string;
+}
+
+/** A text translated unit by unit. */
+export interface DocumentResult {
+  /** The best translation, with the text's whitespace between its units. */
+  text: string;
+  /** Up to nbest whole-text hypotheses (src/mt/text/nbest.ts); tokens end each unit with EOS. */
+  hypotheses: TranslationHypothesis[];
+  /** Units translated (sentences and pieces). */
+  units: number;
+  /** Sentences cut into pieces because they were too long for the model. */
+  cutSentences: number;
+  /** Source tokens of all units, EOS not counted. */
+  srcTokens: number;
+  /** 'empty': nothing to translate (no hypotheses; the text comes back as it is, or '' if blank). */
+  skipped?: 'empty';
+  aborted: boolean;
 }
 
 /** What Translator.load knows about the model (for a server's /languages or /health). */
@@ -265,6 +294,52 @@ export class Translator {
   }
 
   /**
+   * Translates texts of any length (see the file comment): no text is refused for its length.
+   * Results in input order.
+   */
+  async translateDocuments(texts: readonly string[], opts: DocumentOptions = {}): Promise<DocumentResult[]> {
+    const { sentences = true, lang = this.meta?.langs.src ?? 'en', ...rest } = opts;
+    for (const k of ['onStep', 'signals', 'onTooLong']) {
+      if (k in opts) throw new TranslationOptionsError(`translateDocuments: ${k} is not supported (use translate for single sentences)`);
+    }
+    const cfg = this.generationConfig(rest);
+    const count = (t: string) => this.tokenize(t).length;
+    const maxTokens = unitTokenLimit(this.maxSourceTokens, this.model.maxPositions - 1);
+    const plans = texts.map((t, i) => {
+      if (typeof t !== 'string') throw new TranslationInputError(`text ${i}: expected a string, got ${t === null ? 'null' : typeof t}`);
+      return planText(t, { lang, sentences, countTokens: count, maxTokens });
+    });
+    const units = plans.flatMap((p, i) => p.map((u) => texts[i]!.slice(u.start, u.end)));
+    const results = await this.translate(units, rest);
+    let at = 0;
+    return Promise.all(
+      plans.map(async (p, i) => {
+        const mine = results.slice(at, (at += p.length));
+        if (p.length === 0) {
+          // nothing to translate: punctuation or symbols come back as they are, blank lines empty
+          const text = normalizeLine(texts[i]!) === '' ? '' : texts[i]!;
+          return { text, hypotheses: [], units: 0, cutSentences: 0, srcTokens: 0, skipped: 'empty', aborted: false };
+        }
+        const hypotheses = await joinNBest(
+          mine.map((r) => r.hypotheses),
+          cfg.nbest,
+          cfg.lenpen,
+          (pick) => assemble(texts[i]!, p, p.map((_, k) => pick(k))).text,
+        );
+        const r: DocumentResult = {
+          text: hypotheses[0]!.text,
+          hypotheses,
+          units: p.length,
+          cutSentences: new Set(p.filter((u) => u.cut).map((u) => u.sentence)).size,
+          srcTokens: mine.reduce((n, x) => n + x.srcTokens, 0),
+          aborted: mine.some((x) => x.aborted),
+        };
+        return r;
+      }),
+    );
+  }
+
+  /**
    * Source token counts (EOS not counted) of `texts` after cleaning; throws SentenceTooLongError
    * (or TranslationInputError for a non-string) exactly as translate() would. A server that
    * merges requests into one batch validates each request first, so that one bad request cannot
@@ -350,3 +425,4 @@ export class Translator {
     };
   }
 }
+

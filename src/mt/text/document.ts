@@ -23,15 +23,36 @@ export interface TextPlanOptions {
 /** Something to translate: a letter or a digit. */
 const TRANSLATABLE = /[\p{L}\p{N}]/u;
 
+/**
+ * Units are kept to the model's longest output ÷ this, so that their translations fit it too
+ * (En→De/Fr translations run up to ~1.2× the source's tokens): a unit at the model's input limit
+ * would come back cut off at its output limit.
+ */
+export const OUTPUT_HEADROOM = 1.25;
+
+/** Most tokens per unit for a model that reads `maxInput` and writes `maxOutput` tokens (EOS not counted). */
+export function unitTokenLimit(maxInput: number, maxOutput: number): number {
+  return Math.max(1, Math.min(maxInput, Math.floor(maxOutput / OUTPUT_HEADROOM)));
+}
+
+/** A unit: a range of the text, the sentence it belongs to, and whether it is a piece of it. */
+export interface TextUnit extends TextRange {
+  /** Index of its sentence among the text's sentences. */
+  sentence: number;
+  /** A piece of a sentence cut because it was too long for the model. */
+  cut: boolean;
+}
+
 /** The units of `text` to translate, in order (ranges of `text`, trimmed, not overlapping). */
-export function planText(text: string, opts: TextPlanOptions): TextRange[] {
+export function planText(text: string, opts: TextPlanOptions): TextUnit[] {
   const parts: TextRange[] = opts.sentences ? splitSentences(text, opts.lang) : trimmed(text);
-  const units: TextRange[] = [];
-  for (const r of parts) {
+  const units: TextUnit[] = [];
+  parts.forEach((r, sentence) => {
     const s = text.slice(r.start, r.end);
-    if (!TRANSLATABLE.test(s) || opts.countTokens(s) === 0) continue; // copied as is
-    units.push(...splitLongSentence(text, r, opts.countTokens, opts.maxTokens));
-  }
+    if (!TRANSLATABLE.test(s) || opts.countTokens(s) === 0) return; // copied as is
+    const pieces = splitLongSentence(text, r, opts.countTokens, opts.maxTokens);
+    for (const p of pieces) units.push({ ...p, sentence, cut: pieces.length > 1 });
+  });
   return units;
 }
 
