@@ -1,16 +1,18 @@
 // Builds the translation server from its dependencies and never listens (main.ts does): routes
-// (POST /translate, GET /languages, /health, /metrics, the page at /), the WebSocket stream
-// server, CORS, per-route metrics and one error handler that logs context and hides the
-// internals of 5xx. Tests build it in-process around a fake engine.
+// (POST /translate, POST /detect, GET /languages, /frontend/settings, /health, /metrics, the page
+// at /), the WebSocket stream server, CORS, per-route metrics and one error handler that logs
+// context and hides the internals of 5xx. Tests build it in-process around a fake engine.
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AccessControl } from './access.js';
 import { Batcher } from './batcher.js';
+import { TranslationCache } from './cache.js';
 import { type ServerSettings, ServerSettingsSchema } from './config.js';
 import type { ServerContext } from './context.js';
 import { ApiError, knownApiError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelRegistry } from './models.js';
+import { detectRoutes } from './routes/detect.js';
 import { infoRoutes } from './routes/info.js';
 import { pageRoutes } from './routes/page.js';
 import { translateRoutes } from './routes/translate.js';
@@ -46,13 +48,20 @@ export function buildApp(deps: AppDeps): ServerApp {
     { maxBatchTokens: settings.maxBatchTokens, maxBatchSentences: settings.maxBatchSentences, maxWaitMs: settings.maxWaitMs, maxQueueSentences: settings.maxQueueSentences },
     metrics,
   );
+  const logged = new Set<string>();
   const ctx: ServerContext = {
     registry: deps.registry,
     settings,
     batcher,
+    cache: new TranslationCache(settings.cacheMaxBytes, metrics),
     metrics,
     access: new AccessControl(settings.apiKeys, settings.rateLimitPerMinute, deps.now),
     log,
+    logOnce: (key, line) => {
+      if (logged.has(key)) return;
+      logged.add(key);
+      log(line);
+    },
     state: { shuttingDown: false },
   };
 
@@ -72,8 +81,9 @@ export function buildApp(deps: AppDeps): ServerApp {
   app.use(pageRoutes());
   app.use(infoRoutes(ctx));
   app.use(translateRoutes(ctx));
+  app.use(detectRoutes(ctx));
   app.use((req: Request) => {
-    throw new ApiError(404, `no route ${req.method} ${req.path}; see GET / , POST /translate, GET /languages, /health, /metrics, WebSocket /translate/stream`, 'not_found');
+    throw new ApiError(404, `no route ${req.method} ${req.path}; see GET / , POST /translate, POST /detect, GET /languages, /frontend/settings, /health, /metrics, WebSocket /translate/stream`, 'not_found');
   });
   app.use(errorHandler(ctx));
 

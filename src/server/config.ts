@@ -51,7 +51,7 @@ export const ServerSettingsSchema = z.strictObject({
   bodyLimitBytes: posInt.default(1_000_000),
   /** Texts per POST /translate. Default 128. */
   maxTextsPerRequest: posInt.default(128),
-  /** Characters per text. Default 5000 (LibreTranslate's char_limit idea). */
+  /** Characters per text (a text is cut into sentences; none is refused for its token count). Default 5000 (LibreTranslate's char_limit). */
   maxCharsPerText: posInt.default(5000),
   /** Largest beam_size a request may ask for. Default 16. */
   maxBeamSize: posInt.default(16),
@@ -65,6 +65,8 @@ export const ServerSettingsSchema = z.strictObject({
   wsMaxInFlight: posInt.default(16),
   /** Largest WebSocket message, bytes. Default 64 KB. */
   wsMaxMessageBytes: posInt.default(65_536),
+  /** Bytes of finished sentences the translation cache keeps (LRU); 0 = no cache. Default 64 MB. */
+  cacheMaxBytes: z.number().int().min(0).default(64 * 1024 * 1024),
 });
 export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 

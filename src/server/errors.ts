@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'invalid_utf8'
   | 'too_large'
   | 'unknown_pair'
+  | 'undetected_language'
   | 'over_limit'
   | 'unauthorized'
   | 'rate_limited'

@@ -1,6 +1,7 @@
 // Prometheus metrics of one app instance (prom-client), in a registry of its own so that several
 // apps (tests, bench) never share counters: requests and latency per route, queue length, batch
-// sizes, generated tokens and decoding throughput, errors by kind, WebSocket traffic.
+// sizes, generated tokens and decoding throughput, errors by kind, WebSocket traffic, the
+// translation cache.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class ServerMetrics {
@@ -16,6 +17,10 @@ export class ServerMetrics {
   readonly errors: Counter<'kind'>;
   readonly wsConnections: Gauge;
   readonly wsMessages: Counter<'type'>;
+  readonly cacheHits: Counter;
+  readonly cacheMisses: Counter;
+  readonly cacheBytes: Gauge;
+  readonly sentences: Counter<'pair'>;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -37,5 +42,9 @@ export class ServerMetrics {
     this.errors = new Counter({ name: 'resmlp_errors_total', help: 'Errors answered, by kind', labelNames: ['kind'], registers });
     this.wsConnections = new Gauge({ name: 'resmlp_ws_connections', help: 'Open WebSocket connections', registers });
     this.wsMessages = new Counter({ name: 'resmlp_ws_messages_total', help: 'WebSocket messages received, by type', labelNames: ['type'], registers });
+    this.cacheHits = new Counter({ name: 'resmlp_cache_hits_total', help: 'Sentences answered from the translation cache', registers });
+    this.cacheMisses = new Counter({ name: 'resmlp_cache_misses_total', help: 'Sentences looked up in the translation cache and not found', registers });
+    this.cacheBytes = new Gauge({ name: 'resmlp_cache_bytes', help: 'Bytes held by the translation cache (estimate)', registers });
+    this.sentences = new Counter({ name: 'resmlp_sentences_total', help: 'Sentences (units after splitting texts) translated or answered from the cache', labelNames: ['pair'], registers });
   }
 }

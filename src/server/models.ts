@@ -52,15 +52,25 @@ export class ModelRegistry {
     return [...this.pairs.values()];
   }
 
-  /** LibreTranslate's GET /languages: every source language with its targets. */
+  /**
+   * LibreTranslate's GET /languages: every language served, as a source or a target, each with
+   * the targets it translates into ([] for a language served only as a target). Clients such as
+   * the npm `libretranslate` package check both codes of a request against this list.
+   */
   languages(): LanguageInfo[] {
-    const bySource = new Map<string, Set<string>>();
+    const targets = new Map<string, Set<string>>();
     for (const p of this.pairs.values()) {
-      const t = bySource.get(p.source) ?? new Set<string>();
-      t.add(p.target);
-      bySource.set(p.source, t);
+      targets.set(p.source, (targets.get(p.source) ?? new Set<string>()).add(p.target));
+      if (!targets.has(p.target)) targets.set(p.target, new Set<string>());
     }
-    return [...bySource.keys()].sort().map((code) => ({ code, name: this.name(code), targets: [...bySource.get(code)!].sort() }));
+    return [...targets.keys()].sort().map((code) => ({ code, name: this.name(code), targets: [...targets.get(code)!].sort() }));
+  }
+
+  /** Languages served as a source (sorted); with `target`, only those with a pair into it. */
+  sources(target?: string): string[] {
+    const s = new Set<string>();
+    for (const p of this.pairs.values()) if (target === undefined || p.target === target) s.add(p.source);
+    return [...s].sort();
   }
 
   name(code: string): string {

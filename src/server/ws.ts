@@ -1,9 +1,10 @@
 // WebSocket /translate/stream (protocol in src/server/README.md): each message is a request
-// {id, q, source, target, beam_size?, n_best?, …} or a cancel {id, cancel: true}. Requests go
-// through the same plan and the same batcher queue as POST /translate; the server streams
-// {id, step, beams} for every decoding step of that sentence and ends with
-// {id, done: true, translations} (or {id, cancelled: true}, or {id, error}). Several requests
-// may be in flight per socket. A bad message gets {id?, error} and the socket stays open.
+// {id, q, source, target, format?, beam_size?, n_best?, …} or a cancel {id, cancel: true}.
+// Requests go through the same plan, sentence splitting and batcher queue as POST /translate
+// (never the cache: the beams are the point); the server sends {id, sentences} (the units q was
+// cut into), then {id, sentence, step, beams} for every decoding step of every sentence, and ends
+// with {id, done: true, translations} (or {id, cancelled: true}, or {id, error}). Several
+// requests may be in flight per socket. A bad message gets {id?, error} and the socket stays open.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
@@ -11,8 +12,10 @@ import { decodeUtf8 } from './body.js';
 import { formatIssues } from './config.js';
 import type { ServerContext } from './context.js';
 import { ApiError, abortReasonToError, CancelledError, knownApiError } from './errors.js';
-import { planTranslation } from './plan.js';
+import { resolveAutoSource } from './auto-source.js';
+import { checkReady, checkTexts, planTranslation } from './plan.js';
 import { StreamCancelSchema, type StreamId, type StreamMessage, StreamRequestSchema } from './schemas/stream.js';
+import { translateTexts } from './translate-texts.js';
 
 export const STREAM_PATH = '/translate/stream';
 /** Step messages are skipped (never the final one) while a slow client has this much unsent. */
@@ -125,15 +128,27 @@ export class StreamServer {
       if (inFlight.size >= ctx.settings.wsMaxInFlight) throw new ApiError(429, `${inFlight.size} requests in flight on this socket; the limit is wsMaxInFlight ${ctx.settings.wsMaxInFlight}`, 'queue_full');
       if (ctx.state.shuttingDown) throw new ApiError(503, 'the server is shutting down', 'unavailable');
       ctx.access.check(m.api_key ?? queryKey, address);
-      const plan = planTranslation({ ...m, texts: [m.q] }, ctx.registry, ctx.settings);
+      checkReady(ctx.registry);
+      checkTexts([m.q], ctx.settings);
       inFlight.set(id, ctrl);
-      const hyps = await ctx.batcher.submit(plan.engine, plan.pair, plan.texts, plan.tokens, plan.settings, {
+      const detected = m.source === 'auto' ? (await resolveAutoSource(ctx, [m.q], m.target, ['q']))[0] : undefined;
+      const source = detected?.language ?? m.source;
+      if (detected !== undefined && source === m.target) {
+        // already in the target language: nothing to decode
+        send({ id, sentences: [], detectedLanguage: detected });
+        send({ id, done: true, translations: [{ text: m.q, score: 0 }], detectedLanguage: detected });
+        return;
+      }
+      const plan = planTranslation({ ...m, source }, ctx.registry, ctx.settings);
+      const [hyps] = await translateTexts(ctx, plan, [m.q], {
+        format: m.format,
+        cache: false,
         signal,
-        onStep: (_i, e) => send({ id, step: e.step, beams: e.beams.map((b) => ({ text: b.text, tokens: b.tokens, score: b.score })) }),
+        onUnits: (_t, units) => send(detected ? { id, sentences: units, detectedLanguage: detected } : { id, sentences: units }),
+        onStep: (_t, sentence, e) => send({ id, sentence, step: e.step, beams: e.beams.map((b) => ({ text: b.text, tokens: b.tokens, score: b.score })) }),
       });
-      const h = hyps[0]!;
-      if (h.length === 0) throw new ApiError(500, 'no hypothesis reached EOS', 'internal');
-      send({ id, done: true, translations: h.map((x) => ({ text: x.text, score: x.score })) });
+      const translations = hyps!.map((x) => ({ text: x.text, score: x.score }));
+      send(detected ? { id, done: true, translations, detectedLanguage: detected } : { id, done: true, translations });
     } catch (e) {
       if (signal.aborted && e === signal.reason) {
         const err = abortReasonToError(e, ctx.settings.requestTimeoutMs);

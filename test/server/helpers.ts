@@ -1,7 +1,8 @@
-// Test helpers for the server: a character tokenizer, a deterministic fake seq2seq model (the
-// decoding tests' HashModel: log-probs are a function of (source, prefix) only, so batching
-// cannot change results) driven by the real Translator + SequenceGenerator, with an optional
-// per-step delay, and an in-process app listening on 127.0.0.1.
+// Test helpers for the server: a character tokenizer, two deterministic fake seq2seq models driven
+// by the real Translator + SequenceGenerator — the decoding tests' HashModel (log-probs are a
+// function of (source, prefix) only, so batching cannot change results; optional per-step delay)
+// and a LexiconModel that really translates, word by word from a small dictionary, so that
+// answers can be checked as text — and an in-process app listening on 127.0.0.1.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type ServerApp } from '../../src/server/app.js';
@@ -13,7 +14,7 @@ import { TranslatorEngine, UNBOUNDED_TRANSLATOR_TOKENS } from '../../src/server/
 import { ModelRegistry } from '../../src/server/models.js';
 import { HashModel } from '../mt/decoding/fake-models.js';
 
-const ALPHABET = ' abcdefghijklmnopqrstuvwxyzäöüéè.,!?\'-0123456789';
+const ALPHABET = ' abcdefghijklmnopqrstuvwxyzäöüéè.,!?\'-0123456789;:()"&àâçêîôûœß';
 /** Ids 0..3 are the fake model's specials (bos 0, pad 1, eos 2, unk 3). */
 const FIRST = 4;
 
@@ -60,6 +61,96 @@ export class SlowFakeSeqModel extends FakeSeqModel {
   }
 }
 
+/** Word-by-word dictionaries of the LexiconModel (lower case; unknown words are copied). */
+export const LEXICON: Record<string, Record<string, string>> = {
+  'en-de': {
+    a: 'ein', an: 'ein', the: 'der', dog: 'hund', dogs: 'hunde', cat: 'katze', cats: 'katzen', man: 'mann', woman: 'frau', children: 'kinder', group: 'gruppe', of: 'von',
+    runs: 'läuft', run: 'laufen', sleeps: 'schläft', sleep: 'schlafen', is: 'ist', are: 'sind', on: 'auf', in: 'in', beach: 'strand', snow: 'schnee', two: 'zwei',
+    playing: 'spielen', plays: 'spielt', near: 'nahe', red: 'rote', fence: 'zaun', blue: 'blauen', shirt: 'hemd', standing: 'steht', ladder: 'leiter', and: 'und',
+    cleaning: 'putzt', window: 'fenster', with: 'mit', ball: 'ball', house: 'haus', small: 'klein', big: 'gross', hello: 'hallo', world: 'welt', very: 'sehr',
+    important: 'wichtig', text: 'text', this: 'dies', good: 'gut', night: 'nacht', park: 'park', street: 'strasse', green: 'grünen', grass: 'gras', at: 'an',
+    sun: 'sonne', rose: 'ging auf', birds: 'vögel', sang: 'sangen', when: 'als', bird: 'vogel', sings: 'singt', tree: 'baum', read: 'lies', book: 'buch',
+  },
+  'en-fr': { a: 'un', the: 'le', dog: 'chien', cat: 'chat', runs: 'court', sleeps: 'dort', on: 'sur', beach: 'plage', hello: 'bonjour', world: 'monde', and: 'et' },
+  'de-en': { ein: 'a', eine: 'a', der: 'the', die: 'the', hund: 'dog', katze: 'cat', läuft: 'runs', schläft: 'sleeps', am: 'on the', strand: 'beach', hallo: 'hello', welt: 'world' },
+};
+
+/** What the LexiconModel outputs for `source`: each word looked up, punctuation kept. */
+export function lexiconTranslate(pair: string, source: string): string {
+  const dict = LEXICON[pair] ?? {};
+  return source
+    .toLowerCase()
+    .split(' ')
+    .map((w) => {
+      const m = /^([^\p{L}\p{N}]*)([\p{L}\p{N}'-]*)(.*)$/u.exec(w)!;
+      return m[1]! + (dict[m[2]!] ?? m[2]!) + m[3]!;
+    })
+    .join(' ');
+}
+
+interface LexiconState {
+  /** Target ids (then EOS) each row must produce. */
+  want: Int32Array[];
+}
+
+/**
+ * A fake model that translates: encode() reads the source characters, looks every word up in
+ * LEXICON[pair] and keeps the target ids; step t puts probability 0.9 on the t-th target
+ * character (EOS after the last; almost none on EOS elsewhere) and spreads the rest, so beam search
+ * finds the dictionary translation first and n-best variants after it.
+ */
+export class LexiconModel extends FakeSeqModel {
+  constructor(
+    readonly pair: string,
+    private readonly codec: CharTokenizer,
+    maxPositions = 48,
+  ) {
+    super(codec.vocabSize, maxPositions);
+  }
+  // @ts-expect-error -- a different encoder output than HashModel's
+  override encode(src: readonly Int32Array[]): Int32Array[] {
+    return src.map((s) => {
+      const text = this.codec.decode(s.subarray(0, s.length - 1)); // drop EOS
+      return Int32Array.from([...this.codec.encode(lexiconTranslate(this.pair, text)), EOS_ID]);
+    });
+  }
+  // @ts-expect-error -- state of this model
+  override initState(enc: Int32Array[]): LexiconState {
+    return { want: enc.slice() };
+  }
+  // @ts-expect-error -- state of this model
+  override step(_prev: Int32Array, st: LexiconState, t: number): Float32Array {
+    if (this.failWith !== null) throw new Error(this.failWith);
+    this.steps++;
+    const V = this.vocabSize;
+    const out = new Float32Array(st.want.length * V);
+    const rest = Math.log(0.1 / (V - 3)); // bos and pad never
+    st.want.forEach((w, r) => {
+      out.fill(rest, r * V, (r + 1) * V);
+      out[r * V] = -Infinity; // bos
+      out[r * V + 1] = -Infinity; // pad
+      out[r * V + EOS_ID] = -30; // EOS only where the translation ends (else the search finalises cut-off prefixes)
+      out[r * V + (w[Math.min(t, w.length - 1)] ?? EOS_ID)] = Math.log(0.9);
+    });
+    return out;
+  }
+  // @ts-expect-error -- state of this model
+  override reorderState(st: LexiconState, order: Int32Array): LexiconState {
+    return { want: Array.from(order, (o) => st.want[o]!) };
+  }
+}
+const EOS_ID = 2;
+/** Positions of the lexicon models: sentences of up to 63 characters (one token per character). */
+export const LEXICON_MAX_POSITIONS = 64;
+
+/** The LexiconModel's answer for a whole text: every whitespace-separated word translated, the whitespace kept. */
+export function lexiconText(pair: string, text: string): string {
+  return text
+    .split(/(\s+)/u)
+    .map((w) => (/^\s*$/u.test(w) ? w : lexiconTranslate(pair, w)))
+    .join('');
+}
+
 /** The production engine (Translator → generator) around a model and a codec. */
 export function engineFor(model: DecoderModel<any, any>, codec: TextCodec): TranslatorEngine {
   return new TranslatorEngine(new Translator(model, codec, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS }));
@@ -77,14 +168,17 @@ export interface TestServer {
 
 export const PAIRS = ['en-de', 'en-fr', 'de-en'] as const;
 
-/** The app around fake engines for en-de, en-fr, de-en, listening on 127.0.0.1:<random>. */
-export async function startTestServer(settings: Partial<ServerSettings> = {}, opts: { ready?: boolean; log?: (l: string) => void } = {}): Promise<TestServer> {
+/**
+ * The app around fake engines for en-de, en-fr, de-en, listening on 127.0.0.1:<random>: HashModels
+ * (slow-able), or with `lexicon` LexiconModels whose answers are dictionary translations.
+ */
+export async function startTestServer(settings: Partial<ServerSettings> = {}, opts: { ready?: boolean; log?: (l: string) => void; lexicon?: boolean } = {}): Promise<TestServer> {
   const registry = new ModelRegistry();
   const tok = new CharTokenizer();
   const models: Record<string, SlowFakeSeqModel> = {};
   for (const pair of PAIRS) {
-    models[pair] = new SlowFakeSeqModel(tok.vocabSize);
-    registry.add(pair, engineFor(models[pair]!, tok), DecodingDefaultsSchema.parse({ beamSize: 4, maxLength: 40 }));
+    models[pair] = opts.lexicon ? (new LexiconModel(pair, tok, LEXICON_MAX_POSITIONS) as unknown as SlowFakeSeqModel) : new SlowFakeSeqModel(tok.vocabSize);
+    registry.add(pair, engineFor(models[pair]!, tok), DecodingDefaultsSchema.parse({ beamSize: 4, maxLength: opts.lexicon ? LEXICON_MAX_POSITIONS - 1 : 40 }));
   }
   if (opts.ready ?? true) registry.markReady();
   const logs: string[] = [];

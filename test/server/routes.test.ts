@@ -77,9 +77,8 @@ describe('POST /translate', () => {
     ['source missing', { q: 'hi', target: 'de' }, /source: expected a language code/],
     ['target a number', { q: 'hi', source: 'en', target: 7 }, /target: expected a language code/],
     ['unknown pair', { q: 'hi', source: 'en', target: 'xx' }, /unknown language pair en-xx; pairs served: de-en, en-de, en-fr/],
-    ['source auto', { q: 'hi', source: 'auto', target: 'de' }, /"auto" \(language detection\) is not supported/],
-    ['format html', { q: 'hi', source: 'en', target: 'de', format: 'html' }, /format: only "text" is supported/],
-    ['unknown field', { q: 'hi', source: 'en', target: 'de', beamsize: 3 }, /Unrecognized key.*"beamsize"/],
+    ['source auto, nothing to detect', { q: '12 34', source: 'auto', target: 'de' }, /could not detect the language of q \("12 34"\)/],
+    ['format pdf', { q: 'hi', source: 'en', target: 'de', format: 'pdf' }, /format: expected "text" or "html"/],
     ['beam_size 0', { q: 'hi', source: 'en', target: 'de', beam_size: 0 }, /beam_size: /],
     ['beam_size 2.5', { q: 'hi', source: 'en', target: 'de', beam_size: 2.5 }, /beam_size: .*expected int/],
     ['beam_size a string', { q: 'hi', source: 'en', target: 'de', beam_size: '4' }, /beam_size: .*number/],
@@ -92,7 +91,6 @@ describe('POST /translate', () => {
     ['max_length over the model', { q: 'hi', source: 'en', target: 'de', max_length: 500 }, /max_length 500 is over this model's limit of 47 tokens/],
     ['too many texts', { q: ['a', 'b', 'c', 'd', 'e'], source: 'en', target: 'de' }, /q has 5 texts; the limit is maxTextsPerRequest 4/],
     ['text over the char limit', { q: ['ok', 'x'.repeat(61)], source: 'en', target: 'de' }, /q\[1\] has 61 characters; the limit is maxCharsPerText 60/],
-    ['text over the model length', { q: 'y'.repeat(48), source: 'en', target: 'de' }, /q has 48 tokens; the en-de model accepts at most 47 per text/],
     ['body not an object', [1, 2], /expected object/],
     ['body null', null, /expected object/],
   ];
@@ -105,12 +103,15 @@ describe('POST /translate', () => {
     });
   }
 
-  test('400: over maxBatchTokens (a text that could never be batched)', async () => {
+  test('a text longer than maxBatchTokens is cut into pieces that fit a batch, not refused', async () => {
     const s2 = await startTestServer({ maxBatchTokens: 10 });
     try {
-      const r = await post(`${s2.url}/translate`, { q: 'twelve chars', source: 'en', target: 'de' });
-      assert.equal(r.status, 400);
-      assert.match(r.body.error, /q has 12 tokens \(\+1 EOS\); the limit is maxBatchTokens 10/);
+      const r = await post(`${s2.url}/translate`, { q: 'twelve chars and then some more', source: 'en', target: 'de' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const text = await (await fetch(`${s2.url}/metrics`)).text();
+      const over = /resmlp_batch_source_tokens_bucket\{le="8"\} (\d+)[\s\S]*resmlp_batch_source_tokens_count (\d+)/.exec(text)!;
+      assert.ok(Number(over[2]) >= 4, 'four or more batches (one piece of at most 9 tokens + EOS each)');
+      assert.equal(s2.app.context.batcher.batchSizes.every((n) => n === 1), true);
     } finally {
       await s2.close();
     }
@@ -153,6 +154,7 @@ describe('POST /translate', () => {
     assert.deepEqual(await r.json(), [
       { code: 'de', name: 'German', targets: ['en'] },
       { code: 'en', name: 'English', targets: ['de', 'fr'] },
+      { code: 'fr', name: 'French', targets: [] },
     ]);
   });
 

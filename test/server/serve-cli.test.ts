@@ -99,7 +99,10 @@ describe('resmlp serve', () => {
         if (health !== 200) await new Promise((r) => setTimeout(r, 50));
       }
       assert.equal(health, 200);
-      assert.deepEqual(await (await fetch(`${url}/languages`)).json(), [{ code: 'en', name: 'English', targets: ['de'] }]);
+      assert.deepEqual(await (await fetch(`${url}/languages`)).json(), [
+        { code: 'de', name: 'German', targets: [] },
+        { code: 'en', name: 'English', targets: ['de'] },
+      ]);
       const one = await fetch(`${url}/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q: fx.lines[0], source: 'en', target: 'de' }) });
       assert.equal(one.status, 200);
       assert.equal(typeof ((await one.json()) as { translatedText: unknown }).translatedText, 'string');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { post, startTestServer, type TestServer } from './helpers.js';
+import { lexiconText, post, startTestServer, type TestServer } from './helpers.js';
 
 /** A socket that collects messages and lets a test wait for one matching a predicate. */
 class Client {
@@ -125,7 +125,7 @@ describe('WebSocket /translate/stream', () => {
         [{ id: 3, q: 'hi', source: 'en', target: 'zz' }, /unknown language pair en-zz/, 3],
         [{ id: 4, q: 'hi', source: 'en', target: 'de', beam_size: 'big' }, /beam_size: /, 4],
         [{ id: 5, q: 'hi', source: 'en', target: 'de', extra: true }, /Unrecognized key.*"extra"/, 5],
-        [{ id: 6, q: 'y'.repeat(60), source: 'en', target: 'de' }, /q has 60 tokens; the en-de model accepts at most 47/, 6],
+        [{ id: 6, q: 'hi', source: 'en', target: 'de', format: 'pdf' }, /format: expected "text" or "html"/, 6],
         [{ id: 7, q: 'z'.repeat(2100), source: 'en', target: 'de' }, /message has \d+ bytes; the limit is wsMaxMessageBytes 2000/],
         [{ id: 8, cancel: 'yes' }, /cancel: /, 8],
         [[1, 2], /expected object/],
@@ -166,6 +166,37 @@ describe('WebSocket /translate/stream', () => {
       assert.ok(s.models['de-en']!.rowsSeen.length - rowsBefore < 5, 'the generator dropped the sentence');
     } finally {
       s.models['de-en']!.stepDelayMs = 0;
+    }
+  });
+
+  test('a paragraph streams per sentence: the sentences first, steps carry their sentence, done joins them', async () => {
+    const l = await startTestServer({}, { lexicon: true });
+    const c = await Client.open(l.wsUrl);
+    try {
+      const q = 'A dog runs on the beach.\nTwo cats sleep in the snow. A bird sings.';
+      c.send({ id: 'p', q, source: 'en', target: 'de', beam_size: 2, n_best: 2 });
+      const done = await c.next((m) => m.id === 'p' && m.done);
+      const msgs = c.of('p');
+      assert.deepEqual(msgs[0], { id: 'p', sentences: ['A dog runs on the beach.', 'Two cats sleep in the snow.', 'A bird sings.'] });
+      for (const k of [0, 1, 2]) {
+        const steps = msgs.filter((m) => m.sentence === k);
+        assert.ok(steps.length >= 3, `sentence ${k}: ${steps.length} steps`);
+        steps.forEach((m, t) => assert.equal(m.step, t, 'each sentence\'s steps in order'));
+        assert.deepEqual(steps[steps.length - 1].beams, [], 'a sentence ends with an empty step');
+        const last = steps[steps.length - 2].beams[0].text;
+        assert.equal(last, lexiconText('en-de', msgs[0].sentences[k]));
+      }
+      assert.equal(done.translations[0].text, 'ein hund läuft auf der strand.\nzwei katzen schlafen in der schnee. ein vogel singt.');
+      const http = await post(`${l.url}/translate`, { q, source: 'en', target: 'de', beam_size: 2, n_best: 2 });
+      assert.deepEqual(done.translations, http.body.nbest);
+      // source auto over the socket: detected, and announced with the sentences
+      c.send({ id: 'a', q: 'Ein Hund läuft am Strand.', source: 'auto', target: 'en' });
+      const auto = await c.next((m) => m.id === 'a' && m.done);
+      assert.equal(auto.translations[0].text, 'a dog runs on the beach.');
+      assert.equal(auto.detectedLanguage.language, 'de');
+    } finally {
+      c.close();
+      await l.close();
     }
   });
 
