@@ -1,5 +1,8 @@
 // Server benchmark: requests/s and p50/p99 latency of POST /translate for 1, 4 and 16 concurrent
-// clients on loopback, with dynamic batching on and off, and the throughput ratio of the two.
+// clients on loopback, with dynamic batching on and off, and the throughput ratio of the two;
+// then 16 clients sending 5-sentence paragraphs (each cut into its sentences by the server), and
+// the same paragraphs repeated with the translation cache on (its hit rate and throughput).
+// Single-sentence and paragraph runs ask for `cache: false`, so they measure decoding.
 // The model is a real Seq2Seq (the small Multi30k ResMLP config: d 256, hidden 1024, 3+3 layers)
 // with a trained checkpoint if --checkpoint is given, else randomly initialised with a
 // SentencePiece model trained here on Multi30k (random weights decode to max_length every time,
@@ -7,7 +10,8 @@
 // Bounded: every run stops sending after --seconds and after --max-requests.
 //
 //   node --import tsx bench/server.ts [--json] [--seconds 6] [--checkpoint runs/x/checkpoint_best.safetensors]
-// With --json the last stdout line is {batchingSpeedup16, p99Ms16, rps16, ...}.
+// With --json the last stdout line is {batchingSpeedup16, p99Ms16, rps16, paragraphRps16,
+// cacheHitRate, cachedParagraphRps16, ...}.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +36,8 @@ const SPEC: Record<string, FlagSpec> = {
   clients: { type: 'string', default: '1,4,16', help: 'concurrent client counts' },
   beam: { type: 'int', default: 4, help: 'beam_size of the requests' },
   'max-length': { type: 'int', default: 20, help: 'max_length of the requests (output tokens)' },
+  'paragraph-sentences': { type: 'int', default: 5, help: 'sentences per paragraph of the paragraph runs' },
+  'cache-paragraphs': { type: 'int', default: 20, help: 'distinct paragraphs the cached run cycles through' },
   checkpoint: { type: 'string', help: 'trained translation checkpoint (default: random init of the small config)' },
   backend: { type: 'string', help: 'tensor backend (default: RESMLP_BACKEND or auto)' },
 };
@@ -102,6 +108,8 @@ export async function benchServer(engine: TranslatorEngine, settings: Partial<Se
 }
 
 interface RunResult {
+  /** 'sentence', 'paragraph', or 'cached paragraph'. */
+  workload: string;
   clients: number;
   batching: boolean;
   requests: number;
@@ -112,6 +120,8 @@ interface RunResult {
   meanBatch: number;
   /** Sentences per generate call, in order (first 64). */
   batchSizes: number[];
+  /** Translation-cache hits ÷ lookups (NaN without lookups). */
+  cacheHitRate: number;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -119,17 +129,29 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function runLoad(engine: TranslatorEngine, sentences: string[], clients: number, batching: boolean, o: { seconds: number; maxRequests: number; beam: number; maxLength: number }): Promise<RunResult> {
+interface LoadOptions {
+  seconds: number;
+  maxRequests: number;
+  beam: number;
+  maxLength: number;
+  workload: string;
+  /** Ask for the translation cache (the bench's other runs switch it off to measure decoding). */
+  cache: boolean;
+}
+
+async function runLoad(engine: TranslatorEngine, sentences: string[], clients: number, batching: boolean, o: LoadOptions): Promise<RunResult> {
   const settings: Partial<ServerSettings> = batching ? { maxWaitMs: 20, maxBatchSentences: 64 } : { maxWaitMs: 0, maxBatchSentences: 1 };
   const s = await benchServer(engine, { ...settings, requestTimeoutMs: 600_000 });
-  const body = (q: string) => JSON.stringify({ q, source: 'en', target: 'de', beam_size: o.beam, max_length: o.maxLength });
+  const body = (q: string) => JSON.stringify({ q, source: 'en', target: 'de', beam_size: o.beam, max_length: o.maxLength, cache: o.cache });
   const ask = async (q: string) => {
     const r = await fetch(`${s.url}/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(q) });
     await r.arrayBuffer();
     return r.status;
   };
-  await ask(sentences[0]!); // warm-up (kernels, first allocation)
+  await ask(o.cache ? 'Warm-up.' : sentences[0]!); // warm-up (kernels, first allocation)
   s.app.context.batcher.batchSizes.length = 0;
+  const counter = async (name: string) => ((await s.app.context.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0) as number;
+  const [hits0, misses0] = [await counter('resmlp_cache_hits_total'), await counter('resmlp_cache_misses_total')];
   const lat: number[] = [];
   let next = 0;
   let errors = 0;
@@ -148,9 +170,12 @@ async function runLoad(engine: TranslatorEngine, sentences: string[], clients: n
   );
   const secs = (performance.now() - t0) / 1000;
   const sizes = [...s.app.context.batcher.batchSizes];
+  const hits = (await counter('resmlp_cache_hits_total')) - hits0;
+  const lookups = hits + (await counter('resmlp_cache_misses_total')) - misses0;
   await s.close();
   lat.sort((a, b) => a - b);
   return {
+    workload: o.workload,
     clients,
     batching,
     requests: lat.length,
@@ -160,7 +185,15 @@ async function runLoad(engine: TranslatorEngine, sentences: string[], clients: n
     p99Ms: quantile(lat, 0.99),
     meanBatch: sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length),
     batchSizes: sizes.slice(0, 64),
+    cacheHitRate: hits / lookups,
   };
+}
+
+/** Paragraphs of `n` consecutive test sentences, joined by a space. */
+function paragraphs(sentences: string[], n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + n <= sentences.length; i += n) out.push(sentences.slice(i, i + n).join(' '));
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -172,18 +205,28 @@ async function main(): Promise<void> {
   const info = await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
   const m = await benchModel(flags.checkpoint as string | undefined);
   const sentences = testSentences();
-  const o = { seconds: flags.seconds as number, maxRequests: flags['max-requests'] as number, beam: flags.beam as number, maxLength: flags['max-length'] as number };
+  const o: LoadOptions = { seconds: flags.seconds as number, maxRequests: flags['max-requests'] as number, beam: flags.beam as number, maxLength: flags['max-length'] as number, workload: 'sentence', cache: false };
   const clientCounts = String(flags.clients).split(',').map(Number);
   console.log(`server bench: ${m.description}; backend ${info.name}; beam ${o.beam}, max_length ${o.maxLength}; ≤ ${o.seconds} s / ≤ ${o.maxRequests} requests per run; loopback`);
-  console.log('clients  batching  requests  req/s   p50 ms   p99 ms  mean batch  errors');
+  const row = (r: RunResult) =>
+    console.log(`${r.workload.padEnd(16)} ${String(r.clients).padStart(7)}  ${(r.batching ? 'on' : 'off').padStart(8)}  ${String(r.requests).padStart(8)}  ${r.rps.toFixed(2).padStart(6)}  ${r.p50Ms.toFixed(0).padStart(7)}  ${r.p99Ms.toFixed(0).padStart(7)}  ${r.meanBatch.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}  ${Number.isNaN(r.cacheHitRate) ? '–' : r.cacheHitRate.toFixed(3)}`);
+  console.log('workload         clients  batching  requests  req/s   p50 ms   p99 ms  mean batch  errors  cache hits');
   const results: RunResult[] = [];
   for (const c of clientCounts) {
     for (const batching of [true, false]) {
       const r = await runLoad(m.engine, sentences, c, batching, o);
       results.push(r);
-      console.log(`${String(c).padStart(7)}  ${(batching ? 'on' : 'off').padStart(8)}  ${String(r.requests).padStart(8)}  ${r.rps.toFixed(2).padStart(6)}  ${r.p50Ms.toFixed(0).padStart(7)}  ${r.p99Ms.toFixed(0).padStart(7)}  ${r.meanBatch.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}`);
+      row(r);
     }
   }
+  // paragraphs: every request is n sentences the server cuts apart; then a repeated set with the cache
+  const n = flags['paragraph-sentences'] as number;
+  const paras = paragraphs(sentences, n);
+  const para = await runLoad(m.engine, paras, 16, true, { ...o, workload: 'paragraph', maxRequests: Math.ceil(o.maxRequests / n) });
+  row(para);
+  const repeated = paras.slice(0, flags['cache-paragraphs'] as number);
+  const cached = await runLoad(m.engine, repeated, 16, true, { ...o, workload: 'cached paragraph', cache: true });
+  row(cached);
   const speedups: Record<string, number> = {};
   for (const c of clientCounts) {
     const on = results.find((r) => r.clients === c && r.batching)!;
@@ -192,6 +235,8 @@ async function main(): Promise<void> {
     console.log(`batching speed-up at ${c} client${c === 1 ? '' : 's'}: ${speedups[c]!.toFixed(2)}×`);
   }
   const on16 = results.find((r) => r.clients === 16 && r.batching);
+  console.log(`16 clients, ${n}-sentence paragraphs: ${para.rps.toFixed(2)} paragraphs/s (${(para.rps * n).toFixed(1)} sentences/s; single sentences: ${on16?.rps.toFixed(1) ?? '–'}/s)`);
+  console.log(`the same ${repeated.length} paragraphs repeated, cache on: hit rate ${cached.cacheHitRate.toFixed(3)}, ${cached.rps.toFixed(1)} paragraphs/s`);
   console.log(`tensors alive at the end: ${tf.memory().numTensors}`);
   m.cleanup();
   if (flags.json) {
@@ -200,6 +245,11 @@ async function main(): Promise<void> {
         batchingSpeedup16: speedups[16] ?? null,
         p99Ms16: on16?.p99Ms ?? null,
         rps16: on16?.rps ?? null,
+        paragraphRps16: para.rps,
+        paragraphSentences: n,
+        paragraphP99Ms16: para.p99Ms,
+        cacheHitRate: cached.cacheHitRate,
+        cachedParagraphRps16: cached.rps,
         model: m.description,
         backend: info.name,
         runs: results,
