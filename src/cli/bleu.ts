@@ -80,10 +80,14 @@ function readTextFile(path: string, role: string): string {
   return decodeUtf8(readFileSync(path), `${role} file ${path}`);
 }
 
-/** Strict UTF-8 (sacreBLEU fails on invalid bytes instead of scoring replacement characters). */
+/**
+ * Strict UTF-8 as Python's 'utf-8' codec reads it: invalid bytes are an error (sacreBLEU fails
+ * instead of scoring replacement characters) and a leading byte-order mark is kept as U+FEFF, part
+ * of the first token (sacreBLEU opens files with encoding='utf-8', not 'utf-8-sig').
+ */
 function decodeUtf8(buf: Uint8Array, what: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf);
   } catch {
     throw new CliError(`${what} is not valid UTF-8`);
   }
