@@ -19,6 +19,7 @@
 // `translate` may be called with any batch, concurrently too (each call has its own decoder
 // state); it leaves no tensor behind (the generator frees encoder output and state, even on
 // errors and aborts).
+import { type ErrorKind, UserError } from '../util/errors.js';
 import { normalizeLine } from './data/clean.js';
 import { assemble, planText, unitTokenLimit } from './text/document.js';
 import { joinNBest } from './text/nbest.js';
@@ -38,13 +39,14 @@ export interface TextCodec {
 }
 
 /** An input the user can fix (the server answers 400). */
-export class TranslationInputError extends Error {
-  override name = 'TranslationInputError';
+export class TranslationInputError extends UserError {
+  constructor(message: string, kind: ErrorKind = 'invalid_input') {
+    super(message, kind);
+  }
 }
 
 /** A sentence with more subword tokens than the model accepts. */
 export class SentenceTooLongError extends TranslationInputError {
-  override name = 'SentenceTooLongError';
   constructor(
     /** Index of the sentence in the `texts` given to translate(). */
     readonly sentence: number,
@@ -59,14 +61,13 @@ export class SentenceTooLongError extends TranslationInputError {
       `sentence ${sentence} has ${length} SentencePiece tokens but the model accepts at most ${limit} (its maxLen ${limit + 1} minus one position for EOS)` +
         (count > 1 ? `; ${count - 1} other sentence(s) of this request are too long too` : '') +
         '; split or shorten it',
+      'over_limit',
     );
   }
 }
 
 /** Generation options that are not valid (unknown key, beam < 1, nbest > beam …). */
-export class TranslationOptionsError extends TranslationInputError {
-  override name = 'TranslationOptionsError';
-}
+export class TranslationOptionsError extends TranslationInputError {}
 
 export interface TranslatorOptions {
   /**

@@ -1,7 +1,7 @@
 // Who may translate, and how often: optional API keys (LibreTranslate's `api_key` field; 403
 // "Invalid API key" when keys are configured and the key is missing or unknown) and a per-key
 // rate limit (per client address when no keys are configured) over a fixed one-minute window.
-import { ApiError } from './errors.js';
+import { UserError } from '../util/errors.js';
 
 export class AccessControl {
   private readonly keys: Set<string>;
@@ -23,7 +23,7 @@ export class AccessControl {
   /** Throws 403 for a missing/unknown key (when keys are configured), 429 over the rate limit. */
   check(apiKey: string | undefined, clientAddress: string): void {
     if (this.keys.size > 0 && (apiKey === undefined || !this.keys.has(apiKey))) {
-      throw new ApiError(403, apiKey === undefined || apiKey === '' ? 'Invalid API key: this server needs an api_key' : 'Invalid API key', 'unauthorized');
+      throw new UserError(apiKey === undefined || apiKey === '' ? 'Invalid API key: this server needs an api_key' : 'Invalid API key', 'unauthorized');
     }
     if (this.perMinute === 0) return;
     const t = this.now();
@@ -36,7 +36,7 @@ export class AccessControl {
     this.counts.set(who, n);
     if (n > this.perMinute) {
       const retry = Math.max(1, Math.ceil((this.windowStart + 60_000 - t) / 1000));
-      throw new ApiError(429, `rate limit of ${this.perMinute} requests per minute reached; retry in ${retry} s`, 'rate_limited', { 'Retry-After': String(retry) });
+      throw new UserError(`rate limit of ${this.perMinute} requests per minute reached; retry in ${retry} s`, 'rate_limited', { 'Retry-After': String(retry) });
     }
   }
 }

@@ -9,7 +9,8 @@ import { Batcher } from './batcher.js';
 import { TranslationCache } from './cache.js';
 import { type ServerSettings, ServerSettingsSchema } from './config.js';
 import type { ServerContext } from './context.js';
-import { ApiError, knownApiError } from './errors.js';
+import { UserError } from '../util/errors.js';
+import { errorAnswer } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelRegistry } from './models.js';
 import { detectRoutes } from './routes/detect.js';
@@ -83,7 +84,7 @@ export function buildApp(deps: AppDeps): ServerApp {
   app.use(translateRoutes(ctx));
   app.use(detectRoutes(ctx));
   app.use((req: Request) => {
-    throw new ApiError(404, `no route ${req.method} ${req.path}; see GET / , POST /translate, POST /detect, GET /languages, /frontend/settings, /health, /metrics, WebSocket /translate/stream`, 'not_found');
+    throw new UserError(`no route ${req.method} ${req.path}; see GET / , POST /translate, POST /detect, GET /languages, /frontend/settings, /health, /metrics, WebSocket /translate/stream`, 'not_found');
   });
   app.use(errorHandler(ctx));
 
@@ -129,27 +130,27 @@ interface ParserError {
   length?: number;
 }
 
+/** Body-parser failures as UserErrors; null for anything else. */
+function bodyParserError(err: unknown): UserError | null {
+  const pe = err as ParserError;
+  if (pe?.type === 'entity.too.large') return new UserError(`request body has ${pe.length} bytes; the limit is bodyLimitBytes ${pe.limit}`, 'too_large');
+  if (pe?.type === 'request.aborted') return new UserError('request body was aborted by the client', 'cancelled');
+  if (typeof pe?.type === 'string' && typeof pe.status === 'number' && pe.status < 500) return new UserError(`bad request body (${pe.type})`, 'invalid_request');
+  return null;
+}
+
+/** The one error handler: the answer of src/server/errors.ts, internals logged, never shown. */
 function errorHandler(ctx: ServerContext) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    let e: ApiError;
-    const pe = err as ParserError;
-    const known = knownApiError(err);
-    if (known) e = known;
-    else if (pe?.type === 'entity.too.large') e = new ApiError(413, `request body has ${pe.length} bytes; the limit is bodyLimitBytes ${pe.limit}`, 'too_large');
-    else if (pe?.type === 'request.aborted') e = new ApiError(400, 'request body was aborted by the client', 'cancelled');
-    else if (typeof pe?.type === 'string' && typeof pe.status === 'number' && pe.status < 500) e = new ApiError(pe.status, `bad request body (${pe.type})`, 'invalid_request');
-    else {
-      ctx.log(`[serve] 500 on ${req.method} ${req.originalUrl}: ${(err as Error)?.stack ?? String(err)}`);
-      e = new ApiError(500, 'internal error', 'internal');
-    }
-    if (e.status >= 500 && e.kind === 'internal' && err instanceof ApiError) ctx.log(`[serve] 500 on ${req.method} ${req.originalUrl}: ${e.message}`);
-    ctx.metrics.errors.inc({ kind: e.kind });
+    const a = errorAnswer(bodyParserError(err) ?? err);
+    if (a.internal) ctx.log(`[serve] 500 on ${req.method} ${req.originalUrl}: ${(err as Error)?.stack ?? String(err)}`);
+    ctx.metrics.errors.inc({ kind: a.kind });
     if (res.headersSent) {
       res.end();
       return;
     }
-    for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
-    // 5xx: the message is ours (ApiError), never an exception's internals.
-    res.status(e.status === 499 ? 400 : e.status).json({ error: e.kind === 'internal' ? 'internal error' : e.message });
+    for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
+    // a client that went away (499) reads nothing; answer 400 for the log
+    res.status(a.status === 499 ? 400 : a.status).json({ error: a.message });
   };
 }

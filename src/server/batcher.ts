@@ -8,7 +8,7 @@
 // cancelled or timed-out sentence drops out of the running batch). One batch runs at a time:
 // the model owns the CPU, and sentences that arrive meanwhile form the next batch.
 import type { DecodeSettings, EngineHypothesis, EngineStep, TranslationEngine } from './engine.js';
-import { ApiError } from './errors.js';
+import { UserError } from '../util/errors.js';
 import type { ServerMetrics } from './metrics.js';
 
 export interface BatcherConfig {
@@ -87,12 +87,12 @@ export class Batcher {
    * after stop(), or the signal's reason if it fires first.
    */
   submit(engine: TranslationEngine, pair: string, texts: readonly string[], tokens: readonly number[], settings: DecodeSettings, opts: SubmitOptions = {}): Promise<EngineHypothesis[][]> {
-    if (!this.accepting) return Promise.reject(new ApiError(503, 'the server is shutting down', 'unavailable'));
+    if (!this.accepting) return Promise.reject(new UserError('the server is shutting down', 'unavailable'));
     const { signal, onStep } = opts;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const cap = this.config.maxQueueSentences;
     if (this.queue.length + texts.length > cap) {
-      return Promise.reject(new ApiError(429, `the translation queue is full (${this.queue.length} of ${cap} sentences waiting); retry later`, 'queue_full', { 'Retry-After': '1' }));
+      return Promise.reject(new UserError(`the translation queue is full (${this.queue.length} of ${cap} sentences waiting); retry later`, 'queue_full', { 'Retry-After': '1' }));
     }
     const key = `${pair}|${settings.beamSize}|${settings.nbest}|${settings.lenpen}|${settings.maxLength}`;
     const now = performance.now();

@@ -1,65 +1,47 @@
-// Errors the server answers with: an ApiError carries the HTTP status, the message the client
-// sees (what was expected, what was found) and a `kind` label for the errors_total metric.
-// Anything else is an internal error: logged with context, answered as a bare 500.
+// How the server answers errors, HTTP and WebSocket alike: a UserError (src/util/errors.ts) is
+// answered with the status of its kind and its message; anything else is an internal error,
+// logged with context by the caller and answered as a bare 500. Also the errors of the server
+// itself: a request past its deadline, a request whose client went away.
+import { type ErrorKind, UserError } from '../util/errors.js';
 
-export type ErrorKind =
-  | 'invalid_request'
-  | 'invalid_utf8'
-  | 'too_large'
-  | 'unknown_pair'
-  | 'undetected_language'
-  | 'over_limit'
-  | 'unauthorized'
-  | 'rate_limited'
-  | 'queue_full'
-  | 'timeout'
-  | 'cancelled'
-  | 'unavailable'
-  | 'not_found'
-  | 'internal';
+export type { ErrorKind };
 
-export class ApiError extends Error {
-  override name = 'ApiError';
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly kind: ErrorKind,
-    /** Extra response headers (e.g. Retry-After). */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-export const badRequest = (message: string, kind: ErrorKind = 'invalid_request') => new ApiError(400, message, kind);
+export const badRequest = (message: string, kind: ErrorKind = 'invalid_request') => new UserError(message, kind);
 
 /** The request's deadline passed (in the queue or while decoding). */
-export class DeadlineError extends ApiError {
+export class DeadlineError extends UserError {
   constructor(ms: number) {
-    super(504, `the request did not finish within its deadline of ${ms} ms`, 'timeout');
+    super(`the request did not finish within its deadline of ${ms} ms`, 'timeout');
   }
 }
 
 /** The client went away or cancelled: nobody reads the answer. */
-export class CancelledError extends ApiError {
+export class CancelledError extends UserError {
   constructor(what = 'request') {
-    super(499, `${what} was cancelled`, 'cancelled');
+    super(`${what} was cancelled`, 'cancelled');
   }
 }
 
 /** Maps an abort reason to the error the caller should see. */
-export function abortReasonToError(reason: unknown, deadlineMs: number): ApiError {
-  if (reason instanceof ApiError) return reason;
+export function abortReasonToError(reason: unknown, deadlineMs: number): UserError {
+  if (reason instanceof UserError) return reason;
   if (reason instanceof DOMException && reason.name === 'TimeoutError') return new DeadlineError(deadlineMs);
   return new CancelledError();
 }
 
-/** Errors of the translation side that mean "bad input" (src/mt/translator.ts, src/mt/model). */
-const INPUT_ERRORS = new Set(['SequenceTooLongError', 'SentenceTooLongError', 'TranslationInputError', 'TranslationOptionsError']);
+/** What the client is told about an error. */
+export interface ErrorAnswer {
+  status: number;
+  kind: ErrorKind | 'internal';
+  /** The UserError's message, or "internal error". */
+  message: string;
+  headers: Readonly<Record<string, string>>;
+  /** Not a UserError: the caller logs it with its stack. */
+  internal: boolean;
+}
 
-/** An ApiError for `e` if it is one or a known input error; null for internal errors. */
-export function knownApiError(e: unknown): ApiError | null {
-  if (e instanceof ApiError) return e;
-  if (e instanceof Error && INPUT_ERRORS.has(e.name)) return new ApiError(400, e.message, 'over_limit');
-  return null;
+/** The one mapping from an error to the answer (HTTP response or WebSocket message). */
+export function errorAnswer(e: unknown): ErrorAnswer {
+  if (e instanceof UserError) return { status: e.status, kind: e.kind, message: e.message, headers: e.headers, internal: false };
+  return { status: 500, kind: 'internal', message: 'internal error', headers: {}, internal: true };
 }

@@ -5,7 +5,8 @@
 // later (translate-texts.ts); here only their number and characters are checked (checkTexts).
 import type { ServerSettings } from './config.js';
 import type { DecodeSettings, TranslationEngine } from './engine.js';
-import { ApiError, badRequest } from './errors.js';
+import { UserError } from '../util/errors.js';
+import { badRequest } from './errors.js';
 import type { ModelRegistry } from './models.js';
 
 export interface PlanInput {
@@ -44,7 +45,7 @@ export function checkTexts(texts: readonly string[], limits: ServerSettings, fie
 
 /** 503 while the models load. */
 export function checkReady(registry: ModelRegistry): void {
-  if (!registry.ready) throw new ApiError(503, 'the models are still loading; retry shortly', 'unavailable', { 'Retry-After': '5' });
+  if (!registry.ready) throw new UserError('the models are still loading; retry shortly', 'unavailable', { 'Retry-After': '5' });
 }
 
 export function planTranslation(inp: PlanInput, registry: ModelRegistry, limits: ServerSettings): Plan {

@@ -15,7 +15,7 @@ import type { TextRange } from '../mt/text/sentences.js';
 import { TranslationCache } from './cache.js';
 import type { ServerContext } from './context.js';
 import type { EngineHypothesis, EngineStep } from './engine.js';
-import { ApiError, badRequest } from './errors.js';
+import { badRequest } from './errors.js';
 import { type Plan, textNames } from './plan.js';
 
 export type TextFormat = 'text' | 'html';
@@ -48,7 +48,7 @@ export function planUnits(text: string, format: TextFormat, plan: Plan, maxBatch
   const { engine } = plan;
   const maxTokens = Math.min(unitTokenLimit(engine.maxInputTokens, engine.maxOutputTokens), maxBatchTokens - 1);
   const opts = { lang: plan.source, sentences: true, countTokens: (s: string) => engine.countTokens(s), maxTokens };
-  if (opts.maxTokens < 1) throw new ApiError(500, `maxBatchTokens ${maxBatchTokens} leaves no room for a sentence`, 'internal');
+  if (opts.maxTokens < 1) throw new Error(`maxBatchTokens ${maxBatchTokens} leaves no room for a sentence`);
   if (format === 'text') {
     const ranges = planText(text, opts);
     if (ranges.length === 0 && normalizeLine(text) === '') throw badRequest(`${where} has nothing to translate after cleaning (control characters and whitespace only)`);
@@ -130,7 +130,7 @@ export async function translateTexts(ctx: ServerContext, plan: Plan, texts: read
     planned.map((p, i) => {
       const hyps = unitSlot[i]!.map((j) => results[j]!);
       hyps.forEach((h, k) => {
-        if (h.length === 0) throw new ApiError(500, `no hypothesis reached EOS for sentence ${k} of ${names[i]}`, 'internal');
+        if (h.length === 0) throw new Error(`no hypothesis reached EOS for sentence ${k} of ${names[i]}`);
       });
       return joinNBest(hyps, plan.settings.nbest, plan.settings.lenpen, p.build);
     }),

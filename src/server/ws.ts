@@ -11,7 +11,8 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { decodeUtf8 } from './body.js';
 import { formatIssues } from './config.js';
 import type { ServerContext } from './context.js';
-import { ApiError, abortReasonToError, CancelledError, knownApiError } from './errors.js';
+import { UserError } from '../util/errors.js';
+import { abortReasonToError, CancelledError, errorAnswer } from './errors.js';
 import { resolveAutoSource } from './auto-source.js';
 import { checkReady, checkTexts, planTranslation } from './plan.js';
 import { StreamCancelSchema, type StreamId, type StreamMessage, StreamRequestSchema } from './schemas/stream.js';
@@ -62,11 +63,10 @@ export class StreamServer {
       ws.send(JSON.stringify(m));
     };
     const fail = (id: StreamId | undefined, e: unknown) => {
-      const err = knownApiError(e);
-      ctx.metrics.errors.inc({ kind: err?.kind ?? 'internal' });
-      if (!err) ctx.log(`[serve] ws ${address} request ${JSON.stringify(id)}: ${(e as Error)?.stack ?? String(e)}`);
-      const msg = err ? err.message : 'internal error';
-      send(id === undefined ? { error: msg, status: err?.status ?? 500 } : { id, error: msg, status: err?.status ?? 500 });
+      const a = errorAnswer(e);
+      ctx.metrics.errors.inc({ kind: a.kind });
+      if (a.internal) ctx.log(`[serve] ws ${address} request ${JSON.stringify(id)}: ${(e as Error)?.stack ?? String(e)}`);
+      send(id === undefined ? { error: a.message, status: a.status } : { id, error: a.message, status: a.status });
     };
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -74,13 +74,13 @@ export class StreamServer {
       let raw: unknown;
       try {
         if (bytes.length > ctx.settings.wsMaxMessageBytes) {
-          throw new ApiError(400, `message has ${bytes.length} bytes; the limit is wsMaxMessageBytes ${ctx.settings.wsMaxMessageBytes}`, 'too_large');
+          throw new UserError(`message has ${bytes.length} bytes; the limit is wsMaxMessageBytes ${ctx.settings.wsMaxMessageBytes}`, 'too_large');
         }
         const text = decodeUtf8(bytes, isBinary ? 'binary message' : 'message');
         try {
           raw = JSON.parse(text);
         } catch (e) {
-          throw new ApiError(400, `message is not valid JSON: ${(e as Error).message}`, 'invalid_request');
+          throw new UserError(`message is not valid JSON: ${(e as Error).message}`, 'invalid_request');
         }
       } catch (e) {
         ctx.metrics.wsMessages.inc({ type: 'invalid' });
@@ -92,15 +92,15 @@ export class StreamServer {
       if (raw !== null && typeof raw === 'object' && 'cancel' in raw) {
         ctx.metrics.wsMessages.inc({ type: 'cancel' });
         const c = StreamCancelSchema.safeParse(raw);
-        if (!c.success) return fail(id, new ApiError(400, formatIssues(c.error), 'invalid_request'));
+        if (!c.success) return fail(id, new UserError(formatIssues(c.error), 'invalid_request'));
         const ctrl = inFlight.get(c.data.id);
-        if (!ctrl) return fail(c.data.id, new ApiError(400, `no request with id ${JSON.stringify(c.data.id)} is in flight on this socket`, 'invalid_request'));
+        if (!ctrl) return fail(c.data.id, new UserError(`no request with id ${JSON.stringify(c.data.id)} is in flight on this socket`, 'invalid_request'));
         ctrl.abort(new CancelledError(`request ${JSON.stringify(c.data.id)}`));
         return;
       }
       ctx.metrics.wsMessages.inc({ type: 'request' });
       const p = StreamRequestSchema.safeParse(raw);
-      if (!p.success) return fail(id, new ApiError(400, formatIssues(p.error), 'invalid_request'));
+      if (!p.success) return fail(id, new UserError(formatIssues(p.error), 'invalid_request'));
       void this.handleRequest(p.data, inFlight, send, fail, queryKey, address);
     });
     ws.on('close', () => {
@@ -124,9 +124,9 @@ export class StreamServer {
     const ctrl = new AbortController();
     const signal = AbortSignal.any([ctrl.signal, AbortSignal.timeout(ctx.settings.requestTimeoutMs)]);
     try {
-      if (inFlight.has(id)) throw new ApiError(400, `id ${JSON.stringify(id)} is already in flight on this socket; use a new id per request`, 'invalid_request');
-      if (inFlight.size >= ctx.settings.wsMaxInFlight) throw new ApiError(429, `${inFlight.size} requests in flight on this socket; the limit is wsMaxInFlight ${ctx.settings.wsMaxInFlight}`, 'queue_full');
-      if (ctx.state.shuttingDown) throw new ApiError(503, 'the server is shutting down', 'unavailable');
+      if (inFlight.has(id)) throw new UserError(`id ${JSON.stringify(id)} is already in flight on this socket; use a new id per request`, 'invalid_request');
+      if (inFlight.size >= ctx.settings.wsMaxInFlight) throw new UserError(`${inFlight.size} requests in flight on this socket; the limit is wsMaxInFlight ${ctx.settings.wsMaxInFlight}`, 'queue_full');
+      if (ctx.state.shuttingDown) throw new UserError('the server is shutting down', 'unavailable');
       ctx.access.check(m.api_key ?? queryKey, address);
       checkReady(ctx.registry);
       checkTexts([m.q], ctx.settings);

@@ -12,9 +12,12 @@
 // A sentence of n tokens needs n + 1 positions, so pairs with a side longer than maxLen − 1
 // tokens are skipped (and counted) — maxLen is the model's maximum length.
 import { Rng } from '../../util/rng.js';
+import { UserError } from '../../util/errors.js';
 
-export class BatchingError extends Error {
-  override name = 'BatchingError';
+export class BatchingError extends UserError {
+  constructor(message: string) {
+    super(message, 'invalid_config');
+  }
 }
 
 export interface BatchingConfig {

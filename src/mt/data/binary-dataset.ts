@@ -12,12 +12,15 @@
 // fine for Multi30k and WMT14 En-De) or read sentences on demand with positioned reads.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { UserError } from '../../util/errors.js';
 
 export type IdDtype = 'uint16' | 'int32';
 export type OffsetDtype = 'uint32' | 'uint64';
 
-export class DatasetFormatError extends Error {
-  override name = 'DatasetFormatError';
+export class DatasetFormatError extends UserError {
+  constructor(message: string) {
+    super(message, 'invalid_data');
+  }
 }
 
 function checkEndian(): void {

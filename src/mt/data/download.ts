@@ -14,9 +14,12 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as crypto from 'node:crypto';
 import { writeTextAtomic } from '../../util/atomic-write.js';
+import { UserError } from '../../util/errors.js';
 
-export class DownloadError extends Error {
-  override name = 'DownloadError';
+export class DownloadError extends UserError {
+  constructor(message: string) {
+    super(message, 'download');
+  }
 }
 
 export interface DownloadSpec {

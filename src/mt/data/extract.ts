@@ -6,9 +6,12 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
+import { UserError } from '../../util/errors.js';
 
-export class ExtractError extends Error {
-  override name = 'ExtractError';
+export class ExtractError extends UserError {
+  constructor(message: string) {
+    super(message, 'invalid_data');
+  }
 }
 
 function runTar(args: string[], what: string): string {

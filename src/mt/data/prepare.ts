@@ -25,9 +25,12 @@ import {
   type SplitInfo,
   type SplitName,
 } from './dataset.js';
+import { UserError } from '../../util/errors.js';
 
-export class PrepareError extends Error {
-  override name = 'PrepareError';
+export class PrepareError extends UserError {
+  constructor(message: string) {
+    super(message, 'invalid_data');
+  }
 }
 
 export interface PrepareOptions {

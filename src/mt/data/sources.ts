@@ -20,9 +20,12 @@ import { download, type DownloadSpec } from './download.js';
 import { extractTar, gunzipFile, sgmlToText, concatFiles } from './extract.js';
 import { countLines } from './text-io.js';
 import type { PrepareInputs } from './prepare.js';
+import { UserError } from '../../util/errors.js';
 
-export class SourceError extends Error {
-  override name = 'SourceError';
+export class SourceError extends UserError {
+  constructor(message: string) {
+    super(message, 'invalid_data');
+  }
 }
 
 type Log = (line: string) => void;

@@ -11,12 +11,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SentencePieceProcessor } from '@agnai/sentencepiece-js';
+import { UserError } from '../../util/errors.js';
 
 export const SPECIAL_IDS = { pad: 0, unk: 1, bos: 2, eos: 3 } as const;
 const SPECIAL_PIECES = { pad: '<pad>', unk: '<unk>', bos: '<s>', eos: '</s>' } as const;
 
-export class SentencePieceError extends Error {
-  override name = 'SentencePieceError';
+export class SentencePieceError extends UserError {
+  constructor(message: string) {
+    super(message, 'invalid_data');
+  }
 }
 
 export interface SpmTrainOptions {

@@ -5,9 +5,12 @@
 // `\r` removed (CRLF files); a UTF-8 byte-order mark at the start of the file is dropped.
 import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
+import { UserError } from '../../util/errors.js';
 
-export class TextInputError extends Error {
-  override name = 'TextInputError';
+export class TextInputError extends UserError {
+  constructor(message: string) {
+    super(message, 'invalid_data');
+  }
 }
 
 const CHUNK = 1 << 20;

@@ -25,10 +25,13 @@ import { causalBias, type KeysValues, MASKED, sinusoidalPositions } from './atte
 import { resolveSeq2SeqConfig, type Seq2SeqConfig } from './config.js';
 import { DecoderLayer, EncoderLayer, type LayerCache, makeNorm, type Norm } from './layers.js';
 import { SeedTree } from './seed-tree.js';
+import { UserError } from '../../util/errors.js';
 
 /** Thrown for inputs longer than the model's maximum length N. */
-export class SequenceTooLongError extends Error {
-  override name = 'SequenceTooLongError';
+export class SequenceTooLongError extends UserError {
+  constructor(message: string) {
+    super(message, 'over_limit');
+  }
 }
 
 /** Encoder output of a batch (tensors owned by the holder: dispose with disposeEnc). */
