@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors, parseSafetensors } from '../../src/io/safetensors.js';
-import { sharedPath } from '../../src/util/paths.js';
+import { fixturePath } from '../fixtures/paths.js';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'st-test-'));
@@ -58,17 +58,17 @@ test('writes from a subarray view store only the view', () => {
   fs.rmSync(dir, { recursive: true });
 });
 
-test('reads the timm fixture written by the Python safetensors library', () => {
-  const p = sharedPath('fixtures', 'resmlp', 'tiny_timm.safetensors');
+test('reads the timm fixture written by Python (test/fixtures/resmlp/make-tiny-timm.py: space-padded header, F32)', () => {
+  const p = fixturePath('resmlp', 'tiny-timm.safetensors');
   const { tensors } = readSafetensors(p);
   const w = tensors.get('stem.proj.weight');
   assert.ok(w, 'stem.proj.weight missing');
   assert.equal(w.dtype, 'F32');
-  assert.deepEqual(w.shape, [64, 3, 4, 4]);
-  assert.equal(w.data.length, 64 * 3 * 4 * 4);
+  assert.deepEqual(w.shape, [16, 3, 4, 4]);
+  assert.equal(w.data.length, 16 * 3 * 4 * 4);
   assert.ok(w.data.every((v) => Number.isFinite(v)));
   assert.ok(w.data.some((v) => v !== 0));
-  assert.deepEqual(tensors.get('blocks.0.linear_tokens.weight')!.shape, [64, 64]);
+  assert.deepEqual(tensors.get('blocks.0.linear_tokens.weight')!.shape, [9, 9]);
   assert.equal(tensors.size, 30);
 });
 

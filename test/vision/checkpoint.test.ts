@@ -1,5 +1,6 @@
-// Checkpoint parity and loading: timm's logits on the shared tiny_timm fixture (timm names and the
-// same weights under the official deit names), our round trip, and one clear error per bad file.
+// Checkpoint parity and loading: timm's logits on the tiny-timm fixture (test/fixtures/resmlp: timm
+// names, and the same weights under the official deit names), our round trip, and one clear error
+// per bad file.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -8,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { useTestBackend } from '../helpers/backend.js';
-import { sharedPath } from '../../src/util/paths.js';
+import { fixturePath } from '../fixtures/paths.js';
 import { deitToTimm, fromTimmConfig, loadClassifier, saveClassifier, timmToDeit } from '../../src/vision/checkpoint.js';
 import { ResMlp } from '../../src/vision/model.js';
 
@@ -20,8 +21,8 @@ interface Fixture {
   logits: number[];
 }
 
-const fixtureFile = () => sharedPath('fixtures', 'resmlp', 'tiny_timm.safetensors');
-const fixture = (): Fixture => JSON.parse(fs.readFileSync(sharedPath('fixtures', 'resmlp', 'tiny_timm.json'), 'utf8')) as Fixture;
+const fixtureFile = () => fixturePath('resmlp', 'tiny-timm.safetensors');
+const fixture = (): Fixture => JSON.parse(fs.readFileSync(fixturePath('resmlp', 'tiny-timm.json'), 'utf8')) as Fixture;
 
 before(async () => {
   await useTestBackend();
@@ -53,26 +54,26 @@ function checkParity(model: ResMlp, f: Fixture): number {
   return d;
 }
 
-test('tiny_timm: timm-named weights reproduce timm logits within 1e-4 (config inferred from shapes)', () => {
+test('tiny-timm: timm-named weights reproduce timm logits within 1e-4 (config inferred from shapes)', () => {
   const f = fixture();
   const model = loadClassifier(fixtureFile());
   assert.deepEqual(
     { imgSize: model.config.imgSize, patchSize: model.config.patchSize, embedDim: model.config.embedDim, depth: model.config.depth, numClasses: model.config.numClasses, inChans: model.config.inChans },
-    { imgSize: 32, patchSize: 4, embedDim: 64, depth: 2, numClasses: 10, inChans: 3 },
+    { imgSize: 12, patchSize: 4, embedDim: 16, depth: 2, numClasses: 5, inChans: 3 },
   );
   const d = checkParity(model, f);
   assert.ok(d <= 1e-4, `max |logit diff| ${d}`);
   model.dispose();
 });
 
-test('tiny_timm: an explicit timm config gives the same logits', () => {
+test('tiny-timm: an explicit timm config gives the same logits', () => {
   const f = fixture();
   const model = loadClassifier(fixtureFile(), fromTimmConfig(f.config));
   assert.ok(checkParity(model, f) <= 1e-4);
   model.dispose();
 });
 
-test('tiny_timm under the official deit names (patch_embed, attn, mlp, gamma_1/2, 1-D alpha/beta) loads through the rename table', () => {
+test('tiny-timm under the official deit names (patch_embed, attn, mlp, gamma_1/2, 1-D alpha/beta) loads through the rename table', () => {
   const f = fixture();
   const dir = tmpDir();
   const { tensors } = readSafetensors(fixtureFile());
@@ -80,8 +81,8 @@ test('tiny_timm under the official deit names (patch_embed, attn, mlp, gamma_1/2
   assert.ok(deit.has('patch_embed.proj.weight'));
   assert.ok(deit.has('blocks.0.gamma_1') && deit.has('blocks.0.gamma_2'));
   assert.ok(deit.has('blocks.1.attn.weight') && deit.has('blocks.1.mlp.fc1.weight'));
-  assert.deepEqual(deit.get('blocks.0.norm1.alpha')!.shape, [64]);
-  assert.deepEqual(deit.get('norm.beta')!.shape, [64]);
+  assert.deepEqual(deit.get('blocks.0.norm1.alpha')!.shape, [16]);
+  assert.deepEqual(deit.get('norm.beta')!.shape, [16]);
   // the rename table maps them back exactly
   assert.deepEqual([...deitToTimm(deit).keys()].sort(), [...tensors.keys()].sort());
   const file = path.join(dir, 'deit.safetensors');
@@ -123,19 +124,19 @@ test('bad files: each case names what is wrong', () => {
   // wrong shape of one key, with the architecture given explicitly
   const wrong = new Map(tensors);
   const fc1 = wrong.get('blocks.1.mlp_channels.fc1.weight')!;
-  wrong.set('blocks.1.mlp_channels.fc1.weight', { ...fc1, shape: [128, 128], data: fc1.data.slice(0, 128 * 128) as Float32Array });
+  wrong.set('blocks.1.mlp_channels.fc1.weight', { ...fc1, shape: [32, 32], data: fc1.data.slice(0, 32 * 32) as Float32Array });
   const cfg = fromTimmConfig(fixture().config);
-  assert.throws(() => loadClassifier(write('wrong-shape.safetensors', wrong), cfg), /'blocks\.1\.mlp_channels\.fc1\.weight': expected shape \[256, 64\], found \[128, 128\]/);
+  assert.throws(() => loadClassifier(write('wrong-shape.safetensors', wrong), cfg), /'blocks\.1\.mlp_channels\.fc1\.weight': expected shape \[64, 16\], found \[32, 32\]/);
   // missing key
   const missing = new Map(tensors);
   missing.delete('blocks.0.ls2');
   assert.throws(() => loadClassifier(write('missing.safetensors', missing), cfg), /missing keys \(1\): 'blocks\.0\.ls2'/);
   // unexpected key
   const extra = new Map(tensors);
-  extra.set('blocks.2.ls1', { dtype: 'F32', shape: [64], data: new Float32Array(64) });
+  extra.set('blocks.2.ls1', { dtype: 'F32', shape: [16], data: new Float32Array(16) });
   assert.throws(() => loadClassifier(write('extra.safetensors', extra), cfg), /unexpected keys \(1\): 'blocks\.2\.ls1'/);
-  // config mismatch (file holds 10 classes)
-  assert.throws(() => loadClassifier(fixtureFile(), { ...cfg, numClasses: 7 }), /'head\.weight': expected shape \[7, 64\], found \[10, 64\]/);
+  // config mismatch (file holds 5 classes)
+  assert.throws(() => loadClassifier(fixtureFile(), { ...cfg, numClasses: 7 }), /'head\.weight': expected shape \[7, 16\], found \[5, 16\]/);
   // truncated file
   const bytes = fs.readFileSync(fixtureFile());
   const trunc = path.join(dir, 'trunc.safetensors');
