@@ -1,16 +1,12 @@
-// Table-driven parity test against sacreBLEU 2.6.0: every case of
-// ../shared/fixtures/bleu/sacrebleu_cases.json (read at run time, never copied into the repo)
+// Table-driven parity test against sacreBLEU 2.6.0: every case of test/fixtures/bleu/
+// sacrebleu-cases.json (the shared sacreBLEU table, losslessly compacted by the script beside it)
 // must give the same score (1e-6 for BLEU/chrF, 1e-4 for TER), statistics and signature
 // (with sacreBLEU's version replaced by ours).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { BLEU, CHRF, TER, packageVersion, type BLEUScore, type SmoothMethod } from '../../src/metrics/index.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const FIXTURE = path.resolve(repoRoot, '..', 'shared', 'fixtures/bleu/sacrebleu_cases.json');
+import { fixturePath } from '../fixtures/paths.js';
 
 interface Case {
   metric: 'bleu' | 'chrf' | 'ter';
@@ -28,14 +24,21 @@ interface Case {
   bp?: number;
 }
 
+/** The table as stored: each distinct line once, cases' hyps and refs as indices into `lines`. */
+interface StoredTable {
+  generator: string;
+  lines: string[];
+  cases: (Omit<Case, 'hyps' | 'refs'> & { hyps: number[]; refs: number[][] })[];
+}
+
 function loadCases(): { generator: string; cases: Case[] } {
-  if (!existsSync(FIXTURE)) {
-    throw new Error(
-      `sacreBLEU fixture not found at ${FIXTURE}: this test needs the shared fixtures directory ` +
-        `checked out beside the repository (../shared/fixtures/bleu/sacrebleu_cases.json)`,
-    );
-  }
-  return JSON.parse(readFileSync(FIXTURE, 'utf8'));
+  const t = JSON.parse(readFileSync(fixturePath('bleu', 'sacrebleu-cases.json'), 'utf8')) as StoredTable;
+  const text = (i: number): string => {
+    const line = t.lines[i];
+    assert.equal(typeof line, 'string', `line index ${i} out of range (${t.lines.length} lines)`);
+    return line!;
+  };
+  return { generator: t.generator, cases: t.cases.map((c) => ({ ...c, hyps: c.hyps.map(text), refs: c.refs.map((r) => r.map(text)) })) };
 }
 
 const KNOWN_OPTIONS: Record<Case['metric'], string[]> = {
@@ -66,8 +69,9 @@ function makeMetric(c: Case): BLEU | CHRF | TER {
 
 const { generator, cases } = loadCases();
 
-test('fixture comes from sacreBLEU 2.x and covers every metric and level', () => {
+test('fixture comes from sacreBLEU 2.x and covers every metric and level (all 63 cases of the shared table)', () => {
   assert.match(generator, /^sacrebleu 2\./);
+  assert.equal(cases.length, 63);
   const kinds = new Set(cases.map((c) => `${c.metric}/${c.level}`));
   for (const k of ['bleu/corpus', 'bleu/sentence', 'chrf/corpus', 'chrf/sentence', 'ter/corpus']) assert.ok(kinds.has(k), k);
 });
