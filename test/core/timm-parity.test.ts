@@ -1,5 +1,5 @@
 // Parity with the reference implementation: timm's ResBlock (and PyTorch's label-smoothed
-// cross-entropy) outputs and gradients, recorded by fixtures/make-timm-golden.py with PyTorch.
+// cross-entropy) outputs and gradients, recorded by test/fixtures/resmlp/make-timm-golden.py with PyTorch.
 // Loading the timm state dict by name also checks that our parameter names and shapes match.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { labelSmoothedCrossEntropy } from '../../src/core/loss.js';
 import { Rng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff } from '../helpers/grad-check.js';
+import { fixturePath } from '../fixtures/paths.js';
 
 interface Flat {
   shape: number[];
@@ -26,7 +27,7 @@ interface BlockCase {
   y: Flat;
   dx: Flat;
 }
-const golden = JSON.parse(readFileSync(new URL('./fixtures/timm-golden.json', import.meta.url), 'utf8')) as {
+const golden = JSON.parse(readFileSync(fixturePath('resmlp', 'timm-golden.json'), 'utf8')) as {
   blocks: BlockCase[];
   loss: { logits: Flat; targets: number[]; epsilon: number; value: number; grad: Flat };
 };
