@@ -1,6 +1,8 @@
 // Locations every module agrees on: the repository root (found from this file, so it works from
-// src/ under tsx and from dist/ after a build) and the shared fixtures directory, which lives
-// beside the clone at `<repoRoot>/../shared` (on CI too).
+// src/ under tsx and from dist/ after a build) and the shared data directory, which lives beside
+// the clone at `<repoRoot>/../shared` when it is there (developers' machines and CI): benchmarks
+// read Multi30k from it, and the few tests that need data too large to commit skip without it
+// (tests' own fixtures are committed under test/fixtures/).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,17 +20,27 @@ function findRepoRoot(): string {
 /** Absolute path of the repository root (the directory holding package.json). */
 export const repoRoot: string = findRepoRoot();
 
-/** Absolute path of the shared fixtures directory beside the clone (`<repoRoot>/../shared`). */
+/** Absolute path of the shared data directory beside the clone (`<repoRoot>/../shared`). */
 export const sharedDir: string = path.resolve(repoRoot, '..', 'shared');
 
 /**
  * Path of a file under the shared directory; throws a clear error if it is absent.
- * `sharedPath('fixtures', 'resmlp', 'tiny_timm.safetensors')`.
+ * `sharedPath('data', 'multi30k', 'train.en')`.
  */
 export function sharedPath(...parts: string[]): string {
   const p = path.join(sharedDir, ...parts);
   if (!fs.existsSync(p)) {
-    throw new Error(`shared file ${p} is missing: tests and benchmarks read fixtures from <repoRoot>/../shared (repoRoot = ${repoRoot})`);
+    throw new Error(`shared file ${p} is missing: benchmarks read their data from <repoRoot>/../shared beside the clone (repoRoot = ${repoRoot})`);
   }
   return p;
+}
+
+/**
+ * Why a shared file is unusable, or undefined when it is there: a test that needs it passes this
+ * as node:test's `skip` option, so it is reported as skipped with the reason instead of failing.
+ * `test('…', { skip: sharedMissing('data', 'multi30k', 'train.en') }, …)`.
+ */
+export function sharedMissing(...parts: string[]): string | undefined {
+  const p = path.join(sharedDir, ...parts);
+  return fs.existsSync(p) ? undefined : `needs ${p} (the shared data beside the repository, too large to commit), which is absent`;
 }

@@ -14,7 +14,7 @@ import { run as translateCli } from '../../src/cli/mt-translate.js';
 import { run as evalCli } from '../../src/cli/mt-eval.js';
 import { corpusBleu, corpusChrf } from '../../src/metrics/index.js';
 import { Translator } from '../../src/mt/translator.js';
-import { sharedPath } from '../../src/util/paths.js';
+import { fixturePath } from '../fixtures/paths.js';
 import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
 
 let fx: Fixture;
@@ -177,7 +177,7 @@ describe('resmlp mt eval', () => {
   const files = () => {
     const src = join(tmp, 'test.en');
     const ref = join(tmp, 'test.de');
-    const read = (name: string) => readFileSync(sharedPath('data', 'multi30k', name), 'utf8').split('\n').slice(0, 12);
+    const read = (name: string) => readFileSync(fixturePath('multi30k', name), 'utf8').split('\n').slice(0, 12);
     writeFileSync(src, read('test_2016_flickr.en').join('\n') + '\n');
     writeFileSync(ref, read('test_2016_flickr.de').join('\n') + '\n');
     return { src, ref, refs: read('test_2016_flickr.de') };

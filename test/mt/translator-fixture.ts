@@ -1,5 +1,5 @@
 // Test fixture of the translator and the mt CLIs: a tiny SentencePiece model trained with
-// spm_train on 400 Multi30k lines (English + German, a few seconds) and a tiny random Seq2Seq
+// spm_train on 400 Multi30k lines (English + German, a few seconds; test/fixtures/multi30k) and a tiny random Seq2Seq
 // saved as a real `resmlp mt train` checkpoint (spm.model/spm.vocab beside it, sha256 in the
 // metadata), built once per process in a temp folder.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,14 +9,14 @@ import { SentencePiece, DEFAULT_SPM_TRAIN, trainSentencePiece } from '../../src/
 import { MT_CHECKPOINT_KIND, type MtCheckpointConfig, sha256Of } from '../../src/mt/model/load.js';
 import { Seq2Seq, type Seq2SeqConfig } from '../../src/mt/model/index.js';
 import { saveCheckpoint } from '../../src/train/checkpoint.js';
-import { sharedPath } from '../../src/util/paths.js';
+import { fixturePath } from '../fixtures/paths.js';
 
 export interface Fixture {
   dir: string;
   spmModel: string;
   checkpoint: string;
   modelConfig: Seq2SeqConfig;
-  /** Multi30k test_2016 English lines (first 60). */
+  /** Multi30k test_2016 English lines (first 60, test/fixtures/multi30k). */
   lines: string[];
   cleanup(): void;
 }
@@ -46,7 +46,7 @@ export const TINY: Omit<Seq2SeqConfig, 'vocabSize'> = {
 
 async function build(): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'resmlp-translator-'));
-  const head = (name: string, n: number) => readFileSync(sharedPath('data', 'multi30k', name), 'utf8').split('\n').slice(0, n);
+  const head = (name: string, n: number) => readFileSync(fixturePath('multi30k', name), 'utf8').split('\n').slice(0, n);
   const corpus = join(dir, 'corpus.txt');
   writeFileSync(corpus, [...head('train.en', 400), ...head('train.de', 400)].join('\n') + '\n');
   const trained = trainSentencePiece([corpus], join(dir, 'tiny'), { ...DEFAULT_SPM_TRAIN, vocabSize: 500, threads: 1 });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run, runMulti30k, type CliIO } from '../../../src/cli/mt-prepare.js';
 import { readManifest } from '../../../src/mt/data/dataset.js';
-import { tempDir, multi30k, headFile } from './helpers.js';
+import { tempDir, multi30k, headFile, MULTI30K_SKIP } from './helpers.js';
 
 let dir = '';
 before(() => {
@@ -22,7 +22,7 @@ async function capture(fn: (io: CliIO) => Promise<number>): Promise<{ code: numb
   return { code, out, err };
 }
 
-test('mt prepare: generic parallel text', async () => {
+test('mt prepare: generic parallel text', { skip: MULTI30K_SKIP }, async () => {
   const en = headFile(multi30k('train.en'), 1500, dir, 'a.en');
   const de = headFile(multi30k('train.de'), 1500, dir, 'a.de');
   const ven = headFile(multi30k('val.en'), 50, dir, 'v.en');
@@ -64,7 +64,7 @@ test('mt prepare: flag errors exit 2 with the usage', async () => {
   assert.match(missing.err, /train source file .*none\.en does not exist/);
 });
 
-test('multi30k script with --from a folder of Multi30k files', async () => {
+test('multi30k script with --from a folder of Multi30k files', { skip: MULTI30K_SKIP }, async () => {
   // a 2,000-line slice of the shared copy, laid out like it (train/val/test_2016_flickr × en/fr)
   const from = path.join(dir, 'm30k-from');
   fs.mkdirSync(from);
