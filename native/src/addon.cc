@@ -393,18 +393,16 @@ Napi::Value SgemmFn(const Napi::CallbackInfo& info) {
   // whole products when the batch is a multiple of the threads or much larger than them, else
   // every product in one tile per thread along its longer output side (multiples of 16 columns or
   // rows). Why not OpenBLAS's own threads: it leaves products with M·N·K < 2^19 on one core, so a
-  // batch of small products (attention heads, a cross-token layer per sample) ran on one core; its
-  // workers spin after each product and then fight the OpenMP workers of the next elementwise
-  // kernel (a batched small product right after a large one ran 4-6× slower). On the training
-  // shapes measured here ours was as fast or faster, except a large single product (below).
+  // batch of small products (attention heads, a cross-token layer per sample) would run on one
+  // core, and its workers spin after each product, taking cores from the OpenMP workers of the
+  // next elementwise kernel. Our split loses only on a large single product (below). The figures:
+  // docs/backends.md.
   const int T = g_threads;
   if (g_matmul_split && g_blas_openmp && T > 1 && batch == 1 && (int64_t)M * N * K >= kOpenblasThreadsMNK) {
     // One large product, with OpenBLAS's OpenMP build: OpenBLAS splits it over our own OpenMP
-    // threads (one pool: no second set of workers spinning against ours). Measured 2026-12-03:
-    // 0.91-0.96 of raw sgemm through tfjs on 1024³ and 1024×512×2048, where our split gave
-    // 0.88-0.92 (not duplicate packing: a K split measured the same). With the pthreads build
-    // its workers and ours took each other's cores: a translation-sized step ran 250-269 ms
-    // against 218-228 ms for our split alone, so there every product stays with our split.
+    // threads (one pool: no second set of workers spinning against ours), closer to raw sgemm
+    // than our split. With the pthreads build its workers and ours would take each other's cores
+    // and slow the whole training step, so there every product stays with our split.
     openblas_set_num_threads(T);
     cblas_sgemm(CblasRowMajor, opA, opB, M, N, K, 1.0f, aOf(0), lda, bOf(0), ldb, 0.0f, yOf(0), N);
     openblas_set_num_threads(1);
