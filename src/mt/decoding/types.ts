@@ -77,6 +77,26 @@ export interface FullDecoderModel<EncOut = unknown> extends DecoderModelSpec {
   disposeEnc(enc: EncOut): void;
 }
 
+/**
+ * An incremental decoder whose rows may sit at different positions, for step-level batching
+ * (continuous.ts): sentences join a running state between two steps. The state keeps each row's
+ * position; `stepRows` advances every row by one token from its own position.
+ */
+export interface ContinuousDecoderModel<EncOut = unknown, State = unknown> extends IncrementalDecoderModel<EncOut, State> {
+  /** The rows of `b` after the rows of `a`, each keeping its own position. Consumes both. */
+  concatStates(a: State, b: State): State;
+  /**
+   * Like step, with `positions[r]` the position row r reads (its token `prevTokens[r]` sits
+   * there; BOS at 0). Each row must be at the position its state holds.
+   */
+  stepRows(prevTokens: Int32Array, state: State, positions: Int32Array): StepResult;
+}
+
+export function isContinuous<E, S>(m: DecoderModel<E, S>): m is ContinuousDecoderModel<E, S> {
+  const c = m as ContinuousDecoderModel<E, S>;
+  return typeof c.concatStates === 'function' && typeof c.stepRows === 'function';
+}
+
 export type DecoderModel<EncOut = unknown, State = unknown> =
   | IncrementalDecoderModel<EncOut, State>
   | FullDecoderModel<EncOut>;

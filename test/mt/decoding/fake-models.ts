@@ -9,7 +9,7 @@
 //   either incrementally (cached rolling hash per row, reordered by beam) or from the full
 //   prefix; `bugNoReorder` makes the incremental path ignore reorderings.
 
-import type { FullDecoderModel, IncrementalDecoderModel } from '../../../src/mt/decoding/index.js';
+import type { ContinuousDecoderModel, FullDecoderModel, IncrementalDecoderModel } from '../../../src/mt/decoding/index.js';
 
 /** fairseq's dummy dictionary: bos 0, pad 1, eos 2, unk 3, then w1 = 4, w2 = 5. */
 export const BOS = 0;
@@ -217,7 +217,7 @@ export class HashModel implements IncrementalDecoderModel<HashEnc, HashState>, F
   initState(enc: HashEnc): HashState {
     return { h: enc.seeds.slice(), target: enc.target.slice(), len: 0 };
   }
-  private fill(out: Float32Array, r: number, h: number, len: number, target: number): void {
+  protected fill(out: Float32Array, r: number, h: number, len: number, target: number): void {
     const V = this.vocabSize;
     const base = r * V;
     const logits = new Float64Array(V);
@@ -267,6 +267,60 @@ export class HashModel implements IncrementalDecoderModel<HashEnc, HashState>, F
   }
   disposeState(): void {}
   disposeEnc(): void {}
+}
+
+interface ContinuousHashState {
+  h: Uint32Array;
+  target: Int32Array;
+  /** Position each row reads next. */
+  pos: Int32Array;
+}
+
+/**
+ * HashModel for step-level batching: every row keeps its own position, and states concatenate,
+ * so sentences can join a running state. Same distributions as HashModel's incremental path.
+ */
+export class ContinuousHashModel extends HashModel implements ContinuousDecoderModel<any, any> {
+  /** Rows of each stepRows call. */
+  readonly rowsPerStep: number[] = [];
+  liveStates = 0;
+  override initState(enc: { seeds: Uint32Array; target: Int32Array }): any {
+    this.liveStates++;
+    return { h: enc.seeds.slice(), target: enc.target.slice(), pos: new Int32Array(enc.seeds.length) } satisfies ContinuousHashState;
+  }
+  override step(prevTokens: Int32Array, st: any, _t: number): Float32Array {
+    return this.stepRows(prevTokens, st, Int32Array.from((st as ContinuousHashState).pos));
+  }
+  stepRows(prevTokens: Int32Array, st: ContinuousHashState, positions: Int32Array): Float32Array {
+    const rows = st.h.length;
+    if (prevTokens.length !== rows || positions.length !== rows) throw new Error(`ContinuousHashModel: ${prevTokens.length} tokens, ${positions.length} positions for ${rows} rows`);
+    this.rowsPerStep.push(rows);
+    const out = new Float32Array(rows * this.vocabSize);
+    for (let r = 0; r < rows; r++) {
+      if (positions[r] !== st.pos[r]) throw new Error(`ContinuousHashModel: row ${r} is at position ${st.pos[r]}, asked to read ${positions[r]}`);
+      st.h[r] = mix(st.h[r], prevTokens[r]);
+      this.fill(out, r, st.h[r], positions[r], st.target[r]);
+      st.pos[r]++;
+    }
+    return out;
+  }
+  override reorderState(st: any, order: Int32Array): any {
+    const s = st as ContinuousHashState;
+    return { h: Uint32Array.from(order, (o) => s.h[o]), target: Int32Array.from(order, (o) => s.target[o]), pos: Int32Array.from(order, (o) => s.pos[o]) };
+  }
+  concatStates(a: ContinuousHashState, b: ContinuousHashState): ContinuousHashState {
+    this.liveStates--;
+    const cat = <T extends Uint32Array | Int32Array>(x: T, y: T): T => {
+      const out = new (x.constructor as new (n: number) => T)(x.length + y.length);
+      out.set(x);
+      out.set(y, x.length);
+      return out;
+    };
+    return { h: cat(a.h, b.h), target: cat(a.target, b.target), pos: cat(a.pos, b.pos) };
+  }
+  override disposeState(): void {
+    this.liveStates--;
+  }
 }
 
 /** Deterministic source sentences of varied lengths over ids 4..V-1. */

@@ -1,0 +1,132 @@
+// ContinuousGenerator (step-level batching): every sentence gets exactly what SequenceGenerator
+// gives it alone — added together, joining a running loop mid-decode, with its own n-best, length
+// penalty and max length — while cancelled sentences leave at once, admission is in arrival order
+// within maxRows, and the model state is freed when the loop goes idle.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ContinuousGenerator, type Hypothesis, SequenceGenerator, type StepEvent } from '../../../src/mt/decoding/index.js';
+import { ContinuousHashModel, makeSources } from './fake-models.js';
+
+const V = 12;
+const plain = (h: readonly Hypothesis[]) => h.map((x) => ({ tokens: Array.from(x.tokens), score: x.score, pos: Array.from(x.positionalScores) }));
+
+async function alone(src: Int32Array, cfg: Record<string, unknown>) {
+  const model = new ContinuousHashModel(V, 40);
+  const out = await new SequenceGenerator(model, cfg).generate([src]);
+  return plain(out.results[0]!.hypos);
+}
+
+describe('ContinuousGenerator', () => {
+  test('sentences added together: each gets its one-by-one result', async () => {
+    const srcs = makeSources(9, V, 3);
+    const model = new ContinuousHashModel(V, 40);
+    const gen = new ContinuousGenerator(model, { beamSize: 4, nbest: 4, maxLenB: 12 });
+    const got = await Promise.all(srcs.map((s) => gen.add(s, { nbest: 4, lenpen: 1 })));
+    for (const [i, s] of srcs.entries()) assert.deepEqual(plain(got[i]!.hypos), await alone(s, { beamSize: 4, nbest: 4, maxLenB: 12 }), `sentence ${i}`);
+    assert.ok(Math.max(...gen.stats.sentencesPerStep) === 9, 'all nine decoded in the same steps');
+    assert.equal(model.liveStates, 0, 'state freed once idle');
+  });
+
+  test('sentences joining mid-decode get their one-by-one results; the running one is undisturbed', async () => {
+    const srcs = makeSources(6, V, 11);
+    const model = new ContinuousHashModel(V, 40);
+    const gen = new ContinuousGenerator(model, { beamSize: 3, nbest: 3, maxLenB: 15 });
+    const later: Promise<unknown>[] = [];
+    let joined = false;
+    const first = gen.add(srcs[0]!, { nbest: 3, lenpen: 1 }, {
+      onStep: (e) => {
+        if (e.step === 2 && !joined) {
+          joined = true;
+          for (const s of srcs.slice(1, 4)) later.push(gen.add(s, { nbest: 3, lenpen: 1 }));
+        }
+        if (e.step === 4) later.push(gen.add(srcs[4]!, { nbest: 3, lenpen: 1 }), gen.add(srcs[5]!, { nbest: 3, lenpen: 1 }));
+      },
+    });
+    await first;
+    assert.equal(later.length, 5, 'five sentences joined while the first decoded');
+    const all = [await first, ...((await Promise.all(later)) as Awaited<typeof first>[])];
+    for (const [i, s] of srcs.entries()) assert.deepEqual(plain(all[i]!.hypos), await alone(s, { beamSize: 3, nbest: 3, maxLenB: 15 }), `sentence ${i}`);
+    assert.ok(gen.stats.sentencesPerStep.some((n) => n >= 4), `sentences shared steps: ${gen.stats.sentencesPerStep.join(',')}`);
+    assert.equal(model.liveStates, 0);
+  });
+
+  test('per-sentence n-best, length penalty and max length', async () => {
+    const srcs = makeSources(4, V, 5);
+    const model = new ContinuousHashModel(V, 40);
+    const gen = new ContinuousGenerator(model, { beamSize: 4, nbest: 4, maxLenB: 20 });
+    const settings = [
+      { nbest: 1, lenpen: 1 },
+      { nbest: 3, lenpen: 0.5 },
+      { nbest: 4, lenpen: 2, maxLen: 3 },
+      { nbest: 2, lenpen: 1.2, maxLen: 0 },
+    ];
+    const got = await Promise.all(srcs.map((s, i) => gen.add(s, settings[i]!)));
+    for (const [i, s] of srcs.entries()) {
+      const st = settings[i]!;
+      const want = await alone(s, { beamSize: 4, nbest: st.nbest, lenpen: st.lenpen, maxLenB: st.maxLen ?? 20 });
+      assert.deepEqual(plain(got[i]!.hypos), want, `sentence ${i}`);
+    }
+    assert.equal(got[3]!.hypos[0]!.tokens.length, 1, 'maxLen 0: EOS at once');
+  });
+
+  test('step events of a sentence arrive in order and end with done', async () => {
+    const model = new ContinuousHashModel(V, 40);
+    const gen = new ContinuousGenerator(model, { beamSize: 2, maxLenB: 10 });
+    const ev: StepEvent[] = [];
+    const r = await gen.add(makeSources(1, V, 8)[0]!, { nbest: 2, lenpen: 1 }, { onStep: (e) => ev.push(e) });
+    ev.forEach((e, i) => assert.equal(e.step, i));
+    assert.equal(ev.at(-1)!.done, true);
+    assert.deepEqual(ev.at(-1)!.beams, []);
+    for (const e of ev.slice(0, -1)) for (const b of e.beams) assert.equal(b.tokens.length, e.step + 1);
+    assert.ok(r.hypos.length > 0);
+  });
+
+  test('a cancelled sentence leaves before the next step; the others finish unchanged', async () => {
+    const srcs = makeSources(3, V, 21);
+    const model = new ContinuousHashModel(V, 60);
+    const gen = new ContinuousGenerator(model, { beamSize: 3, nbest: 3, maxLenB: 30 });
+    const ctrl = new AbortController();
+    let steps = 0;
+    const [a, b, c] = [
+      gen.add(srcs[0]!, { nbest: 3, lenpen: 1 }),
+      gen.add(srcs[1]!, { nbest: 3, lenpen: 1, maxLen: 30 }, { signal: ctrl.signal, onStep: (e) => ++steps === 2 && e && ctrl.abort() }),
+      gen.add(srcs[2]!, { nbest: 3, lenpen: 1 }),
+    ];
+    const rb = await b;
+    assert.equal(rb.aborted, true);
+    assert.equal(steps, 2, 'no step after the cancel');
+    assert.deepEqual(plain((await a).hypos), await alone(srcs[0]!, { beamSize: 3, nbest: 3, maxLenB: 30 }));
+    assert.deepEqual(plain((await c).hypos), await alone(srcs[2]!, { beamSize: 3, nbest: 3, maxLenB: 30 }));
+    // cancelled before it was admitted
+    const gone = new AbortController();
+    gone.abort();
+    assert.deepEqual(await gen.add(srcs[0]!, { nbest: 1, lenpen: 1 }, { signal: gone.signal }), { hypos: [], aborted: true });
+  });
+
+  test('admission in arrival order within maxRows', async () => {
+    const srcs = makeSources(5, V, 30);
+    const model = new ContinuousHashModel(V, 40);
+    const gen = new ContinuousGenerator(model, { beamSize: 2, maxLenB: 8 }, { maxRows: 4 });
+    const finished: number[] = [];
+    const started: number[] = [];
+    await Promise.all(srcs.map((s, i) => gen.add(s, { nbest: 1, lenpen: 1 }, { onStep: (e) => e.step === 0 && started.push(i) }).then(() => finished.push(i))));
+    assert.ok(Math.max(...gen.stats.sentencesPerStep) <= 2, 'never more than maxRows / beam sentences');
+    assert.deepEqual(started, [0, 1, 2, 3, 4], 'admitted in arrival order');
+    assert.equal(model.liveStates, 0);
+    assert.throws(() => new ContinuousGenerator(model, { beamSize: 4 }, { maxRows: 3 }), /maxRows must be an integer ≥ the beam size 4/);
+  });
+
+  test('a model error fails the live sentences; the next one runs on a fresh loop', async () => {
+    const model = new ContinuousHashModel(V, 40);
+    const gen = new ContinuousGenerator(model, { beamSize: 2, maxLenB: 8 });
+    const orig = model.stepRows.bind(model);
+    model.stepRows = () => {
+      throw new Error('kernel failed');
+    };
+    await assert.rejects(gen.add(makeSources(1, V, 1)[0]!, { nbest: 1, lenpen: 1 }), /kernel failed/);
+    model.stepRows = orig;
+    const ok = await gen.add(makeSources(1, V, 1)[0]!, { nbest: 1, lenpen: 1 });
+    assert.equal(ok.aborted, false);
+    assert.equal(model.liveStates, 0);
+  });
+});
