@@ -6,6 +6,8 @@
 // Options: `causal` (translation decoders): A is masked to its lower triangle, so position i never
 // sees j > i, in the forward pass and in gradients (masked entries get exactly zero gradient).
 // Length slicing: a batch of length L ≤ N uses A[:L, :L] and bias[:L] (left-aligned positions).
+// Causal layers also decode incrementally (`step`): out_t = Σ_{s≤t} A[t,s]·x_s + b_t from the
+// cached inputs x_s of past positions, O(t·d) per step.
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom-grad.js';
 import { initTensor, type Resettable } from './init.js';
@@ -135,5 +137,23 @@ export class CrossToken extends Module implements Resettable {
       const b = this.bias ? (L < this.config.seqLen ? tf.slice(this.bias, [0], [L]) : this.bias) : null; // (L)
       return tokenMix(x, A, b as tf.Tensor1D | null);
     });
+  }
+
+  /**
+   * Incremental decoding (causal only): position t of every row, x (R, 1, d), given `past`
+   * (R, t, d), the inputs of positions < t (null at t = 0). Returns the output (R, 1, d) and the
+   * inputs of positions ≤ t (R, t+1, d) as the next cache (`past` is not disposed: the caller owns it).
+   */
+  step(x: tf.Tensor3D, past: tf.Tensor3D | null, t: number): { y: tf.Tensor3D; cache: tf.Tensor3D } {
+    if (!this.config.causal) throw new Error('CrossToken.step: only a causal layer decodes incrementally');
+    if (t >= this.config.seqLen) throw new Error(`CrossToken.step: position ${t} is beyond seqLen=${this.config.seqLen}`);
+    const out = tf.tidy(() => {
+      const all = past === null ? x : (tf.concat([past, x], 1) as tf.Tensor3D); // (R, t+1, d)
+      const a = tf.reshape(tf.slice(this.weight, [t, 0], [1, t + 1]), [1, 1, t + 1]); // row t of A, (1, 1, t+1)
+      let y = tf.matMul(a, all) as tf.Tensor3D; // (R, 1, d) = Σ_{s≤t} A[t,s]·x_s
+      if (this.bias) y = tf.add(y, tf.slice(this.bias, [t], [1])); // + b_t
+      return { y, cache: all };
+    });
+    return out;
   }
 }
