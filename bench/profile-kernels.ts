@@ -27,7 +27,7 @@ export async function profileStep(backend = 'native', depth = 4, B = 32, N = 32,
   await initBackend(backend);
   const rng = new Rng(0);
   const emb = new Embedding({ numEmbeddings: V, dim: d }, rng);
-  const blocks = Array.from({ length: depth }, () => new ResBlock({ dim: d, seqLen: N }, rng));
+  const blocks = Array.from({ length: depth }, () => ResBlock.fromConfig({ dim: d, seqLen: N }, rng));
   const r = new Rng(1);
   const idsV = Int32Array.from({ length: B * N }, () => Math.floor(r.uniform() * V));
   const tgtV = Int32Array.from({ length: B * N }, () => Math.floor(r.uniform() * V));

@@ -29,7 +29,7 @@ class StepModel extends Module {
     this.embed = this.registerModule('embed', new Embedding({ numEmbeddings: s.vocab, dim: s.dim }, rng));
     this.blocks = this.registerModule('blocks', new ModuleList<ResBlock>());
     for (let i = 0; i < s.blocks; i++) {
-      this.blocks.append(new ResBlock({ dim: s.dim, seqLen: s.tokens, mlpHidden: s.hidden, causal: true, layerScale: 0.1 }, rng));
+      this.blocks.append(ResBlock.fromConfig({ dim: s.dim, seqLen: s.tokens, mlpHidden: s.hidden, causal: true, layerScale: 0.1 }, rng));
     }
   }
 

@@ -1,5 +1,6 @@
 // Public API of src/core: the ResMLP building blocks shared by the vision and translation models
-// (arXiv 2105.03404 §2), the module system they are built on, seeded init, and the loss.
+// (arXiv 2105.03404 §2) — the block and the layers passed into it, attention included — the module
+// system they are built on, seeded init, and the loss.
 export { Module, ModuleList, resolveConfig, checkInt, checkRate } from './module.js';
 export { drawSeed, type RandomSource } from './rng.js';
 export { Rng } from '../util/rng.js';
@@ -20,7 +21,38 @@ export {
   resolveChannelMlpConfig,
   resolveTokenMlpConfig,
 } from './channel-mlp.js';
-export { ResBlock, type ResBlockConfig, type TokenMixing, type NormKind, DEFAULT_RES_BLOCK, resolveResBlockConfig } from './block.js';
+export {
+  ResBlock,
+  type ResBlockConfig,
+  type ResBlockLayers,
+  type TokenMixing,
+  type TokenMixer,
+  type Sublayer,
+  type BlockContext,
+  type MixerCache,
+  type Named,
+  type NormKind,
+  type Norm,
+  DEFAULT_RES_BLOCK,
+  resolveResBlockConfig,
+  makeTokenMixer,
+  makeNorm,
+  makeChannelMlp,
+  addBranch,
+} from './block.js';
+export {
+  MultiHeadAttention,
+  SelfAttention,
+  CrossAttention,
+  type CrossAttentionContext,
+  type AttentionConfig,
+  DEFAULT_ATTENTION,
+  resolveAttentionConfig,
+  type KeysValues,
+  MASKED,
+  causalBias,
+  sinusoidalPositions,
+} from './attention.js';
 export {
   labelSmoothedCrossEntropy,
   smoothingWeights,

@@ -239,7 +239,7 @@ export class ResMlp extends Module {
     const N = numPatches(c);
     this.stem = this.registerModule('stem', new PatchEmbed(c.inChans, c.embedDim, c.patchSize, rng));
     const blockCfg = { dim: c.embedDim, seqLen: N, mlpRatio: c.mlpRatio, layerScale: c.layerScale, drop: c.drop, dropPath: c.dropPath };
-    this.blocks = this.registerModule('blocks', new ModuleList(Array.from({ length: c.depth }, () => new ResBlock(blockCfg, rng))));
+    this.blocks = this.registerModule('blocks', new ModuleList(Array.from({ length: c.depth }, () => ResBlock.fromConfig(blockCfg, rng))));
     this.norm = this.registerModule('norm', new Affine(c.embedDim));
     if (c.pooling === 'class-mlp') {
       this.clsToken = this.registerParameter('cls_token', initTensor([1, c.embedDim], { kind: 'trunc_normal', std: 0.02 }, rng));
@@ -281,14 +281,15 @@ export class ResMlp extends Module {
   private blockForward(block: ResBlock, h: tf.Tensor3D): tf.Tensor3D {
     const [N, B, d] = h.shape;
     const tokens = block.tokens;
-    if (!(tokens instanceof CrossToken) || !block.norm1 || tokens.config.causal || block.config.norm !== 'affine') {
-      throw new Error('ResMlp: blocks must be non-causal linear token mixing with Affine norms');
+    const norm1 = block.norm1;
+    if (!(tokens instanceof CrossToken) || !(norm1 instanceof Affine) || tokens.config.causal || block.extras.length > 0 || block.dropout) {
+      throw new Error('ResMlp: blocks must be non-causal linear token mixing with Affine norms, no extra sublayers and no branch dropout');
     }
-    const rate = block.config.dropPath;
+    const rate = block.dropPath?.rate ?? 0;
     const dropPath = (t: tf.Tensor3D): tf.Tensor3D =>
       this.training && rate > 0 ? (tf.dropout(t, rate, [1, B, 1], this.dropoutRng.next()) as tf.Tensor3D) : t;
     return tf.tidy(() => {
-      const u = tf.reshape(block.norm1!.forward(h), [N, B * d]); // (N, B·d)
+      const u = tf.reshape(norm1.forward(h), [N, B * d]); // (N, B·d)
       const t = tf.reshape(tf.add(tf.matMul(tokens.weight, u), tf.reshape(tokens.bias!, [N, 1])), [N, B, d]) as tf.Tensor3D; // (N, B, d)
       const z = addBranch(h, dropPath(t), block.ls1);
       const m = block.mlp.forward(block.norm2.forward(z)) as tf.Tensor3D; // (N, B, d)

@@ -20,7 +20,7 @@ class Two extends Module {
     const rng = new Rng(3);
     this.a = this.registerModule('a', new Linear({ inFeatures: 3, outFeatures: 2 }, rng));
     this.blocks = this.registerModule('blocks', new ModuleList<ResBlock>());
-    for (let i = 0; i < 2; i++) this.blocks.append(new ResBlock({ dim: 4, seqLen: 3, dropPath: 0.1 }, rng));
+    for (let i = 0; i < 2; i++) this.blocks.append(ResBlock.fromConfig({ dim: 4, seqLen: 3, dropPath: 0.1 }, rng));
   }
 }
 
@@ -91,7 +91,7 @@ test('loadStateDict copies by name, checks keys and shapes, and names the offend
 
 test('dispose frees every parameter and buffer', () => {
   const before = tf.memory().numTensors;
-  const m = new ResBlock({ dim: 4, seqLen: 5, causal: true }, new Rng(1));
+  const m = ResBlock.fromConfig({ dim: 4, seqLen: 5, causal: true }, new Rng(1));
   assert.ok(tf.memory().numTensors > before);
   m.dispose();
   assert.equal(tf.memory().numTensors, before);
@@ -101,5 +101,5 @@ test('resolveConfig rejects unknown keys by name and requires required ones', ()
   assert.throws(() => resolveConfig('X', { a: 1 }, { a: 2, bogus: 3 } as any), /unknown config key\(s\) 'bogus'/);
   assert.throws(() => resolveConfig('X', { a: 1 }, {}, ['dim']), /missing required config key\(s\) 'dim'/);
   assert.deepEqual(resolveConfig('X', { a: 1, b: 2 }, { b: 5 }), { a: 1, b: 5 });
-  assert.throws(() => new ResBlock({ dim: 4, seqLen: 3, mixing: 'linear' } as any, new Rng(0)), /unknown config key\(s\) 'mixing'/);
+  assert.throws(() => ResBlock.fromConfig({ dim: 4, seqLen: 3, mixing: 'linear' } as any, new Rng(0)), /unknown config key\(s\) 'mixing'/);
 });

@@ -39,7 +39,7 @@ before(async () => {
 
 for (const c of golden.blocks) {
   test(`ResBlock (causal=${c.causal}) loads timm's state dict and matches its output and gradients`, () => {
-    const block = new ResBlock({ dim: c.dim, seqLen: c.seqLen, causal: c.causal }, new Rng(0));
+    const block = ResBlock.fromConfig({ dim: c.dim, seqLen: c.seqLen, causal: c.causal }, new Rng(0));
     const state = new Map(Object.entries(c.params).map(([k, v]) => [k, T(v)]));
     block.loadStateDict(state); // strict: same names, same shapes
     const x = T(c.x) as tf.Tensor3D;
