@@ -44,6 +44,11 @@ export async function loadTranslationCheckpoint(path: string): Promise<{ model: 
   if (sha !== config.spm.sha256) throw new Error(`checkpoint ${path}: ${spmPath} has sha256 ${sha}, but the model was trained with ${config.spm.sha256}`);
   const spm = await SentencePiece.load(spmPath, resolve(dir, config.spm.vocab));
   if (spm.vocabSize !== config.model.vocabSize) throw new Error(`checkpoint ${path}: SentencePiece has ${spm.vocabSize} pieces, the model ${config.model.vocabSize}`);
+  return { model: loadSeq2Seq(path, config), spm, config };
+}
+
+/** The model alone: built from the checkpoint's config, its weights loaded by name, eval mode. */
+export function loadSeq2Seq(path: string, config: MtCheckpointConfig = readMtCheckpointConfig(path)): Seq2Seq {
   const model = new Seq2Seq(config.model);
   try {
     loadCheckpoint(path, model.namedParameters());
@@ -51,6 +56,5 @@ export async function loadTranslationCheckpoint(path: string): Promise<{ model: 
     model.dispose();
     throw e;
   }
-  model.eval();
-  return { model, spm, config };
+  return model.eval();
 }

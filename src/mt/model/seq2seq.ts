@@ -21,9 +21,10 @@ import { Embedding } from '../../core/embedding.js';
 import { Module, ModuleList } from '../../core/module.js';
 import type { RandomSource } from '../../core/rng.js';
 import type { FullDecoderModel, IncrementalDecoderModel } from '../decoding/types.js';
-import { causalBias, type KeysValues, MASKED, sinusoidalPositions } from './attention.js';
+import { type KeysValues, MASKED, sinusoidalPositions } from '../../core/attention.js';
+import type { Norm } from '../../core/block.js';
 import { resolveSeq2SeqConfig, type Seq2SeqConfig } from './config.js';
-import { DecoderLayer, EncoderLayer, type LayerCache, makeNorm, type Norm } from './layers.js';
+import { crossAttention, type DecoderLayer, decoderLayer, type EncoderLayer, encoderLayer, type LayerCache, mtNorm } from './layers.js';
 import { SeedTree } from './seed-tree.js';
 import { UserError } from '../../util/errors.js';
 
@@ -117,11 +118,11 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
     this.embedScale = c.scaleEmbedding ? Math.sqrt(c.dim) : 1;
     this.embed_tokens = this.registerModule('embed_tokens', new Embedding({ numEmbeddings: c.vocabSize, dim: c.dim, paddingIdx: c.padId }, r));
     const enc: EncoderLayer[] = [];
-    for (let i = 0; i < c.encoderLayers; i++) enc.push(new EncoderLayer(c, r));
-    this.encoder = this.registerModule('encoder', new Stack(enc, makeNorm(c)));
+    for (let i = 0; i < c.encoderLayers; i++) enc.push(encoderLayer(c, r));
+    this.encoder = this.registerModule('encoder', new Stack(enc, mtNorm(c)));
     const dec: DecoderLayer[] = [];
-    for (let i = 0; i < c.decoderLayers; i++) dec.push(new DecoderLayer(c, r));
-    this.decoder = this.registerModule('decoder', new Stack(dec, makeNorm(c)));
+    for (let i = 0; i < c.decoderLayers; i++) dec.push(decoderLayer(c, r));
+    this.decoder = this.registerModule('decoder', new Stack(dec, mtNorm(c)));
     this.embedDrop = this.registerModule('embed_drop', new Dropout(c.dropout, r.fork('embed_drop')));
     this.positions = c.arch === 'transformer' ? this.registerBuffer('positions', sinusoidalPositions(c.maxLen, c.dim)) : null;
   }
@@ -156,7 +157,7 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
       // (B, S, d) by an outer product with ones: a full-shape mask multiplies in the fast kernel
       const mask3 = tf.reshape(tf.matMul(tf.reshape(mask, [B * S, 1]), tf.ones([1, this.config.dim])), [B, S, this.config.dim]) as tf.Tensor3D;
       let x = this.embed(src);
-      for (const layer of this.encoder.layers) x = layer.forward(x, mask3, bias);
+      for (const layer of this.encoder.layers) x = layer.forward(x, { mask: mask3, bias });
       return { out: this.encoder.norm.forward(x), bias };
     });
   }
@@ -167,9 +168,9 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
     this.checkLength('target batch', T);
     if (enc.out.shape[0] !== B) throw new Error(`decode: ${B} target rows but the encoder output has ${enc.out.shape[0]}`);
     return tf.tidy(() => {
-      const selfBias = this.config.arch === 'transformer' ? causalBias(T) : null; // (1, 1, T, T)
+      // no target mask: targets are right-padded and the mixing is causal (layers.ts)
       let y = this.embed(tgtIn);
-      for (const layer of this.decoder.layers) y = layer.forward(y, null, selfBias, layer.cross_attn.keysValues(enc.out), enc.bias);
+      for (const layer of this.decoder.layers) y = layer.forward(y, { cross: crossAttention(layer).keysValues(enc.out), srcBias: enc.bias });
       return this.decoder.norm.forward(y);
     });
   }
@@ -221,7 +222,7 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
   }
 
   initState(enc: EncoderOutput): DecoderState {
-    const cross = [...this.decoder.layers].map((l) => l.cross_attn.keysValues(enc.out));
+    const cross = [...this.decoder.layers].map((l) => crossAttention(l).keysValues(enc.out));
     const B = enc.out.shape[0];
     return { rows: B, t: 0, sent: Int32Array.from({ length: B }, (_, i) => i), cross, srcBias: enc.bias.clone(), caches: cross.map(() => null) };
   }
@@ -246,7 +247,7 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
       const next: LayerCache[] = [];
       let i = 0;
       for (const layer of this.decoder.layers) {
-        const r = layer.step(x, state.caches[i]!, t, cross[i]!, srcBias, g === 0 ? 1 : g);
+        const r = layer.step(x, state.caches[i]!, t, { cross: cross[i]!, srcBias, group: g === 0 ? 1 : g });
         x = r.y;
         next.push(r.cache);
         i++;
