@@ -5,13 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { loadClassifierWithData } from '../../src/vision/checkpoint.js';
+import { fixturePath } from '../fixtures/paths.js';
 import { useTestBackend } from '../helpers/backend.js';
 
-const dir = new URL('../fixtures/checkpoints/', import.meta.url);
-const fixture = (name: string) => fileURLToPath(new URL(name, dir));
+const fixture = (name: string) => fixturePath('checkpoints', name);
 const expected = JSON.parse(readFileSync(fixture('expected.json'), 'utf8')) as {
   vision: { file: string; inputShape: number[]; input: number[]; logitsShape: number[]; logits: number[] };
 };

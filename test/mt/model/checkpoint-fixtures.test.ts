@@ -5,13 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { loadSeq2Seq, readMtCheckpointConfig } from '../../../src/mt/model/index.js';
+import { fixturePath } from '../../fixtures/paths.js';
 import { useTestBackend } from '../../helpers/backend.js';
 
-const dir = new URL('../../fixtures/checkpoints/', import.meta.url);
-const fixture = (name: string) => fileURLToPath(new URL(name, dir));
+const fixture = (name: string) => fixturePath('checkpoints', name);
 
 interface Recorded {
   file: string;
