@@ -1,6 +1,6 @@
 // The one progress-and-logging path of training runs (vision and translation): a progress bar with
-// rate and ETA on stderr, a JSONL metrics log (`metrics.jsonl`), and PNG curves (`loss.png`,
-// `lr.png`, one per validation metric) redrawn after every validation, all in the run folder.
+// rate and ETA on stderr, a JSONL metrics log (`metrics.jsonl` in the run folder), and PNG curves
+// (`plots/loss.png`, `plots/lr.png`, one per validation metric) redrawn after every validation.
 import { join } from 'node:path';
 import type { TrainerHooks } from './loop.js';
 import { Progress, type ProgressStream } from './progress.js';
@@ -16,8 +16,14 @@ export interface ReportingOptions {
   label?: string;
   /** Log a 'train' record every N updates (averaged over them). Default 50. */
   logEvery?: number;
+  /** Append to an existing metrics.jsonl (a resumed run). Default true. */
+  append?: boolean;
+  /** Draw the PNG curves. Default true. */
+  plots?: boolean;
   /** Where the bar and messages go. Default process.stderr. */
   stream?: ProgressStream;
+  /** Where messages go instead (e.g. a test's or an embedding program's log). Default: above the bar. */
+  log?: (line: string) => void;
 }
 
 export interface Reporting {
@@ -32,12 +38,21 @@ export interface Reporting {
 export function createReporting(opts: ReportingOptions): Reporting {
   const stream = opts.stream ?? process.stderr;
   const metricsFile = join(opts.outDir, 'metrics.jsonl');
-  const metrics = new MetricsLog(metricsFile, { append: true });
+  const metrics = new MetricsLog(metricsFile, { append: opts.append ?? true });
   const logEvery = opts.logEvery ?? 50;
   let bar: Progress | null = null;
   let acc = { loss: 0, n: 0, units: 0, t: performance.now() };
-  const plot = (): string[] => plotMetrics(readMetrics(metricsFile), opts.outDir, { x: 'update' });
-  const say = (msg: string) => (bar ? bar.log(msg) : stream.write(`${msg}\n`));
+  const t0 = performance.now();
+  const say = opts.log ?? ((msg: string) => (bar ? bar.log(msg) : stream.write(`${msg}\n`)));
+  const plot = (): string[] => {
+    if (opts.plots === false) return [];
+    try {
+      return plotMetrics(readMetrics(metricsFile), join(opts.outDir, 'plots'), { x: 'update' });
+    } catch (e) {
+      say(`plotting failed: ${(e as Error).message}`); // a chart is never worth a run
+      return [];
+    }
+  };
 
   const hooks: TrainerHooks = {
     onStart({ totalUpdates, startUpdate }) {
@@ -54,14 +69,14 @@ export function createReporting(opts: ReportingOptions): Reporting {
       acc.units += u.units;
       if (u.update % logEvery === 0) {
         const sec = (performance.now() - acc.t) / 1000;
-        metrics.log('train', { update: u.update, epoch: u.epoch + 1, loss: acc.loss / acc.n, lr: u.lr, gradNorm: u.gradNorm, [`${opts.unit}PerSec`]: acc.units / sec });
+        metrics.log('train', { update: u.update, epoch: u.epoch + 1, loss: acc.loss / acc.n, lr: u.lr, gradNorm: u.gradNorm, [`${opts.unit}PerSec`]: acc.units / sec, elapsedSec: (performance.now() - t0) / 1000 });
         acc = { loss: 0, n: 0, units: 0, t: performance.now() };
       }
     },
     onValidate(v) {
       metrics.log('valid', { update: v.update, epoch: v.epoch + 1, ...v.metrics, best: v.best });
       const shown = Object.entries(v.metrics)
-        .map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toFixed(4)}`)
+        .map(([k, x]) => `${k} ${Number.isInteger(x) ? x : Math.abs(x) >= 10 ? x.toFixed(2) : x.toFixed(4)}`)
         .join(', ');
       say(`validation at update ${v.update}: ${shown}${v.best ? ' (best)' : ''}`);
       plot();

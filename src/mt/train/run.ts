@@ -1,16 +1,16 @@
 // A translation training run, start to finish: open the prepared dataset, copy its SentencePiece
 // model into the run folder (so the checkpoint is self-contained), build the seq2seq model, wire
 // the TrainTask and validation (loss/ppl + BLEU) into the one training loop, and report progress
-// (bar with tokens/s and ETA), JSONL metrics and PNG curves. Resumes from `checkpoint_last` in
+// through the shared reporting path (src/train/reporting.ts: bar with tokens/s and ETA, JSONL
+// metrics, PNG curves). Resumes from `checkpoint_last` in
 // the run folder automatically (weights, optimizer, schedule, data position; dropout is reseeded
 // per batch) after checking that the stored model config equals this run's.
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { MetricsLog } from '../../train/metrics-log.js';
-import { LAST, train, type TrainerHooks, type TrainResult } from '../../train/loop.js';
-import { Progress, type ProgressStream } from '../../train/progress.js';
-import { plotMetrics } from '../../train/plot.js';
+import { LAST, train, type TrainResult } from '../../train/loop.js';
+import type { ProgressStream } from '../../train/progress.js';
+import { createReporting } from '../../train/reporting.js';
 import { readCheckpointConfig } from '../../train/checkpoint.js';
 import { PreparedDataset } from '../data/dataset.js';
 import { pairSource, TokenBatcher } from '../data/batching.js';
@@ -130,45 +130,11 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
       `data: ${batcher.kept.length} pairs, ${batcher.numBatches(0)} batches/epoch (max ${cfg.data.maxTokens} tokens); backend ${tf.getBackend()}`,
   );
 
-  let totalUpdates = 0;
-  for (let e = 0; e < cfg.trainer.epochs; e++) totalUpdates += Math.ceil(batcher.numBatches(e) / cfg.trainer.updateFreq);
-  if (cfg.trainer.maxUpdates > 0) totalUpdates = Math.min(totalUpdates, cfg.trainer.maxUpdates);
-  const metricsFile = join(outDir, 'metrics.jsonl');
-  const metrics = new MetricsLog(metricsFile, { append: resuming });
-  const plotDir = join(outDir, 'plots');
-  const plot = () => {
-    if (opts.plots === false) return;
-    try {
-      plotMetrics(metricsFile, plotDir);
-    } catch (e) {
-      log(`plotting failed: ${(e as Error).message}`);
-    }
-  };
-  let progress: Progress | null = null;
-  const t0 = Date.now();
-  const hooks: TrainerHooks = {
-    onPlan: (p) => {
-      totalUpdates = p.totalUpdates;
-      progress?.setTotal(totalUpdates);
-    },
-    onUpdate: (u) => {
-      progress ??= new Progress({ total: totalUpdates, label: 'train', stepUnit: 'upd', unit: 'tok' }, { stream: opts.progressStream, start: u.update - 1 });
-      progress.advance(1, u.units, { loss: u.loss, lr: u.lr });
-      metrics.log('train', { step: u.update, epoch: u.epoch + 1, loss: u.loss, lr: u.lr, gnorm: u.gradNorm, tokens: u.units, tokPerSec: progress.unitRate(), wall: (Date.now() - t0) / 1000 });
-    },
-    onValidate: (v) => {
-      metrics.log('valid', { step: v.update, epoch: v.epoch + 1, ...v.metrics, best: v.best });
-      const text = Object.entries(v.metrics).map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toFixed(k === 'bleu' ? 2 : 4)}`).join(', ');
-      (progress ? (s: string) => progress!.log(s) : log)(`valid @ update ${v.update}: ${text}${v.best ? ' (best)' : ''}`);
-      plot();
-    },
-    onEpochEnd: (e) => metrics.log('epoch', { step: e.update, epoch: e.epoch + 1, loss: e.meanLoss }),
-    log: (s) => (progress ? progress.log(s) : log(s)),
-  };
+  const reporting = createReporting({ outDir, unit: 'tok', label: 'train', logEvery: 1, append: resuming, plots: opts.plots, stream: opts.progressStream, log: opts.log });
   try {
-    const result = await train(task, cfg.trainer, { outDir, signal: opts.signal, hooks, resume: opts.resume ?? true });
-    (progress as Progress | null)?.finish();
-    plot();
+    const result = await train(task, cfg.trainer, { outDir, signal: opts.signal, hooks: reporting.hooks, resume: opts.resume ?? true });
+    reporting.close();
+    reporting.plot();
     return { ...result, outDir, skippedTrain: batcher.skipped, parameters: model.numParameters() };
   } finally {
     trainSplit.close();
