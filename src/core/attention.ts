@@ -117,14 +117,29 @@ export class SelfAttention extends MultiHeadAttention {
   /**
    * Incremental decoding: position t of every row, x (R, 1, d), attends to the cached keys/values
    * of positions < t (null at t = 0) and its own. Returns the output (R, 1, d) and the cache with
-   * position t appended (the old cache is not disposed: the caller owns it).
+   * position t appended (the old cache is not disposed: the caller owns it). With per-row
+   * positions (Int32Array, step-level batching) the cache is right-aligned: row r attends to its
+   * last t_r + 1 entries only, and the cache returned is trimmed to the longest row.
    */
-  step(x: tf.Tensor3D, cache: KeysValues | null, _t: number): { y: tf.Tensor3D; cache: KeysValues } {
+  step(x: tf.Tensor3D, cache: KeysValues | null, t: number | Int32Array): { y: tf.Tensor3D; cache: KeysValues } {
     if (!this.config.causal) throw new Error('SelfAttention.step: only a causal self-attention decodes incrementally');
     const out = tf.tidy(() => {
       const kvNew = this.keysValues(x); // (R, H, 1, dh)
-      const kv = cache === null ? kvNew : { k: tf.concat([cache.k, kvNew.k], 2) as tf.Tensor4D, v: tf.concat([cache.v, kvNew.v], 2) as tf.Tensor4D }; // (R, H, t+1, dh)
-      return { y: this.attend(x, kv, null), cache: kv } as unknown as tf.TensorContainer; // every cached position is ≤ t: no mask
+      const kv = cache === null ? kvNew : { k: tf.concat([cache.k, kvNew.k], 2) as tf.Tensor4D, v: tf.concat([cache.v, kvNew.v], 2) as tf.Tensor4D }; // (R, H, L, dh)
+      if (typeof t === 'number') return { y: this.attend(x, kv, null), cache: kv } as unknown as tf.TensorContainer; // every cached position is ≤ t: no mask
+      const [R, H, L, dh] = kv.k.shape;
+      if (t.length !== R) throw new Error(`SelfAttention.step: ${t.length} positions for ${R} rows`);
+      const bias = new Float32Array(R * L);
+      let longest = 0;
+      for (let r = 0; r < R; r++) {
+        const p = t[r]!;
+        if (p + 1 > L) throw new Error(`SelfAttention.step: a row at position ${p} needs ${p + 1} cached entries, the cache holds ${L}`);
+        bias.fill(MASKED, r * L, r * L + (L - 1 - p)); // padding before the row's first entry
+        longest = Math.max(longest, p + 1);
+      }
+      const y = this.attend(x, kv, tf.tensor4d(bias, [R, 1, 1, L]));
+      const trim = (z: tf.Tensor4D) => (longest < L ? (tf.slice(z, [0, 0, L - longest, 0], [R, H, longest, dh]) as tf.Tensor4D) : z);
+      return { y, cache: { k: trim(kv.k), v: trim(kv.v) } } as unknown as tf.TensorContainer;
     });
     return out as unknown as { y: tf.Tensor3D; cache: KeysValues };
   }

@@ -151,9 +151,17 @@ export interface Sublayer<C = BlockContext> extends Module {
 export type MixerCache = tf.Tensor3D | KeysValues;
 
 /** A token mixer (the context is optional: most mixers read none). Causal mixers also decode one position t at a time from a cache of positions < t. */
+/**
+ * Position(s) of an incremental step: one t for every row, or each row's own position (step-level
+ * batching: rows that joined at different steps). With per-row positions the cache is
+ * right-aligned: row r's positions 0 … t_r are its last t_r + 1 entries, what lies before them is
+ * padding, and the cache returned is trimmed to the longest row.
+ */
+export type StepPositions = number | Int32Array;
+
 export interface TokenMixer<C = BlockContext> extends Sublayer<C> {
   forward(x: tf.Tensor3D, ctx?: C): tf.Tensor3D;
-  step?(x: tf.Tensor3D, cache: MixerCache | null, t: number): { y: tf.Tensor3D; cache: MixerCache };
+  step?(x: tf.Tensor3D, cache: MixerCache | null, t: StepPositions): { y: tf.Tensor3D; cache: MixerCache };
 }
 
 /** A layer with the name it has in state dicts. */
@@ -306,7 +314,7 @@ export class ResBlock<C extends BlockContext = BlockContext, X extends Sublayer<
    * mixer's view of positions < t (null at t = 0). Returns the output (R, 1, d) and the cache
    * extended with position t (the old one is not disposed: the caller owns it).
    */
-  step(x: tf.Tensor3D, cache: MixerCache | null, t: number, ctx: C): { y: tf.Tensor3D; cache: MixerCache } {
+  step(x: tf.Tensor3D, cache: MixerCache | null, t: StepPositions, ctx: C): { y: tf.Tensor3D; cache: MixerCache } {
     const tokens = this.tokens;
     if (!tokens?.step || !this.norm1) throw new Error('ResBlock.step: the block has no causal token mixer to decode incrementally');
     const norm1 = this.norm1;

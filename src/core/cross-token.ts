@@ -144,9 +144,12 @@ export class CrossToken extends Module implements Resettable {
    * (R, t, d), the inputs of positions < t (null at t = 0). Returns the output (R, 1, d) and the
    * inputs of positions ≤ t (R, t+1, d) as the next cache (`past` is not disposed: the caller owns it).
    */
-  step(x: tf.Tensor3D, past: tf.Tensor3D | null, t: number): { y: tf.Tensor3D; cache: tf.Tensor3D } {
+   * With per-row positions `t` (Int32Array, step-level batching) `past` is right-aligned (see
+   * StepPositions in block.ts): row r mixes its last t_r + 1 entries with row t_r of A.
+  step(x: tf.Tensor3D, past: tf.Tensor3D | null, t: number | Int32Array): { y: tf.Tensor3D; cache: tf.Tensor3D } {
     if (!this.config.causal) throw new Error('CrossToken.step: only a causal layer decodes incrementally');
     if (t >= this.config.seqLen) throw new Error(`CrossToken.step: position ${t} is beyond seqLen=${this.config.seqLen}`);
+    if (typeof t !== 'number') return this.stepRows(x, past, t);
     const out = tf.tidy(() => {
       const all = past === null ? x : (tf.concat([past, x], 1) as tf.Tensor3D); // (R, t+1, d)
       const a = tf.reshape(tf.slice(this.weight, [t, 0], [1, t + 1]), [1, 1, t + 1]); // row t of A, (1, 1, t+1)
@@ -157,3 +160,34 @@ export class CrossToken extends Module implements Resettable {
     return out;
   }
 }
+
+  /** step() with each row at its own position `pos[r]` (right-aligned cache). */
+  private stepRows(x: tf.Tensor3D, past: tf.Tensor3D | null, pos: Int32Array): { y: tf.Tensor3D; cache: tf.Tensor3D } {
+    const N = this.config.seqLen;
+    const R = x.shape[0];
+    if (pos.length !== R) throw new Error(`CrossToken.step: ${pos.length} positions for ${R} rows`);
+    const L = (past?.shape[1] ?? 0) + 1; // entries after appending x
+    let longest = 0;
+    for (const p of pos) {
+      if (p >= N) throw new Error(`CrossToken.step: position ${p} is beyond seqLen=${N}`);
+      if (p + 1 > L) throw new Error(`CrossToken.step: a row at position ${p} needs ${p + 1} cached entries, the cache holds ${L}`);
+      longest = Math.max(longest, p + 1);
+    }
+    // coefficient of entry j for row r: A[p_r, j − (L − 1 − p_r)], 0 before the row's first entry
+    const zero = N * N;
+    const idx = new Int32Array(R * L).fill(zero);
+    for (let r = 0; r < R; r++) {
+      const p = pos[r]!;
+      const first = L - 1 - p;
+      for (let s = 0; s <= p; s++) idx[r * L + first + s] = p * N + s;
+    }
+    return tf.tidy(() => {
+      const all = past === null ? x : (tf.concat([past, x], 1) as tf.Tensor3D); // (R, L, d)
+      const flat = tf.concat([tf.reshape(this.weight, [N * N]), tf.zeros([1])]); // A row-major, then a 0
+      const w = tf.reshape(tf.gather(flat, tf.tensor1d(idx, 'int32')), [R, 1, L]); // (R, 1, L)
+      let y = tf.matMul(w, all) as tf.Tensor3D; // (R, 1, d) = Σ_{s≤p_r} A[p_r,s]·x_s
+      if (this.bias) y = tf.add(y, tf.reshape(tf.gather(this.bias, tf.tensor1d(pos, 'int32')), [R, 1, 1])); // + b_{p_r}
+      const cache = longest < L ? (tf.slice(all, [0, L - longest, 0], [R, longest, all.shape[2]]) as tf.Tensor3D) : all; // trim the padding no row reads
+      return { y, cache };
+    });
+  }

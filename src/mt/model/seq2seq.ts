@@ -12,7 +12,11 @@
 // the encoder's cross-attention keys/values computed once and kept per sentence (the hypotheses of
 // a sentence attend as a group of queries, so beams never copy them); `reorderState` gathers the
 // per-row caches by beam index on dim 0 (freeing the old ones) and compacts the per-sentence
-// tensors when sentences finish. `asFull()` gives the non-incremental path
+// tensors when sentences finish. It is also a `ContinuousDecoderModel` for step-level batching:
+// every row keeps its own position (`pos`), `concatStates` appends the rows of sentences that join
+// a running state (caches right-aligned and left-padded, encoder keys/values padded to the longest
+// source), and `stepRows` advances rows at different positions in one call (each causal layer
+// mixes a row's own past only). `asFull()` gives the non-incremental path
 // (recompute the whole prefix) for the incremental == full check. Fairseq layout: parameters
 // `embed_tokens.weight`, `encoder.layers.<i>.…`, `decoder.layers.<i>.…`.
 import * as tf from '@tensorflow/tfjs';
@@ -20,7 +24,7 @@ import { Dropout } from '../../core/dropout.js';
 import { Embedding } from '../../core/embedding.js';
 import { Module, ModuleList } from '../../core/module.js';
 import type { RandomSource } from '../../core/rng.js';
-import type { FullDecoderModel, IncrementalDecoderModel } from '../decoding/types.js';
+import type { ContinuousDecoderModel, FullDecoderModel } from '../decoding/types.js';
 import { type KeysValues, MASKED, sinusoidalPositions } from '../../core/attention.js';
 import type { Norm } from '../../core/block.js';
 import { resolveSeq2SeqConfig, type Seq2SeqConfig } from './config.js';
@@ -51,14 +55,17 @@ export interface EncoderOutput {
  */
 export interface DecoderState {
   rows: number;
+  /** Next step of every row (step()); -1 once rows sit at different positions (stepRows only). */
   t: number;
+  /** (rows) position each row reads next. */
+  pos: Int32Array;
   /** (rows) entry of `cross`/`srcBias` each row reads. */
   sent: Int32Array;
   /** Per layer: encoder keys/values (entries, H, S, dh). */
   cross: KeysValues[];
   /** (entries, 1, 1, S) */
   srcBias: tf.Tensor4D;
-  /** Per layer: cache of positions < t, (rows, …). */
+  /** Per layer: cache of positions < t, (rows, …); right-aligned when rows sit at different positions. */
   caches: LayerCache[];
 }
 
@@ -81,13 +88,45 @@ class Stack<L extends Module> extends Module {
   }
 }
 
+/** Entries a layer cache holds (0 when empty). */
+function cacheLength(c: LayerCache): number {
+  if (c === null) return 0;
+  return c instanceof tf.Tensor ? c.shape[1] : c.k.shape[2];
+}
+
+/** x (R, l, d) or null (l = 0) left-padded with zeros to (R, L, d). */
+function leftPad3(x: tf.Tensor3D | null, R: number, L: number, d: number): tf.Tensor3D {
+  const l = x?.shape[1] ?? 0;
+  if (x !== null && l === L) return x;
+  const pad = tf.zeros([R, L - l, d]) as tf.Tensor3D;
+  return x === null ? pad : (tf.concat([pad, x], 1) as tf.Tensor3D);
+}
+
+/** Keys/values (R, H, l, dh) left-padded with zeros to length L on dim 2. */
+function leftPad4(x: tf.Tensor4D, L: number): tf.Tensor4D {
+  const l = x.shape[2];
+  return l === L ? x : (tf.pad(x, [[0, 0], [0, 0], [L - l, 0], [0, 0]]) as tf.Tensor4D);
+}
+
+/** Encoder keys/values (E, H, s, dh) right-padded with zeros to S source positions (masked by srcBias). */
+function padSource(x: tf.Tensor4D, S: number): tf.Tensor4D {
+  const s = x.shape[2];
+  return s === S ? x : (tf.pad(x, [[0, 0], [0, 0], [0, S - s], [0, 0]]) as tf.Tensor4D);
+}
+
+/** (E, a, b, S) right-padded to S on the last dim with `value`. */
+function rightPad4(x: tf.Tensor4D, S: number, value: number): tf.Tensor4D {
+  const s = x.shape[3];
+  return s === S ? x : (tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, S - s]], value) as tf.Tensor4D);
+}
+
 function disposeCache(c: LayerCache): void {
   if (c === null) return;
   if (c instanceof tf.Tensor) c.dispose();
   else tf.dispose([c.k, c.v]);
 }
 
-export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOutput, DecoderState> {
+export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOutput, DecoderState> {
   readonly config: Seq2SeqConfig;
   readonly vocabSize: number;
   readonly padId: number;
@@ -137,12 +176,19 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
     }
   }
 
-  /** Embeddings of ids (B, L) int32 starting at position `offset` → (B, L, d). */
-  private embed(ids: tf.Tensor2D, offset = 0): tf.Tensor3D {
+  /** Embeddings of ids (B, L) int32 starting at position `offset` (or, for L = 1, each row's own) → (B, L, d). */
+  private embed(ids: tf.Tensor2D, offset: number | Int32Array = 0): tf.Tensor3D {
     return tf.tidy(() => {
       let x = this.embed_tokens.forward(ids) as tf.Tensor3D; // (B, L, d)
       if (this.embedScale !== 1) x = tf.mul(x, this.embedScale);
-      if (this.positions) x = tf.add(x, tf.slice(this.positions, [offset, 0], [ids.shape[1], this.config.dim]));
+      if (this.positions) {
+        const [B, L] = ids.shape;
+        const pe =
+          typeof offset === 'number'
+            ? tf.slice(this.positions, [offset, 0], [L, this.config.dim]) // (L, d)
+            : tf.reshape(tf.gather(this.positions, tf.tensor1d(offset, 'int32')), [B, 1, this.config.dim]); // (B, 1, d)
+        x = tf.add(x, pe);
+      }
       return this.embedDrop.forward(x);
     });
   }
@@ -224,14 +270,71 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
   initState(enc: EncoderOutput): DecoderState {
     const cross = [...this.decoder.layers].map((l) => crossAttention(l).keysValues(enc.out));
     const B = enc.out.shape[0];
-    return { rows: B, t: 0, sent: Int32Array.from({ length: B }, (_, i) => i), cross, srcBias: enc.bias.clone(), caches: cross.map(() => null) };
+    return { rows: B, t: 0, pos: new Int32Array(B), sent: Int32Array.from({ length: B }, (_, i) => i), cross, srcBias: enc.bias.clone(), caches: cross.map(() => null) };
   }
 
   step(prevTokens: Int32Array, state: DecoderState, t: number): Float32Array {
+    if (t !== state.t) throw new Error(`Seq2Seq.step: the state is at step ${state.t}, got step ${t}${state.t === -1 ? ' (its rows sit at different positions: use stepRows)' : ''}`);
+    return this.decodeStep(prevTokens, state, t);
+  }
+
+  stepRows(prevTokens: Int32Array, state: DecoderState, positions: Int32Array): Float32Array {
+    if (positions.length !== state.rows) throw new Error(`Seq2Seq.stepRows: ${positions.length} positions for ${state.rows} rows`);
+    for (let r = 0; r < state.rows; r++) {
+      if (positions[r] !== state.pos[r]) throw new Error(`Seq2Seq.stepRows: row ${r} is at position ${state.pos[r]}, asked to read ${positions[r]}`);
+    }
+    // all rows at one position with a cache of exactly that length: the plain step
+    const t = positions[0] ?? 0;
+    const uniform = positions.every((p) => p === t) && cacheLength(state.caches[0] ?? null) === t;
+    return this.decodeStep(prevTokens, state, uniform ? t : positions);
+  }
+
+  /** The rows of `b` after those of `a`, each keeping its position; consumes both. */
+  concatStates(a: DecoderState, b: DecoderState): DecoderState {
+    const L = Math.max(cacheLength(a.caches[0] ?? null), cacheLength(b.caches[0] ?? null));
+    const S = Math.max(a.srcBias.shape[3], b.srcBias.shape[3]);
+    const out = tf.tidy(() => {
+      const caches = a.caches.map((ca, i) => {
+        const cb = b.caches[i]!;
+        if (L === 0) return null;
+        const some = (ca ?? cb)!;
+        if (some instanceof tf.Tensor) {
+          // ResMLP: the causal layer's past inputs (R, l, d)
+          return tf.concat([leftPad3(ca as tf.Tensor3D | null, a.rows, L, this.config.dim), leftPad3(cb as tf.Tensor3D | null, b.rows, L, this.config.dim)], 0);
+        }
+        // self-attention keys/values (R, H, l, dh)
+        const [, H, , dh] = some.k.shape;
+        const kvOf = (c: LayerCache, R: number) => (c === null ? { k: tf.zeros([R, H, L, dh]) as tf.Tensor4D, v: tf.zeros([R, H, L, dh]) as tf.Tensor4D } : { k: leftPad4((c as KeysValues).k, L), v: leftPad4((c as KeysValues).v, L) });
+        const x = kvOf(ca, a.rows);
+        const y = kvOf(cb, b.rows);
+        return { k: tf.concat([x.k, y.k], 0), v: tf.concat([x.v, y.v], 0) };
+      });
+      const cross = a.cross.map((kv, i) => {
+        const kb = b.cross[i]!;
+        return { k: tf.concat([padSource(kv.k, S), padSource(kb.k, S)], 0), v: tf.concat([padSource(kv.v, S), padSource(kb.v, S)], 0) };
+      });
+      const srcBias = tf.concat([rightPad4(a.srcBias, S, MASKED), rightPad4(b.srcBias, S, MASKED)], 0) as tf.Tensor4D;
+      return { caches, cross, srcBias } as unknown as tf.TensorContainer;
+    }) as unknown as { caches: LayerCache[]; cross: KeysValues[]; srcBias: tf.Tensor4D };
+    const entries = a.srcBias.shape[0];
+    const sent = new Int32Array(a.rows + b.rows);
+    sent.set(a.sent);
+    for (let r = 0; r < b.rows; r++) sent[a.rows + r] = b.sent[r]! + entries;
+    const pos = new Int32Array(a.rows + b.rows);
+    pos.set(a.pos);
+    pos.set(b.pos, a.rows);
+    this.disposeState(a);
+    this.disposeState(b);
+    const t = pos.every((p) => p === pos[0]) && L === (pos[0] ?? 0) ? (pos[0] ?? 0) : -1;
+    return { rows: a.rows + b.rows, t, pos, sent, cross: out.cross, srcBias: out.srcBias, caches: out.caches };
+  }
+
+  /** One decoding step: every row at position t, or each at its own (`t` an Int32Array, right-aligned caches). */
+  private decodeStep(prevTokens: Int32Array, state: DecoderState, t: number | Int32Array): Float32Array {
     const R = state.rows;
     if (prevTokens.length !== R) throw new Error(`Seq2Seq.step: ${prevTokens.length} previous tokens for ${R} rows`);
-    if (t !== state.t) throw new Error(`Seq2Seq.step: the state is at step ${state.t}, got step ${t}`);
-    if (t >= this.config.maxLen) throw new SequenceTooLongError(`Seq2Seq.step: step ${t} reads position ${t}, beyond the model's maxLen ${this.config.maxLen}`);
+    const last = typeof t === 'number' ? t : Math.max(...t);
+    if (last >= this.config.maxLen) throw new SequenceTooLongError(`Seq2Seq.step: step ${last} reads position ${last}, beyond the model's maxLen ${this.config.maxLen}`);
     const g = groupSize(state.sent, state.srcBias.shape[0]);
     const { logp, caches } = tf.tidy(() => {
       const ids = tf.tensor2d(prevTokens, [R, 1], 'int32');
@@ -257,7 +360,8 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
     });
     for (const c of state.caches) disposeCache(c);
     state.caches = caches as unknown as LayerCache[];
-    state.t = t + 1;
+    for (let r = 0; r < R; r++) state.pos[r]!++;
+    state.t = typeof t === 'number' ? t + 1 : -1;
     const out = logp.dataSync() as Float32Array;
     logp.dispose();
     return out;
@@ -305,7 +409,8 @@ export class Seq2Seq extends Module implements IncrementalDecoderModel<EncoderOu
       srcBias = entG.g(srcBias);
       entG.done();
     }
-    return { rows: order.length, t: state.t, sent, cross, srcBias, caches };
+    const pos = Int32Array.from(order, (o) => state.pos[o]!);
+    return { rows: order.length, t: state.t, pos, sent, cross, srcBias, caches };
   }
 
   disposeState(state: DecoderState): void {
