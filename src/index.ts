@@ -9,6 +9,9 @@
 export { initBackend, setThreads, BACKEND_NAMES, AUTO_ORDER, type BackendName, type BackendInfo, type InitOptions } from './backend/choose.js';
 export * from './core/index.js';
 
+// Configs: the one resolver, the JSON reader with `extends`, the `--a.b.c value` overrides.
+export { resolveConfig, readConfigFile, mergeConfig, applyOverrides, setPath, parseOverrideValue, checkInt, checkRate, ConfigError, type ResolveOptions, type Nested } from './util/config.js';
+
 // Vision: timm-compatible ResMLP classifiers.
 export { ResMlp, DEFAULT_RESMLP, resolveResMlpConfig, countParameters, numPatches, type ResMlpConfig, type Pooling } from './vision/model.js';
 export { MODELS, listModels, modelConfig } from './vision/registry.js';

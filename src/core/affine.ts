@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { scaleShift } from '../backend/fused.js';
 import type { Resettable } from './init.js';
-import { checkInt, Module } from './module.js';
+import { Module } from './module.js';
+import { checkInt } from '../util/config.js';
 
 export class Affine extends Module implements Resettable {
   readonly alpha: tf.Variable;

@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Dropout } from './dropout.js';
 import { Linear } from './linear.js';
-import { checkInt, checkRate, Module, resolveConfig } from './module.js';
+import { Module } from './module.js';
+import { checkInt, checkRate, resolveConfig } from '../util/config.js';
 import type { RandomSource } from './rng.js';
 
 /** Large negative bias for masked attention logits (not −∞: a fully masked row stays finite). */

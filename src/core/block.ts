@@ -25,7 +25,8 @@ import { CrossToken } from './cross-token.js';
 import { Dropout, DropPath } from './dropout.js';
 import { type Resettable } from './init.js';
 import { LayerNorm } from './layer-norm.js';
-import { checkInt, checkRate, Module, resolveConfig } from './module.js';
+import { Module } from './module.js';
+import { checkInt, checkRate, resolveConfig } from '../util/config.js';
 import type { RandomSource } from './rng.js';
 
 export type TokenMixing = 'linear' | 'none' | 'mlp' | 'attention';

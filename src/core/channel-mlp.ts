@@ -9,7 +9,8 @@ import { tokenMix } from './cross-token.js';
 import { Dropout } from './dropout.js';
 import { MLP_BIAS_INIT } from './init.js';
 import { Linear } from './linear.js';
-import { checkInt, checkRate, Module, resolveConfig } from './module.js';
+import { Module } from './module.js';
+import { checkInt, checkRate, resolveConfig } from '../util/config.js';
 import type { RandomSource } from './rng.js';
 
 export interface ChannelMlpConfig {

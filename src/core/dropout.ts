@@ -3,7 +3,8 @@
 // kept ones scaled by 1/(1-p)). Both are active only in training mode and are seeded: each module
 // owns a generator and draws a fresh mask seed per call, so a run is reproducible from its seed.
 import * as tf from '@tensorflow/tfjs';
-import { checkRate, Module } from './module.js';
+import { Module } from './module.js';
+import { checkRate } from '../util/config.js';
 import type { RandomSource } from './rng.js';
 import { dropout } from '../backend/fused.js';
 

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom-grad.js';
 import { drawValues, type Resettable } from './init.js';
 import { matMulTransposeB } from './linear.js';
-import { checkInt, Module, resolveConfig } from './module.js';
+import { Module } from './module.js';
+import { checkInt, resolveConfig } from '../util/config.js';
 import type { RandomSource } from './rng.js';
 
 export interface EmbeddingConfig {

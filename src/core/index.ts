@@ -1,7 +1,7 @@
 // Public API of src/core: the ResMLP building blocks shared by the vision and translation models
 // (arXiv 2105.03404 §2) — the block and the layers passed into it, attention included — the module
 // system they are built on, seeded init, and the loss.
-export { Module, ModuleList, resolveConfig, checkInt, checkRate } from './module.js';
+export { Module, ModuleList } from './module.js';
 export { drawSeed, type RandomSource } from './rng.js';
 export { Rng } from '../util/rng.js';
 export { type Init, MLP_BIAS_INIT, fans, drawValues, initTensor, resetParameters, type Resettable } from './init.js';

@@ -4,7 +4,8 @@
 // `bias` of shape (d) as PyTorch.
 import * as tf from '@tensorflow/tfjs';
 import { type Resettable } from './init.js';
-import { checkInt, Module, resolveConfig } from './module.js';
+import { Module } from './module.js';
+import { checkInt, resolveConfig } from '../util/config.js';
 
 export interface LayerNormConfig {
   /** Normalised (last-axis) size (required). */

@@ -6,7 +6,8 @@
 // with a fused kernel does it in the same pass.
 import * as tf from '@tensorflow/tfjs';
 import { type Init, initTensor, type Resettable } from './init.js';
-import { checkInt, Module, resolveConfig } from './module.js';
+import { Module } from './module.js';
+import { checkInt, resolveConfig } from '../util/config.js';
 import type { RandomSource } from './rng.js';
 
 export interface LinearConfig {

@@ -11,7 +11,7 @@
 // gradient is (softmax − q)·w_i/count in one pass over the saved exponentials.
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom-grad.js';
-import { resolveConfig } from './module.js';
+import { resolveConfig } from '../util/config.js';
 import { FUSED_KERNELS, hasKernel, smoothedCrossEntropyRows } from '../backend/fused.js';
 
 export interface LabelSmoothedLossConfig {

@@ -178,37 +178,3 @@ export class ModuleList<M extends Module> extends Module {
     return this.items[Symbol.iterator]();
   }
 }
-
-/**
- * Rejects keys of `given` that are not keys of `defaults` (naming them and `where`), then returns
- * `{...defaults, ...given}` with undefined values of `given` ignored. Shared by all config resolvers.
- */
-export function resolveConfig<T extends object>(where: string, defaults: T, given: Partial<T> | undefined, required: readonly string[] = []): T {
-  const g = (given ?? {}) as Record<string, unknown>;
-  const known = new Set([...Object.keys(defaults), ...required]);
-  const unknown = Object.keys(g).filter((k) => !known.has(k));
-  if (unknown.length > 0) {
-    throw new Error(`${where}: unknown config key(s) ${unknown.map((k) => `'${k}'`).join(', ')}; known keys: ${[...known].join(', ')}`);
-  }
-  const out = { ...defaults } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(g)) if (v !== undefined) out[k] = v;
-  const absent = required.filter((k) => out[k] === undefined);
-  if (absent.length > 0) throw new Error(`${where}: missing required config key(s) ${absent.map((k) => `'${k}'`).join(', ')}`);
-  return out as T;
-}
-
-/** Throws unless `value` is an integer ≥ `min`. */
-export function checkInt(where: string, name: string, value: unknown, min = 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new Error(`${where}: '${name}' must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/** Throws unless 0 ≤ `value` < 1 (a dropout-like probability). */
-export function checkRate(where: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-    throw new Error(`${where}: '${name}' must be a number in [0, 1), got ${JSON.stringify(value)}`);
-  }
-  return value;
-}

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveConfig } from '../core/module.js';
+import { resolveConfig } from '../util/config.js';
 import { createOptimizer, clipGradNorm, type Optimizer, OPTIMIZERS } from './optim/index.js';
 import { learningRate, DEFAULT_SCHEDULE, type ScheduleConfig } from './schedule.js';
 import { saveCheckpoint, loadCheckpoint, type TrainerState } from './checkpoint.js';

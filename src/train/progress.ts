@@ -4,7 +4,7 @@
 // stream is not a TTY (CI logs, files) it writes the same line as plain text every
 // `lineIntervalSec` instead of redrawing, and always once at the end. The clock and the stream are
 // injectable, so the formatting is testable. One progress path for vision and translation.
-import { resolveConfig } from '../core/module.js';
+import { resolveConfig } from '../util/config.js';
 
 /** What the bar writes to (process.stderr by default). */
 export interface ProgressStream {

@@ -16,7 +16,8 @@ import { addBranch, ResBlock } from '../core/block.js';
 import { CrossToken } from '../core/cross-token.js';
 import { initTensor } from '../core/init.js';
 import { Linear, linear } from '../core/linear.js';
-import { checkInt, checkRate, Module, ModuleList, resolveConfig } from '../core/module.js';
+import { Module, ModuleList } from '../core/module.js';
+import { checkInt, checkRate, resolveConfig } from '../util/config.js';
 import type { RandomSource } from '../core/rng.js';
 import { Rng } from '../util/rng.js';
 

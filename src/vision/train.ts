@@ -8,7 +8,7 @@
 // label smoothing 0.1) scaled down to small images and a 2-core CPU.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { resolveConfig } from '../core/module.js';
+import { resolveConfig } from '../util/config.js';
 import { createReporting } from '../train/reporting.js';
 import { resolveTrainerConfig, train, type TrainerConfig, type TrainResult } from '../train/loop.js';
 import { cifar10 } from './data/cifar.js';

@@ -146,7 +146,7 @@ test('a training update leaks no tensors', async () => {
 });
 
 test('config errors name the key', () => {
-  assert.throws(() => resolveTrainerConfig({ epochz: 3 } as never), /unknown config key\(s\) 'epochz'/);
+  assert.throws(() => resolveTrainerConfig({ epochz: 3 } as never), /trainer: unknown config key 'epochz'/);
   assert.throws(() => resolveTrainerConfig({ updateFreq: 0 }), /'updateFreq' must be an integer ≥ 1/);
   assert.throws(() => resolveTrainerConfig({ optimizer: 'sgdx' }), /unknown optimizer 'sgdx'/);
 });

@@ -101,5 +101,5 @@ test('TTY: redraws with carriage return, throttled, with a bar; resumed start an
   r.advance();
   assert.ok(narrow.writes[0].length <= 1 + 19 + 3);
   assert.throws(() => new Progress({ total: -1 }), /total must be a number ≥ 0 or null/);
-  assert.throws(() => new Progress({ totl: 5 } as any), /unknown config key\(s\) 'totl'/);
+  assert.throws(() => new Progress({ totl: 5 } as any), /progress config: unknown config key 'totl'/);
 });

@@ -143,6 +143,6 @@ test('gradients reach every parameter (avg and class-MLP pooling)', () => {
 
 test('config errors name the key', () => {
   assert.throws(() => new ResMlp({ imgSize: 30, patchSize: 4 }), /imgSize 30 is not a multiple of patchSize 4/);
-  assert.throws(() => new ResMlp({ widht: 3 } as never), /unknown config key\(s\) 'widht'/);
+  assert.throws(() => new ResMlp({ widht: 3 } as never), /unknown config key 'widht'/);
   assert.throws(() => modelConfig('resmlp_13_224'), /unknown model 'resmlp_13_224'; registered models: resmlp_12_224/);
 });

@@ -3,7 +3,7 @@
 // baseline with everything else equal (pre-norm, LayerScale, tied shared embeddings, cross-attention,
 // channel MLP, dropout). One interface with documented defaults, `DEFAULT_SEQ2SEQ`, and a resolver
 // that rejects unknown keys and bad values, naming them.
-import { checkInt, checkRate, resolveConfig } from '../../core/module.js';
+import { checkInt, checkRate, resolveConfig } from '../../util/config.js';
 
 export type Seq2SeqArch = 'resmlp' | 'transformer';
 

@@ -4,7 +4,7 @@
 // training loop's settings (src/train/loop.ts), validation (loss/perplexity, greedy BLEU) and the
 // generation defaults stored for translate/serve. JSON config files override only what they
 // change; unknown keys are errors that name them. Defaults follow the paper's WMT setup (§3.6).
-import { resolveConfig } from '../../core/module.js';
+import { resolveConfig } from '../../util/config.js';
 import { DEFAULT_TRAINER, resolveTrainerConfig, type TrainerConfig } from '../../train/loop.js';
 import { DEFAULT_SCHEDULE } from '../../train/schedule.js';
 import { DEFAULT_GENERATION, resolveGenerationConfig, type GenerationConfig } from '../decoding/config.js';

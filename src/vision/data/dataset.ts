@@ -8,7 +8,7 @@
 // Every random choice derives from the seed and the position (epoch, batch index), so the loader
 // state is just {seed, epoch, batch}: a resumed run sees exactly the batches it would have seen.
 import * as tf from '@tensorflow/tfjs';
-import { resolveConfig } from '../../core/module.js';
+import { resolveConfig } from '../../util/config.js';
 import { Rng } from '../../util/rng.js';
 import { checkImageSet, type ImageSet } from './image-set.js';
 

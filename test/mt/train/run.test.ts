@@ -130,7 +130,7 @@ describe('runMtTraining', () => {
     assert.equal(flags['max-tokens'], 2048);
     assert.deepEqual(raw, {});
     assert.deepEqual((flags.__extra as Record<string, string>)['model.dim'], '128');
-    assert.throws(() => resolveMtTrainConfig({ model: { dims: 3 } }), /unknown config key\(s\) 'dims'/);
+    assert.throws(() => resolveMtTrainConfig({ model: { dims: 3 } }), /mt train config: model: unknown config key 'dims'/);
     assert.throws(() => resolveMtTrainConfig({ trainer: { bestMetric: 'bleu' }, validation: { bleu: false } }), /validation.bleu is false/);
   });
 });

@@ -23,7 +23,7 @@ function dispose(b: { x: tf.Tensor; y: tf.Tensor }) {
 }
 
 test('config resolver rejects unknown keys and bad values', () => {
-  assert.throws(() => resolveLoaderConfig({ batchsize: 3 } as any), /unknown config key\(s\) 'batchsize'/);
+  assert.throws(() => resolveLoaderConfig({ batchsize: 3 } as any), /loader config: unknown config key 'batchsize'/);
   assert.throws(() => resolveLoaderConfig({ padMode: 'edge' as any }), /padMode must be 'zero' or 'reflect'/);
   assert.throws(() => resolveLoaderConfig({ std: [0] }), /std values must be > 0/);
   assert.throws(() => new ImageLoader(synthetic(2, 2, 2, 3), { mean: [0.1, 0.2] }), /mean has 2 values, expected 1 or 3/);
