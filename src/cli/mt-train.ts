@@ -2,7 +2,7 @@
 // src/mt/train/run.ts. Named flags cover the usual knobs; any other `--a.b.c value` sets that
 // dotted key of the config (value parsed as JSON when it parses, else a string), and the config
 // resolver rejects unknown keys. Ctrl-C stops at the next update and saves checkpoint_last.
-import { readFileSync } from 'node:fs';
+import { applyOverrides, ConfigError, readConfigFile, setPath } from '../util/config.js';
 import { formatHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -57,14 +57,6 @@ const PATHS: Record<string, string> = {
   seed: 'seed',
 };
 
-function parseValue(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
-}
-
 /** Builds the raw (unresolved) config object from argv; exported for tests. */
 export function configFromArgv(argv: string[]): { raw: Record<string, unknown>; flags: Record<string, unknown>; help: boolean } {
   const { flags, positionals, help, extra } = parseArgs(argv, FLAGS, { allowUnknown: true });
@@ -72,16 +64,10 @@ export function configFromArgv(argv: string[]): { raw: Record<string, unknown>; 
   if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}`);
   let raw: Record<string, unknown> = {};
   if (typeof flags.config === 'string') {
-    let text: string;
     try {
-      text = readFileSync(flags.config, 'utf8');
+      raw = readConfigFile(flags.config);
     } catch (e) {
-      throw new UsageError(`--config ${flags.config}: cannot read it (${(e as Error).message})`);
-    }
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch (e) {
-      throw new UsageError(`--config ${flags.config}: not valid JSON (${(e as Error).message})`);
+      throw e instanceof ConfigError ? new UsageError(e.message) : e;
     }
   }
   // imported lazily with the config module so `--help` stays cheap
@@ -103,21 +89,20 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(formatHelp(USAGE, FLAGS) + '\nany other --a.b.c value sets that config key (e.g. --model.dim 256)\n');
     return 0;
   }
-  const { setPath, resolveMtTrainConfig } = await import('../mt/train/config.js');
+  const { resolveMtTrainConfig } = await import('../mt/train/config.js');
   const { raw, flags } = parsed;
-  for (const [flag, p] of Object.entries(PATHS)) if (flags[flag] !== undefined) setPath(raw, p, flags[flag]);
+  for (const [flag, p] of Object.entries(PATHS)) if (flags[flag] !== undefined) setPath(raw, p, flags[flag], `--${flag}`);
   if (flags['no-bleu'] === true) {
-    setPath(raw, 'validation.bleu', false);
+    setPath(raw, 'validation.bleu', false, '--no-bleu');
     if (flags['best-metric'] === undefined) flags['best-metric'] = 'loss';
   }
   if (flags['best-metric'] !== undefined) {
     const m = flags['best-metric'];
     if (m !== 'bleu' && m !== 'loss') throw new UsageError(`--best-metric must be 'bleu' or 'loss', got '${String(m)}'`);
-    setPath(raw, 'trainer.bestMetric', m);
-    setPath(raw, 'trainer.maximize', m === 'bleu');
+    setPath(raw, 'trainer.bestMetric', m, '--best-metric');
+    setPath(raw, 'trainer.maximize', m === 'bleu', '--best-metric');
   }
-  for (const [k, v] of Object.entries(flags.__extra as Record<string, string>)) setPath(raw, k, parseValue(v));
-  const cfg = resolveMtTrainConfig(raw);
+  const cfg = resolveMtTrainConfig(applyOverrides(raw, flags.__extra as Record<string, string>));
 
   const { initBackend } = await import('../backend/choose.js');
   await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);

@@ -28,7 +28,7 @@ const SPECS: Record<string, { usage: string; spec: Record<string, FlagSpec>; all
     usage: 'usage: resmlp vision train --config FILE [--resume] [--key.path value ...]',
     spec: {
       config: { type: 'string', help: 'run config JSON (overrides the defaults of src/vision/train.ts)' },
-      resume: { type: 'boolean', help: 'continue from <outDir>/checkpoint_last.safetensors' },
+      resume: { type: 'boolean', help: 'continue from <out>/checkpoint_last.safetensors' },
       backend: BACKEND,
     },
     allowUnknown: true,
@@ -151,7 +151,8 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
   const { flags, positionals, extra } = parsed;
   switch (sub) {
     case 'train': {
-      const { applyOverrides, readConfigFile, resolveVisionRunConfig, runTraining } = await import('../vision/train.js');
+      const { applyOverrides, readConfigFile } = await import('../util/config.js');
+      const { resolveVisionRunConfig, runTraining } = await import('../vision/train.js');
       if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}\n${usage}`);
       const file = need(flags, 'config', usage);
       const cfg = resolveVisionRunConfig(applyOverrides(readConfigFile(file), extra));
@@ -221,7 +222,8 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
       }
     }
     case 'tune': {
-      const { applyOverrides, readConfigFile, resolveVisionRunConfig } = await import('../vision/train.js');
+      const { applyOverrides, readConfigFile } = await import('../util/config.js');
+      const { resolveVisionRunConfig } = await import('../vision/train.js');
       const { tuneAndTrain } = await import('../vision/tune.js');
       if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}\n${usage}`);
       const file = need(flags, 'config', usage);

@@ -210,18 +210,3 @@ export abstract class Metric<S extends Score, RefInfo> {
     return this.aggregateAndCompute(this.extractCorpusStatistics(hyps, refs));
   }
 }
-
-/** Rejects option keys that `known` does not have, naming them (config habit of this repo). */
-export function resolveOptions<T extends object>(what: string, defaults: T, given: Partial<T> | undefined): T {
-  const out = { ...defaults };
-  if (!given) return out;
-  const unknown = Object.keys(given).filter((k) => !Object.prototype.hasOwnProperty.call(defaults, k));
-  if (unknown.length > 0) {
-    throw new Error(
-      `${what}: unknown option(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; ` +
-        `known: ${Object.keys(defaults).join(', ')}`,
-    );
-  }
-  for (const [k, v] of Object.entries(given)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
-}

@@ -1,7 +1,8 @@
 // BLEU (Papineni et al., 2002) as computed by sacreBLEU 2.x (sacrebleu/metrics/bleu.py): corpus
 // statistics are summed over segments, the closest reference length gives the brevity penalty,
 // and `exp`/`floor`/`add-k`/`none` smoothing (Chen & Cherry, WMT 2014) handle zero counts.
-import { Metric, Score, Signature, resolveOptions } from './base.js';
+import { resolveConfig } from '../util/config.js';
+import { Metric, Score, Signature } from './base.js';
 import { extractAllWordNgrams, myLog, type Counter } from './helpers.js';
 import { pyFixed, pyRstrip } from './pystr.js';
 import { getTokenizer, type Tokenizer } from './tokenizers/index.js';
@@ -173,7 +174,7 @@ export class BLEU extends Metric<BLEUScore, BLEURefInfo> {
 
   constructor(options?: Partial<BLEUOptions>, tokenizer?: Tokenizer) {
     super();
-    const o = resolveOptions('BLEU', DEFAULT_BLEU_OPTIONS, options);
+    const o = resolveConfig('BLEU', DEFAULT_BLEU_OPTIONS, options);
     if (!Object.prototype.hasOwnProperty.call(SMOOTH_DEFAULTS, o.smoothMethod)) {
       throw new Error(`BLEU: unknown smoothMethod ${JSON.stringify(o.smoothMethod)}: expected one of ${Object.keys(SMOOTH_DEFAULTS).join(', ')}`);
     }

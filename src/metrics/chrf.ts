@@ -2,7 +2,8 @@
 // (sacrebleu/metrics/chrf.py): character n-grams 1..6 (whitespace removed) plus, for chrF++,
 // word n-grams 1..2; an F-beta score (beta 2) over averaged precision and recall. Statistics are
 // [hyp, ref, match] per order; with several references the one with the best F wins per segment.
-import { Metric, Score, Signature, resolveOptions } from './base.js';
+import { resolveConfig } from '../util/config.js';
+import { Metric, Score, Signature } from './base.js';
 import { extractAllCharNgrams, extractWordNgrams, type Counter } from './helpers.js';
 import { pySplit } from './pystr.js';
 
@@ -76,7 +77,7 @@ export class CHRF extends Metric<CHRFScore, CHRFRefInfo> {
 
   constructor(options?: Partial<CHRFOptions>) {
     super();
-    const o = resolveOptions('CHRF', DEFAULT_CHRF_OPTIONS, options);
+    const o = resolveConfig('CHRF', DEFAULT_CHRF_OPTIONS, options);
     for (const k of ['charOrder', 'wordOrder'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`CHRF: ${k} must be a non-negative integer, got ${o[k]}`);
     }

@@ -1,7 +1,8 @@
 // TER (Snover et al., 2006) as computed by sacreBLEU 2.x (sacrebleu/metrics/ter.py): Tercom
 // tokenization, then per segment the fewest edits (insertions, deletions, substitutions and
 // phrase shifts) over the references divided by the average reference length; score in [0, 100+].
-import { Metric, Score, Signature, resolveOptions } from './base.js';
+import { resolveConfig } from '../util/config.js';
+import { Metric, Score, Signature } from './base.js';
 import { translationEditRate } from './lib-ter.js';
 import { pyRstrip, pySplit } from './pystr.js';
 import { TercomTokenizer } from './tokenizers/tokenizer-ter.js';
@@ -66,7 +67,7 @@ export class TER extends Metric<TERScore, TERRefInfo> {
 
   constructor(options?: Partial<TEROptions>) {
     super();
-    const o = resolveOptions('TER', DEFAULT_TER_OPTIONS, options);
+    const o = resolveConfig('TER', DEFAULT_TER_OPTIONS, options);
     this.normalized = o.normalized;
     this.noPunct = o.noPunct;
     this.asianSupport = o.asianSupport;

@@ -3,8 +3,8 @@
 // scripts/compound_split_bleu.sh (perl `s{(\S)-(\S)}{$1 ##AT##-##AT## $2}g`), then BLEU on
 // whitespace tokens. This is NOT sacreBLEU: the score is named "tokenized BLEU" and its
 // signature says `tok:moses-<lang>+compound`, so the two are never confused.
+import { resolveConfig } from '../util/config.js';
 import { BLEU, type BLEUOptions } from './bleu.js';
-import { resolveOptions } from './base.js';
 import { MosesTokenizer, type MosesLang } from './moses.js';
 import { memoize, type Tokenizer } from './tokenizers/base.js';
 
@@ -64,7 +64,7 @@ export class MosesCompoundTokenizer implements Tokenizer {
 /** BLEU on Moses-tokenized, compound-split text, printed as "tokenized BLEU". */
 export class TokenizedBLEU extends BLEU {
   constructor(options?: Partial<TokenizedBLEUOptions>) {
-    const o = resolveOptions('TokenizedBLEU', DEFAULT_TOKENIZED_BLEU_OPTIONS, options);
+    const o = resolveConfig('TokenizedBLEU', DEFAULT_TOKENIZED_BLEU_OPTIONS, options);
     super(
       { lowercase: o.lowercase, smoothMethod: o.smoothMethod, smoothValue: o.smoothValue, references: null },
       new MosesCompoundTokenizer(o.lang, o.escape, o.compoundSplit),

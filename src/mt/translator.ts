@@ -19,6 +19,7 @@
 // `translate` may be called with any batch, concurrently too (each call has its own decoder
 // state); it leaves no tensor behind (the generator frees encoder output and state, even on
 // errors and aborts).
+import { resolveConfig } from '../util/config.js';
 import { type ErrorKind, UserError } from '../util/errors.js';
 import { normalizeLine } from './data/clean.js';
 import { assemble, planText, unitTokenLimit } from './text/document.js';
@@ -84,15 +85,18 @@ export interface TranslatorOptions {
 
 export const DEFAULT_TRANSLATOR: Readonly<TranslatorOptions> = Object.freeze({ maxTokens: 4096, maxSentences: 0, generation: {} });
 
+/** `o` over DEFAULT_TRANSLATOR; unknown keys and bad values (generation defaults too) are errors naming them. */
 export function resolveTranslatorOptions(o: Partial<TranslatorOptions> = {}): TranslatorOptions {
-  const known = Object.keys(DEFAULT_TRANSLATOR);
-  const unknown = Object.keys(o).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw new Error(`TranslatorOptions: unknown key(s) ${unknown.join(', ')}; known keys: ${known.join(', ')}`);
-  const r: TranslatorOptions = { ...DEFAULT_TRANSLATOR, generation: { ...DEFAULT_TRANSLATOR.generation } };
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = v;
+  const r = resolveConfig('TranslatorOptions', DEFAULT_TRANSLATOR, o, {
+    nested: {
+      generation: (g) => {
+        resolveGenerationConfig(g); // bad generation defaults fail now, not at the first request
+        return { ...g }; // kept as overrides of DEFAULT_GENERATION
+      },
+    },
+  });
   if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1) throw new Error(`TranslatorOptions.maxTokens: expected a positive integer, got ${JSON.stringify(r.maxTokens)}`);
   if (!Number.isInteger(r.maxSentences) || r.maxSentences < 0) throw new Error(`TranslatorOptions.maxSentences: expected an integer >= 0, got ${JSON.stringify(r.maxSentences)}`);
-  resolveGenerationConfig(r.generation); // throws on bad defaults now rather than at the first request
   return r;
 }
 

@@ -2,9 +2,10 @@
 // server limits and batching, and the models — one per language pair "src-tgt" — each a
 // checkpoint of `resmlp mt train` (it carries its SentencePiece model) plus decoding defaults.
 // Unknown keys, wrong types and bad values are refused with the key's path in the message.
+// The file is read with the shared reader (src/util/config.ts), so it may extend a base config.
 // Relative paths are resolved against the current directory.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { readConfigFile } from '../util/config.js';
 import { DEFAULT_BATCHER } from './batcher.js';
 
 const posInt = z.number().int().positive();
@@ -100,20 +101,9 @@ export function resolveServeConfig(raw: unknown, where = 'serve config'): ServeC
   return r.data;
 }
 
+/** Reads and validates a serve config file (it may extend a base: `"extends": "base.json"`). */
 export function readServeConfig(path: string): ServeConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`serve config ${path}: cannot read it (${(e as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`serve config ${path}: not valid JSON (${(e as Error).message})`);
-  }
-  return resolveServeConfig(raw, `serve config ${path}`);
+  return resolveServeConfig(readConfigFile(path), `serve config ${path}`);
 }
 
 /** Splits "en-de" into its source and target codes. */

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveConfig } from '../util/config.js';
 import { createReporting } from '../train/reporting.js';
-import { resolveTrainerConfig, train, type TrainerConfig, type TrainResult } from '../train/loop.js';
+import { DEFAULT_TRAINER, resolveTrainerConfig, train, type TrainerConfig, type TrainResult } from '../train/loop.js';
 import { cifar10 } from './data/cifar.js';
 import { NORMALIZATION, resolveLoaderConfig, type LoaderConfig } from './data/dataset.js';
 import { FASHION_MNIST_DIR, fashionMnist, mnist } from './data/idx.js';
@@ -40,10 +40,10 @@ export interface VisionRunConfig {
   labelSmoothing: number;
   /** Seed of the model init, dropout, shuffling and augmentation. Default 0. */
   seed: number;
-  /** Trainer settings (src/train/loop.ts TrainerConfig). Default: AdamW, warmup + cosine, clip 1, per-epoch checkpoints, best by accuracy. */
-  trainer: Partial<TrainerConfig>;
-  /** Run folder (checkpoints, metrics.jsonl, PNGs). Default 'runs/vision'. */
-  outDir: string;
+  /** Trainer settings (src/train/loop.ts TrainerConfig), merged key by key. Default: AdamW, warmup + cosine, clip 1, per-epoch checkpoints, best by accuracy. */
+  trainer: TrainerConfig;
+  /** Run folder (checkpoints, metrics.jsonl, PNGs), as `out` of the translation configs. Default 'runs/vision'. */
+  out: string;
   /** Batch size of evaluation passes. Default 500. */
   evalBatchSize: number;
   /**
@@ -70,6 +70,7 @@ export const DEFAULT_VISION_RUN: VisionRunConfig = {
   labelSmoothing: 0.1,
   seed: 0,
   trainer: {
+    ...DEFAULT_TRAINER,
     epochs: 10,
     optimizer: 'adamw',
     weightDecay: 0.05,
@@ -79,79 +80,37 @@ export const DEFAULT_VISION_RUN: VisionRunConfig = {
     maximize: true,
     unit: 'img',
   },
-  outDir: 'runs/vision',
+  out: 'runs/vision',
   evalBatchSize: 500,
   testFlip: false,
   testShift: 0,
 };
 
 /**
- * Resolves a run config: `given` (e.g. a JSON file) over the defaults; nested `loader` and
- * `trainer` (and `trainer.schedule`) merge key by key. Unknown keys at any level are errors naming them.
+ * Resolves a run config: `given` (e.g. a JSON file) over the defaults; `loader` and `trainer` (and
+ * `trainer.schedule`) merge key by key. Unknown keys at any level are errors naming them; the old
+ * key `outDir` is an error saying it is now `out`.
  */
 export function resolveVisionRunConfig(given: Record<string, unknown> = {}): VisionRunConfig {
-  const r = resolveConfig('vision run config', DEFAULT_VISION_RUN, given as Partial<VisionRunConfig>);
-  const g = given as Partial<VisionRunConfig>;
-  // only the given loader keys are stored; normalisation and seed come from the dataset and run seed
-  r.loader = { ...DEFAULT_VISION_RUN.loader, ...(g.loader ?? {}) };
-  try {
-    resolveLoaderConfig(r.loader);
-  } catch (e) {
-    throw new Error(`vision run config: ${(e as Error).message}`);
-  }
-  const t = { ...DEFAULT_VISION_RUN.trainer, ...(g.trainer ?? {}) };
-  t.schedule = { ...DEFAULT_VISION_RUN.trainer.schedule!, ...(g.trainer?.schedule ?? {}) };
-  r.trainer = resolveTrainerConfig(t);
+  const r = resolveConfig('vision run config', DEFAULT_VISION_RUN, given, {
+    renamed: { outDir: 'out' },
+    nested: {
+      // only the given loader keys are stored; normalisation and seed come from the dataset and run seed
+      loader: (g, place) => {
+        const loader = { ...DEFAULT_VISION_RUN.loader, ...g } as Partial<LoaderConfig>;
+        resolveLoaderConfig(loader, place);
+        return loader;
+      },
+      trainer: { schedule: true },
+    },
+  });
+  r.trainer = resolveTrainerConfig(r.trainer);
   if (!DATASETS.includes(r.dataset)) throw new Error(`vision run config: unknown dataset '${r.dataset}' (expected one of ${DATASETS.join(', ')})`);
   if (!(r.valFraction >= 0 && r.valFraction < 1)) throw new Error(`vision run config: valFraction must be in [0, 1), got ${r.valFraction}`);
   if (!(Number.isInteger(r.testShift) && r.testShift >= 0)) throw new Error(`vision run config: testShift must be an integer ≥ 0 (pixels), got ${JSON.stringify(r.testShift)}`);
   if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new Error(`vision run config: labelSmoothing must be in [0, 1), got ${r.labelSmoothing}`);
   modelConfig(r.model, r.modelOverrides); // validates the model name and overrides
   return r;
-}
-
-/** Reads a JSON config file (an object) with errors naming the file. */
-export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`config ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`config ${file}: invalid JSON (${(e as Error).message})`);
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`config ${file}: expected a JSON object`);
-  return json as Record<string, unknown>;
-}
-
-/**
- * Applies `--a.b.c value` overrides to a config object (copied): values are parsed as JSON when
- * they parse (numbers, booleans, arrays, objects), else kept as strings.
- */
-export function applyOverrides(config: Record<string, unknown>, overrides: Record<string, string>): Record<string, unknown> {
-  const out = structuredClone(config);
-  for (const [key, raw] of Object.entries(overrides)) {
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = raw;
-    }
-    const parts = key.split('.');
-    let node = out as Record<string, unknown>;
-    for (const p of parts.slice(0, -1)) {
-      const next = node[p];
-      if (next === undefined) node[p] = {};
-      else if (next === null || typeof next !== 'object' || Array.isArray(next)) throw new Error(`override --${key}: '${p}' is not an object in the config`);
-      node = node[p] as Record<string, unknown>;
-    }
-    node[parts[parts.length - 1]!] = value;
-  }
-  return out;
 }
 
 export interface LoadedData {
@@ -175,7 +134,7 @@ export function loadDataset(name: DatasetName, dir: string | null): LoadedData {
 }
 
 export interface RunOptions {
-  /** Continue from outDir/checkpoint_last.safetensors if present. Default false (a fresh run refuses to overwrite one). */
+  /** Continue from <out>/checkpoint_last.safetensors if present. Default false (a fresh run refuses to overwrite one). */
   resume?: boolean;
   signal?: AbortSignal;
   /** Data already loaded (tests, the tuner). */
@@ -210,10 +169,10 @@ export function buildRun(cfg: VisionRunConfig, data: LoadedData): { model: ResMl
 
 /** Runs training (or resumes it) and evaluates the last weights on the test set. */
 export async function runTraining(cfg: VisionRunConfig, opts: RunOptions = {}): Promise<RunResult> {
-  const outDir = path.resolve(cfg.outDir);
+  const outDir = path.resolve(cfg.out);
   const last = path.join(outDir, 'checkpoint_last.safetensors');
   if (!opts.resume && fs.existsSync(last)) {
-    throw new Error(`${last} exists: pass --resume to continue that run, or choose another outDir`);
+    throw new Error(`${last} exists: pass --resume to continue that run, or choose another out folder`);
   }
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');

@@ -3,7 +3,7 @@
 // stratified held-out 20% (src/vision/data heldOutSplit) every epoch, stopped early when the
 // validation accuracy has not improved for `patience` epochs; then one full run on the whole
 // training set with the best trial's learning rate and its best epoch count, evaluated on the test
-// set. Trials and the final run are ordinary runs of src/vision/train.ts (folders under outDir).
+// set. Trials and the final run are ordinary runs of src/vision/train.ts (folders under its `out`).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../util/rng.js';
@@ -69,12 +69,12 @@ export async function tuneAndTrain(
   const trials: TrialResult[] = [];
   for (const [t, lr] of lrs.entries()) {
     if (opts.signal?.aborted) break;
-    const outDir = path.join(cfg.outDir, 'tune', `trial${t}`);
+    const outDir = path.join(cfg.out, 'tune', `trial${t}`);
     fs.rmSync(outDir, { recursive: true, force: true });
     const trialCfg: VisionRunConfig = {
       ...cfg,
       valFraction: 0.2,
-      outDir,
+      out: outDir,
       trainer: {
         ...cfg.trainer,
         epochs: budget.maxEpochs,
@@ -108,12 +108,12 @@ export async function tuneAndTrain(
   say(`best: lr ${best.lr.toExponential(3)}, ${best.epochs} epoch(s), held-out accuracy ${(100 * best.accuracy).toFixed(2)}%`);
   let final: TuneResult['final'] = null;
   if (budget.final && !opts.signal?.aborted) {
-    const outDir = path.join(cfg.outDir, 'final');
+    const outDir = path.join(cfg.out, 'final');
     fs.rmSync(outDir, { recursive: true, force: true });
     const finalCfg: VisionRunConfig = {
       ...cfg,
       valFraction: 0,
-      outDir,
+      out: outDir,
       trainer: { ...cfg.trainer, epochs: best.epochs, timeBudgetSec: 0, schedule: { ...cfg.trainer.schedule!, lr: best.lr, totalSteps: 0 } },
     };
     say(`final run: lr ${best.lr.toExponential(3)}, ${best.epochs} epoch(s) on the full training set`);

@@ -90,10 +90,10 @@ test('short signatures use sacreBLEU abbreviations', () => {
 });
 
 test('options are checked: unknown keys and values are named', () => {
-  assert.throws(() => new BLEU({ tokenise: '13a' } as never), /unknown option\(s\) "tokenise"/);
+  assert.throws(() => new BLEU({ tokenise: '13a' } as never), /BLEU: unknown config key 'tokenise'/);
   assert.throws(() => new BLEU({ smoothMethod: 'laplace' as never }), /unknown smoothMethod "laplace"/);
   assert.throws(() => new BLEU({ tokenize: 'moses' }), /unknown tokenizer "moses"/);
-  assert.throws(() => new CHRF({ order: 3 } as never), /unknown option\(s\) "order"/);
+  assert.throws(() => new CHRF({ order: 3 } as never), /CHRF: unknown config key 'order'/);
   assert.throws(() => corpusBleu(['a', 'b'], [['a']]), /2 hypotheses but 1 reference segments/);
   assert.throws(() => corpusBleu(['a'], [['a'], ['a', 'b']]), /reference stream 2 has 2 segments/);
 });

@@ -11,6 +11,7 @@
 //   tgtOut  Int32Array (B, T)  y + EOS   (labels; pad where tgtIn is pad)
 // A sentence of n tokens needs n + 1 positions, so pairs with a side longer than maxLen − 1
 // tokens are skipped (and counted) — maxLen is the model's maximum length.
+import { resolveConfig } from '../../util/config.js';
 import { Rng } from '../../util/rng.js';
 import { UserError } from '../../util/errors.js';
 
@@ -46,10 +47,7 @@ export const DEFAULT_BATCHING: BatchingConfig = {
 
 /** Merges `overrides` into the defaults; rejects unknown keys and bad values, naming them. */
 export function resolveBatchingConfig(overrides: Partial<BatchingConfig> = {}): BatchingConfig {
-  const unknown = Object.keys(overrides).filter((k) => !(k in DEFAULT_BATCHING));
-  if (unknown.length > 0) throw new BatchingError(`unknown batching option(s) ${unknown.join(', ')}; known: ${Object.keys(DEFAULT_BATCHING).join(', ')}`);
-  const c: BatchingConfig = { ...DEFAULT_BATCHING };
-  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
+  const c = resolveConfig('batching config', DEFAULT_BATCHING, overrides, { error: (message) => new BatchingError(message) });
   if (!Number.isInteger(c.maxLen) || c.maxLen < 2) throw new BatchingError(`maxLen must be an integer ≥ 2, got ${c.maxLen}`);
   if (!Number.isInteger(c.maxTokens) || c.maxTokens < c.maxLen) {
     throw new BatchingError(`maxTokens must be an integer ≥ maxLen (${c.maxLen}) so that every kept sentence fits a batch, got ${c.maxTokens}`);

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { writeTextAtomic } from '../../util/atomic-write.js';
+import { resolveConfig } from '../../util/config.js';
 import { normalizeLine, filterPair, describeCleaning, type DropReason } from './clean.js';
 import { readLines, countLines, sha256File, checkReadable, LineWriter, TextInputError } from './text-io.js';
 import { SentencePiece, trainSentencePiece, DEFAULT_SPM_TRAIN } from './spm.js';
@@ -66,10 +67,7 @@ export const DEFAULT_PREPARE: PrepareOptions = {
 
 /** Merges `overrides` into the defaults; rejects unknown keys and bad values, naming them. */
 export function resolvePrepareOptions(overrides: Partial<PrepareOptions> = {}): PrepareOptions {
-  const unknown = Object.keys(overrides).filter((k) => !(k in DEFAULT_PREPARE));
-  if (unknown.length > 0) throw new PrepareError(`unknown prepare option(s) ${unknown.join(', ')}; known: ${Object.keys(DEFAULT_PREPARE).join(', ')}`);
-  const o: PrepareOptions = { ...DEFAULT_PREPARE };
-  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  const o = resolveConfig('prepare options', DEFAULT_PREPARE, overrides, { error: (message) => new PrepareError(message) });
   const intAtLeast = (name: keyof PrepareOptions, min: number) => {
     const v = o[name] as number;
     if (!Number.isInteger(v) || v < min) throw new PrepareError(`${name} must be an integer ≥ ${min}, got ${v}`);

@@ -2,7 +2,8 @@
 // GenerationConfig habit), defaults taken from fairseq's `generate` (beam 5, max_len_a 0,
 // max_len_b 200, lenpen 1, min_len 1, unkpen 0, nbest 1,
 // no_repeat_ngram_size 0), and a resolver that rejects unknown
-// keys and values out of range.
+// keys (src/util/config.ts) and values out of range.
+import { resolveConfig } from '../../util/config.js';
 
 export type SearchName = 'auto' | 'beam' | 'greedy';
 
@@ -53,21 +54,12 @@ export const DEFAULT_GENERATION: Readonly<GenerationConfig> = Object.freeze({
   search: 'auto',
 });
 
-const KEYS = Object.keys(DEFAULT_GENERATION) as (keyof GenerationConfig)[];
-
 /**
  * Defaults overridden by `overrides`. Throws on unknown keys (naming them and the known
  * ones) and on values of the wrong type or out of range.
  */
 export function resolveGenerationConfig(overrides: Partial<GenerationConfig> | Record<string, unknown> = {}): GenerationConfig {
-  const unknown = Object.keys(overrides).filter((k) => !(KEYS as string[]).includes(k));
-  if (unknown.length > 0) {
-    throw new Error(`GenerationConfig: unknown key(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known keys: ${KEYS.join(', ')}`);
-  }
-  const cfg = { ...DEFAULT_GENERATION } as GenerationConfig;
-  for (const [k, v] of Object.entries(overrides)) {
-    if (v !== undefined) (cfg as unknown as Record<string, unknown>)[k] = v;
-  }
+  const cfg: GenerationConfig = resolveConfig('GenerationConfig', DEFAULT_GENERATION, overrides);
   const bad = (key: string, want: string, got: unknown): never => {
     throw new Error(`GenerationConfig.${key}: expected ${want}, got ${JSON.stringify(got)}`);
   };

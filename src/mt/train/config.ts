@@ -3,7 +3,8 @@
 // data (a prepared dataset folder of src/mt/data, token-bucketed batches), the loss, the shared
 // training loop's settings (src/train/loop.ts), validation (loss/perplexity, greedy BLEU) and the
 // generation defaults stored for translate/serve. JSON config files override only what they
-// change; unknown keys are errors that name them. Defaults follow the paper's WMT setup (§3.6).
+// change and may extend a base (src/util/config.ts); unknown keys are errors that name them.
+// Defaults follow the paper's WMT setup (§3.6).
 import { resolveConfig } from '../../util/config.js';
 import { DEFAULT_TRAINER, resolveTrainerConfig, type TrainerConfig } from '../../train/loop.js';
 import { DEFAULT_SCHEDULE } from '../../train/schedule.js';
@@ -77,22 +78,19 @@ export const DEFAULT_MT_TRAIN: MtTrainConfig = {
   generation: { ...DEFAULT_GENERATION, beamSize: 4, maxLenA: 1.2, maxLenB: 10 },
 };
 
-/** Merges `given` (a parsed JSON config plus overrides) into the defaults; unknown keys throw. */
+/**
+ * `given` (a config file read with readConfigFile, plus overrides) over the defaults; `model`,
+ * `data`, `trainer` (and `trainer.schedule`), `validation` and `generation` merge key by key.
+ * Unknown keys at any level are errors naming them.
+ */
 export function resolveMtTrainConfig(given: unknown): MtTrainConfig {
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new Error(`mt train config: expected a JSON object, got ${JSON.stringify(given)}`);
-  const g = given as Partial<Record<keyof MtTrainConfig, unknown>>;
-  const top = resolveConfig('mt train config', DEFAULT_MT_TRAIN, g as Partial<MtTrainConfig>);
-  const model = resolveConfig('mt train config: model', DEFAULT_MODEL_SETTINGS, g.model as Partial<MtModelSettings>);
-  const data = resolveConfig('mt train config: data', DEFAULT_MT_TRAIN.data, g.data as Partial<MtDataConfig>);
-  const trainerGiven = (g.trainer ?? {}) as Partial<TrainerConfig>;
-  const trainer = resolveTrainerConfig({
-    ...DEFAULT_MT_TRAIN.trainer,
-    ...trainerGiven,
-    schedule: { ...DEFAULT_MT_TRAIN.trainer.schedule, ...(trainerGiven.schedule ?? {}) },
+  const r = resolveConfig('mt train config', DEFAULT_MT_TRAIN, given, {
+    nested: { model: true, data: true, trainer: { schedule: true }, validation: true, generation: true },
   });
-  const validation = resolveConfig('mt train config: validation', DEFAULT_MT_TRAIN.validation, g.validation as Partial<MtValidationConfig>);
-  const generation = resolveGenerationConfig({ ...DEFAULT_MT_TRAIN.generation, ...((g.generation ?? {}) as object) });
-  if (!(top.labelSmoothing >= 0 && top.labelSmoothing < 1)) throw new Error(`mt train config: 'labelSmoothing' must be in [0, 1), got ${top.labelSmoothing}`);
+  const { model, data, validation } = r;
+  const trainer = resolveTrainerConfig(r.trainer);
+  const generation = resolveGenerationConfig(r.generation);
+  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new Error(`mt train config: 'labelSmoothing' must be in [0, 1), got ${r.labelSmoothing}`);
   if (!Number.isInteger(data.maxTokens) || data.maxTokens < model.maxLen) {
     throw new Error(`mt train config: data.maxTokens (${data.maxTokens}) must be an integer ≥ model.maxLen (${model.maxLen}) so every kept sentence fits a batch`);
   }
@@ -101,18 +99,5 @@ export function resolveMtTrainConfig(given: unknown): MtTrainConfig {
   if (trainer.bestMetric === 'bleu' && !validation.bleu) {
     throw new Error(`mt train config: trainer.bestMetric is 'bleu' but validation.bleu is false; set bestMetric to 'loss' (maximize false) or enable BLEU`);
   }
-  return { ...top, model, data, trainer, validation, generation };
-}
-
-/** Sets `value` at a dotted path of a plain object (creating objects on the way): CLI overrides. */
-export function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
-  const keys = dotted.split('.');
-  let o = obj;
-  for (const k of keys.slice(0, -1)) {
-    const v = o[k];
-    if (v === undefined) o[k] = {};
-    else if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`config override '${dotted}': '${k}' is not an object`);
-    o = o[k] as Record<string, unknown>;
-  }
-  o[keys[keys.length - 1]!] = value;
+  return { ...r, trainer, generation };
 }

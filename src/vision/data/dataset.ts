@@ -81,19 +81,20 @@ export const NORMALIZATION = {
   cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
 } as const;
 
-export function resolveLoaderConfig(given: Partial<LoaderConfig> = {}): LoaderConfig {
-  const cfg = resolveConfig('loader config', DEFAULT_LOADER_CONFIG, given);
-  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new Error(`loader config: batchSize must be an integer ≥ 1, got ${cfg.batchSize}`);
-  if (!Number.isInteger(cfg.cropPadding) || cfg.cropPadding < 0) throw new Error(`loader config: cropPadding must be an integer ≥ 0, got ${cfg.cropPadding}`);
+/** The loader config of `given` over DEFAULT_LOADER_CONFIG; errors name `where` and the key. */
+export function resolveLoaderConfig(given: Partial<LoaderConfig> = {}, where = 'loader config'): LoaderConfig {
+  const cfg = resolveConfig(where, DEFAULT_LOADER_CONFIG, given);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new Error(`${where}: batchSize must be an integer ≥ 1, got ${cfg.batchSize}`);
+  if (!Number.isInteger(cfg.cropPadding) || cfg.cropPadding < 0) throw new Error(`${where}: cropPadding must be an integer ≥ 0, got ${cfg.cropPadding}`);
   for (const k of ['shuffle', 'dropLast', 'hflip', 'cleanFlip'] as const) {
-    if (typeof cfg[k] !== 'boolean') throw new Error(`loader config: ${k} must be true or false, got ${JSON.stringify(cfg[k])}`);
+    if (typeof cfg[k] !== 'boolean') throw new Error(`${where}: ${k} must be true or false, got ${JSON.stringify(cfg[k])}`);
   }
-  if (!Number.isInteger(cfg.cleanEpochs) || cfg.cleanEpochs < 0) throw new Error(`loader config: cleanEpochs must be an integer ≥ 0, got ${cfg.cleanEpochs}`);
-  if (cfg.padMode !== 'zero' && cfg.padMode !== 'reflect') throw new Error(`loader config: padMode must be 'zero' or 'reflect', got ${JSON.stringify(cfg.padMode)}`);
-  if (!(cfg.eraseProb >= 0 && cfg.eraseProb <= 1)) throw new Error(`loader config: eraseProb must be in [0, 1], got ${cfg.eraseProb}`);
-  if (cfg.eraseMode !== 'pixel' && cfg.eraseMode !== 'const') throw new Error(`loader config: eraseMode must be 'pixel' or 'const', got ${JSON.stringify(cfg.eraseMode)}`);
-  if (!Number.isFinite(cfg.seed)) throw new Error(`loader config: seed must be a finite number, got ${cfg.seed}`);
-  if (!cfg.std.every((s) => s > 0)) throw new Error(`loader config: std values must be > 0, got [${cfg.std}]`);
+  if (!Number.isInteger(cfg.cleanEpochs) || cfg.cleanEpochs < 0) throw new Error(`${where}: cleanEpochs must be an integer ≥ 0, got ${cfg.cleanEpochs}`);
+  if (cfg.padMode !== 'zero' && cfg.padMode !== 'reflect') throw new Error(`${where}: padMode must be 'zero' or 'reflect', got ${JSON.stringify(cfg.padMode)}`);
+  if (!(cfg.eraseProb >= 0 && cfg.eraseProb <= 1)) throw new Error(`${where}: eraseProb must be in [0, 1], got ${cfg.eraseProb}`);
+  if (cfg.eraseMode !== 'pixel' && cfg.eraseMode !== 'const') throw new Error(`${where}: eraseMode must be 'pixel' or 'const', got ${JSON.stringify(cfg.eraseMode)}`);
+  if (!Number.isFinite(cfg.seed)) throw new Error(`${where}: seed must be a finite number, got ${cfg.seed}`);
+  if (!cfg.std.every((s) => s > 0)) throw new Error(`${where}: std values must be > 0, got [${cfg.std}]`);
   return { ...cfg, mean: [...cfg.mean], std: [...cfg.std] };
 }
 

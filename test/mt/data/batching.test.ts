@@ -122,7 +122,7 @@ test('maxSentences caps the batch size', () => {
 });
 
 test('config errors name the key', () => {
-  assert.throws(() => resolveBatchingConfig({ maxTokns: 3 } as never), /unknown batching option\(s\) maxTokns/);
+  assert.throws(() => resolveBatchingConfig({ maxTokns: 3 } as never), /batching config: unknown config key 'maxTokns'; known keys: maxTokens/);
   assert.throws(() => resolveBatchingConfig({ maxTokens: 10, maxLen: 64 }), /maxTokens must be an integer ≥ maxLen \(64\)/);
   const b = new TokenBatcher(arrayPairSource([[1]], [[1]]), IDS, { maxTokens: 64, maxLen: 64 });
   assert.throws(() => b.batch(0, 5), /batch 5 does not exist in epoch 0 \(it has 1\)/);

@@ -174,7 +174,7 @@ test('spm_train missing: the error says how to install it', { skip: MULTI30K_SKI
 });
 
 test('options are validated by name', () => {
-  assert.throws(() => resolvePrepareOptions({ vocabSzie: 10 } as never), /unknown prepare option\(s\) vocabSzie/);
+  assert.throws(() => resolvePrepareOptions({ vocabSzie: 10 } as never), /prepare options: unknown config key 'vocabSzie'; known keys: vocabSize/);
   assert.throws(() => resolvePrepareOptions({ maxRatio: 0.5 }), /maxRatio must be a number ≥ 1/);
   assert.throws(() => resolvePrepareOptions({ modelType: 'word' as never }), /modelType must be 'unigram' or 'bpe'/);
 });

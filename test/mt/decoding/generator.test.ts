@@ -203,7 +203,7 @@ describe('length limits, n-best, unk penalty', () => {
     model.step = () => new Float32Array(3);
     await assert.rejects(generate(model, [Int32Array.from([0])], { beamSize: 2 }), /model\.step at step 0 must return a Float32Array of 1×7 = 7 log-probs, got 3 values/);
     await assert.rejects(generate(new PrefixTableModel([{}]), [[0] as unknown as Int32Array]), /src\[0\] must be an Int32Array/);
-    assert.throws(() => new SequenceGenerator(new PrefixTableModel([{}]), { beam: 3 } as never), /unknown key\(s\) "beam"/);
+    assert.throws(() => new SequenceGenerator(new PrefixTableModel([{}]), { beam: 3 } as never), /GenerationConfig: unknown config key 'beam'/);
   });
 
   test('empty batch returns no results without calling the model', async () => {

@@ -100,7 +100,7 @@ describe('GenerationConfig', () => {
 
   test('overrides apply; unknown keys and bad values are rejected with names', () => {
     assert.equal(resolveGenerationConfig({ beamSize: 2, lenpen: 0.6 }).lenpen, 0.6);
-    assert.throws(() => resolveGenerationConfig({ beam: 4, lenPenalty: 1 }), /unknown key\(s\) "beam", "lenPenalty"; known keys: beamSize/);
+    assert.throws(() => resolveGenerationConfig({ beam: 4, lenPenalty: 1 }), /GenerationConfig: unknown config keys 'beam', 'lenPenalty'; known keys: beamSize/);
     assert.throws(() => resolveGenerationConfig({ beamSize: 0 }), /beamSize: expected an integer >= 1, got 0/);
     assert.throws(() => resolveGenerationConfig({ beamSize: 2.5 }), /beamSize/);
     assert.throws(() => resolveGenerationConfig({ maxLenA: -1 }), /maxLenA: expected a finite number >= 0, got -1/);
