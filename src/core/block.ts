@@ -151,7 +151,6 @@ export interface Sublayer<C = BlockContext> extends Module {
 /** The cache a causal mixer keeps of past positions: its inputs (R, t, d), or attention keys/values. */
 export type MixerCache = tf.Tensor3D | KeysValues;
 
-/** A token mixer (the context is optional: most mixers read none). Causal mixers also decode one position t at a time from a cache of positions < t. */
 /**
  * Position(s) of an incremental step: one t for every row, or each row's own position (step-level
  * batching: rows that joined at different steps). With per-row positions the cache is
@@ -160,6 +159,7 @@ export type MixerCache = tf.Tensor3D | KeysValues;
  */
 export type StepPositions = number | Int32Array;
 
+/** A token mixer (the context is optional: most mixers read none). Causal mixers also decode one position t at a time from a cache of positions < t. */
 export interface TokenMixer<C = BlockContext> extends Sublayer<C> {
   forward(x: tf.Tensor3D, ctx?: C): tf.Tensor3D;
   step?(x: tf.Tensor3D, cache: MixerCache | null, t: StepPositions): { y: tf.Tensor3D; cache: MixerCache };

@@ -144,13 +144,13 @@ export class CrossToken extends Module implements Resettable {
    * Incremental decoding (causal only): position t of every row, x (R, 1, d), given `past`
    * (R, t, d), the inputs of positions < t (null at t = 0). Returns the output (R, 1, d) and the
    * inputs of positions ≤ t (R, t+1, d) as the next cache (`past` is not disposed: the caller owns it).
-   */
    * With per-row positions `t` (Int32Array, step-level batching) `past` is right-aligned (see
    * StepPositions in block.ts): row r mixes its last t_r + 1 entries with row t_r of A.
+   */
   step(x: tf.Tensor3D, past: tf.Tensor3D | null, t: number | Int32Array): { y: tf.Tensor3D; cache: tf.Tensor3D } {
     if (!this.config.causal) throw new Error('CrossToken.step: only a causal layer decodes incrementally');
-    if (t >= this.config.seqLen) throw new Error(`CrossToken.step: position ${t} is beyond seqLen=${this.config.seqLen}`);
     if (typeof t !== 'number') return this.stepRows(x, past, t);
+    if (t >= this.config.seqLen) throw new Error(`CrossToken.step: position ${t} is beyond seqLen=${this.config.seqLen}`);
     const out = tf.tidy(() => {
       const all = past === null ? x : (tf.concat([past, x], 1) as tf.Tensor3D); // (R, t+1, d)
       const a = tf.reshape(tf.slice(this.weight, [t, 0], [1, t + 1]), [1, 1, t + 1]); // row t of A, (1, 1, t+1)
@@ -160,7 +160,6 @@ export class CrossToken extends Module implements Resettable {
     });
     return out;
   }
-}
 
   /** step() with each row at its own position `pos[r]` (right-aligned cache). */
   private stepRows(x: tf.Tensor3D, past: tf.Tensor3D | null, pos: Int32Array): { y: tf.Tensor3D; cache: tf.Tensor3D } {
@@ -192,3 +191,4 @@ export class CrossToken extends Module implements Resettable {
       return { y, cache };
     });
   }
+}
