@@ -177,10 +177,10 @@ describe('resmlp mt eval', () => {
   const files = () => {
     const src = join(tmp, 'test.en');
     const ref = join(tmp, 'test.de');
-    const read = (name: string) => readFileSync(fixturePath('multi30k', name), 'utf8').split('\n').slice(0, 12);
-    writeFileSync(src, read('test_2016_flickr.en').join('\n') + '\n');
-    writeFileSync(ref, read('test_2016_flickr.de').join('\n') + '\n');
-    return { src, ref, refs: read('test_2016_flickr.de') };
+    const read = (name: string) => readFileSync(fixturePath('synthetic', name), 'utf8').split('\n').slice(0, 12);
+    writeFileSync(src, read('test.en').join('\n') + '\n');
+    writeFileSync(ref, read('test.de').join('\n') + '\n');
+    return { src, ref, refs: read('test.de') };
   };
 
   it('prints sacreBLEU BLEU and chrF with signatures (equal to the metrics on --out), tokenized BLEU labelled, timing', async () => {

@@ -1,7 +1,8 @@
 // Test fixture of the translator and the mt CLIs: a tiny SentencePiece model trained with
-// spm_train on 400 Multi30k lines (English + German, a few seconds; test/fixtures/multi30k) and a tiny random Seq2Seq
-// saved as a real `resmlp mt train` checkpoint (spm.model/spm.vocab beside it, sha256 in the
-// metadata), built once per process in a temp folder.
+// spm_train on the synthetic En/De corpus of test/fixtures/synthetic (400 + 400 caption-like
+// lines of our own, a few seconds) and a tiny random Seq2Seq saved as a real `resmlp mt train`
+// checkpoint (spm.model/spm.vocab beside it, sha256 in the metadata), built once per process in
+// a temp folder.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +17,18 @@ export interface Fixture {
   spmModel: string;
   checkpoint: string;
   modelConfig: Seq2SeqConfig;
-  /** Multi30k test_2016 English lines (first 60, test/fixtures/multi30k). */
+  /** The 60 English test lines of test/fixtures/synthetic/test.en (its README says how they are laid out). */
   lines: string[];
   cleanup(): void;
 }
 
 let fixture: Promise<Fixture> | null = null;
 
-/** Tiny model shape: maxLen 64, d 16 (random weights; decoding runs to the max length). */
+/**
+ * Tiny model shape: maxLen 64, d 16 (random weights; decoding runs to the max length). LayerScale
+ * 1 rather than 0.5, so that the random model's outputs depend on its input: the order tests
+ * need different lines to give different translations (at 0.5, ten synthetic lines gave three).
+ */
 export const TINY: Omit<Seq2SeqConfig, 'vocabSize'> = {
   arch: 'resmlp',
   padId: 0,
@@ -37,7 +42,7 @@ export const TINY: Omit<Seq2SeqConfig, 'vocabSize'> = {
   decoderLayers: 1,
   heads: 2,
   norm: 'affine',
-  layerScale: 0.5,
+  layerScale: 1,
   dropout: 0,
   attentionDropout: 0,
   scaleEmbedding: true,
@@ -46,9 +51,9 @@ export const TINY: Omit<Seq2SeqConfig, 'vocabSize'> = {
 
 async function build(): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'resmlp-translator-'));
-  const head = (name: string, n: number) => readFileSync(fixturePath('multi30k', name), 'utf8').split('\n').slice(0, n);
+  const read = (name: string) => readFileSync(fixturePath('synthetic', name), 'utf8').split('\n').slice(0, -1);
   const corpus = join(dir, 'corpus.txt');
-  writeFileSync(corpus, [...head('train.en', 400), ...head('train.de', 400)].join('\n') + '\n');
+  writeFileSync(corpus, [...read('train.en'), ...read('train.de')].join('\n') + '\n');
   const trained = trainSentencePiece([corpus], join(dir, 'tiny'), { ...DEFAULT_SPM_TRAIN, vocabSize: 500, threads: 1 });
   const run = join(dir, 'run');
   mkdirSync(run);
@@ -75,7 +80,7 @@ async function build(): Promise<Fixture> {
     spmModel: join(run, 'spm.model'),
     checkpoint,
     modelConfig,
-    lines: head('test_2016_flickr.en', 60),
+    lines: read('test.en'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
