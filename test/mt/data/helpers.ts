@@ -14,7 +14,8 @@ export function tempDir(tag: string): string {
 /**
  * Set when the full Multi30k corpus is absent: the reason the tests that train SentencePiece
  * models of 800–2,000 pieces on thousands of its lines skip (node:test `{ skip: MULTI30K_SKIP }`).
- * The 920 lines in test/fixtures/multi30k are too few for those vocabularies.
+ * Multi30k is never committed (its licence allows non-commercial research only), and the small
+ * synthetic corpus in test/fixtures/synthetic is too small for those vocabularies.
  */
 export const MULTI30K_SKIP: string | undefined = ['train', 'val', 'test_2016_flickr']
   .flatMap((split) => ['en', 'de', 'fr'].map((lang) => sharedMissing('data', 'multi30k', `${split}.${lang}`)))
