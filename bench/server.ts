@@ -1,8 +1,11 @@
 // Server benchmark: requests/s and p50/p99 latency of POST /translate for 1, 4 and 16 concurrent
-// clients on loopback, with dynamic batching on and off, and the throughput ratio of the two;
-// then 16 clients sending 5-sentence paragraphs (each cut into its sentences by the server), and
-// the same paragraphs repeated with the translation cache on (its hit rate and throughput).
-// Single-sentence and paragraph runs ask for `cache: false`, so they measure decoding.
+// clients on loopback under three schedulers — step-level batching (the default: sentences join
+// the running decode loop between steps), batch-level dynamic batching (the previous default,
+// maxWaitMs 20), and no batching (one sentence per generate call) — and their ratios; then 16
+// clients sending 5-sentence paragraphs (each cut into its sentences by the server), and the same
+// paragraphs repeated with the translation cache on (its hit rate and throughput); the bench
+// process's peak RSS (the server runs in it). Single-sentence and paragraph runs ask for
+// `cache: false`, so they measure decoding.
 // The model is a real Seq2Seq (the small Multi30k ResMLP config: d 256, hidden 1024, 3+3 layers)
 // with a trained checkpoint if --checkpoint is given, else randomly initialised with a
 // SentencePiece model trained here on Multi30k (random weights decode to max_length every time,
@@ -10,8 +13,9 @@
 // Bounded: every run stops sending after --seconds and after --max-requests.
 //
 //   node --import tsx bench/server.ts [--json] [--seconds 6] [--checkpoint runs/x/checkpoint_best.safetensors]
-// With --json the last stdout line is {batchingSpeedup16, p99Ms16, rps16, paragraphRps16,
-// cacheHitRate, cachedParagraphRps16, ...}.
+// With --json the last stdout line is {batchingSpeedup1, batchingSpeedup16 (step ÷ off),
+// p99VsBatchLevel16 (p99 step ÷ batch-level), p99Ms16, rps16, paragraphRps16, cacheHitRate,
+// cachedParagraphRps16, peakRssMb, ...}.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,7 +35,7 @@ import { ModelRegistry } from '../src/server/models.js';
 
 const SPEC: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print one JSON object with the results as the last line' },
-  seconds: { type: 'number', default: 12, help: 'seconds of sending per (clients, batching) run' },
+  seconds: { type: 'number', default: 12, help: 'seconds of sending per (clients, scheduler) run' },
   'max-requests': { type: 'int', default: 400, help: 'requests per run at most' },
   clients: { type: 'string', default: '1,4,16', help: 'concurrent client counts' },
   beam: { type: 'int', default: 4, help: 'beam_size of the requests' },
@@ -111,7 +115,8 @@ interface RunResult {
   /** 'sentence', 'paragraph', or 'cached paragraph'. */
   workload: string;
   clients: number;
-  batching: boolean;
+  /** 'step' (step-level batching), 'batch' (batch-level, maxWaitMs 20), 'off' (one sentence per call). */
+  mode: Mode;
   requests: number;
   errors: number;
   rps: number;
@@ -139,8 +144,15 @@ interface LoadOptions {
   cache: boolean;
 }
 
-async function runLoad(engine: TranslatorEngine, sentences: string[], clients: number, batching: boolean, o: LoadOptions): Promise<RunResult> {
-  const settings: Partial<ServerSettings> = batching ? { maxWaitMs: 20, maxBatchSentences: 64 } : { maxWaitMs: 0, maxBatchSentences: 1 };
+type Mode = 'step' | 'batch' | 'off';
+const MODES: Record<Mode, Partial<ServerSettings>> = {
+  step: { scheduler: 'step' },
+  batch: { scheduler: 'batch', maxWaitMs: 20, maxBatchSentences: 64 },
+  off: { scheduler: 'batch', maxWaitMs: 0, maxBatchSentences: 1 },
+};
+
+async function runLoad(engine: TranslatorEngine, sentences: string[], clients: number, mode: Mode, o: LoadOptions): Promise<RunResult> {
+  const settings = MODES[mode];
   const s = await benchServer(engine, { ...settings, requestTimeoutMs: 600_000 });
   const body = (q: string) => JSON.stringify({ q, source: 'en', target: 'de', beam_size: o.beam, max_length: o.maxLength, cache: o.cache });
   const ask = async (q: string) => {
@@ -150,6 +162,7 @@ async function runLoad(engine: TranslatorEngine, sentences: string[], clients: n
   };
   await ask(o.cache ? 'Warm-up.' : sentences[0]!); // warm-up (kernels, first allocation)
   s.app.context.batcher.batchSizes.length = 0;
+  const stepsBefore = engine.stepSentences().length;
   const counter = async (name: string) => ((await s.app.context.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0) as number;
   const [hits0, misses0] = [await counter('resmlp_cache_hits_total'), await counter('resmlp_cache_misses_total')];
   const lat: number[] = [];
@@ -169,7 +182,7 @@ async function runLoad(engine: TranslatorEngine, sentences: string[], clients: n
     }),
   );
   const secs = (performance.now() - t0) / 1000;
-  const sizes = [...s.app.context.batcher.batchSizes];
+  const sizes = mode === 'step' ? engine.stepSentences().slice(stepsBefore) : [...s.app.context.batcher.batchSizes];
   const hits = (await counter('resmlp_cache_hits_total')) - hits0;
   const lookups = hits + (await counter('resmlp_cache_misses_total')) - misses0;
   await s.close();
@@ -177,7 +190,7 @@ async function runLoad(engine: TranslatorEngine, sentences: string[], clients: n
   return {
     workload: o.workload,
     clients,
-    batching,
+    mode,
     requests: lat.length,
     errors,
     rps: lat.length / secs,
@@ -209,12 +222,13 @@ async function main(): Promise<void> {
   const clientCounts = String(flags.clients).split(',').map(Number);
   console.log(`server bench: ${m.description}; backend ${info.name}; beam ${o.beam}, max_length ${o.maxLength}; ≤ ${o.seconds} s / ≤ ${o.maxRequests} requests per run; loopback`);
   const row = (r: RunResult) =>
-    console.log(`${r.workload.padEnd(16)} ${String(r.clients).padStart(7)}  ${(r.batching ? 'on' : 'off').padStart(8)}  ${String(r.requests).padStart(8)}  ${r.rps.toFixed(2).padStart(6)}  ${r.p50Ms.toFixed(0).padStart(7)}  ${r.p99Ms.toFixed(0).padStart(7)}  ${r.meanBatch.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}  ${Number.isNaN(r.cacheHitRate) ? '–' : r.cacheHitRate.toFixed(3)}`);
-  console.log('workload         clients  batching  requests  req/s   p50 ms   p99 ms  mean batch  errors  cache hits');
+    console.log(`${r.workload.padEnd(16)} ${String(r.clients).padStart(7)}  ${r.mode.padStart(9)}  ${String(r.requests).padStart(8)}  ${r.rps.toFixed(2).padStart(6)}  ${r.p50Ms.toFixed(0).padStart(7)}  ${r.p99Ms.toFixed(0).padStart(7)}  ${r.meanBatch.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}  ${Number.isNaN(r.cacheHitRate) ? '–' : r.cacheHitRate.toFixed(3)}`);
+  console.log('workload         clients  scheduler  requests  req/s   p50 ms   p99 ms  mean batch  errors  cache hits');
+  console.log('(mean batch: sentences per generate call, or per decoding step with the step scheduler)');
   const results: RunResult[] = [];
   for (const c of clientCounts) {
-    for (const batching of [true, false]) {
-      const r = await runLoad(m.engine, sentences, c, batching, o);
+    for (const mode of ['step', 'batch', 'off'] as const) {
+      const r = await runLoad(m.engine, sentences, c, mode, o);
       results.push(r);
       row(r);
     }
@@ -222,19 +236,23 @@ async function main(): Promise<void> {
   // paragraphs: every request is n sentences the server cuts apart; then a repeated set with the cache
   const n = flags['paragraph-sentences'] as number;
   const paras = paragraphs(sentences, n);
-  const para = await runLoad(m.engine, paras, 16, true, { ...o, workload: 'paragraph', maxRequests: Math.ceil(o.maxRequests / n) });
+  const para = await runLoad(m.engine, paras, 16, 'step', { ...o, workload: 'paragraph', maxRequests: Math.ceil(o.maxRequests / n) });
   row(para);
   const repeated = paras.slice(0, flags['cache-paragraphs'] as number);
-  const cached = await runLoad(m.engine, repeated, 16, true, { ...o, workload: 'cached paragraph', cache: true });
+  const cached = await runLoad(m.engine, repeated, 16, 'step', { ...o, workload: 'cached paragraph', cache: true });
   row(cached);
   const speedups: Record<string, number> = {};
   for (const c of clientCounts) {
-    const on = results.find((r) => r.clients === c && r.batching)!;
-    const off = results.find((r) => r.clients === c && !r.batching)!;
+    const on = results.find((r) => r.clients === c && r.mode === 'step')!;
+    const batch = results.find((r) => r.clients === c && r.mode === 'batch')!;
+    const off = results.find((r) => r.clients === c && r.mode === 'off')!;
     speedups[c] = on.rps / off.rps;
-    console.log(`batching speed-up at ${c} client${c === 1 ? '' : 's'}: ${speedups[c]!.toFixed(2)}×`);
+    console.log(`at ${c} client${c === 1 ? '' : 's'}: step-level ÷ no batching ${speedups[c]!.toFixed(2)}× req/s (batch-level ÷ none ${(batch.rps / off.rps).toFixed(2)}×); p99 step-level ÷ batch-level ${(on.p99Ms / batch.p99Ms).toFixed(2)}`);
   }
-  const on16 = results.find((r) => r.clients === 16 && r.batching);
+  const on16 = results.find((r) => r.clients === 16 && r.mode === 'step');
+  const batch16 = results.find((r) => r.clients === 16 && r.mode === 'batch');
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  console.log(`peak RSS of the bench process (the server runs in it): ${peakRssMb.toFixed(0)} MB`);
   console.log(`16 clients, ${n}-sentence paragraphs: ${para.rps.toFixed(2)} paragraphs/s (${(para.rps * n).toFixed(1)} sentences/s; single sentences: ${on16?.rps.toFixed(1) ?? '–'}/s)`);
   console.log(`the same ${repeated.length} paragraphs repeated, cache on: hit rate ${cached.cacheHitRate.toFixed(3)}, ${cached.rps.toFixed(1)} paragraphs/s`);
   console.log(`tensors alive at the end: ${tf.memory().numTensors}`);
@@ -242,7 +260,10 @@ async function main(): Promise<void> {
   if (flags.json) {
     console.log(
       JSON.stringify({
+        batchingSpeedup1: speedups[1] ?? null,
         batchingSpeedup16: speedups[16] ?? null,
+        p99VsBatchLevel16: on16 && batch16 ? on16.p99Ms / batch16.p99Ms : null,
+        peakRssMb,
         p99Ms16: on16?.p99Ms ?? null,
         rps16: on16?.rps ?? null,
         paragraphRps16: para.rps,

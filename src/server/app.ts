@@ -46,8 +46,16 @@ export function buildApp(deps: AppDeps): ServerApp {
   const metrics = deps.metrics ?? new ServerMetrics();
   const log = deps.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const batcher = new Batcher(
-    { maxBatchTokens: settings.maxBatchTokens, maxBatchSentences: settings.maxBatchSentences, maxWaitMs: settings.maxWaitMs, maxQueueSentences: settings.maxQueueSentences },
+    {
+      scheduler: settings.scheduler,
+      maxLiveRows: settings.maxLiveRows,
+      maxBatchTokens: settings.maxBatchTokens,
+      maxBatchSentences: settings.maxBatchSentences,
+      maxWaitMs: settings.maxWaitMs,
+      maxQueueSentences: settings.maxQueueSentences,
+    },
     metrics,
+    log,
   );
   const logged = new Set<string>();
   const ctx: ServerContext = {

@@ -1,4 +1,13 @@
-// Dynamic batching: one queue for every client (HTTP and WebSocket). Sentences wait until their
+// Scheduling of every client's sentences (HTTP and WebSocket), two ways:
+//
+// `scheduler: "step"` (default), step-level batching: each sentence joins its engine's running
+// decode loop between two decoding steps (TranslationEngine.decode, src/mt/decoding/continuous.ts)
+// and leaves it when it is done: no batch to wait for, no wait at all when the model is idle.
+// Admission is in arrival order, up to `maxLiveRows` rows (sentences × beam) per loop; sentences
+// beyond that wait (and count against `maxQueueSentences`). Engines whose model cannot decode rows
+// at different positions use the batch scheduler below (said once in the log).
+//
+// `scheduler: "batch"`, batch-level dynamic batching: one queue for every client. Sentences wait until their
 // group (same engine + same decoding settings) holds `maxBatchTokens` source tokens or
 // `maxBatchSentences` sentences, or its oldest sentence has waited `maxWaitMs` — Marian's REST
 // server's queue timeout — counted from when the model became free (so the clients answered by
@@ -11,7 +20,13 @@ import type { DecodeSettings, EngineHypothesis, EngineStep, TranslationEngine } 
 import { UserError } from '../util/errors.js';
 import type { ServerMetrics } from './metrics.js';
 
+export type SchedulerName = 'step' | 'batch';
+
 export interface BatcherConfig {
+  /** 'step': step-level (continuous) batching; 'batch': batch-level dynamic batching. Default 'step'. */
+  scheduler: SchedulerName;
+  /** Step scheduler: most live rows (sentences × beam) of a decode loop. Default 256. */
+  maxLiveRows: number;
   /** Source tokens (EOS included) per generate call; a longer sentence is refused. Default 2048. */
   maxBatchTokens: number;
   /** Sentences per generate call. Default 64 (1 = batching off). */
@@ -26,6 +41,8 @@ export interface BatcherConfig {
 }
 
 export const DEFAULT_BATCHER: Readonly<BatcherConfig> = Object.freeze({
+  scheduler: 'step',
+  maxLiveRows: 256,
   maxBatchTokens: 2048,
   maxBatchSentences: 64,
   maxWaitMs: 10,
@@ -66,19 +83,31 @@ export class Batcher {
   private idleWaiters: (() => void)[] = [];
   /** When the last batch finished (performance.now()). */
   private freeSince = -Infinity;
-  /** Sentences per generate call so far (for tests and the bench). */
+  /** Sentences per generate call so far (batch scheduler; for tests and the bench). */
   readonly batchSizes: number[] = [];
+  /** Step scheduler: sentences handed to engines and not finished yet. */
+  private stepInFlight = 0;
+  private readonly engines = new Set<TranslationEngine>();
+  /** Engines already reported as unable to step-batch. */
+  private readonly warned = new Set<TranslationEngine>();
 
-  constructor(config: Partial<BatcherConfig> = {}, private readonly metrics?: ServerMetrics) {
+  constructor(
+    config: Partial<BatcherConfig> = {},
+    private readonly metrics?: ServerMetrics,
+    private readonly log: (line: string) => void = () => {},
+  ) {
     this.config = { ...DEFAULT_BATCHER, ...config };
   }
 
+  /** Sentences waiting to be decoded (not yet in a batch or a decode loop). */
   get queued(): number {
-    return this.queue.length;
+    let n = this.queue.length;
+    for (const e of this.engines) n += e.waiting ?? 0;
+    return n;
   }
 
   get busy(): boolean {
-    return this.running || this.queue.length > 0;
+    return this.running || this.queue.length > 0 || this.stepInFlight > 0;
   }
 
   /**
@@ -91,8 +120,16 @@ export class Batcher {
     const { signal, onStep } = opts;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const cap = this.config.maxQueueSentences;
-    if (this.queue.length + texts.length > cap) {
-      return Promise.reject(new UserError(`the translation queue is full (${this.queue.length} of ${cap} sentences waiting); retry later`, 'queue_full', { 'Retry-After': '1' }));
+    const queued = this.queued;
+    if (queued + texts.length > cap) {
+      return Promise.reject(new UserError(`the translation queue is full (${queued} of ${cap} sentences waiting); retry later`, 'queue_full', { 'Retry-After': '1' }));
+    }
+    if (this.config.scheduler === 'step') {
+      if (engine.continuous && engine.decode) return this.submitSteps(engine, pair, texts, settings, opts);
+      if (!this.warned.has(engine)) {
+        this.warned.add(engine);
+        this.log(`[serve] ${pair}: the model cannot decode rows at different positions; its sentences use the batch scheduler`);
+      }
     }
     const key = `${pair}|${settings.beamSize}|${settings.nbest}|${settings.lenpen}|${settings.maxLength}`;
     const now = performance.now();
@@ -121,6 +158,38 @@ export class Batcher {
     return Promise.all(promises);
   }
 
+  /** Step scheduler: every sentence joins the engine's decode loop on its own. */
+  private submitSteps(engine: TranslationEngine, pair: string, texts: readonly string[], settings: DecodeSettings, opts: SubmitOptions): Promise<EngineHypothesis[][]> {
+    this.engines.add(engine);
+    const { signal, onStep } = opts;
+    const started = performance.now();
+    return Promise.all(
+      texts.map(async (text, i) => {
+        this.stepInFlight++;
+        this.metrics?.queueSentences.set(this.queued + 1);
+        try {
+          const hyps = await engine.decode!(text, settings, { signal, onStep: onStep && ((e) => onStep(i, e)), maxRows: this.config.maxLiveRows });
+          if (signal?.aborted) throw signal.reason;
+          const secs = (performance.now() - started) / 1000;
+          const generated = hyps[0]?.tokens.length ?? 0;
+          this.metrics?.generatedTokens.inc({ pair }, generated);
+          this.metrics?.decodeSeconds.observe({ pair }, secs);
+          return hyps;
+        } finally {
+          this.stepInFlight--;
+          this.metrics?.queueSentences.set(this.queued);
+          if (!this.busy) this.wakeIdle();
+        }
+      }),
+    );
+  }
+
+  private wakeIdle(): void {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const r of w) r();
+  }
+
   /** Refuse new work from now on (503); queued and running work finishes. */
   stop(): void {
     this.accepting = false;
@@ -139,9 +208,7 @@ export class Batcher {
       this.timer = null;
     }
     if (this.queue.length === 0) {
-      const w = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const r of w) r();
+      if (!this.busy) this.wakeIdle();
       return;
     }
     const head = this.queue[0]!;

@@ -38,11 +38,18 @@ export const ModelEntrySchema = z.strictObject({
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
 export const ServerSettingsSchema = z.strictObject({
-  /** Source tokens per generate call; also the longest sentence accepted. */
+  /**
+   * "step": step-level batching (sentences join the running decode loop between steps; the
+   * default); "batch": batch-level dynamic batching (a batch decodes to its end, the next waits).
+   */
+  scheduler: z.enum(['step', 'batch'], { error: 'expected "step" or "batch"' }).default(DEFAULT_BATCHER.scheduler),
+  /** Step scheduler: most live rows (sentences × beam) of a model's decode loop. Default 256. */
+  maxLiveRows: posInt.default(DEFAULT_BATCHER.maxLiveRows),
+  /** Batch scheduler: source tokens per generate call (sentences are cut to fit it). */
   maxBatchTokens: posInt.default(DEFAULT_BATCHER.maxBatchTokens),
-  /** Sentences per generate call (1 = batching off). */
+  /** Batch scheduler: sentences per generate call (1 = batching off). */
   maxBatchSentences: posInt.default(DEFAULT_BATCHER.maxBatchSentences),
-  /** Max wait of the oldest queued sentence for company, ms (0 = never wait). */
+  /** Batch scheduler: max wait of the oldest queued sentence for company, ms (0 = never wait). */
   maxWaitMs: z.number().min(0).default(DEFAULT_BATCHER.maxWaitMs),
   /** Queued sentences before 429. */
   maxQueueSentences: posInt.default(DEFAULT_BATCHER.maxQueueSentences),

@@ -4,7 +4,12 @@
 // SequenceGenerator of src/mt/decoding; decoding is not re-implemented here). The data path:
 // batcher → engine.translate → Translator.translate → SequenceGenerator.generate → model.
 // The batcher already bounds a batch, so the Translator is built with an unbounded token budget
-// (one batcher batch = one generate call).
+// (one batcher batch = one generate call). With step-level batching (the default scheduler),
+// `decode` hands one sentence to the engine's running decode loop instead
+// (src/mt/decoding/continuous.ts: one loop per beam size, sentences join between steps).
+import { ContinuousGenerator } from '../mt/decoding/continuous.js';
+import type { BeamView, Hypothesis } from '../mt/decoding/hypotheses.js';
+import { type ContinuousDecoderModel, isContinuous } from '../mt/decoding/types.js';
 import type { Translator } from '../mt/translator.js';
 
 /** Decoding settings a request may choose; requests with equal settings share a generate call. */
@@ -53,6 +58,14 @@ export interface TranslateOptions extends DecodeSettings {
   signals?: readonly (AbortSignal | undefined)[];
 }
 
+export interface DecodeOptions {
+  /** Cancels the sentence: it leaves the loop before the next step (result: whatever finished). */
+  signal?: AbortSignal;
+  onStep?: (e: Omit<EngineStep, 'sentence'>) => void;
+  /** Most live rows (sentences × beam) of the decode loop it joins. */
+  maxRows: number;
+}
+
 /** A translation model for one language pair. */
 export interface TranslationEngine {
   /** Source tokens (EOS excluded) the model accepts per sentence. */
@@ -66,6 +79,17 @@ export interface TranslationEngine {
    * finished so far (possibly nothing): the caller knows from its own signal.
    */
   translate(texts: readonly string[], opts: TranslateOptions): Promise<EngineHypothesis[][]>;
+  /** True if `decode` is available (the model's rows can sit at different positions). */
+  readonly continuous: boolean;
+  /**
+   * Step-level batching: `text` joins the engine's running decode loop between two steps and
+   * leaves it when done; resolves with its n-best, best first.
+   */
+  decode?(text: string, settings: DecodeSettings, opts: DecodeOptions): Promise<EngineHypothesis[]>;
+  /** Sentences handed to `decode` that wait for room in a loop. */
+  readonly waiting?: number;
+  /** Live sentences of every model step of the decode loops so far (for metrics and benches). */
+  stepSentences?(): number[];
   /** Frees the model. */
   dispose?(): void;
 }
@@ -75,9 +99,50 @@ export class TranslatorEngine implements TranslationEngine {
   readonly maxInputTokens: number;
   readonly maxOutputTokens: number;
 
+  readonly continuous: boolean;
+  /** One decode loop per beam size. */
+  private readonly loops = new Map<number, ContinuousGenerator>();
+
   constructor(readonly translator: Translator) {
     this.maxInputTokens = translator.maxSourceTokens;
     this.maxOutputTokens = translator.model.maxPositions - 1;
+    this.continuous = isContinuous(translator.model);
+  }
+
+  get waiting(): number {
+    let n = 0;
+    for (const g of this.loops.values()) n += g.waiting;
+    return n;
+  }
+
+  stepSentences(): number[] {
+    return [...this.loops.values()].flatMap((g) => g.stats.sentencesPerStep);
+  }
+
+  async decode(text: string, settings: DecodeSettings, opts: DecodeOptions): Promise<EngineHypothesis[]> {
+    const t = this.translator;
+    if (!this.continuous) throw new Error('TranslatorEngine.decode: the model cannot decode rows at different positions (no concatStates/stepRows)');
+    let loop = this.loops.get(settings.beamSize);
+    if (!loop) {
+      loop = new ContinuousGenerator(t.model as ContinuousDecoderModel, t.generationConfig({ beamSize: settings.beamSize, nbest: settings.beamSize }), { maxRows: Math.max(opts.maxRows, settings.beamSize) });
+      this.loops.set(settings.beamSize, loop);
+    }
+    const ids = t.tokenize(text);
+    const src = new Int32Array(ids.length + 1); // tokens + EOS (appendSrcEos)
+    src.set(ids);
+    src[ids.length] = t.model.eosId;
+    const onStep = opts.onStep;
+    const r = await loop.add(src, { nbest: settings.nbest, lenpen: settings.lenpen, maxLen: Math.min(settings.maxLength, this.maxOutputTokens) }, {
+      signal: opts.signal,
+      onStep: onStep && ((e) => onStep({ step: e.step, beams: e.beams.map((b: BeamView) => ({ text: t.detokenize(b.tokens), tokens: Array.from(b.tokens), score: b.score })) })),
+    });
+    return r.hypos.map((h) => this.hypothesis(h));
+  }
+
+  private hypothesis(h: Hypothesis): EngineHypothesis {
+    const eos = this.translator.model.eosId;
+    const n = h.tokens.length > 0 && h.tokens[h.tokens.length - 1] === eos ? h.tokens.length - 1 : h.tokens.length;
+    return { text: this.translator.detokenize(h.tokens.subarray(0, n)), tokens: Array.from(h.tokens.subarray(0, n)), score: h.score, positionalScores: Array.from(h.positionalScores) };
   }
 
   countTokens(text: string): number {

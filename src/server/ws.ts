@@ -26,6 +26,8 @@ const HARD_MAX_PAYLOAD = 4 << 20;
 
 export class StreamServer {
   readonly wss: WebSocketServer;
+  /** Requests being handled (close() waits for them). */
+  private readonly handling = new Set<Promise<void>>();
 
   constructor(private readonly ctx: ServerContext) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(HARD_MAX_PAYLOAD, ctx.settings.wsMaxMessageBytes) });
@@ -44,8 +46,10 @@ export class StreamServer {
     });
   }
 
-  /** Closes every socket (1001 going away) once its in-flight requests are done (after batcher.idle()). */
+  /** Closes every socket (1001 going away) once the requests being handled have sent their last message. */
   async close(): Promise<void> {
+    // requests already accepted finish first: their last message is sent before the socket closes
+    await Promise.allSettled([...this.handling]);
     for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
     await new Promise<void>((r) => this.wss.close(() => r()));
   }
@@ -101,7 +105,9 @@ export class StreamServer {
       ctx.metrics.wsMessages.inc({ type: 'request' });
       const p = StreamRequestSchema.safeParse(raw);
       if (!p.success) return fail(id, new UserError(formatIssues(p.error), 'invalid_request'));
-      void this.handleRequest(p.data, inFlight, send, fail, queryKey, address);
+      const handled = this.handleRequest(p.data, inFlight, send, fail, queryKey, address);
+      this.handling.add(handled);
+      void handled.finally(() => this.handling.delete(handled));
     });
     ws.on('close', () => {
       ctx.metrics.wsConnections.dec();
