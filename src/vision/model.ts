@@ -20,6 +20,7 @@ import { Module, ModuleList } from '../core/module.js';
 import { checkInt, checkRate, resolveConfig } from '../util/config.js';
 import type { RandomSource } from '../core/rng.js';
 import { Rng } from '../util/rng.js';
+import { SeedTree } from '../util/seed-tree.js';
 
 export type Pooling = 'avg' | 'class-mlp';
 
@@ -208,9 +209,9 @@ export class ClassMlpBlock extends Module {
 /**
  * A RandomSource for building a model: draws init values from `init`; every `fork` (which the
  * core modules use to give Dropout/DropPath their generator) returns the one shared `dropout`
- * generator, so the whole model's stochastic state is a single Rng whose state a checkpoint saves.
+ * generator, which the training task reseeds per batch (src/util/seed-tree.ts).
  */
-export function modelRandomSource(init: RandomSource, dropout: Rng): RandomSource {
+export function modelRandomSource(init: RandomSource, dropout: SeedTree): RandomSource {
   return {
     next: () => init.next(),
     uniform: () => init.uniform(),
@@ -227,15 +228,15 @@ export class ResMlp extends Module {
   readonly head: Linear;
   readonly clsToken: tf.Variable | null = null;
   readonly classBlocks: ModuleList<ClassMlpBlock> | null = null;
-  /** The generator of every dropout / drop-path mask of this model (saved for exact resume). */
-  readonly dropoutRng: Rng;
+  /** The generator of every dropout / drop-path mask of this model (the task reseeds it per batch). */
+  readonly dropoutRng: SeedTree;
 
   /** `seed` seeds the init (and, forked, the dropout generator). */
   constructor(config: Partial<ResMlpConfig> = {}, seed: number = 0) {
     super();
     const c = (this.config = resolveResMlpConfig(config));
     const initRng = new Rng(seed).fork('init');
-    this.dropoutRng = new Rng(seed).fork('dropout');
+    this.dropoutRng = new SeedTree(`${seed}`, 'dropout');
     const rng = modelRandomSource(initRng, this.dropoutRng);
     const N = numPatches(c);
     this.stem = this.registerModule('stem', new PatchEmbed(c.inChans, c.embedDim, c.patchSize, rng));

@@ -2,14 +2,15 @@
 // classifier, a seeded resumable loader (src/vision/data), label-smoothed cross-entropy (the
 // paper's §4 / DeiT recipe; mixup and cutmix are not used here), and evaluation (loss, top-1 and
 // top-5 accuracy). Batch i of epoch e is `loader.batchAt(e, i)`, a pure function of (seed, e, i);
-// the only other randomness is the model's one dropout/drop-path generator, whose state is
-// exposed for exact resume.
+// the only other randomness is the model's dropout/drop-path generator, reseeded per batch from
+// (seed, e, i) like the translation model's (src/util/seed-tree.ts): resume is exact with no
+// generator state saved.
 import * as tf from '@tensorflow/tfjs';
 import { labelSmoothedCrossEntropy } from '../core/loss.js';
 import type { TrainTask } from '../train/loop.js';
 import { evalBatches, type ImageBatch, ImageLoader, type LoaderConfig } from './data/dataset.js';
 import type { ImageSet } from './data/image-set.js';
-import type { RngState } from '../util/rng.js';
+import { UserError } from '../util/errors.js';
 import type { ResMlp } from './model.js';
 import type { ClassifierData } from './checkpoint.js';
 
@@ -156,6 +157,7 @@ export class ClassificationTask implements TrainTask<ImageBatch> {
   }
 
   loss(b: ImageBatch): tf.Scalar {
+    this.model.dropoutRng.reseed(`${this.loader.config.seed}:${b.epoch}:${b.index}`);
     return tf.tidy(() => labelSmoothedCrossEntropy(this.model.forward(b.x), b.y, { epsilon: this.smoothing }));
   }
 
@@ -172,13 +174,19 @@ export class ClassificationTask implements TrainTask<ImageBatch> {
   }
 
   getRngState(): unknown {
-    return { dropout: this.model.dropoutRng.getState() };
+    return { dropout: 'reseeded per batch from (seed, epoch, batch)', seed: this.loader.config.seed };
   }
 
+  /**
+   * Nothing to restore: masks are a function of (seed, epoch, batch). A checkpoint of another
+   * seed is refused; one written before the per-batch scheme (a saved generator state) resumes
+   * with the per-batch masks.
+   */
   setRngState(state: unknown): void {
-    const s = state as { dropout?: RngState } | null;
-    if (!s || typeof s !== 'object' || !s.dropout) throw new Error(`ClassificationTask.setRngState: expected {dropout: RngState}, got ${JSON.stringify(state)}`);
-    this.model.dropoutRng.setState(s.dropout);
+    const s = state as { seed?: unknown } | null;
+    if (s && typeof s === 'object' && s.seed !== undefined && s.seed !== this.loader.config.seed) {
+      throw new UserError(`cannot resume: the checkpoint was trained with seed ${String(s.seed)}, this run has seed ${this.loader.config.seed}; pass --seed ${String(s.seed)} or start a new run folder`, 'invalid_config');
+    }
   }
 
 }

@@ -14,5 +14,5 @@ export {
   type LayerCache,
 } from './layers.js';
 export { MultiHeadAttention, CrossAttention, sinusoidalPositions, causalBias, MASKED, type KeysValues } from '../../core/attention.js';
-export { SeedTree } from './seed-tree.js';
+export { SeedTree } from '../../util/seed-tree.js';
 export { loadTranslationCheckpoint, loadSeq2Seq, readMtCheckpointConfig, MT_CHECKPOINT_KIND, type MtCheckpointConfig, sha256Of } from './load.js';

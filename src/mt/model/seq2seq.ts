@@ -29,7 +29,7 @@ import { type KeysValues, MASKED, sinusoidalPositions } from '../../core/attenti
 import type { Norm } from '../../core/block.js';
 import { resolveSeq2SeqConfig, type Seq2SeqConfig } from './config.js';
 import { crossAttention, type DecoderLayer, decoderLayer, type EncoderLayer, encoderLayer, type LayerCache, mtNorm } from './layers.js';
-import { SeedTree } from './seed-tree.js';
+import { SeedTree } from '../../util/seed-tree.js';
 import { UserError } from '../../util/errors.js';
 
 /** Thrown for inputs longer than the model's maximum length N. */

@@ -1,11 +1,13 @@
-// A reseedable tree of random generators for the translation model. Parameter init draws from the
-// root; every module that forks a generator (dropout masks) gets a child. `reseed(key)` gives
-// every node a fresh generator derived from (key, its path in the tree), so the dropout masks of
-// a training batch are a pure function of (run seed, epoch, batch): an interrupted run resumes
-// with bit-identical masks without saving any generator state. Fork paths carry a per-parent
-// counter, so two modules forking the same label ('drop1' in every layer) get different streams.
-import type { RandomSource } from '../../core/rng.js';
-import { Rng } from '../../util/rng.js';
+// A reseedable tree of random generators: the one dropout scheme of the project. Parameter init
+// may draw from the root; every module that forks a generator (dropout masks) gets a child.
+// `reseed(key)` gives every node a fresh generator derived from (key, its path in the tree), so
+// the dropout masks of a training batch are a pure function of (run seed, epoch, batch): an
+// interrupted run resumes with bit-identical masks without saving any generator state (the
+// translation model and the image classifier both reseed per batch). Fork paths carry a
+// per-parent counter, so two modules forking the same label ('drop1' in every layer) get
+// different streams.
+import type { RandomSource } from '../core/rng.js';
+import { Rng } from './rng.js';
 
 export class SeedTree implements RandomSource {
   private rng: Rng;
