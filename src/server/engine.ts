@@ -79,8 +79,8 @@ export interface TranslationEngine {
    * finished so far (possibly nothing): the caller knows from its own signal.
    */
   translate(texts: readonly string[], opts: TranslateOptions): Promise<EngineHypothesis[][]>;
-  /** True if `decode` is available (the model's rows can sit at different positions). */
-  readonly continuous: boolean;
+  /** True if `decode` is available (the model's rows can sit at different positions). Default false. */
+  readonly continuous?: boolean;
   /**
    * Step-level batching: `text` joins the engine's running decode loop between two steps and
    * leaves it when done; resolves with its n-best, best first.

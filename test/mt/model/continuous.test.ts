@@ -78,7 +78,7 @@ for (const arch of ['resmlp', 'transformer'] as const) {
       it(`ContinuousGenerator (${norm}): every sentence gets its one-by-one result, joining mid-decode`, async () => {
         const m = tiny(arch, norm);
         const cfg = { beamSize: 3, nbest: 3, maxLenB: 10 };
-        const alone = [];
+        const alone: { tokens: Int32Array; score: number }[][] = [];
         for (const s of SOURCES) alone.push((await new SequenceGenerator(m, cfg).generate([s])).results[0]!.hypos);
         const before = tf.memory().numTensors;
         const gen = new ContinuousGenerator(m, cfg);
