@@ -1,4 +1,4 @@
-// Builds the native kernels (native/src/addon.cc → native/build/Release/resmlp_native.node) with
+// Builds the native kernels (native/src/*.cc → native/build/Release/resmlp_native.node) with
 // node-gyp. Run by the package's `install` script, and by hand: `node native/build.mjs`.
 // It never fails the install: on failure it prints a loud message and writes the reason to
 // native/build/BUILD_FAILED.txt, which the backend chooser (src/backend/choose.ts) reports.
