@@ -80,7 +80,7 @@ Napi::Object Codes(Napi::Env env, std::initializer_list<std::pair<const char*, E
   return o;
 }
 
-// ops: { unary, binary, reduce, activation }, each { name: code }, made from
+// ops: { unary, binary, reduce, activation, channelScaleMode }, each { name: code }, made from
 // the lists in ops.h, so a name and its code cannot drift apart.
 Napi::Object OpTable(Napi::Env env) {
   Napi::Object t = Napi::Object::New(env);
@@ -89,6 +89,7 @@ Napi::Object OpTable(Napi::Env env) {
   { using E = BinaryOp; t.Set("binary", Codes<E>(env, {RESMLP_BINARY_OPS(RESMLP_CODE)})); }
   { using E = ReduceOp; t.Set("reduce", Codes<E>(env, {RESMLP_REDUCE_OPS(RESMLP_CODE)})); }
   { using E = Activation; t.Set("activation", Codes<E>(env, {RESMLP_ACTIVATIONS(RESMLP_CODE)})); }
+  { using E = ChannelScaleMode; t.Set("channelScaleMode", Codes<E>(env, {RESMLP_CHANNEL_SCALE_MODES(RESMLP_CODE)})); }
 #undef RESMLP_CODE
   t.Freeze();
   return t;

@@ -7,17 +7,19 @@
 
 #include <vector>
 
+#include "ops.h"
+
 namespace resmlp {
 
 namespace {
 
-// y[r, j] = x[r, j]·s[j] + (mode 1: add[j]; mode 2: add[r, j]) for rows [r0, r1)
+// y[r, j] = x[r, j]·s[j] + (Shift: add[j]; Residual: add[r, j]) for rows [r0, r1)
 HOT void channel_scale_rows(const float* __restrict x, const float* __restrict s, const float* __restrict add,
-                            float* __restrict y, int64_t r0, int64_t r1, int64_t d, int mode) {
+                            float* __restrict y, int64_t r0, int64_t r1, int64_t d, ChannelScaleMode mode) {
   for (int64_t r = r0; r < r1; r++) {
     const float* __restrict xr = x + r * d;
     float* __restrict yr = y + r * d;
-    if (mode == 1) for (int64_t j = 0; j < d; j++) yr[j] = xr[j] * s[j] + add[j];
+    if (mode == ChannelScaleMode::Shift) for (int64_t j = 0; j < d; j++) yr[j] = xr[j] * s[j] + add[j];
     else {
       const float* __restrict ar = add + r * d;
       for (int64_t j = 0; j < d; j++) yr[j] = ar[j] + xr[j] * s[j];
@@ -54,8 +56,8 @@ HOT void channel_scale_grad_rows(const float* __restrict dy, const float* __rest
 
 }  // namespace
 
-// channelScale(x, s, add, y, d, mode): mode 1 = Affine (add is the shift, length d), mode 2 =
-// residual (add has x's length)
+// channelScale(x, s, add, y, d, mode): mode Shift = Affine (add is the shift, length d),
+// Residual = LayerScale residual (add has x's length)
 Napi::Value ChannelScaleFn(const Napi::CallbackInfo& info) {
   size_t n, ns, na, ny;
   const float* x = f32(info[0], &n);
@@ -63,8 +65,9 @@ Napi::Value ChannelScaleFn(const Napi::CallbackInfo& info) {
   const float* add = f32(info[2], &na);
   float* y = f32(info[3], &ny);
   int64_t d = info[4].As<Napi::Number>().Int64Value();
-  int mode = info[5].As<Napi::Number>().Int32Value();
-  if (d <= 0 || n % d != 0 || ns != (size_t)d || ny != n || (mode == 1 ? na != (size_t)d : na != n) || (mode != 1 && mode != 2)) {
+  ChannelScaleMode mode;
+  if (!read_op(info, 5, kChannelScaleModes, "channelScale", "channel-scale mode", &mode)) return info.Env().Undefined();
+  if (d <= 0 || n % d != 0 || ns != (size_t)d || ny != n || (mode == ChannelScaleMode::Shift ? na != (size_t)d : na != n)) {
     return throw_error(info, "channelScale: length mismatch");
   }
   int64_t rows = (int64_t)n / d;

@@ -6,7 +6,7 @@
 
 namespace resmlp {
 
-// channelScale(x, s, add, y, d, mode), mode 1 (shift) or 2 (residual)
+// channelScale(x, s, add, y, d, mode), mode a ChannelScaleMode
 Napi::Value ChannelScaleFn(const Napi::CallbackInfo& info);
 // channelScaleGrad(dy, x, s, dx, ds, db | null, d)
 Napi::Value ChannelScaleGradFn(const Napi::CallbackInfo& info);

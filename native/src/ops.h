@@ -25,6 +25,10 @@
 // the values of tfjs's `activation` attribute, looked up as they come.
 #define RESMLP_ACTIVATIONS(X) X(linear) X(relu) X(relu6) X(elu) X(sigmoid) X(leakyrelu)
 
+// What channelScale adds to x·s (affine.cc): a shift of one value per channel (Affine), or a
+// tensor of x's shape (a LayerScale residual).
+#define RESMLP_CHANNEL_SCALE_MODES(X) X(Shift) X(Residual)
+
 namespace resmlp {
 
 #define RESMLP_ENUMERATOR(name) name,
@@ -33,10 +37,12 @@ enum class UnaryOp : int { RESMLP_UNARY_OPS(RESMLP_ENUMERATOR) };
 enum class BinaryOp : int { RESMLP_BINARY_OPS(RESMLP_ENUMERATOR) };
 enum class ReduceOp : int { RESMLP_REDUCE_OPS(RESMLP_ENUMERATOR) };
 enum class Activation : int { RESMLP_ACTIVATIONS(RESMLP_ENUMERATOR) };
+enum class ChannelScaleMode : int { RESMLP_CHANNEL_SCALE_MODES(RESMLP_ENUMERATOR) };
 constexpr int kUnaryOps = 0 RESMLP_UNARY_OPS(RESMLP_PLUS_ONE);
 constexpr int kBinaryOps = 0 RESMLP_BINARY_OPS(RESMLP_PLUS_ONE);
 constexpr int kReduceOps = 0 RESMLP_REDUCE_OPS(RESMLP_PLUS_ONE);
 constexpr int kActivations = 0 RESMLP_ACTIVATIONS(RESMLP_PLUS_ONE);
+constexpr int kChannelScaleModes = 0 RESMLP_CHANNEL_SCALE_MODES(RESMLP_PLUS_ONE);
 #undef RESMLP_ENUMERATOR
 #undef RESMLP_PLUS_ONE
 
