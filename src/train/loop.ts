@@ -171,6 +171,12 @@ export interface TrainOptions {
   hooks?: TrainerHooks;
   /** Aborts at the next update boundary and saves `last` (Ctrl-C is wired to it by the CLI). */
   signal?: AbortSignal;
+  /**
+   * Milliseconds from any fixed origin, for the run's elapsed time (maxTimeSec, timeBudgetSec,
+   * elapsedSec in checkpoints). Tests pass a fake one to plan a time budget without sleeping.
+   * Default performance.now.
+   */
+  clock?: () => number;
 }
 
 export const LAST = 'checkpoint_last.safetensors';
@@ -221,9 +227,10 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
   };
   if (autoSteps) schedule.totalSteps = updatesIn(epochs);
 
-  const startedAt = Date.now();
+  const clock = opts.clock ?? (() => performance.now());
+  const startedAt = clock();
   const baseElapsed = state.elapsedSec;
-  const elapsed = () => baseElapsed + (Date.now() - startedAt) / 1000;
+  const elapsed = () => baseElapsed + (clock() - startedAt) / 1000;
   let lastValidation: Record<string, number> | null = null;
   let stoppedBy: TrainResult['stoppedBy'] = 'done';
 

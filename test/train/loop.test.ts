@@ -1,6 +1,6 @@
 // The shared training loop on a toy task (softmax regression on seeded random data, with a
 // seeded "noise" RNG standing in for dropout): exact resume, accumulation, early stopping,
-// interrupt, no tensor leaks.
+// interrupt, no tensor leaks, and the time-budget planner on a fake clock.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, readdirSync } from 'node:fs';
@@ -175,11 +175,13 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   const dir = mkdtempSync(join(tmpdir(), 'loop-t-'));
   const slow = toyTask();
   const validate = slow.validate!.bind(slow);
-  // the first validation (one per epoch) takes ≥ 300 ms, the later ones ≥ 100 ms: a first epoch
-  // slower than the rest, as JIT warm-up makes it
+  // A fake clock that only the validations move (one per epoch): the first takes 350 ms, the
+  // later ones 100 ms, a first epoch slower than the rest as JIT warm-up makes it. Real time
+  // (a loaded machine) cannot change the plan.
+  let ms = 0;
   let calls = 0;
   slow.validate = async () => {
-    await new Promise((r) => setTimeout(r, calls++ === 0 ? 300 : 100));
+    ms += calls++ === 0 ? 350 : 100;
     return validate();
   };
   const cfg = resolveTrainerConfig({ ...base, schedule: { ...base.schedule, totalSteps: 0 }, epochs: 40, timeBudgetSec: 1.5 });
@@ -190,11 +192,12 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   slow.setEpochs = (n) => told.push(n);
   const r = await train(slow, cfg, {
     outDir: dir,
+    clock: () => ms,
     hooks: { onUpdate: (u) => lrs.push(u.lr), onPlan: (p) => plans.push(p), log: (m) => logs.push(m) },
   });
-  assert.ok(plans.length >= 2, `planned after epoch 1 and again later: ${JSON.stringify(plans)}\n${logs.join('\n')}`);
-  assert.ok(plans[0]!.epochs >= 2 && plans[0]!.epochs <= 5, `first plan ${plans[0]!.epochs} epochs`);
-  assert.ok(plans[1]!.epochs > plans[0]!.epochs, `the second plan, from the faster later epochs, trains more: ${JSON.stringify(plans)}`);
+  // epoch 1: ⌊1.5 / 0.35⌋ = 4 epochs; epoch 2 took 0.1 s: 2 + ⌊(1.5 − 0.45) / (1.02 · 0.1)⌋ = 12,
+  // the same after epochs 3–5; after epoch 6, half of 12, the plan is fixed
+  assert.deepEqual(plans, [{ epochs: 4, totalUpdates: 32 }, { epochs: 12, totalUpdates: 96 }], logs.join('\n'));
   const planned = plans.at(-1)!.epochs;
   // the task heard the run's length before the first update and after each plan that changed it
   assert.deepEqual(told, [40, ...plans.map((p) => p.epochs)]);
@@ -208,7 +211,9 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   const m = /(?:epoch 2|epochs 2–(\d+)) took [\d.]+ s(?: each)?, so the run trains (\d+) of 40 epochs/.exec(fixed[0]!);
   assert.ok(m !== null && Number(m[2]) === planned, fixed[0]);
   const fixedAt = m[1] === undefined ? 2 : Number(m[1]);
-  assert.ok(2 * fixedAt >= planned && fixedAt < planned, `fixed at epoch ${fixedAt}, half-way through ${planned}`);
+  assert.equal(fixedAt, 6, `fixed at epoch ${fixedAt}, half-way through ${planned}`);
+  assert.match(fixed[0]!, /epochs 2–6 took 0\.1 s each, so the run trains 12 of 40 epochs \(96 updates, LR schedule fitted to them\); plan fixed/);
+  assert.equal(r.elapsedSec, (350 + 11 * 100) / 1000, 'elapsed time is the clock\'s: 12 validations');
   // the cosine schedule ran to its end: the last update's lr is near minLr (0), not mid-schedule
   assert.ok(lrs.at(-1)! < 0.01 * base.schedule.lr, `last lr ${lrs.at(-1)}`);
 
@@ -218,6 +223,7 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   fast.setEpochs = (n) => toldFast.push(n);
   const more = await train(fast, resolveTrainerConfig({ ...base, schedule: { ...base.schedule, totalSteps: 0 }, epochs: 40, timeBudgetSec: 1.5 }), {
     outDir: dir,
+    clock: () => ms,
     hooks: { onPlan: () => assert.fail('a resumed run must not re-plan') },
   });
   assert.equal(more.epochsDone, planned);
