@@ -34,30 +34,88 @@ export class CharTokenizer implements TextCodec {
   }
 }
 
-/** HashModel with an optional delay per step (a slow model) and a fault switch. */
+/**
+ * HashModel with an optional delay per step (a slow model), a fault switch, a step counter tests
+ * can wait on, and an endless mode whose sentences only max_length or an abort can end.
+ */
 export class FakeSeqModel extends HashModel {
   stepDelayMs = 0;
   /** Decoder steps taken so far (tests wait on it to know a request is being decoded). */
   steps = 0;
   /** Throw from step() with this message (an internal error). */
   failWith: string | null = null;
+  /**
+   * EOS almost never (log-prob −1e4, finite so that the EOS forced at max_length still scores):
+   * a sentence runs to its max_length unless it is aborted, so a test can tell an abort from a
+   * sentence that ended by itself.
+   */
+  endless = false;
+  private stepWaiters: { n: number; resolve: () => void }[] = [];
   constructor(vocabSize: number, maxPositions = 48) {
     super(vocabSize, maxPositions);
   }
+  /** Resolves once `steps` ≥ n (at once if it already is). */
+  whenSteps(n: number): Promise<void> {
+    if (this.steps >= n) return Promise.resolve();
+    return new Promise((resolve) => this.stepWaiters.push({ n, resolve }));
+  }
+  /** Counts a step and wakes the tests waiting for it. */
+  protected countStep(): void {
+    this.steps++;
+    this.stepWaiters = this.stepWaiters.filter((w) => (this.steps >= w.n ? (w.resolve(), false) : true));
+  }
   override step(prev: Int32Array, st: Parameters<HashModel['step']>[1], t: number): Float32Array {
     if (this.failWith !== null) throw new Error(this.failWith);
-    this.steps++;
-    return super.step(prev, st, t);
+    this.countStep();
+    const out = super.step(prev, st, t);
+    if (this.endless) for (let r = 0; r < out.length / this.vocabSize; r++) out[r * this.vocabSize + this.eosId] = -1e4;
+    return out;
   }
 }
 
-/** A delayed step: HashModel's result after `stepDelayMs` (StepResult may be a promise). */
+/**
+ * A slow step: HashModel's result after `stepDelayMs`, and while the model is held (hold()) not
+ * before it is released (StepResult may be a promise).
+ */
 export class SlowFakeSeqModel extends FakeSeqModel {
+  private gate: Promise<void> | null = null;
+  /**
+   * Holds every step from now on (each is counted, then waits) until the returned function is
+   * called: a request stays in decoding for exactly as long as a test needs.
+   */
+  hold(): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    this.gate = gate;
+    return () => {
+      if (this.gate === gate) this.gate = null;
+      release();
+    };
+  }
   // @ts-expect-error -- widen the return type to a promise (the generator awaits StepResult)
   override step(prev: Int32Array, st: Parameters<HashModel['step']>[1], t: number): Float32Array | Promise<Float32Array> {
     const out = super.step(prev, st, t);
-    if (this.stepDelayMs <= 0) return out;
-    return new Promise((r) => setTimeout(() => r(out), this.stepDelayMs));
+    const gate = this.gate;
+    if (this.stepDelayMs <= 0 && gate === null) return out;
+    return (async () => {
+      if (this.stepDelayMs > 0) await new Promise((r) => setTimeout(r, this.stepDelayMs));
+      if (gate !== null) await gate;
+      return out;
+    })();
+  }
+}
+
+/**
+ * Resolves once `cond` holds, checking every few ms: for states the server reports but does not
+ * announce (queue lengths, open sockets). No tight deadline, so a loaded machine waits longer
+ * instead of failing; after 60 s it gives up naming `what`, so a broken server fails the test
+ * rather than hanging it.
+ */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > 60_000) throw new Error(`waited 60 s for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 
@@ -121,7 +179,7 @@ export class LexiconModel extends FakeSeqModel {
   // @ts-expect-error -- state of this model
   override step(_prev: Int32Array, st: LexiconState, t: number): Float32Array {
     if (this.failWith !== null) throw new Error(this.failWith);
-    this.steps++;
+    this.countStep();
     const V = this.vocabSize;
     const out = new Float32Array(st.want.length * V);
     const rest = Math.log(0.1 / (V - 3)); // bos and pad never

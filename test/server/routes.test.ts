@@ -1,9 +1,13 @@
 // In-process route tests of the translation server (src/server/app.ts) around fake engines:
 // LibreTranslate-compatible POST /translate and our extensions, /languages, /health, /metrics,
-// and every invalid case answering 4xx/5xx with an {error} that names the problem.
+// and every invalid case answering 4xx/5xx with an {error} that names the problem. The limits
+// (queue, deadline, client gone, shutdown) use models held in decoding or sentences that only an
+// abort can end (test/server/helpers.ts), never sleeps that a slow machine could outlast.
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { post, startTestServer, type TestServer } from './helpers.js';
+import { WebSocket } from 'ws';
+import { post, startTestServer, type TestServer, waitFor } from './helpers.js';
 
 describe('POST /translate', () => {
   let s: TestServer;
@@ -212,43 +216,76 @@ describe('serving limits', () => {
 
   test('429 when the queue is full', async () => {
     const s = await startTestServer({ maxQueueSentences: 2, maxBatchSentences: 1, maxWaitMs: 0 });
+    const m = s.models['en-de']!;
+    // the first request stays in decoding until released, so the queue fills behind it whatever the machine's speed
+    const release = m.hold();
     try {
-      s.models['en-de']!.stepDelayMs = 20;
       const body = { q: 'a slow one', source: 'en', target: 'de' };
-      // wait on what the server reports, not on sleeps: a loaded machine delays every request
-      const until = async (what: string, cond: () => Promise<boolean> | boolean) => {
-        const t0 = Date.now();
-        while (!(await cond())) {
-          if (Date.now() - t0 > 10_000) throw new Error(`timed out waiting until ${what}`);
-          await new Promise((r) => setTimeout(r, 2));
-        }
-      };
       const first = post(`${s.url}/translate`, body);
-      await until('the first request is decoding', () => s.models['en-de']!.steps > 0);
+      await m.whenSteps(1);
       const queued = [post(`${s.url}/translate`, body), post(`${s.url}/translate`, body)]; // fill the queue
-      await until('two sentences are queued', async () => ((await (await fetch(`${s.url}/health`)).json()) as { queued: number }).queued === 2);
+      await waitFor('two sentences are queued', () => s.app.context.batcher.queued === 2);
       const r = await post(`${s.url}/translate`, body);
       assert.equal(r.status, 429);
       assert.match(r.body.error, /the translation queue is full \(2 of 2 sentences waiting\)/);
       assert.equal(r.headers.get('retry-after'), '1');
+      release();
       for (const q of [first, ...queued]) assert.equal((await q).status, 200);
+    } finally {
+      release();
+      await s.close();
+    }
+  });
+
+  test('504 past the request deadline: the sentence leaves the batch and the model is free again after', async () => {
+    const s = await startTestServer({ requestTimeoutMs: 60 });
+    const m = s.models['en-de']!;
+    // 40 steps of ≥ 10 ms each: the sentence cannot end by itself before its 60 ms deadline, and
+    // timers fire in the order they are due, so a loaded machine delays both alike
+    m.endless = true;
+    m.stepDelayMs = 10;
+    try {
+      const r = await post(`${s.url}/translate`, { q: 'a slow sentence here', source: 'en', target: 'de', max_length: 40 });
+      assert.equal(r.status, 504);
+      assert.match(r.body.error, /did not finish within its deadline of 60 ms/);
+      await s.app.context.batcher.idle();
+      assert.ok(m.steps < 20, `decoding stopped at the deadline (${m.steps} steps; the sentence runs 41)`);
+      m.endless = false;
+      m.stepDelayMs = 0;
+      const ok = await post(`${s.url}/translate`, { q: 'fast', source: 'en', target: 'de' });
+      assert.equal(ok.status, 200);
     } finally {
       await s.close();
     }
   });
 
-  test('504 past the request deadline; the model is free again after', async () => {
-    const s = await startTestServer({ requestTimeoutMs: 60 });
+  test('a client that goes away cancels its request: the generator stops decoding its sentence', async () => {
+    const s = await startTestServer();
+    const m = s.models['en-de']!;
+    m.endless = true; // 41 steps unless the request is aborted
+    const release = m.hold();
     try {
-      s.models['en-de']!.stepDelayMs = 30;
-      const r = await post(`${s.url}/translate`, { q: 'a slow sentence here', source: 'en', target: 'de' });
-      assert.equal(r.status, 504);
-      assert.match(r.body.error, /did not finish within its deadline of 60 ms/);
-      s.models['en-de']!.stepDelayMs = 0;
+      const sockets: Socket[] = [];
+      s.server.on('connection', (sock: Socket) => sockets.push(sock));
+      const ctrl = new AbortController();
+      const req = fetch(`${s.url}/translate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ q: 'nobody waits for this one', source: 'en', target: 'de', max_length: 40 }),
+        signal: ctrl.signal,
+      });
+      await m.whenSteps(1); // step 0 is being computed (held)
+      assert.equal(sockets.length, 1);
+      const gone = new Promise((r) => sockets[0]!.once('close', r));
+      ctrl.abort();
+      await assert.rejects(req, /abort/i);
+      await gone; // the server saw the disconnect (the route's response closed before finishing)
+      release();
       await s.app.context.batcher.idle();
-      const ok = await post(`${s.url}/translate`, { q: 'fast', source: 'en', target: 'de' });
-      assert.equal(ok.status, 200);
+      assert.ok(m.steps <= 2, `decoding stopped when the client went away (${m.steps} steps; the sentence runs 41)`);
+      assert.equal(s.app.context.batcher.batchSizes.length, 1);
     } finally {
+      release();
       await s.close();
     }
   });
@@ -301,20 +338,45 @@ describe('serving limits', () => {
     }
   });
 
-  test('graceful shutdown: in-flight requests finish, then new ones are refused', async () => {
+  test('graceful shutdown: in-flight work finishes; meanwhile /health says "shutting down" and new requests, WebSocket upgrades and stream messages get 503', async () => {
     const s = await startTestServer();
-    s.models['en-de']!.stepDelayMs = 5;
-    const inflight = post(`${s.url}/translate`, { q: 'finishing this one', source: 'en', target: 'de' });
-    // close only once the request is being decoded (a fixed sleep raced the request on a loaded machine)
-    const t0 = Date.now();
-    while (s.models['en-de']!.steps === 0) {
-      if (Date.now() - t0 > 10_000) throw new Error('the request never reached the decoder');
-      await new Promise((r) => setTimeout(r, 2));
+    const m = s.models['en-de']!;
+    const release = m.hold(); // the in-flight request decodes until the checks below are done
+    try {
+      const ws = new WebSocket(s.wsUrl);
+      await new Promise((r, j) => ws.once('open', r).once('error', j));
+      const wsClosed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+      const inflight = post(`${s.url}/translate`, { q: 'finishing this one', source: 'en', target: 'de' });
+      await m.whenSteps(1);
+      // app.shutdown() alone: the listener stays open, so every refusal below is the app's, not a closed port's
+      let stopped = false;
+      const stopping = s.app.shutdown().then(() => (stopped = true));
+
+      const health = await fetch(`${s.url}/health`);
+      assert.equal(health.status, 503);
+      assert.equal(((await health.json()) as { status: string }).status, 'shutting down');
+
+      const late = await post(`${s.url}/translate`, { q: 'a new request', source: 'en', target: 'fr' });
+      assert.equal(late.status, 503, JSON.stringify(late.body));
+      assert.deepEqual(late.body, { error: 'the server is shutting down' });
+
+      const upgrade = new WebSocket(s.wsUrl);
+      const refused = await new Promise<string>((r) => upgrade.once('error', (e) => r(e.message)).once('open', () => (upgrade.close(), r('the upgrade was accepted'))));
+      assert.match(refused, /Unexpected server response: 503/);
+
+      const reply = new Promise<unknown>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
+      ws.send(JSON.stringify({ id: 'late', q: 'too late', source: 'en', target: 'fr' }));
+      assert.deepEqual(await reply, { id: 'late', error: 'the server is shutting down', status: 503 });
+
+      assert.equal(stopped, false, 'shutdown waits for the request being decoded');
+      release();
+      const r = await inflight;
+      assert.equal(r.status, 200);
+      await stopping;
+      assert.equal(await wsClosed, 1001, 'open sockets are closed (going away) once the work is done');
+    } finally {
+      release();
+      await s.close();
     }
-    const closing = s.close();
-    const r = await inflight;
-    assert.equal(r.status, 200);
-    await closing;
-    await assert.rejects(fetch(`${s.url}/health`));
   });
 });
