@@ -1,10 +1,11 @@
 // WebSocket /translate/stream protocol tests (src/server/ws.ts): steps arrive in order and end
 // with done; the final n-best equals POST /translate's for the same settings; several requests
-// in flight on one socket; cancel; invalid messages get {id?, error} and the socket stays open.
+// in flight on one socket; cancel and a closed socket stop decoding (sentences that only an abort
+// can end); invalid messages get {id?, error} and the socket stays open.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { lexiconText, post, startTestServer, type TestServer } from './helpers.js';
+import { lexiconText, post, startTestServer, type TestServer, waitFor } from './helpers.js';
 
 /** A socket that collects messages and lets a test wait for one matching a predicate. */
 class Client {
@@ -92,29 +93,37 @@ describe('WebSocket /translate/stream', () => {
 
   test('cancel stops one request; the others finish; cancelling an unknown id is an error', async () => {
     const c = await Client.open(s.wsUrl);
-    s.models['en-de']!.stepDelayMs = 15;
+    const m = s.models['en-de']!;
+    m.endless = true; // 'slow' would run all 41 steps: only the cancel can stop it early
+    const release = m.hold();
     try {
+      const s0 = m.steps;
       c.send({ id: 'slow', q: 'a long sentence to decode slowly', source: 'en', target: 'de', max_length: 40 });
       c.send({ id: 'other', q: 'keep going', source: 'en', target: 'de' });
-      await c.next((m) => m.id === 'slow' && m.step === 1);
+      await m.whenSteps(s0 + 1); // decoding (held)
       c.send({ id: 'slow', cancel: true });
+      // messages are handled in order and an unknown id is answered at once: once this reply is
+      // here, the cancel above has been handled
+      c.send({ id: 'ghost', cancel: true });
+      const err = await c.next((m) => m.id === 'ghost');
+      assert.match(err.error, /no request with id "ghost" is in flight/);
+      release();
       const cancelled = await c.next((m) => m.id === 'slow' && (m.cancelled || m.done));
       assert.deepEqual(cancelled, { id: 'slow', cancelled: true });
       const other = await c.next((m) => m.id === 'other' && m.done);
       assert.ok(other.translations.length >= 1);
-      const lastSlowStep = Math.max(...c.of('slow').filter((m) => 'step' in m).map((m) => m.step));
-      assert.ok(lastSlowStep < 10, `decoding stopped early (last step ${lastSlowStep})`);
-      c.send({ id: 'ghost', cancel: true });
-      const err = await c.next((m) => m.id === 'ghost');
-      assert.match(err.error, /no request with id "ghost" is in flight/);
+      const slowSteps = c.of('slow').filter((m) => 'step' in m).length;
+      assert.ok(slowSteps <= 1, `decoding stopped at the cancel (${slowSteps} step messages; the sentence runs 41)`);
     } finally {
-      s.models['en-de']!.stepDelayMs = 0;
+      release();
+      m.endless = false;
       c.close();
     }
   });
 
   test('invalid messages get {id?, error} naming the problem; the socket stays open', async () => {
     const c = await Client.open(s.wsUrl);
+    let release = () => {};
     try {
       const cases: [unknown, RegExp, unknown?][] = [
         ['not json', /message is not valid JSON/],
@@ -140,32 +149,39 @@ describe('WebSocket /translate/stream', () => {
       assert.equal(c.ws.readyState, WebSocket.OPEN);
       c.send({ id: 'fine', q: 'still works', source: 'en', target: 'de' });
       assert.ok((await c.next((m) => m.id === 'fine' && m.done)).translations.length > 0);
-      // duplicate id in flight, and too many in flight
-      s.models['en-fr']!.stepDelayMs = 10;
+      // duplicate id in flight, and too many in flight (held in decoding until both are refused)
+      release = s.models['en-fr']!.hold();
       for (const id of ['d1', 'd2', 'd3']) c.send({ id, q: 'slow one', source: 'en', target: 'fr' });
       c.send({ id: 'd1', q: 'again', source: 'en', target: 'fr' });
       assert.match((await c.next((m) => m.id === 'd1' && m.error)).error, /id "d1" is already in flight/);
       c.send({ id: 'd4', q: 'fourth', source: 'en', target: 'fr' });
       assert.match((await c.next((m) => m.id === 'd4' && m.error)).error, /3 requests in flight on this socket; the limit is wsMaxInFlight 3/);
+      release();
       await c.next((m) => m.id === 'd3' && m.done);
     } finally {
-      s.models['en-fr']!.stepDelayMs = 0;
+      release();
       c.close();
     }
   });
 
-  test('closing the socket aborts its requests', async () => {
-    const c = await Client.open(s.wsUrl);
-    s.models['de-en']!.stepDelayMs = 15;
+  test('closing the socket aborts its requests: the generator drops a sentence that would run 41 steps', async () => {
+    const t = await startTestServer();
+    const m = t.models['de-en']!;
+    m.endless = true; // the sentence runs to max_length 40 unless it is aborted
+    const release = m.hold();
+    const open = async () => (await t.app.context.metrics.wsConnections.get()).values[0]?.value ?? 0;
     try {
+      const c = await Client.open(t.wsUrl);
       c.send({ id: 1, q: 'abandoned request here', source: 'de', target: 'en', max_length: 40 });
-      await c.next((m) => m.id === 1 && m.step === 0);
-      const rowsBefore = s.models['de-en']!.rowsSeen.length;
+      await m.whenSteps(1); // step 0 is being computed (held)
       c.close();
-      await s.app.context.batcher.idle();
-      assert.ok(s.models['de-en']!.rowsSeen.length - rowsBefore < 5, 'the generator dropped the sentence');
+      await waitFor('the server sees the socket close', async () => (await open()) === 0);
+      release();
+      await t.app.context.batcher.idle();
+      assert.ok(m.steps <= 2, `decoding stopped when the socket closed (${m.steps} steps; the sentence runs 41)`);
     } finally {
-      s.models['de-en']!.stepDelayMs = 0;
+      release();
+      await t.close();
     }
   });
 
