@@ -48,7 +48,8 @@ describe('Batcher', () => {
     const e = fakeEngine();
     const solo = [];
     for (const t of SENTENCES) solo.push((await e.inner.translate([t], S))[0]);
-    const b = new Batcher({ maxWaitMs: 20, maxBatchSentences: 64 });
+    // the batch leaves once all are queued (maxBatchSentences), not on a timer a slow machine could miss
+    const b = new Batcher({ maxWaitMs: 60_000, maxBatchSentences: SENTENCES.length });
     const got = await Promise.all(SENTENCES.map((t) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), S).then((r) => r[0])));
     assert.deepEqual(got, solo);
     assert.equal(e.calls.length, 1, `one generate call for ${SENTENCES.length} requests, got ${e.calls.map((c) => c.texts.length)}`);
@@ -82,13 +83,18 @@ describe('Batcher', () => {
 
   test('the wait counts from when the model is free: clients answered by a batch rejoin the next one', async () => {
     const inner = fakeEngine();
-    // a slow engine: every generate call takes 60 ms
+    // an engine that decodes only once the test opens the gate, and says when a call begins
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let begun!: () => void;
+    const firstCall = new Promise<void>((r) => (begun = r));
     const slow: TranslationEngine = {
       maxInputTokens: inner.maxInputTokens,
       maxOutputTokens: inner.maxOutputTokens,
       countTokens: (t) => inner.countTokens(t),
       translate: async (texts, o) => {
-        await new Promise((r) => setTimeout(r, 60));
+        begun();
+        await gate;
         return inner.translate(texts, o);
       },
     };
@@ -97,11 +103,37 @@ describe('Batcher', () => {
     // cohort A: 3 sentences; when answered, each client asks again at once
     const again: Promise<unknown>[] = [];
     const first = ['a one', 'a two', 'a three'].map((t) => ask(t).then(() => again.push(ask(t + ' again'))));
-    await new Promise((r) => setTimeout(r, 45)); // A is decoding (started at ~30 ms)
-    const cohortB = ['b one', 'b two'].map(ask); // queued while A runs: they wait > 30 ms before A ends
+    await firstCall; // A is decoding
+    const cohortB = ['b one', 'b two'].map(ask); // queued while A runs
+    // B has now waited longer than maxWaitMs (a lower bound: a slow machine only waits longer), so
+    // a wait counted from arrival would send it off alone the moment A ends
+    await new Promise((r) => setTimeout(r, 40));
+    open();
     await Promise.all(first);
     await Promise.all([...cohortB, ...again]);
     assert.deepEqual(b.batchSizes, [3, 5], 'B waits 30 ms after A ends, so A\'s clients join it');
+  });
+
+  test('stop(): queued and decoding work finishes, new work is refused with 503, idle() resolves after', async () => {
+    const e = fakeEngine();
+    const b = new Batcher({ maxWaitMs: 0, maxBatchSentences: 1 });
+    const decoding = b.submit(e, 'en-de', ['two dogs play'], tokensOf(e, ['two dogs play']), S); // starts at once
+    const queued = b.submit(e, 'en-de', ['hello'], tokensOf(e, ['hello']), S); // waits for the model
+    assert.equal(b.queued, 1);
+    b.stop();
+    await assert.rejects(b.submit(e, 'en-de', ['ok'], tokensOf(e, ['ok']), S), (err: { status?: number; kind?: string; message: string }) => {
+      assert.equal(err.status, 503);
+      assert.equal(err.kind, 'unavailable');
+      assert.match(err.message, /the server is shutting down/);
+      return true;
+    });
+    let idle = false;
+    const idled = b.idle().then(() => (idle = true));
+    assert.deepEqual(await decoding, await e.inner.translate(['two dogs play'], S).then((r) => [r[0]]));
+    assert.deepEqual(await queued, await e.inner.translate(['hello'], S).then((r) => [r[0]]));
+    await idled;
+    assert.ok(idle);
+    assert.deepEqual(b.batchSizes, [1, 1], 'the refused sentence never reached the model');
   });
 
   test('a multi-sentence request keeps its order; a sentence aborted in the queue leaves it', async () => {
@@ -120,19 +152,26 @@ describe('Batcher', () => {
   });
 
   test('HTTP clients share batches: results equal to batching off', async () => {
-    const on = await startTestServer({ maxWaitMs: 30 });
+    const ask = (url: string, q: string) => post(`${url}/translate`, { q, source: 'en', target: 'de', n_best: 2, return_scores: true }).then((r) => r.body);
     const off = await startTestServer({ maxWaitMs: 0, maxBatchSentences: 1 });
+    const single = [];
     try {
-      const ask = (url: string, q: string) => post(`${url}/translate`, { q, source: 'en', target: 'de', n_best: 2, return_scores: true }).then((r) => r.body);
-      const batched = await Promise.all(SENTENCES.map((q) => ask(on.url, q)));
-      const single = [];
       for (const q of SENTENCES) single.push(await ask(off.url, q));
-      assert.deepEqual(batched, single);
-      assert.ok(Math.max(...on.app.context.batcher.batchSizes) > 1, `batch sizes ${on.app.context.batcher.batchSizes}`);
       assert.ok(off.app.context.batcher.batchSizes.every((n) => n === 1));
     } finally {
-      await on.close();
       await off.close();
+    }
+    // the units the requests are cut into (the longest sentence is two), all in one batch that
+    // leaves when they are all there (maxBatchSentences), never on a timer, so however slowly the
+    // requests arrive they share it
+    const units = off.app.context.batcher.batchSizes.length;
+    const on = await startTestServer({ maxWaitMs: 60_000, maxBatchSentences: units });
+    try {
+      const batched = await Promise.all(SENTENCES.map((q) => ask(on.url, q)));
+      assert.deepEqual(batched, single);
+      assert.deepEqual(on.app.context.batcher.batchSizes, [units]);
+    } finally {
+      await on.close();
     }
   });
 
@@ -148,7 +187,7 @@ describe('Batcher', () => {
       const solo: EngineHypothesis[][] = [];
       for (const t of texts) solo.push((await e.inner.translate([t], settings))[0]!);
       const before = tf.memory().numTensors;
-      const b = new Batcher({ maxWaitMs: 20 });
+      const b = new Batcher({ maxWaitMs: 60_000, maxBatchSentences: texts.length });
       const got = await Promise.all(texts.map((t) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), settings).then((r) => r[0]!)));
       assert.equal(e.calls.length, 1);
       for (const [i, g] of got.entries()) {
