@@ -12,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { readServeConfig, resolveServeConfig } from '../../src/server/config.js';
 import { translatorFixture } from '../mt/translator-fixture.js';
+import { waitFor } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'resmlp-serve-cli-'));
@@ -22,10 +23,32 @@ function runCli(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, env: { ...process.env, RESMLP_BACKEND: 'cpu', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
-  child.stderr.on('data', (d) => (stderr += d));
+  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    for (const w of waiters.splice(0)) {
+      const m = w.re.exec(stderr);
+      if (m) w.resolve(m);
+      else waiters.push(w);
+    }
+  });
   child.stdout.on('data', (d) => (stdout += d));
   const exited = new Promise<number>((r) => child.on('exit', (c, sig) => r(c ?? (sig ? 128 : 1))));
-  return { child, exited, out: () => stdout, err: () => stderr };
+  /** Resolves with the first match of `re` in stderr, as soon as it is written; rejects if the process exits first. */
+  const errLine = (re: RegExp): Promise<RegExpExecArray> => {
+    const m = re.exec(stderr);
+    if (m) return Promise.resolve(m);
+    return Promise.race([
+      new Promise<RegExpExecArray>((resolve) => waiters.push({ re, resolve })),
+      exited.then((code) => Promise.reject(new Error(`exited with ${code} before writing ${re}:\n${stderr}`))),
+    ]);
+  };
+  return { child, exited, out: () => stdout, err: () => stderr, errLine };
+}
+
+/** The number after `name ` in a Prometheus text (0 if absent). */
+function metric(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
 }
 
 describe('serve config', () => {
@@ -84,21 +107,15 @@ describe('resmlp serve', () => {
   test('boots on a real checkpoint, serves, and drains in-flight work on SIGTERM', async () => {
     const fx = await translatorFixture();
     const cfg = join(tmp, 'serve.json');
-    writeFileSync(cfg, JSON.stringify({ models: { 'en-de': { checkpoint: fx.checkpoint, sentencepiece: fx.spmModel, decoding: { beamSize: 2, maxLength: 20 } } } }));
+    // maxLiveRows 4: the streaming request below (beam 4) fills the decode loop, so the POST's
+    // sentences wait in the queue while it decodes (the step scheduler would otherwise take them in at once)
+    writeFileSync(cfg, JSON.stringify({ server: { maxLiveRows: 4 }, models: { 'en-de': { checkpoint: fx.checkpoint, sentencepiece: fx.spmModel, decoding: { beamSize: 2, maxLength: 20 } } } }));
     const p = runCli(['--config', cfg, '--port', '0']);
     try {
-      let url = '';
-      for (let i = 0; i < 300 && !url; i++) {
-        url = /listening on (http:\/\/[^ ]+)/.exec(p.err())?.[1] ?? '';
-        if (!url) await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.ok(url, `no listening line in ${p.err()}`);
-      let health = 0;
-      for (let i = 0; i < 200 && health !== 200; i++) {
-        health = (await fetch(`${url}/health`)).status;
-        if (health !== 200) await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.equal(health, 200);
+      // wait on what the server says, not on sleeps: a loaded machine boots slower
+      const url = (await p.errLine(/listening on (http:\/\/[^ ]+) /))[1]!;
+      await p.errLine(/\[serve\] ready: en-de/);
+      assert.equal((await fetch(`${url}/health`)).status, 200);
       assert.deepEqual(await (await fetch(`${url}/languages`)).json(), [
         { code: 'de', name: 'German', targets: [] },
         { code: 'en', name: 'English', targets: ['de'] },
@@ -111,12 +128,25 @@ describe('resmlp serve', () => {
       await new Promise((r, j) => ws.once('open', r).once('error', j));
       const msgs: { step?: number; done?: boolean }[] = [];
       const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-      const firstStep = new Promise<void>((r) => ws.on('message', (d) => (msgs.push(JSON.parse(String(d))), r())));
+      // the first step message, not the {sentences} announcement that comes before decoding starts
+      const firstStep = new Promise<void>((r) =>
+        ws.on('message', (d) => {
+          const m = JSON.parse(String(d)) as { step?: number; done?: boolean };
+          msgs.push(m);
+          if (m.step !== undefined) r();
+        }),
+      );
       ws.send(JSON.stringify({ id: 1, q: fx.lines[1], source: 'en', target: 'de', beam_size: 4, max_length: 60 }));
       await firstStep;
+      const metrics = async () => (await fetch(`${url}/metrics`)).text();
+      const queued = async () => ((await (await fetch(`${url}/health`)).json()) as { queued: number }).queued;
+      const batchesBefore = metric(await metrics(), 'resmlp_batch_sentences_count');
       const q = fx.lines.slice(0, 16);
       const inflight = fetch(`${url}/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q, source: 'en', target: 'de', beam_size: 4, max_length: 40 }) });
-      await new Promise((r) => setTimeout(r, 20));
+      // SIGTERM only once the server holds the POST (queued behind the stream; or, should the
+      // stream have ended first, in a batch of the batch scheduler): a request that had not
+      // arrived yet would rightly be refused
+      await waitFor('the POST reaches the batcher', async () => (await queued()) > 0 || metric(await metrics(), 'resmlp_batch_sentences_count') > batchesBefore);
       p.child.kill('SIGTERM');
       const r = await inflight;
       assert.equal(r.status, 200);
