@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { PNG } from 'pngjs';
 import { useTestBackend } from '../helpers/backend.js';
 import { run } from '../../src/cli/vision.js';
@@ -164,22 +165,60 @@ test('train (3 updates) → eval → inspect, end to end on a tiny MNIST-format 
   fs.rmSync(dir, { recursive: true });
 });
 
-test('predict: top-k with class names from a PNG (RGB → grayscale, resized)', async () => {
+test('predict: top-k with class names from a PNG (RGB → grayscale, resized, normalised); the answer follows the image', async () => {
   const dir = tmp();
   const model = new ResMlp({ imgSize: 8, inChans: 1, patchSize: 4, embedDim: 8, depth: 1, numClasses: 3 }, 1);
+  model.eval();
+  // A head that tells a white image from a black one: with the checkpoint's normalisation (mean
+  // 0.5, std 0.5) they are the constant inputs +1 and −1, whose features fw and fb we compute here
+  // without the CLI. With d = fw − fb and m = (fw + fb) / 2, the head gives logits
+  // (k·d·(f − m), 0, −k·d·(f − m)); k puts them at exactly (2, 0, −2) for white and (−2, 0, 2)
+  // for black: cat for white, emu for black, dog second for both.
+  const features = (z: number) => tf.tidy(() => Array.from(model.forwardFeatures(tf.fill([1, 8, 8, 1], z)).dataSync()));
+  const fw = features(1);
+  const fb = features(-1);
+  const d = fw.map((x, i) => x - fb[i]!);
+  const m = fw.map((x, i) => (x + fb[i]!) / 2);
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+  const k = 4 / dot(d, d);
+  const w = tf.tensor2d([d.map((x) => k * x), d.map(() => 0), d.map((x) => -k * x)]); // (classes, d)
+  const b = tf.tensor1d([-k * dot(d, m), 0, k * dot(d, m)]);
+  model.head.weight.assign(w);
+  model.head.bias!.assign(b);
+  tf.dispose([w, b]);
   const ckpt = path.join(dir, 'm.safetensors');
   await saveClassifier(ckpt, model, { dataset: 'synthetic', classes: ['cat', 'dog', 'emu'], mean: [0.5], std: [0.5] });
   model.dispose();
-  const png = new PNG({ width: 20, height: 13 });
-  for (let i = 0; i < png.data.length; i++) png.data[i] = i % 4 === 3 ? 255 : (i * 37) % 256;
-  const img = path.join(dir, 'x.png');
-  fs.writeFileSync(img, PNG.sync.write(png));
-  const r = await cli(['predict', '--checkpoint', ckpt, '--top', '2', img, '--backend', BACKEND]);
-  assert.equal(r.code, 0, r.err);
-  const lines = r.out.trim().split('\n');
-  assert.equal(lines.length, 3);
-  // zero-initialised head: uniform probabilities
-  assert.match(lines[1]!, /^\s+33\.33%\s+\d\s+(cat|dog|emu)$/);
+  // softmax(2, 0, −2) in percent, by hand: the CLI must print these, in this order
+  const e = [Math.exp(2), 1, Math.exp(-2)];
+  const pct = e.map((x) => (100 * x) / (e[0]! + e[1]! + e[2]!)); // 86.68, 11.73, 1.59
+  const rgb = (file: string, value: number) => {
+    const png = new PNG({ width: 20, height: 13 }); // RGB, and not the model's size
+    for (let i = 0; i < png.data.length; i++) png.data[i] = i % 4 === 3 ? 255 : value;
+    fs.writeFileSync(file, PNG.sync.write(png));
+  };
+  const white = path.join(dir, 'white.png');
+  const black = path.join(dir, 'black.png');
+  rgb(white, 255);
+  rgb(black, 0);
+  const predict = async (...args: string[]) => {
+    const r = await cli(['predict', '--checkpoint', ckpt, '--top', '2', ...args, '--backend', BACKEND]);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n');
+    assert.equal(lines.length, 3, r.out);
+    return lines.slice(1).map((l) => {
+      const m = /^\s+(\d+\.\d\d)%\s+(\d)\s+(\w+)$/.exec(l);
+      assert.ok(m, `line ${JSON.stringify(l)}`);
+      return { pct: Number(m[1]), index: Number(m[2]), name: m[3] };
+    });
+  };
+  const expect = (got: { pct: number; index: number; name: string | undefined }[], want: [number, string, number][]) => {
+    assert.deepEqual(got.map((g) => [g.index, g.name]), want.map(([i, n]) => [i, n]));
+    got.forEach((g, j) => assert.ok(Math.abs(g.pct - want[j]![2]) < 0.006, `${g.name}: ${g.pct}% against ${want[j]![2].toFixed(4)}%`));
+  };
+  expect(await predict(white), [[0, 'cat', pct[0]!], [1, 'dog', pct[1]!]]);
+  expect(await predict(black), [[2, 'emu', pct[0]!], [1, 'dog', pct[1]!]]);
+  expect(await predict('--invert', white), [[2, 'emu', pct[0]!], [1, 'dog', pct[1]!]]);
   fs.writeFileSync(path.join(dir, 'bad.png'), 'not a png');
   await assert.rejects(cli(['predict', '--checkpoint', ckpt, path.join(dir, 'bad.png'), '--backend', BACKEND]), /bad\.png: not a valid PNG image/);
   fs.rmSync(dir, { recursive: true });
