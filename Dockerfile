@@ -36,6 +36,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production RESMLP_BACKEND=native
+# The native backend's pool of recycled kernel outputs is capped at a quarter of the memory the
+# container may use (its cgroup v2 memory.max, which Node reports as process.constrainedMemory()),
+# at most 8 GiB; set RESMLP_POOL_MB to choose (e.g. -e RESMLP_POOL_MB=512). Without a limit on the
+# container the cap is a quarter of the host's memory.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

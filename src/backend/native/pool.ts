@@ -5,33 +5,71 @@
 // disposed, but only arrays it can prove nobody else sees: an array read out (dataSync, data,
 // bufferSync) or shared by a second tensor (a view from slice, an aliasing cpu kernel) is marked
 // escaped and left to the GC. Reference: tfjs-backend-cpu's MathBackendCPU (write/move/disposeData).
+//
+// Buffers come in size classes (four per doubling, so at most 19% of a buffer is unused): an output
+// of n floats is a view of the first n floats of a buffer of its class, so the many shapes of real
+// work (token batches of every length, a server's rows) reuse a few classes of buffers instead of
+// filling the pool with one list per exact length. The pool's cap defaults to a quarter of the
+// memory the process may use — the container's limit when there is one (cgroup v2 `memory.max`,
+// which process.constrainedMemory() reports), else the machine's — at most 8 GiB; RESMLP_POOL_MB
+// sets it.
 import type * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 const POOL_MIN = 4096; // elements: smaller arrays are cheap to allocate
+
+/** Bytes this process may use: the container's memory limit when it has one, else the machine's memory. */
+export function memoryLimitBytes(): { bytes: number; source: string } {
+  const host = os.totalmem();
+  const constrained = (process as unknown as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  if (constrained !== undefined && constrained > 0 && constrained < host) return { bytes: constrained, source: 'process.constrainedMemory() (the container limit)' };
+  try {
+    const raw = readFileSync('/sys/fs/cgroup/memory.max', 'utf8').trim(); // cgroup v2; "max" = no limit
+    const n = Number(raw);
+    if (raw !== 'max' && Number.isFinite(n) && n > 0 && n < host) return { bytes: n, source: '/sys/fs/cgroup/memory.max' };
+  } catch {
+    /* no cgroup v2 file: not in a container, or cgroup v1 */
+  }
+  return { bytes: host, source: 'the machine memory' };
+}
+
 /**
- * Cap of the recycled-output pool: RESMLP_POOL_MB, default a quarter of the machine's memory, at
+ * Cap of the recycled-output pool: RESMLP_POOL_MB, default a quarter of memoryLimitBytes(), at
  * most 8 GiB. A training step's outputs all come back to the pool when its tensors are disposed,
  * so the pool settles at about one step's working set; a smaller cap than that working set makes
  * many large outputs fresh (page-faulting) allocations again (native/README.md, "Output pool").
- * A server that sees many shapes may want less.
  */
-const POOL_MAX_BYTES = poolCapBytes(process.env.RESMLP_POOL_MB);
-
-function poolCapBytes(env: string | undefined): number {
-  if (env === undefined || env === '') return Math.min(8 * 2 ** 30, Math.floor(os.totalmem() / 4));
+export function poolCapBytes(env: string | undefined = process.env.RESMLP_POOL_MB, limit = memoryLimitBytes().bytes): number {
+  if (env === undefined || env === '') return Math.min(8 * 2 ** 30, Math.floor(limit / 4));
   const mb = Number(env);
   if (!Number.isFinite(mb) || mb < 0) throw new Error(`RESMLP_POOL_MB must be a number of MiB ≥ 0, got '${env}'`);
   return Math.floor(mb * 1024 * 1024);
 }
 
+const POOL_MAX_BYTES = poolCapBytes();
+
+/** Size class k: 2^(k/4) floats rounded up to a multiple of 16 (64 bytes). */
+const classSize = (k: number) => Math.ceil(2 ** (k / 4) / 16) * 16;
+
+/** The size class of n floats: the smallest class size that holds n (n itself below POOL_MIN). */
+export function sizeClass(n: number): number {
+  if (n <= POOL_MIN) return n;
+  let k = Math.floor(4 * Math.log2(n)) - 1;
+  while (classSize(k) < n) k++;
+  return classSize(k);
+}
+
 interface Owned {
   refs: number; // live dataIds whose values are (a view of) this buffer
   escaped: boolean;
+  /** Floats of the view handed out (the buffer may hold more: its size class). */
+  length: number;
 }
 
 export class NativeBackend extends MathBackendCPU {
+  /** Recycled buffers by size class (floats). */
   private readonly pool = new Map<number, Float32Array[]>();
   /** Bytes held by recycled outputs waiting for reuse (at most RESMLP_POOL_MB, see POOL_MAX_BYTES); read by bench/soak.ts. */
   pooledBytes = 0;
@@ -47,17 +85,18 @@ export class NativeBackend extends MathBackendCPU {
   /** A float32 output array of length n, not zeroed (every native kernel writes all of it). */
   newF32(n: number): Float32Array {
     if (n < POOL_MIN) return new Float32Array(n);
-    const list = this.pool.get(n);
-    let a = list?.pop();
-    if (a) {
-      this.pooledBytes -= a.byteLength;
+    const cls = sizeClass(n);
+    const list = this.pool.get(cls);
+    let buf = list?.pop();
+    if (buf) {
+      this.pooledBytes -= buf.byteLength;
       this.poolStats.reused++;
     } else {
-      a = new Float32Array(n);
+      buf = new Float32Array(cls);
       this.poolStats.allocated++;
     }
-    this.owned.set(a.buffer, { refs: 0, escaped: false });
-    return a;
+    this.owned.set(buf.buffer, { refs: 0, escaped: false, length: n });
+    return n === cls ? buf : buf.subarray(0, n);
   }
 
   private note(values: unknown): void {
@@ -65,7 +104,8 @@ export class NativeBackend extends MathBackendCPU {
     const o = this.owned.get(values.buffer);
     if (!o) return;
     o.refs++;
-    if (o.refs > 1 || values.byteLength !== values.buffer.byteLength) o.escaped = true;
+    // anything but the one view handed out (a slice, a second tensor on the buffer) escapes
+    if (o.refs > 1 || values.byteOffset !== 0 || values.byteLength !== o.length * 4) o.escaped = true;
   }
 
   private escape(dataId: tf.DataId): void {
@@ -105,12 +145,13 @@ export class NativeBackend extends MathBackendCPU {
       const o = this.owned.get(values.buffer);
       if (o) {
         o.refs--;
-        if (o.refs === 0 && !o.escaped && values instanceof Float32Array && this.pooledBytes + values.byteLength <= POOL_MAX_BYTES) {
+        const buf = values instanceof Float32Array ? new Float32Array(values.buffer) : null; // the whole buffer: its size class
+        if (o.refs === 0 && !o.escaped && buf !== null && this.pooledBytes + buf.byteLength <= POOL_MAX_BYTES) {
           this.owned.delete(values.buffer);
-          let list = this.pool.get(values.length);
-          if (!list) this.pool.set(values.length, (list = []));
-          list.push(values);
-          this.pooledBytes += values.byteLength;
+          let list = this.pool.get(buf.length);
+          if (!list) this.pool.set(buf.length, (list = []));
+          list.push(buf);
+          this.pooledBytes += buf.byteLength;
           this.poolStats.recycled++;
         }
       }
