@@ -4,6 +4,8 @@
 // Multi30k task 1 (Elliott et al. 2016): the multi30k/dataset GitHub repository,
 //   data/task1/raw/{train,val,test_2016_flickr}.{en,de,fr}.gz (29,000 / 1,014 / 1,000 lines).
 //   No checksums are published: the sha256 of the first download is recorded and checked later.
+//   Offline, the download fails after its retries with a message that says how to give local
+//   files instead (--from DIR; the quick start's MULTI30K_FROM).
 //
 // WMT14 (Bojar et al. 2014, statmt.org/wmt14/translation-task.html), the data of fairseq's
 // prepare-wmt14en2de.sh / prepare-wmt14en2fr.sh:
@@ -16,7 +18,7 @@
 // dev.tgz: their sha256 is recorded at first download and verified on every reuse.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { download, type DownloadSpec } from './download.js';
+import { download, DownloadError, type DownloadSpec } from './download.js';
 import { extractTar, gunzipFile, sgmlToText, concatFiles } from './extract.js';
 import { countLines } from './text-io.js';
 import type { PrepareInputs } from './prepare.js';
@@ -49,6 +51,11 @@ export interface Multi30kOptions {
   log?: Log;
 }
 
+/** What a failed Multi30k download adds: how to give the files instead (offline, behind a proxy). */
+export const MULTI30K_LOCAL_HINT =
+  'to use local files instead, pass --from DIR: a folder with train, val and test_2016_flickr .en/.de/.fr files (or .gz), ' +
+  'e.g. data/task1/raw of a clone of github.com/multi30k/dataset; the quick start takes it as MULTI30K_FROM=DIR bash scripts/quickstart.sh';
+
 function checkLang(lang: string, allowed: readonly string[], what: string): void {
   if (!allowed.includes(lang)) throw new SourceError(`${what} language ${JSON.stringify(lang)} is not available; choose one of ${allowed.join(', ')}`);
 }
@@ -75,7 +82,13 @@ export async function fetchMulti30k(rawDir: string, opt: Multi30kOptions): Promi
     }
     const out = path.join(rawDir, name);
     const spec: DownloadSpec = { url: `${opt.baseUrl ?? MULTI30K_BASE_URL}/${name}.gz`, file: `${name}.gz` };
-    const got = await download(spec, path.join(rawDir, 'downloads'), { log });
+    let got: Awaited<ReturnType<typeof download>>;
+    try {
+      got = await download(spec, path.join(rawDir, 'downloads'), { log });
+    } catch (e) {
+      if (e instanceof DownloadError) throw new DownloadError(`${e.message}\n${MULTI30K_LOCAL_HINT}`);
+      throw e;
+    }
     if (got.downloaded || !fs.existsSync(out)) await gunzipFile(got.path, out);
     return out;
   };

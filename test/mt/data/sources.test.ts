@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
+import { DownloadError } from '../../../src/mt/data/download.js';
 import { fetchMulti30k, fetchWmt14, WMT14_ARCHIVES, type Wmt14Archive } from '../../../src/mt/data/sources.js';
 import { tempDir, localServer, staticHandler } from './helpers.js';
 
@@ -49,6 +50,23 @@ test('Multi30k: downloads .gz files, unpacks, reuses; --from takes local files',
   await assert.rejects(fetchMulti30k(dir, { src: 'en', tgt: 'cs', from: local }), /target language "cs" is not available/);
   fs.rmSync(path.join(local, 'val.de'));
   await assert.rejects(fetchMulti30k(dir, { src: 'en', tgt: 'de', from: local }), /neither .*val\.de nor .*val\.de\.gz exists/);
+});
+
+test('Multi30k: when the download fails after its retries, the error says how to give local files', async () => {
+  const srv = await localServer((req) => req.socket.destroy()); // offline: no answer, ever
+  const log: string[] = [];
+  try {
+    await assert.rejects(fetchMulti30k(path.join(dir, 'offline'), { src: 'en', tgt: 'de', baseUrl: srv.url, log: (l) => log.push(l) }), (e: Error) => {
+      assert.ok(e instanceof DownloadError, String(e));
+      assert.match(e.message, /cannot download .*train\.en\.gz after 6 attempts/);
+      assert.match(e.message, /pass --from DIR: a folder with train, val and test_2016_flickr/);
+      assert.match(e.message, /MULTI30K_FROM=DIR bash scripts\/quickstart\.sh/);
+      return true;
+    });
+    assert.equal(log.filter((l) => /resuming \(attempt \d of 6\)/.test(l)).length, 5, log.join('\n'));
+  } finally {
+    await srv.close();
+  }
 });
 
 /** Builds archive `name` holding `members` (path → text) under `root`, tar-compressed if .tgz. */
