@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { parseArgs, formatHelp, UsageError, type FlagSpec, type FlagValues } from './args.js';
 import { prepareDataset, DEFAULT_PREPARE, type PrepareOptions, type PrepareInputs } from '../mt/data/prepare.js';
-import { fetchMulti30k, fetchWmt14 } from '../mt/data/sources.js';
+import { fetchMulti30k, fetchWmt14, WMT14_DEFAULTS } from '../mt/data/sources.js';
 
 const PREPARE_FLAGS: Record<string, FlagSpec> = {
   'vocab-size': { type: 'int', help: 'joint SentencePiece vocabulary size' },
@@ -157,8 +157,6 @@ const WMT14_FLAGS: Record<string, FlagSpec> = {
   ...PREPARE_FLAGS,
 };
 const WMT14_USAGE = 'usage: node --import tsx data-scripts/wmt14.ts --out DIR [--src en --tgt de|fr] [options]';
-/** fairseq's prepare-wmt14en2de.sh: 40k joint subwords, clean-corpus-n -ratio 1.5, lengths ≤ 250. */
-export const WMT14_DEFAULTS: Partial<PrepareOptions> = { vocabSize: 40000, maxRatio: 1.5, maxLen: 250 };
 
 /** data-scripts/wmt14.ts */
 export async function runWmt14(argv: string[], io: CliIO = STD_IO): Promise<number> {

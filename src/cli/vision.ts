@@ -1,5 +1,5 @@
 // `resmlp vision <subcommand>`: image classification with ResMLP. Parsing only; the work lives in
-// src/vision (train.ts, tune.ts, inspect.ts, checkpoint.ts, image.ts).
+// src/vision (train.ts, tune.ts, predict.ts, inspect.ts, checkpoint.ts).
 //   train   --config configs/vision/<name>.json [--resume] [--key.path value ...]
 //   eval    --checkpoint C [--dataset D] [--data-dir DIR] [--flip] [--shift N]
 //   predict --checkpoint C IMAGE.png [--top 5] [--resize bilinear|nearest] [--invert]
@@ -16,10 +16,6 @@ const USAGE = `usage: resmlp vision <train|eval|predict|tune|inspect> [options]
   predict  top-k classes of a PNG image
   tune     log-uniform learning-rate search on a held-out 20% split, then a full run with the best
   inspect  cross-patch matrices as images (paper Fig. 2) and weight sparsity per layer (Fig. 3)`;
-
-/** timm's IMAGENET_DEFAULT_MEAN / STD (the ResMLP checkpoints' preprocessing). */
-const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 const BACKEND: FlagSpec = { type: 'string', help: 'tensor backend: auto, native, wasm, cpu, tensorflow (default: RESMLP_BACKEND or auto)' };
 
@@ -194,7 +190,7 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
     }
     case 'predict': {
       const { loadClassifierWithData } = await import('../vision/checkpoint.js');
-      const { imageToInput } = await import('../vision/image.js');
+      const { predictImage } = await import('../vision/predict.js');
       const ckpt = need(flags, 'checkpoint', usage);
       if (positionals.length === 0) throw new UsageError(`give at least one IMAGE.png\n${usage}`);
       const resize = flags.resize as string;
@@ -204,17 +200,10 @@ async function runSub(sub: string, parsed: ReturnType<typeof parseArgs>, usage: 
       await backend(flags);
       const { model, data } = loadClassifierWithData(ckpt);
       try {
-        const c = model.config;
-        // foreign (timm/deit) checkpoints carry no normalisation: timm's ResMLP uses ImageNet's
-        const norm = c.inChans === 3 ? { mean: data.mean ?? IMAGENET_MEAN, std: data.std ?? IMAGENET_STD } : { mean: data.mean ?? [0.5], std: data.std ?? [0.5] };
         for (const file of positionals) {
-          const x = imageToInput(file, c.imgSize, c.inChans, norm, { resize, invert: flags.invert === true });
-          const probs = tf.tidy(() => tf.softmax(model.predict(x)));
-          const p = await probs.data();
-          tf.dispose([x, probs]);
-          const order = [...p.keys()].sort((a, b) => p[b]! - p[a]!).slice(0, Math.min(top, p.length));
+          const classes = await predictImage(model, data, file, { top, resize, invert: flags.invert === true });
           io.stdout.write(`${file}\n`);
-          for (const k of order) io.stdout.write(`  ${(100 * p[k]!).toFixed(2).padStart(6)}%  ${k}  ${data.classes?.[k] ?? `class ${k}`}\n`);
+          for (const c of classes) io.stdout.write(`  ${(100 * c.prob).toFixed(2).padStart(6)}%  ${c.index}  ${c.name}\n`);
         }
         return 0;
       } finally {

@@ -16,12 +16,13 @@
 // sha256 (download scripts of independent projects, the Europarl one in two of them),
 // test-full.tgz md5 (sacrebleu's dataset table). None for News Commentary v9, UN, giga-fren and
 // dev.tgz: their sha256 is recorded at first download and verified on every reuse.
+// WMT14_DEFAULTS: the preparation options of those recipes (40k joint subwords, ratio 1.5).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { download, DownloadError, type DownloadSpec } from './download.js';
 import { extractTar, gunzipFile, sgmlToText, concatFiles } from './extract.js';
 import { countLines } from './text-io.js';
-import type { PrepareInputs } from './prepare.js';
+import type { PrepareInputs, PrepareOptions } from './prepare.js';
 import { UserError } from '../../util/errors.js';
 
 export class SourceError extends UserError {
@@ -161,6 +162,9 @@ export const WMT14_ARCHIVES: Record<Wmt14Archive, ArchiveInfo> = {
     members: (x, src, tgt) => [`test-full/newstest2014-${x}en-src.${src}.sgm`, `test-full/newstest2014-${x}en-ref.${tgt}.sgm`],
   },
 };
+
+/** fairseq's prepare-wmt14en2de.sh: 40k joint subwords, clean-corpus-n -ratio 1.5, lengths ≤ 250. */
+export const WMT14_DEFAULTS: Readonly<Partial<PrepareOptions>> = { vocabSize: 40000, maxRatio: 1.5, maxLen: 250 };
 
 /** Training corpora per foreign language (fairseq's recipes). */
 export const WMT14_TRAIN: Record<'de' | 'fr', Wmt14Archive[]> = {

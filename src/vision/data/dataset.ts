@@ -79,6 +79,8 @@ export const NORMALIZATION = {
   mnist: { mean: [0.1307], std: [0.3081] },
   /** CIFAR-10 train set (per-pixel std averaged, as in most CIFAR recipes). */
   cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+  /** ImageNet-1k: timm's IMAGENET_DEFAULT_MEAN / STD, the preprocessing of the ResMLP checkpoints of timm and deit. */
+  imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
 } as const;
 
 /** The loader config of `given` over DEFAULT_LOADER_CONFIG; errors name `where` and the key. */
