@@ -1,6 +1,8 @@
 // Flag parsing shared by every command: `--name value`, `--name=value`, boolean `--flag`, short
 // aliases, positionals. Unknown flags and bad values are errors that name the flag and what was
-// expected, so a typo never silently runs with a default.
+// expected, so a typo never silently runs with a default. They are UserErrors of kind 'usage'
+// (exit code 2, printed with the command's help by command.ts).
+import { UserError } from '../util/errors.js';
 
 export type FlagType = 'string' | 'number' | 'int' | 'boolean' | 'strings';
 
@@ -13,14 +15,15 @@ export interface FlagSpec {
 
 export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 export interface Parsed {
   flags: FlagValues;
   positionals: string[];
   help: boolean;
+}
+
+/** A usage error: printed with the command's help, exit 2. */
+export function usageError(message: string): UserError {
+  return new UserError(message, 'usage');
 }
 
 function convert(name: string, type: FlagType, raw: string): string | number | boolean {
@@ -30,18 +33,18 @@ function convert(name: string, type: FlagType, raw: string): string | number | b
       return raw;
     case 'number': {
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} expects a number, got '${raw}'`);
+      if (raw.trim() === '' || !Number.isFinite(v)) throw usageError(`--${name} expects a number, got '${raw}'`);
       return v;
     }
     case 'int': {
       const v = Number(raw);
-      if (!Number.isInteger(v)) throw new UsageError(`--${name} expects an integer, got '${raw}'`);
+      if (!Number.isInteger(v)) throw usageError(`--${name} expects an integer, got '${raw}'`);
       return v;
     }
     case 'boolean':
       if (raw === 'true' || raw === '1') return true;
       if (raw === 'false' || raw === '0') return false;
-      throw new UsageError(`--${name} expects true or false, got '${raw}'`);
+      throw usageError(`--${name} expects true or false, got '${raw}'`);
   }
 }
 
@@ -86,11 +89,11 @@ export function parseArgs(
     if (name === undefined) {
       if (opts.allowUnknown && arg.startsWith('--')) {
         const value = inline ?? argv[++i];
-        if (value === undefined) throw new UsageError(`--${key} expects a value`);
+        if (value === undefined) throw usageError(`--${key} expects a value`);
         extra[key] = value;
         continue;
       }
-      throw new UsageError(`unknown option '${arg}'`);
+      throw usageError(`unknown option '${arg}'`);
     }
     const s = spec[name]!;
     if (s.type === 'boolean' && inline === undefined) {
@@ -100,12 +103,12 @@ export function parseArgs(
     if (s.type === 'strings') {
       const vals: string[] = inline !== undefined ? [inline] : [];
       while (i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) vals.push(argv[++i]!);
-      if (vals.length === 0) throw new UsageError(`--${name} expects at least one value`);
+      if (vals.length === 0) throw usageError(`--${name} expects at least one value`);
       flags[name] = vals;
       continue;
     }
     const raw = inline ?? argv[++i];
-    if (raw === undefined) throw new UsageError(`--${name} expects a value`);
+    if (raw === undefined) throw usageError(`--${name} expects a value`);
     flags[name] = convert(name, s.type, raw);
   }
   for (const [name, s] of Object.entries(spec)) if (flags[name] === undefined && s.default !== undefined) flags[name] = s.default;

@@ -4,7 +4,8 @@
 // "tokenized BLEU" (Moses + compound splitting), printed under that name, never as BLEU.
 // Parsing and file reading only; the metrics live in src/metrics.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { parseArgs, formatHelp, UsageError, type FlagSpec } from './args.js';
+import type { FlagSpec, FlagValues } from './args.js';
+import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
 import {
   BLEU,
   CHRF,
@@ -20,20 +21,13 @@ import {
   type SmoothMethod,
 } from '../metrics/index.js';
 import { pyRstrip } from '../metrics/pystr.js';
-
-/** Where `run` reads and writes; tests pass their own. */
-export interface BleuCliIO {
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
-  /** Read when `-i` is absent or '-'. */
-  stdin: NodeJS.ReadableStream;
-}
+import { UserError } from '../util/errors.js';
 
 const METRIC_NAMES = ['bleu', 'chrf', 'ter', 'tok-bleu'] as const;
 type MetricName = (typeof METRIC_NAMES)[number];
 const FORMATS = ['json', 'text'] as const;
 
-const SPEC: Record<string, FlagSpec> = {
+const FLAGS: Record<string, FlagSpec> = {
   input: { type: 'string', alias: 'i', help: "hypothesis file ('-' or absent: standard input)" },
   metrics: { type: 'strings', alias: 'm', help: `metrics to compute: ${METRIC_NAMES.join(', ')}`, default: ['bleu'] },
   'num-refs': { type: 'int', alias: 'nr', help: 'split each reference line on tabs into this many references', default: 1 },
@@ -61,10 +55,6 @@ const SPEC: Record<string, FlagSpec> = {
   version: { type: 'boolean', alias: 'V', help: 'print the version and exit' },
 };
 
-const USAGE = 'usage: resmlp bleu REF [REF ...] [-i HYP] [-m bleu chrf ter tok-bleu] [-tok 13a] [-lc] [-b] [-w N] [-f json|text]';
-
-/** A user-facing error: printed to stderr, exit code 1. */
-class CliError extends Error {}
 
 /** Lines of a text file as sacreBLEU reads them: split on '\n', each right-stripped (Python rstrip). */
 function splitLines(text: string): string[] {
@@ -75,8 +65,8 @@ function splitLines(text: string): string[] {
 }
 
 function readTextFile(path: string, role: string): string {
-  if (!existsSync(path)) throw new CliError(`${role} file not found: ${path}`);
-  if (statSync(path).isDirectory()) throw new CliError(`${role} path is a directory, expected a text file: ${path}`);
+  if (!existsSync(path)) throw new UserError(`${role} file not found: ${path}`);
+  if (statSync(path).isDirectory()) throw new UserError(`${role} path is a directory, expected a text file: ${path}`);
   return decodeUtf8(readFileSync(path), `${role} file ${path}`);
 }
 
@@ -89,7 +79,7 @@ function decodeUtf8(buf: Uint8Array, what: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf);
   } catch {
-    throw new CliError(`${what} is not valid UTF-8`);
+    throw new UserError(`${what} is not valid UTF-8`);
   }
 }
 
@@ -101,7 +91,7 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
 
 function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new CliError(`unknown ${flag} ${JSON.stringify(value)}: expected one of ${allowed.join(', ')}`);
+    throw new UserError(`unknown ${flag} ${JSON.stringify(value)}: expected one of ${allowed.join(', ')}`);
   }
   return value as T;
 }
@@ -119,7 +109,7 @@ function formatResults(results: string[], json: boolean): string {
 
 type AnyMetric = Metric<Score, unknown>;
 
-function buildMetric(name: MetricName, f: Record<string, unknown>, sentenceLevel: boolean, refs: string[][]): AnyMetric {
+function buildMetric(name: MetricName, f: FlagValues, sentenceLevel: boolean, refs: string[][]): AnyMetric {
   const smoothValue = (f['smooth-value'] as number | undefined) ?? null;
   const smoothGiven = f['smooth-method'] as string | undefined;
   const smooth = (fallback: SmoothMethod): SmoothMethod =>
@@ -165,12 +155,7 @@ function buildMetric(name: MetricName, f: Record<string, unknown>, sentenceLevel
   }
 }
 
-async function runInner(argv: string[], io: BleuCliIO): Promise<number> {
-  const { flags: f, positionals: refFiles, help } = parseArgs(argv, SPEC);
-  if (help) {
-    io.stdout.write(formatHelp(USAGE, SPEC));
-    return 0;
-  }
+async function bleu({ flags: f, positionals: refFiles, io }: CommandContext): Promise<number> {
   if (f.version) {
     io.stdout.write(`resmlp bleu ${packageVersion()}\n`);
     return 0;
@@ -180,16 +165,16 @@ async function runInner(argv: string[], io: BleuCliIO): Promise<number> {
   const unique = [...new Set(metricNames)];
   const format = choice('format', f.format as string, FORMATS);
   const width = f.width as number;
-  if (width < 0 || width > 20) throw new CliError(`--width must be between 0 and 20, got ${width}`);
+  if (width < 0 || width > 20) throw new UserError(`--width must be between 0 and 20, got ${width}`);
   const numRefs = f['num-refs'] as number;
-  if (numRefs < 1) throw new CliError(`--num-refs must be at least 1, got ${numRefs}`);
+  if (numRefs < 1) throw new UserError(`--num-refs must be at least 1, got ${numRefs}`);
   const sentenceLevel = Boolean(f['sentence-level']);
-  if (sentenceLevel && unique.length > 1) throw new CliError('only one metric can be used in sentence-level mode (-sl)');
+  if (sentenceLevel && unique.length > 1) throw new UserError('only one metric can be used in sentence-level mode (-sl)');
   if (refFiles.length === 0) {
-    throw new CliError('no reference files given: expected REF [REF ...] before -i HYP');
+    throw new UserError('no reference files given: expected REF [REF ...] before -i HYP');
   }
   if (numRefs !== 1 && refFiles.length > 1) {
-    throw new CliError('--num-refs reads tab-separated references from ONE file; got several reference files');
+    throw new UserError('--num-refs reads tab-separated references from ONE file; got several reference files');
   }
   // Validate choices before reading any file.
   if (unique.includes('bleu')) choice('tokenizer', f.tokenize as string, TOKENIZER_NAMES);
@@ -208,7 +193,7 @@ async function runInner(argv: string[], io: BleuCliIO): Promise<number> {
         const parts = line.split('\t');
         const fields = parts.length > numRefs ? [...parts.slice(0, numRefs - 1), parts.slice(numRefs - 1).join('\t')] : parts;
         if (fields.length !== numRefs) {
-          throw new CliError(`${path}:${i + 1}: expected ${numRefs} tab-separated references, found ${fields.length}`);
+          throw new UserError(`${path}:${i + 1}: expected ${numRefs} tab-separated references, found ${fields.length}`);
         }
         fields.forEach((r, k) => refs[k].push(r));
       });
@@ -218,19 +203,19 @@ async function runInner(argv: string[], io: BleuCliIO): Promise<number> {
   const hypPath = (f.input as string | undefined) ?? '-';
   const hypName = hypPath === '-' ? '<stdin>' : hypPath;
   const hyps = splitLines(hypPath === '-' ? await readStream(io.stdin) : readTextFile(hypPath, 'hypothesis'));
-  if (hyps.length === 0) throw new CliError(`hypothesis ${hypName} contains no sentence (0 lines)`);
+  if (hyps.length === 0) throw new UserError(`hypothesis ${hypName} contains no sentence (0 lines)`);
 
   const mismatched = refs
     .map((stream, k) => ({ stream, name: numRefs === 1 ? refFiles[k] : `${refFiles[0]} (field ${k + 1})` }))
     .filter(({ stream }) => stream.length !== hyps.length);
   if (mismatched.length > 0) {
     const detail = mismatched.map(({ stream, name }) => `reference ${name} has ${stream.length} lines`).join('; ');
-    throw new CliError(`line count mismatch: hypothesis ${hypName} has ${hyps.length} lines; ${detail}`);
+    throw new UserError(`line count mismatch: hypothesis ${hypName} has ${hyps.length} lines; ${detail}`);
   }
 
   for (let i = 0; i < hyps.length; i++) {
     if (refs.every((stream) => stream[i] === '')) {
-      throw new CliError(`empty reference at line ${i + 1} of ${refFiles.join(', ')}: every segment needs a reference`);
+      throw new UserError(`empty reference at line ${i + 1} of ${refFiles.join(', ')}: every segment needs a reference`);
     }
   }
 
@@ -263,26 +248,28 @@ async function runInner(argv: string[], io: BleuCliIO): Promise<number> {
   return 0;
 }
 
-/** Runs `resmlp bleu` with `argv` (without the command name); returns the exit code. */
-export async function run(argv: string[], io: Partial<BleuCliIO> = {}): Promise<number> {
-  const full: BleuCliIO = {
-    stdout: io.stdout ?? process.stdout,
-    stderr: io.stderr ?? process.stderr,
-    stdin: io.stdin ?? process.stdin,
-  };
+/** Errors about the data found by the metrics themselves (e.g. an empty reference line) as UserErrors. */
+async function metricDataErrors<T>(score: () => Promise<T>): Promise<T> {
   try {
-    return await runInner(argv, full);
+    return await score();
   } catch (e) {
-    if (e instanceof CliError || e instanceof UsageError) {
-      full.stderr.write(`resmlp bleu: error: ${e.message}\n`);
-      if (e instanceof UsageError) full.stderr.write(`${USAGE}\n(resmlp bleu --help for all options)\n`);
-      return 1;
-    }
-    if (e instanceof Error && /^(BLEU|CHRF|TER|TokenizedBLEU)[: ]/.test(e.message)) {
-      // Errors about the data (e.g. an empty reference line) found by the metrics
-      full.stderr.write(`resmlp bleu: error: ${e.message}\n`);
-      return 1;
-    }
+    if (e instanceof Error && /^(BLEU|CHRF|TER|TokenizedBLEU)[: ]/.test(e.message)) throw new UserError(e.message);
     throw e;
   }
+}
+
+export const command = defineCommand({
+  name: 'bleu',
+  summary: "BLEU / chrF / TER with sacreBLEU's numbers, signatures and flags",
+  usage: 'REF [REF ...] [-i HYP] [-m bleu chrf ter tok-bleu] [-tok 13a] [-lc] [-b] [-w N] [-f json|text]',
+  flags: FLAGS,
+  positionals: true,
+  // sacreBLEU exits 1 for every error, flags included
+  usageExitCode: 1,
+  run: (ctx) => metricDataErrors(() => bleu(ctx)),
+});
+
+/** Runs `resmlp bleu` with `argv` (without the command name); returns the exit code. */
+export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  return runCommand(command, argv, io);
 }

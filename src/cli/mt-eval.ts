@@ -5,11 +5,11 @@
 // tokenized BLEU (Moses + compound split), labelled as such since it is not comparable with
 // sacreBLEU. Reports decoding time and sentences/s. Parsing and I/O only.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { formatHelp, parseArgs, UsageError, type FlagSpec, type FlagValues } from './args.js';
-import { CliError, MODEL_FLAGS, checkModelFlags, loadTranslator, type MtCliIO } from './mt-translate.js';
+import { usageError, type FlagSpec } from './args.js';
+import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import { MODEL_FLAGS, checkModelFlags, loadTranslator } from './mt-translate.js';
 import type { Translator } from '../mt/translator.js';
-
-const PROCESS_IO: MtCliIO = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+import { UserError } from '../util/errors.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   ...MODEL_FLAGS,
@@ -24,17 +24,15 @@ const FLAGS: Record<string, FlagSpec> = {
   width: { type: 'int', alias: 'w', help: 'decimals of printed scores', default: 1 },
 };
 
-const USAGE = 'usage: resmlp mt eval --checkpoint FILE --src SRC --ref REF [--beam N] [--tokenized-bleu] [--out HYP] [--json]';
-
 /** Lines of a text file (the last newline ends the last line; '\r\n' accepted). */
 function readLines(path: string, role: string): string[] {
-  if (!existsSync(path)) throw new CliError(`${role} file not found: ${path}`);
-  if (statSync(path).isDirectory()) throw new CliError(`${role} path is a directory, expected a text file: ${path}`);
+  if (!existsSync(path)) throw new UserError(`${role} file not found: ${path}`);
+  if (statSync(path).isDirectory()) throw new UserError(`${role} path is a directory, expected a text file: ${path}`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
   } catch {
-    throw new CliError(`${role} file ${path} is not valid UTF-8`);
+    throw new UserError(`${role} file ${path} is not valid UTF-8`);
   }
   if (text === '') return [];
   const lines = text.split('\n');
@@ -42,35 +40,19 @@ function readLines(path: string, role: string): string[] {
   return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
-export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<number> {
-  let flags: FlagValues;
-  try {
-    const p = parseArgs(argv, FLAGS);
-    if (p.help) {
-      io.stdout.write(formatHelp(USAGE, FLAGS));
-      return 0;
-    }
-    if (p.positionals.length > 0) throw new UsageError(`unexpected argument(s) ${p.positionals.join(' ')}`);
-    flags = p.flags;
-    checkModelFlags(flags);
-    if (typeof flags.src !== 'string') throw new UsageError('--src is required');
-    if (typeof flags.ref !== 'string') throw new UsageError('--ref is required');
-    if ((flags.limit as number) < 0) throw new UsageError(`--limit must be ≥ 0, got ${flags.limit}`);
-    if ((flags.width as number) < 0) throw new UsageError(`--width must be ≥ 0, got ${flags.width}`);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`resmlp mt eval: ${e.message}\n\n${formatHelp(USAGE, FLAGS)}`);
-      return 2;
-    }
-    throw e;
-  }
+async function evaluate({ flags, io }: CommandContext): Promise<number> {
+  checkModelFlags(flags);
+  if (typeof flags.src !== 'string') throw usageError('--src is required');
+  if (typeof flags.ref !== 'string') throw usageError('--ref is required');
+  if ((flags.limit as number) < 0) throw usageError(`--limit must be ≥ 0, got ${flags.limit}`);
+  if ((flags.width as number) < 0) throw usageError(`--width must be ≥ 0, got ${flags.width}`);
 
   let translator: Translator | null = null;
   try {
     let src = readLines(flags.src as string, 'source');
     let ref = readLines(flags.ref as string, 'reference');
-    if (src.length !== ref.length) throw new CliError(`${flags.src} has ${src.length} lines but ${flags.ref} has ${ref.length}; they must be parallel`);
-    if (src.length === 0) throw new CliError(`${flags.src} is empty`);
+    if (src.length !== ref.length) throw new UserError(`${flags.src} has ${src.length} lines but ${flags.ref} has ${ref.length}; they must be parallel`);
+    if (src.length === 0) throw new UserError(`${flags.src} is empty`);
     const limit = flags.limit as number;
     if (limit > 0) {
       src = src.slice(0, limit);
@@ -82,7 +64,7 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
     if (flags['tokenized-bleu'] === true) {
       tgtLang = typeof flags['tgt-lang'] === 'string' ? flags['tgt-lang'] : existsSync(flags.checkpoint as string) ? readMtCheckpointConfig(flags.checkpoint as string).langs.tgt : undefined;
       if (tgtLang !== undefined && !(MOSES_LANGS as readonly string[]).includes(tgtLang)) {
-        throw new CliError(`tokenized BLEU: no Moses rules for language '${tgtLang}' (known: ${MOSES_LANGS.join(', ')}); pass --tgt-lang`);
+        throw new UserError(`tokenized BLEU: no Moses rules for language '${tgtLang}' (known: ${MOSES_LANGS.join(', ')}); pass --tgt-lang`);
       }
     }
 
@@ -119,13 +101,20 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
       );
     }
     return 0;
-  } catch (e) {
-    if (e instanceof CliError) {
-      io.stderr.write(`resmlp mt eval: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
   } finally {
     translator?.dispose();
   }
+}
+
+export const command = defineCommand({
+  name: 'mt eval',
+  summary: 'translate a test set and print sacreBLEU BLEU and chrF with signatures',
+  usage: '--checkpoint FILE --src SRC --ref REF [--beam N] [--tokenized-bleu] [--out HYP] [--json]',
+  flags: FLAGS,
+  run: evaluate,
+});
+
+/** Runs `resmlp mt eval` with `argv`; returns the exit code. */
+export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  return runCommand(command, argv, io);
 }

@@ -1,8 +1,9 @@
-// `resmlp mt prepare`: parallel text → binary dataset (src/mt/data/prepare.ts does the work).
-// Also the entry points of data-scripts/multi30k.ts and data-scripts/wmt14.ts, which fetch a
-// public corpus first. Parsing and messages only.
+// `resmlp mt prepare`: parallel text → binary dataset (src/mt/data/prepare.ts does the work), and
+// `resmlp mt multi30k` / `resmlp mt wmt14`, which fetch a public corpus first (src/mt/data/sources.ts;
+// data-scripts/ wraps them). Parsing and messages only.
 import * as path from 'node:path';
-import { parseArgs, formatHelp, UsageError, type FlagSpec, type FlagValues } from './args.js';
+import { usageError, type FlagSpec, type FlagValues } from './args.js';
+import { defineCommand, runCommand, type CliIO } from './command.js';
 import { prepareDataset, DEFAULT_PREPARE, type PrepareOptions, type PrepareInputs } from '../mt/data/prepare.js';
 import { fetchMulti30k, fetchWmt14, WMT14_DEFAULTS } from '../mt/data/sources.js';
 
@@ -32,7 +33,7 @@ const GENERIC_FLAGS: Record<string, FlagSpec> = {
 
 function optionsFrom(flags: FlagValues, defaults: Partial<PrepareOptions> = {}): Partial<PrepareOptions> {
   const modelType = flags['model-type'];
-  if (modelType !== undefined && modelType !== 'unigram' && modelType !== 'bpe') throw new UsageError(`--model-type must be 'unigram' or 'bpe', got '${String(modelType)}'`);
+  if (modelType !== undefined && modelType !== 'unigram' && modelType !== 'bpe') throw usageError(`--model-type must be 'unigram' or 'bpe', got '${String(modelType)}'`);
   const o: Partial<PrepareOptions> = { ...defaults };
   const set = <K extends keyof PrepareOptions>(k: K, flag: string) => {
     if (flags[flag] !== undefined) o[k] = flags[flag] as PrepareOptions[K];
@@ -49,7 +50,7 @@ function optionsFrom(flags: FlagValues, defaults: Partial<PrepareOptions> = {}):
 
 function need(flags: FlagValues, name: string): string {
   const v = flags[name];
-  if (typeof v !== 'string' || v.length === 0) throw new UsageError(`--${name} is required`);
+  if (typeof v !== 'string' || v.length === 0) throw usageError(`--${name} is required`);
   return v;
 }
 
@@ -57,53 +58,26 @@ function pairFlag(flags: FlagValues, split: 'valid' | 'test'): { src: string; tg
   const s = flags[`${split}-src`] as string | undefined;
   const t = flags[`${split}-tgt`] as string | undefined;
   if (s === undefined && t === undefined) return undefined;
-  if (s === undefined || t === undefined) throw new UsageError(`--${split}-src and --${split}-tgt go together (got only --${split}-${s === undefined ? 'tgt' : 'src'})`);
+  if (s === undefined || t === undefined) throw usageError(`--${split}-src and --${split}-tgt go together (got only --${split}-${s === undefined ? 'tgt' : 'src'})`);
   return { src: s, tgt: t };
 }
 
-/** Where a command writes: results to `out`, progress and errors to `err` (default: stdout/stderr). */
-export interface CliIO {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
-
-const STD_IO: CliIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
-
-/** Runs a command body; prints usage errors (exit 2) and other errors (exit 1) clearly. */
-async function guarded(io: CliIO, usage: string, spec: Record<string, FlagSpec>, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`error: ${err.message}\n\n${formatHelp(usage, spec)}`);
-      return 2;
-    }
-    const e = err as Error;
-    io.err(`error: ${e.message}\n`);
-    if (process.env.RESMLP_DEBUG) console.error(e);
-    return 1;
-  }
-}
-
+/** Prepares `inputs` into `out` and says what it wrote (or reused). */
 async function finish(io: CliIO, inputs: PrepareInputs, out: string, options: Partial<PrepareOptions>, force: boolean): Promise<number> {
-  const r = await prepareDataset(inputs, out, options, { force, log: (line) => io.err(line + '\n') });
+  const r = await prepareDataset(inputs, out, options, { force, log: (line) => io.stderr.write(line + '\n') });
   const m = r.manifest;
   const parts = Object.entries(m.splits).map(([k, s]) => `${k} ${s!.pairs.toLocaleString('en-US')} pairs`);
-  io.out(`${r.reused ? 'reused' : 'wrote'} ${r.dir}: ${m.langs.src}→${m.langs.tgt}, vocab ${m.spm.vocabSize}, ${parts.join(', ')}\n`);
+  io.stdout.write(`${r.reused ? 'reused' : 'wrote'} ${r.dir}: ${m.langs.src}→${m.langs.tgt}, vocab ${m.spm.vocabSize}, ${parts.join(', ')}\n`);
   return 0;
 }
 
-const GENERIC_USAGE = 'usage: resmlp mt prepare --src FILE --tgt FILE --out DIR [--valid-src F --valid-tgt F] [--test-src F --test-tgt F] [options]';
-
-/** `resmlp mt prepare …` */
-export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
-  return guarded(io, GENERIC_USAGE, GENERIC_FLAGS, async () => {
-    const { flags, positionals, help } = parseArgs(argv, GENERIC_FLAGS);
-    if (help) {
-      io.out(formatHelp(GENERIC_USAGE, GENERIC_FLAGS) + `\ndefaults: ${JSON.stringify(DEFAULT_PREPARE)}\n`);
-      return 0;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}`);
+export const prepare = defineCommand({
+  name: 'mt prepare',
+  summary: 'clean parallel text, learn SentencePiece, write a binary dataset',
+  usage: '--src FILE --tgt FILE --out DIR [--valid-src F --valid-tgt F] [--test-src F --test-tgt F] [options]',
+  flags: GENERIC_FLAGS,
+  notes: `defaults: ${JSON.stringify(DEFAULT_PREPARE)}`,
+  run: ({ flags, io }) => {
     const inputs: PrepareInputs = { train: { src: need(flags, 'src'), tgt: need(flags, 'tgt') } };
     const out = need(flags, 'out');
     const valid = pairFlag(flags, 'valid');
@@ -113,8 +87,8 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
     if (flags['src-lang']) inputs.srcLang = flags['src-lang'] as string;
     if (flags['tgt-lang']) inputs.tgtLang = flags['tgt-lang'] as string;
     return finish(io, inputs, out, optionsFrom(flags), flags.force === true);
-  });
-}
+  },
+});
 
 const MULTI30K_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'output folder of the dataset' },
@@ -125,29 +99,25 @@ const MULTI30K_FLAGS: Record<string, FlagSpec> = {
   'base-url': { type: 'string', help: 'download base URL (default: the multi30k/dataset GitHub raw files)' },
   ...PREPARE_FLAGS,
 };
-const MULTI30K_USAGE = 'usage: node --import tsx data-scripts/multi30k.ts --out DIR [--from DIR] [--src en --tgt de] [options]';
 
-/** data-scripts/multi30k.ts */
-export async function runMulti30k(argv: string[], io: CliIO = STD_IO): Promise<number> {
-  return guarded(io, MULTI30K_USAGE, MULTI30K_FLAGS, async () => {
-    const { flags, positionals, help } = parseArgs(argv, MULTI30K_FLAGS);
-    if (help) {
-      io.out(formatHelp(MULTI30K_USAGE, MULTI30K_FLAGS));
-      return 0;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}`);
+export const multi30k = defineCommand({
+  name: 'mt multi30k',
+  summary: 'download (or --from DIR) Multi30k task 1 and prepare it',
+  usage: '--out DIR [--from DIR] [--src en --tgt de] [options]',
+  flags: MULTI30K_FLAGS,
+  run: async ({ flags, io }) => {
     const out = need(flags, 'out');
     const raw = (flags.raw as string | undefined) ?? `${path.resolve(out)}-raw`;
     const inputs = await fetchMulti30k(raw, {
-      log: (line) => io.err(line + '\n'),
+      log: (line) => io.stderr.write(line + '\n'),
       src: flags.src as string,
       tgt: flags.tgt as string,
       ...(flags.from ? { from: flags.from as string } : {}),
       ...(flags['base-url'] ? { baseUrl: flags['base-url'] as string } : {}),
     });
     return finish(io, inputs, out, optionsFrom(flags), flags.force === true);
-  });
-}
+  },
+});
 
 const WMT14_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'output folder of the dataset' },
@@ -156,20 +126,32 @@ const WMT14_FLAGS: Record<string, FlagSpec> = {
   raw: { type: 'string', help: 'folder for downloads and unpacked text (default: <out>-raw)' },
   ...PREPARE_FLAGS,
 };
-const WMT14_USAGE = 'usage: node --import tsx data-scripts/wmt14.ts --out DIR [--src en --tgt de|fr] [options]';
 
-/** data-scripts/wmt14.ts */
-export async function runWmt14(argv: string[], io: CliIO = STD_IO): Promise<number> {
-  return guarded(io, WMT14_USAGE, WMT14_FLAGS, async () => {
-    const { flags, positionals, help } = parseArgs(argv, WMT14_FLAGS);
-    if (help) {
-      io.out(formatHelp(WMT14_USAGE, WMT14_FLAGS) + `\nWMT14 defaults: ${JSON.stringify(WMT14_DEFAULTS)}\n`);
-      return 0;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}`);
+export const wmt14 = defineCommand({
+  name: 'mt wmt14',
+  summary: 'download WMT14 En-De / En-Fr (resumable, checksummed) and prepare it',
+  usage: '--out DIR [--src en --tgt de|fr] [options]',
+  flags: WMT14_FLAGS,
+  notes: `WMT14 defaults: ${JSON.stringify(WMT14_DEFAULTS)}`,
+  run: async ({ flags, io }) => {
     const out = need(flags, 'out');
     const raw = (flags.raw as string | undefined) ?? `${path.resolve(out)}-raw`;
-    const inputs = await fetchWmt14(raw, { src: flags.src as string, tgt: flags.tgt as string, log: (line) => io.err(line + '\n') });
+    const inputs = await fetchWmt14(raw, { src: flags.src as string, tgt: flags.tgt as string, log: (line) => io.stderr.write(line + '\n') });
     return finish(io, inputs, out, optionsFrom(flags, WMT14_DEFAULTS), flags.force === true);
-  });
+  },
+});
+
+/** `resmlp mt prepare …` with `argv`; returns the exit code. */
+export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  return runCommand(prepare, argv, io);
+}
+
+/** `resmlp mt multi30k …` (and data-scripts/multi30k.ts). */
+export function runMulti30k(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  return runCommand(multi30k, argv, io);
+}
+
+/** `resmlp mt wmt14 …` (and data-scripts/wmt14.ts). */
+export function runWmt14(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  return runCommand(wmt14, argv, io);
 }

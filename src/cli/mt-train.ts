@@ -2,8 +2,9 @@
 // src/mt/train/run.ts. Named flags cover the usual knobs; any other `--a.b.c value` sets that
 // dotted key of the config (value parsed as JSON when it parses, else a string), and the config
 // resolver rejects unknown keys. Ctrl-C stops at the next update and saves checkpoint_last.
-import { applyOverrides, ConfigError, readConfigFile, setPath } from '../util/config.js';
-import { formatHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
+import { applyOverrides, readConfigFile, setPath } from '../util/config.js';
+import { parseArgs, usageError, type FlagSpec, type FlagValues } from './args.js';
+import { defineCommand, interruptSignal, runCommand, type CliIO, type CommandContext } from './command.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', alias: 'c', help: 'JSON config (configs/mt/*.json); flags override it' },
@@ -32,8 +33,6 @@ const FLAGS: Record<string, FlagSpec> = {
   fresh: { type: 'boolean', help: 'do not resume from checkpoint_last in --out (it is overwritten)' },
 };
 
-const USAGE = 'usage: resmlp mt train --config FILE [--data DIR] [--out DIR] [options] [--a.b.c value ...]';
-
 /** Flag → dotted config path. */
 const PATHS: Record<string, string> = {
   data: 'data.dir',
@@ -57,72 +56,65 @@ const PATHS: Record<string, string> = {
   seed: 'seed',
 };
 
-/** Builds the raw (unresolved) config object from argv; exported for tests. */
-export function configFromArgv(argv: string[]): { raw: Record<string, unknown>; flags: Record<string, unknown>; help: boolean } {
-  const { flags, positionals, help, extra } = parseArgs(argv, FLAGS, { allowUnknown: true });
-  if (help) return { raw: {}, flags, help };
-  if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(' ')}`);
-  let raw: Record<string, unknown> = {};
-  if (typeof flags.config === 'string') {
-    try {
-      raw = readConfigFile(flags.config);
-    } catch (e) {
-      throw e instanceof ConfigError ? new UsageError(e.message) : e;
-    }
-  }
-  // imported lazily with the config module so `--help` stays cheap
-  return { raw, flags: { ...flags, __extra: extra }, help };
-}
-
-export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof configFromArgv>;
-  try {
-    parsed = configFromArgv(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`resmlp mt train: ${e.message}\n\n${formatHelp(USAGE, FLAGS)}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (parsed.help) {
-    process.stdout.write(formatHelp(USAGE, FLAGS) + '\nany other --a.b.c value sets that config key (e.g. --model.dim 256)\n');
-    return 0;
-  }
-  const { resolveMtTrainConfig } = await import('../mt/train/config.js');
-  const { raw, flags } = parsed;
+/**
+ * The raw (unresolved) config: the --config file (with its `extends`), then the named flags, then
+ * `--a.b.c value` overrides. The resolver (mt/train/config.ts) checks it.
+ */
+function rawConfig(flags: FlagValues, overrides: Record<string, string>): Record<string, unknown> {
+  const raw = typeof flags.config === 'string' ? readConfigFile(flags.config) : {};
   for (const [flag, p] of Object.entries(PATHS)) if (flags[flag] !== undefined) setPath(raw, p, flags[flag], `--${flag}`);
+  let bestMetric = flags['best-metric'];
   if (flags['no-bleu'] === true) {
     setPath(raw, 'validation.bleu', false, '--no-bleu');
-    if (flags['best-metric'] === undefined) flags['best-metric'] = 'loss';
+    bestMetric ??= 'loss';
   }
-  if (flags['best-metric'] !== undefined) {
-    const m = flags['best-metric'];
-    if (m !== 'bleu' && m !== 'loss') throw new UsageError(`--best-metric must be 'bleu' or 'loss', got '${String(m)}'`);
-    setPath(raw, 'trainer.bestMetric', m, '--best-metric');
-    setPath(raw, 'trainer.maximize', m === 'bleu', '--best-metric');
+  if (bestMetric !== undefined) {
+    if (bestMetric !== 'bleu' && bestMetric !== 'loss') throw usageError(`--best-metric must be 'bleu' or 'loss', got '${String(bestMetric)}'`);
+    setPath(raw, 'trainer.bestMetric', bestMetric, '--best-metric');
+    setPath(raw, 'trainer.maximize', bestMetric === 'bleu', '--best-metric');
   }
-  const cfg = resolveMtTrainConfig(applyOverrides(raw, flags.__extra as Record<string, string>));
+  return applyOverrides(raw, overrides);
+}
 
+async function train({ flags, overrides, io }: CommandContext): Promise<number> {
+  const { resolveMtTrainConfig } = await import('../mt/train/config.js');
+  const cfg = resolveMtTrainConfig(rawConfig(flags, overrides));
   const { initBackend } = await import('../backend/choose.js');
   await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
   const { runMtTraining } = await import('../mt/train/run.js');
-  const ac = new AbortController();
-  const onSigint = () => {
-    if (ac.signal.aborted) process.exit(130); // a second Ctrl-C quits at once
-    process.stderr.write('\ninterrupt: stopping at the next update and saving checkpoint_last (Ctrl-C again to quit now)\n');
-    ac.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const irq = interruptSignal(io);
   try {
-    const r = await runMtTraining(cfg, { signal: ac.signal, resume: flags.fresh !== true });
+    const r = await runMtTraining(cfg, { signal: irq.signal, resume: flags.fresh !== true });
     const lv = r.lastValidation ? Object.entries(r.lastValidation).map(([k, v]) => `${k} ${v.toFixed(k === 'bleu' ? 2 : 4)}`).join(', ') : 'none';
-    process.stdout.write(
+    io.stdout.write(
       `${r.stoppedBy}: ${r.updates} updates, ${r.epochsDone} epochs in ${(r.elapsedSec / 60).toFixed(1)} min; last validation: ${lv}; ` +
         `best ${r.best ? `${cfg.trainer.bestMetric} ${r.best.score.toFixed(4)} at update ${r.best.update}` : 'none'}; checkpoints in ${r.outDir}\n`,
     );
     return r.stoppedBy === 'interrupt' ? 130 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    irq.dispose();
   }
+}
+
+export const command = defineCommand({
+  name: 'mt train',
+  summary: 'train a translation model (resumes automatically from the run folder)',
+  usage: '--config FILE [--data DIR] [--out DIR] [options] [--a.b.c value ...]',
+  flags: FLAGS,
+  overrides: true,
+  run: train,
+});
+
+/** Runs `resmlp mt train` with `argv`; returns the exit code. */
+export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  return runCommand(command, argv, io);
+}
+
+/** The parsed flags (overrides under `__extra`) and the --config file's raw object, as the command sees them; for tests. */
+export function configFromArgv(argv: string[]): { raw: Record<string, unknown>; flags: Record<string, unknown>; help: boolean } {
+  const { flags, positionals, help, extra } = parseArgs(argv, FLAGS, { allowUnknown: true });
+  if (help) return { raw: {}, flags, help };
+  if (positionals.length > 0) throw usageError(`unexpected argument(s) ${positionals.join(' ')}`);
+  const raw = typeof flags.config === 'string' ? readConfigFile(flags.config) : {};
+  return { raw, flags: { ...flags, __extra: extra }, help };
 }

@@ -10,18 +10,11 @@
 // left out take the checkpoint's defaults.
 // Parsing and I/O only; the work lives in src/mt.
 import { createInterface } from 'node:readline';
-import { formatHelp, parseArgs, UsageError, type FlagSpec, type FlagValues } from './args.js';
+import { usageError, type FlagSpec, type FlagValues } from './args.js';
+import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
 import type { GenerationConfig } from '../mt/decoding/config.js';
 import type { DocumentResult, Translator } from '../mt/translator.js';
-
-/** Where `run` reads and writes; tests pass their own. */
-export interface MtCliIO {
-  stdin: NodeJS.ReadableStream;
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
-}
-
-const PROCESS_IO: MtCliIO = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+import { UserError } from '../util/errors.js';
 
 /** Generation and model flags shared with `resmlp mt eval`. */
 export const MODEL_FLAGS: Record<string, FlagSpec> = {
@@ -47,10 +40,6 @@ const FLAGS: Record<string, FlagSpec> = {
   quiet: { type: 'boolean', alias: 'q', help: 'no summary line on stderr' },
 };
 
-const USAGE = 'usage: resmlp mt translate --checkpoint FILE [--beam N] [--nbest N] [--lenpen X] [--max-len-a A] [--max-len-b B] [--max-tokens N] [--json] < input > output';
-
-/** A user-facing error: message on stderr, exit code 1. */
-export class CliError extends Error {}
 
 /** Generation overrides from the flags that were given (others keep the checkpoint's defaults). */
 export function generationOverrides(flags: FlagValues): Partial<GenerationConfig> {
@@ -67,20 +56,20 @@ export function generationOverrides(flags: FlagValues): Partial<GenerationConfig
   return g;
 }
 
-/** Parses the flags common to translate and eval; throws UsageError. */
+/** Checks the flags common to translate and eval; throws a usage error. */
 export function checkModelFlags(flags: FlagValues): void {
-  if (typeof flags.checkpoint !== 'string') throw new UsageError('--checkpoint is required');
+  if (typeof flags.checkpoint !== 'string') throw usageError('--checkpoint is required');
   for (const f of ['beam', 'nbest', 'max-tokens', 'threads']) {
     const v = flags[f];
-    if (v !== undefined && (v as number) < 1) throw new UsageError(`--${f} must be ≥ 1, got ${v}`);
+    if (v !== undefined && (v as number) < 1) throw usageError(`--${f} must be ≥ 1, got ${v}`);
   }
   for (const f of ['max-len-a', 'max-len-b', 'min-len', 'no-repeat-ngram-size']) {
     const v = flags[f];
-    if (v !== undefined && (v as number) < 0) throw new UsageError(`--${f} must be ≥ 0, got ${v}`);
+    if (v !== undefined && (v as number) < 0) throw usageError(`--${f} must be ≥ 0, got ${v}`);
   }
   const beam = flags.beam as number | undefined;
   const nbest = flags.nbest as number | undefined;
-  if (beam !== undefined && nbest !== undefined && nbest > beam) throw new UsageError(`--nbest ${nbest} exceeds --beam ${beam}`);
+  if (beam !== undefined && nbest !== undefined && nbest > beam) throw usageError(`--nbest ${nbest} exceeds --beam ${beam}`);
 }
 
 /** Backend, then the translator of --checkpoint with the flags' generation settings. */
@@ -91,7 +80,7 @@ export async function loadTranslator(flags: FlagValues): Promise<Translator> {
   const { Translator } = await import('../mt/translator.js');
   const { existsSync } = await import('node:fs');
   const ckpt = flags.checkpoint as string;
-  if (!existsSync(ckpt)) throw new CliError(`checkpoint not found: ${ckpt}`);
+  if (!existsSync(ckpt)) throw new UserError(`checkpoint not found: ${ckpt}`);
   return Translator.load(ckpt, { maxTokens: flags['max-tokens'] as number, generation: generationOverrides(flags) });
 }
 
@@ -149,7 +138,7 @@ class LineQueue {
     // let lines already in the stream's buffer arrive before taking a batch
     await new Promise<void>((r) => setImmediate(r));
     while (this.lines.length === 0 && !this.ended) await new Promise<void>((r) => (this.wake = r));
-    if (this.error) throw new CliError(`cannot read standard input: ${this.error.message}`);
+    if (this.error) throw new UserError(`cannot read standard input: ${this.error.message}`);
     if (this.lines.length === 0) return null;
     const out = this.lines.splice(0, max);
     if (this.lines.length < this.highWater) this.rl.resume();
@@ -161,34 +150,10 @@ class LineQueue {
   }
 }
 
-export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<number> {
-  let flags: FlagValues;
-  try {
-    const p = parseArgs(argv, FLAGS);
-    if (p.help) {
-      io.stdout.write(formatHelp(USAGE, FLAGS));
-      return 0;
-    }
-    if (p.positionals.length > 0) throw new UsageError(`unexpected argument(s) ${p.positionals.join(' ')} (input is read from standard input)`);
-    flags = p.flags;
-    checkModelFlags(flags);
-    if ((flags['chunk-lines'] as number) < 1) throw new UsageError(`--chunk-lines must be ≥ 1, got ${flags['chunk-lines']}`);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`resmlp mt translate: ${e.message}\n\n${formatHelp(USAGE, FLAGS)}`);
-      return 2;
-    }
-    throw e;
-  }
-
-  const { TranslationInputError } = await import('../mt/translator.js');
-  let translator: Translator;
-  try {
-    translator = await loadTranslator(flags);
-  } catch (e) {
-    io.stderr.write(`resmlp mt translate: ${(e as Error).message}\n`);
-    return 1;
-  }
+async function translate({ flags, io }: CommandContext): Promise<number> {
+  checkModelFlags(flags);
+  if ((flags['chunk-lines'] as number) < 1) throw usageError(`--chunk-lines must be ≥ 1, got ${flags['chunk-lines']}`);
+  const translator = await loadTranslator(flags);
   const json = flags.json === true;
   const sentences = flags['split-sentences'] === true;
   const chunkLines = flags['chunk-lines'] as number;
@@ -202,13 +167,7 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
     for (;;) {
       const chunk = await queue.take(chunkLines);
       if (chunk === null) break;
-      let results: DocumentResult[];
-      try {
-        results = await translator.translateDocuments(chunk, { sentences });
-      } catch (e) {
-        if (e instanceof TranslationInputError) throw new CliError(e.message);
-        throw e;
-      }
+      const results = await translator.translateDocuments(chunk, { sentences });
       let out = '';
       results.forEach((r, j) => {
         out += formatResult(r, lines + j + 1, chunk[j]!, json, nbest);
@@ -218,12 +177,6 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
       io.stdout.write(out);
       lines += chunk.length;
     }
-  } catch (e) {
-    if (e instanceof CliError) {
-      io.stderr.write(`resmlp mt translate: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
   } finally {
     queue.close();
     translator.dispose();
@@ -235,4 +188,17 @@ export async function run(argv: string[], io: MtCliIO = PROCESS_IO): Promise<num
     if (cut > 0) io.stderr.write(`${cut} sentence(s) too long for the model were translated in pieces (cut at clauses or words)\n`);
   }
   return 0;
+}
+
+export const command = defineCommand({
+  name: 'mt translate',
+  summary: 'translate stdin to stdout with a trained checkpoint (beam search, n-best, --json)',
+  usage: '--checkpoint FILE [--beam N] [--nbest N] [--lenpen X] [--max-len-a A] [--max-len-b B] [--max-tokens N] [--json] < input > output',
+  flags: FLAGS,
+  run: translate,
+});
+
+/** Runs `resmlp mt translate` with `argv`; returns the exit code. */
+export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  return runCommand(command, argv, io);
 }

@@ -1,7 +1,9 @@
 // `resmlp serve --config configs/serve/<name>.json [--port 8080] [--host 127.0.0.1] [--backend B]`:
 // parsing only. Reads and validates the serve config once, picks the tensor backend, and runs
 // src/server/main.ts (listen, load the models, stop gracefully on SIGTERM/SIGINT).
-import { formatHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
+import { usageError, type FlagSpec } from './args.js';
+import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import { UserError } from '../util/errors.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', alias: 'c', help: 'serve config (configs/serve/*.json): models per language pair, limits, batching' },
@@ -10,48 +12,45 @@ const FLAGS: Record<string, FlagSpec> = {
   backend: { type: 'string', help: 'auto | native | wasm | cpu | tensorflow | tensorflow-gpu (default: RESMLP_BACKEND or auto)' },
 };
 
-const USAGE = 'usage: resmlp serve --config FILE [--port 8080] [--host 127.0.0.1] [--backend auto]';
+/** An error of the serve config or of loading the models it names: the user's to fix, exit 1. */
+const configError = (e: unknown) => (e instanceof UserError ? e : new UserError((e as Error).message, 'invalid_config'));
 
-export async function run(argv: string[]): Promise<number> {
-  let flags: Record<string, unknown>;
-  try {
-    const p = parseArgs(argv, FLAGS);
-    if (p.help) {
-      process.stdout.write(formatHelp(USAGE, FLAGS) + '\nAPI: POST /translate, GET /languages, /health, /metrics, WebSocket /translate/stream, page at /\n');
-      return 0;
-    }
-    if (p.positionals.length > 0) throw new UsageError(`unexpected argument(s) ${p.positionals.join(' ')}`);
-    if (typeof p.flags.config !== 'string') throw new UsageError('--config is required');
-    const port = p.flags.port as number;
-    if (port < 0 || port > 65535) throw new UsageError(`--port must be in 0..65535, got ${port}`);
-    flags = p.flags;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`resmlp serve: ${e.message}\n\n${formatHelp(USAGE, FLAGS)}`);
-      return 2;
-    }
-    throw e;
-  }
+async function serve({ flags }: CommandContext): Promise<number> {
+  if (typeof flags.config !== 'string') throw usageError('--config is required');
+  const port = flags.port as number;
+  if (port < 0 || port > 65535) throw usageError(`--port must be in 0..65535, got ${port}`);
   const { readServeConfig } = await import('../server/config.js');
   let config;
   try {
-    config = readServeConfig(flags.config as string);
+    config = readServeConfig(flags.config);
   } catch (e) {
-    process.stderr.write(`resmlp serve: ${(e as Error).message}\n`);
-    return 1;
+    throw configError(e);
   }
   const { initBackend } = await import('../backend/choose.js');
   await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
   const { startServer, stopOnSignals } = await import('../server/main.js');
-  const s = await startServer(config, { port: flags.port as number, host: flags.host as string });
+  const s = await startServer(config, { port, host: flags.host as string });
   const stopped = stopOnSignals(s);
   try {
     await s.loaded;
   } catch (e) {
-    process.stderr.write(`resmlp serve: ${(e as Error).message}\n`);
     await s.stop();
-    return 1;
+    throw configError(e);
   }
   await stopped;
   return 0;
+}
+
+export const command = defineCommand({
+  name: 'serve',
+  summary: 'HTTP + WebSocket translation server with dynamic batching and a demo page',
+  usage: '--config FILE [--port 8080] [--host 127.0.0.1] [--backend auto]',
+  flags: FLAGS,
+  notes: 'API: POST /translate, GET /languages, /health, /metrics, WebSocket /translate/stream, page at /',
+  run: serve,
+});
+
+/** Runs `resmlp serve` with `argv`; returns the exit code (after the server stopped). */
+export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  return runCommand(command, argv, io);
 }

@@ -1,12 +1,14 @@
-// The `resmlp mt prepare` command and the Multi30k script entry (src/cli/mt-prepare.ts): exit
-// codes and messages for good and bad flags. (Kept beside the data tests it drives.)
+// The `resmlp mt prepare` and `resmlp mt multi30k` commands (src/cli/mt-prepare.ts): exit codes and
+// messages for good and bad flags, their help, and what a failed download says. (Kept beside the
+// data tests it drives.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { run, runMulti30k, type CliIO } from '../../../src/cli/mt-prepare.js';
+import type { CliIO } from '../../../src/cli/command.js';
+import { run, runMulti30k } from '../../../src/cli/mt-prepare.js';
 import { readManifest } from '../../../src/mt/data/dataset.js';
-import { tempDir, multi30k, headFile, MULTI30K_SKIP } from './helpers.js';
+import { tempDir, multi30k, headFile, localServer, MULTI30K_SKIP } from './helpers.js';
 
 let dir = '';
 before(() => {
@@ -15,10 +17,10 @@ before(() => {
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Runs a command with its output captured. */
-async function capture(fn: (io: CliIO) => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+async function capture(fn: (io: Partial<CliIO>) => Promise<number>): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await fn({ out: (s) => void (out += s), err: (s) => void (err += s) });
+  const code = await fn({ stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
   return { code, out, err };
 }
 
@@ -80,4 +82,28 @@ test('multi30k script with --from a folder of Multi30k files', { skip: MULTI30K_
   const bad = await capture((io) => runMulti30k(['--out', out, '--from', from, '--src', 'en', '--tgt', 'xx'], io));
   assert.equal(bad.code, 1);
   assert.match(bad.err, /target language "xx" is not available; choose one of en, de, fr/);
+});
+
+test('mt multi30k --help prints its own usage', async () => {
+  const r = await capture((io) => runMulti30k(['--help'], io));
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^usage: resmlp mt multi30k --out DIR \[--from DIR\]/);
+  assert.doesNotMatch(r.out, /data-scripts/);
+  assert.match(r.out, /--base-url/);
+});
+
+test('mt multi30k: a download that keeps failing says how to give local files', async () => {
+  // every connection is cut before an answer, as offline or behind a dead proxy
+  const srv = await localServer((req) => req.socket.destroy());
+  try {
+    const out = path.join(dir, 'offline');
+    const r = await capture((io) => runMulti30k(['--out', out, '--base-url', srv.url], io));
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /resmlp mt multi30k: cannot download http:\/\/127\.0\.0\.1:\d+\/train\.en\.gz after 6 attempts/);
+    assert.match(r.err, /pass --from DIR/);
+    assert.match(r.err, /MULTI30K_FROM=DIR bash scripts\/quickstart\.sh/);
+    assert.equal(r.out, '');
+  } finally {
+    await srv.close();
+  }
 });
