@@ -10,10 +10,13 @@
 //   checkInt, checkRate  value checks shared by the resolvers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { UserError } from './errors.js';
 
 /** A config file, key or value is wrong; the message says what, where and what is accepted. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+export class ConfigError extends UserError {
+  constructor(message: string) {
+    super(message, 'invalid_config');
+  }
 }
 
 /** A nested object's own resolver: gets the given object ({} when absent) and its place in messages. */

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { defineCommand, helpText, runCommand, usageError, type CliIO, type Command, type CommandContext } from '../../src/cli/command.js';
 import { COMMANDS, dispatch, type CommandEntry } from '../../src/cli/commands.js';
+import { ConfigError } from '../../src/util/config.js';
 import { UserError } from '../../src/util/errors.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -82,8 +83,8 @@ describe('runCommand', () => {
     assert.equal(await runCommand(fake(() => 0, { usageExitCode: 1 }), ['--bogus'], s.io), 1, 'a command may keep another exit code for usage errors');
   });
 
-  test('other user errors print one line, exit with their exitCode', async () => {
-    for (const e of [new UserError('reference file not found: r.txt'), new UserError('no such pair', 'unknown_pair')]) {
+  test('other user errors print one line, exit with their exitCode; a ConfigError is one', async () => {
+    for (const e of [new UserError('reference file not found: r.txt'), new UserError('no such pair', 'unknown_pair'), new ConfigError("config c.json: unknown config key 'x'")]) {
       const s = sink();
       assert.equal(await runCommand(fake(() => Promise.reject(e)), [], s.io), 1);
       assert.equal(s.err(), `resmlp demo run: ${e.message}\n`);

@@ -77,9 +77,14 @@ test('config validation: unknown keys at any level are named; overrides parse JS
   const dir = tmp();
   const file = path.join(dir, 'c.json');
   fs.writeFileSync(file, JSON.stringify({ model: 'resmlp_fmnist_tiny' }));
-  await assert.rejects(cli(['train', '--config', file, '--trainer.epochz', '2', '--backend', BACKEND]), /vision run config: trainer: unknown config key 'epochz'/);
+  // config errors are the user's: one line naming the key, exit 1 (not a stack)
+  const badKey = await cli(['train', '--config', file, '--trainer.epochz', '2', '--backend', BACKEND]);
+  assert.equal(badKey.code, 1);
+  assert.match(badKey.err, /^resmlp vision train: vision run config: trainer: unknown config key 'epochz'/);
   fs.writeFileSync(file, '{ not json');
-  await assert.rejects(cli(['train', '--config', file, '--backend', BACKEND]), /c\.json: invalid JSON/);
+  const badJson = await cli(['train', '--config', file, '--backend', BACKEND]);
+  assert.equal(badJson.code, 1);
+  assert.match(badJson.err, /c\.json: invalid JSON/);
   fs.rmSync(dir, { recursive: true });
 });
 
