@@ -168,12 +168,18 @@ export class Batcher {
         this.stepInFlight++;
         this.metrics?.queueSentences.set(this.queued + 1);
         try {
-          const hyps = await engine.decode!(text, settings, { signal, onStep: onStep && ((e) => onStep(i, e)), maxRows: this.config.maxLiveRows });
+          const hyps = await engine.decode!(text, settings, {
+            signal,
+            onStep: onStep && ((e) => onStep(i, e)),
+            maxRows: this.config.maxLiveRows,
+            observeStep: (n) => this.metrics?.batchSentences.observe(n),
+          });
           if (signal?.aborted) throw signal.reason;
           const secs = (performance.now() - started) / 1000;
           const generated = hyps[0]?.tokens.length ?? 0;
           this.metrics?.generatedTokens.inc({ pair }, generated);
           this.metrics?.decodeSeconds.observe({ pair }, secs);
+          if (secs > 0) this.metrics?.tokensPerSecond.set({ pair }, generated / secs);
           return hyps;
         } finally {
           this.stepInFlight--;

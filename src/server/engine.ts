@@ -64,6 +64,8 @@ export interface DecodeOptions {
   onStep?: (e: Omit<EngineStep, 'sentence'>) => void;
   /** Most live rows (sentences × beam) of the decode loop it joins. */
   maxRows: number;
+  /** Live sentences of every step of the loop (metrics); taken when the loop is created. */
+  observeStep?: (sentences: number) => void;
 }
 
 /** A translation model for one language pair. */
@@ -124,7 +126,10 @@ export class TranslatorEngine implements TranslationEngine {
     if (!this.continuous) throw new Error('TranslatorEngine.decode: the model cannot decode rows at different positions (no concatStates/stepRows)');
     let loop = this.loops.get(settings.beamSize);
     if (!loop) {
-      loop = new ContinuousGenerator(t.model as ContinuousDecoderModel, t.generationConfig({ beamSize: settings.beamSize, nbest: settings.beamSize }), { maxRows: Math.max(opts.maxRows, settings.beamSize) });
+      loop = new ContinuousGenerator(t.model as ContinuousDecoderModel, t.generationConfig({ beamSize: settings.beamSize, nbest: settings.beamSize }), {
+        maxRows: Math.max(opts.maxRows, settings.beamSize),
+        onStep: opts.observeStep,
+      });
       this.loops.set(settings.beamSize, loop);
     }
     const ids = t.tokenize(text);

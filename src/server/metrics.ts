@@ -34,11 +34,11 @@ export class ServerMetrics {
       registers,
     });
     this.queueSentences = new Gauge({ name: 'resmlp_queue_sentences', help: 'Sentences waiting in the batching queue', registers });
-    this.batchSentences = new Histogram({ name: 'resmlp_batch_sentences', help: 'Sentences per generate call', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
+    this.batchSentences = new Histogram({ name: 'resmlp_batch_sentences', help: 'Sentences per generate call (batch scheduler) or per decoding step (step scheduler)', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
     this.batchTokens = new Histogram({ name: 'resmlp_batch_source_tokens', help: 'Source tokens per generate call', buckets: [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096], registers });
     this.generatedTokens = new Counter({ name: 'resmlp_generated_tokens_total', help: 'Output tokens of returned best hypotheses', labelNames: ['pair'], registers });
-    this.tokensPerSecond = new Gauge({ name: 'resmlp_decode_tokens_per_second', help: 'Output tokens per second of the last generate call', labelNames: ['pair'], registers });
-    this.decodeSeconds = new Histogram({ name: 'resmlp_decode_seconds', help: 'Duration of generate calls', labelNames: ['pair'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
+    this.tokensPerSecond = new Gauge({ name: 'resmlp_decode_tokens_per_second', help: 'Output tokens per second of the last generate call (batch scheduler) or finished sentence (step scheduler)', labelNames: ['pair'], registers });
+    this.decodeSeconds = new Histogram({ name: 'resmlp_decode_seconds', help: 'Duration of generate calls (batch scheduler) or of a sentence from submission to its end (step scheduler)', labelNames: ['pair'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
     this.errors = new Counter({ name: 'resmlp_errors_total', help: 'Errors answered, by kind', labelNames: ['kind'], registers });
     this.wsConnections = new Gauge({ name: 'resmlp_ws_connections', help: 'Open WebSocket connections', registers });
     this.wsMessages = new Counter({ name: 'resmlp_ws_messages_total', help: 'WebSocket messages received, by type', labelNames: ['type'], registers });

@@ -1,6 +1,8 @@
-// Dynamic batching (src/server/batcher.ts): concurrent requests are decoded together, grouped by
-// pair + settings, within the token/sentence limits — and every result equals one-by-one
-// decoding, with the fake model and with a tiny real Seq2Seq (random init) on the test backend.
+// Scheduling (src/server/batcher.ts), both ways. Batch-level: concurrent requests are decoded
+// together, grouped by pair + settings, within the token/sentence limits. Step-level (the
+// default): sentences join the running decode loop between steps, also mid-decode, a lone one
+// starts at once, live rows are bounded. Every result equals one-by-one decoding, with the fake
+// model and with a tiny real Seq2Seq (random init) on the test backend.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -8,7 +10,7 @@ import { Seq2Seq } from '../../src/mt/model/seq2seq.js';
 import { Batcher } from '../../src/server/batcher.js';
 import type { DecodeSettings, EngineHypothesis, TranslateOptions, TranslationEngine } from '../../src/server/engine.js';
 import { useTestBackend } from '../helpers/backend.js';
-import { CharTokenizer, engineFor, FakeSeqModel, post, startTestServer } from './helpers.js';
+import { CharTokenizer, engineFor, FakeSeqModel, post, SlowFakeSeqModel, startTestServer, waitFor } from './helpers.js';
 
 const SENTENCES = [
   'a man rides a bike', 'two dogs play', 'the sun is hot today', 'hello', 'where is the station?',
@@ -153,7 +155,7 @@ describe('Batcher', () => {
 
   test('HTTP clients share batches: results equal to batching off', async () => {
     const ask = (url: string, q: string) => post(`${url}/translate`, { q, source: 'en', target: 'de', n_best: 2, return_scores: true }).then((r) => r.body);
-    const off = await startTestServer({ maxWaitMs: 0, maxBatchSentences: 1 });
+    const off = await startTestServer({ scheduler: 'batch', maxWaitMs: 0, maxBatchSentences: 1 });
     const single = [];
     try {
       for (const q of SENTENCES) single.push(await ask(off.url, q));
@@ -165,7 +167,7 @@ describe('Batcher', () => {
     // leaves when they are all there (maxBatchSentences), never on a timer, so however slowly the
     // requests arrive they share it
     const units = off.app.context.batcher.batchSizes.length;
-    const on = await startTestServer({ maxWaitMs: 60_000, maxBatchSentences: units });
+    const on = await startTestServer({ scheduler: 'batch', maxWaitMs: 60_000, maxBatchSentences: units });
     try {
       const batched = await Promise.all(SENTENCES.map((q) => ask(on.url, q)));
       assert.deepEqual(batched, single);
@@ -197,6 +199,114 @@ describe('Batcher', () => {
       assert.equal(tf.memory().numTensors, before);
     } finally {
       model.dispose();
+    }
+  });
+});
+
+describe('step scheduler', () => {
+  const solo = async (texts: string[], settings: DecodeSettings) => {
+    const tok = new CharTokenizer();
+    const e = engineFor(new FakeSeqModel(tok.vocabSize), tok);
+    const out: EngineHypothesis[][] = [];
+    for (const t of texts) out.push((await e.translate([t], settings))[0]!);
+    return out;
+  };
+
+  test('sentences joining mid-decode each get their one-by-one result', async () => {
+    const tok = new CharTokenizer();
+    const model = new SlowFakeSeqModel(tok.vocabSize);
+    const e = engineFor(model, tok);
+    const b = new Batcher({ scheduler: 'step' });
+    const release = model.hold();
+    const first = b.submit(e, 'en-de', [SENTENCES[6]!], [0], S);
+    await model.whenSteps(1); // the first sentence is decoding (held at its first step)
+    const rest = Promise.all(SENTENCES.slice(0, 6).map((t) => b.submit(e, 'en-de', [t], [0], S).then((r) => r[0]!)));
+    release();
+    const got = [(await first)[0]!, ...(await rest)];
+    assert.deepEqual(got, await solo([SENTENCES[6]!, ...SENTENCES.slice(0, 6)], S));
+    const live = e.stepSentences();
+    assert.equal(live[0], 1, 'the first sentence started alone');
+    assert.ok(Math.max(...live) === 7, `the six joined it mid-decode (live sentences per step: ${live.join(',')})`);
+    assert.deepEqual(b.batchSizes, [], 'no batch-level batches');
+  });
+
+  test('a lone request starts at once: no window to wait for company', { timeout: 20_000 }, async () => {
+    const tok = new CharTokenizer();
+    const e = engineFor(new FakeSeqModel(tok.vocabSize), tok);
+    const b = new Batcher({ scheduler: 'step', maxWaitMs: 600_000 }); // a batch-level wait would never end in time
+    const r = await b.submit(e, 'en-de', ['hello'], [0], S);
+    assert.ok(r[0]!.length > 0);
+  });
+
+  test('maxLiveRows bounds the live sentences; waiting sentences count against the queue', async () => {
+    const tok = new CharTokenizer();
+    const model = new SlowFakeSeqModel(tok.vocabSize);
+    const e = engineFor(model, tok);
+    const b = new Batcher({ scheduler: 'step', maxLiveRows: 8, maxQueueSentences: 3 }); // beam 4: two sentences live
+    const release = model.hold();
+    const ps = SENTENCES.slice(0, 2).map((t) => b.submit(e, 'en-de', [t], [0], S));
+    await model.whenSteps(1); // two live (held)
+    ps.push(...SENTENCES.slice(2, 5).map((t) => b.submit(e, 'en-de', [t], [0], S)));
+    assert.equal(b.queued, 3, 'two live, three waiting');
+    await assert.rejects(b.submit(e, 'en-de', ['one more'], [0], S), /the translation queue is full \(3 of 3 sentences waiting\)/);
+    release();
+    const got = (await Promise.all(ps)).map((r) => r[0]!);
+    assert.deepEqual(got, await solo(SENTENCES.slice(0, 5), S));
+    assert.ok(Math.max(...e.stepSentences()) <= 2, `at most two live sentences: ${e.stepSentences().join(',')}`);
+    b.stop();
+    await assert.rejects(b.submit(e, 'en-de', ['late'], [0], S), /the server is shutting down/);
+  });
+
+  test('tiny real Seq2Seq (random init): joined mid-decode == one by one, no tensor leak', async () => {
+    await useTestBackend();
+    const tok = new CharTokenizer();
+    const model = new Seq2Seq({ vocabSize: tok.vocabSize, maxLen: 48, dim: 16, mlpHidden: 32, encoderLayers: 1, decoderLayers: 1, heads: 2, dropout: 0, bosId: 0, padId: 1, eosId: 2, unkId: 3, seed: 7 });
+    model.eval();
+    try {
+      const e = engineFor(model, tok);
+      const texts = SENTENCES.slice(0, 6);
+      const settings = { beamSize: 3, nbest: 2, lenpen: 1, maxLength: 12 };
+      const alone: EngineHypothesis[][] = [];
+      for (const t of texts) alone.push((await e.translate([t], settings))[0]!);
+      const before = tf.memory().numTensors;
+      const b = new Batcher({ scheduler: 'step' });
+      const got: Promise<EngineHypothesis[][]>[] = [b.submit(e, 'en-de', [texts[0]!], [0], settings)];
+      await new Promise((r) => setTimeout(r, 0)); // the first one starts decoding alone
+      for (const t of texts.slice(1)) got.push(b.submit(e, 'en-de', [t], [0], settings));
+      const res = (await Promise.all(got)).map((r) => r[0]!);
+      for (const [i, g] of res.entries()) {
+        assert.deepEqual(g.map((h) => h.tokens), alone[i]!.map((h) => h.tokens), `sentence ${i}`);
+        g.forEach((h, k) => assert.ok(Math.abs(h.score - alone[i]![k]!.score) < 1e-4));
+      }
+      assert.ok(Math.max(...e.stepSentences()) > 1, 'sentences shared steps');
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('HTTP clients share decoding steps: results equal to batching off', async () => {
+    const ask = (url: string, q: string) => post(`${url}/translate`, { q, source: 'en', target: 'de', n_best: 2, return_scores: true, cache: false }).then((r) => r.body);
+    const off = await startTestServer({ scheduler: 'batch', maxWaitMs: 0, maxBatchSentences: 1 });
+    const single = [];
+    try {
+      for (const q of SENTENCES) single.push(await ask(off.url, q));
+    } finally {
+      await off.close();
+    }
+    const on = await startTestServer();
+    try {
+      const release = on.models['en-de']!.hold();
+      const first = ask(on.url, SENTENCES[0]!);
+      await on.models['en-de']!.whenSteps(1);
+      const rest = Promise.all(SENTENCES.slice(1).map((q) => ask(on.url, q)));
+      await waitFor('the other requests are waiting for the decode loop', () => on.app.context.batcher.queued >= SENTENCES.length - 1);
+      release();
+      assert.deepEqual([await first, ...(await rest)], single);
+      const engine = on.registry.get('en', 'de')!.engine;
+      assert.ok(Math.max(...engine.stepSentences!()) >= SENTENCES.length, 'they joined the first one mid-decode');
+    } finally {
+      await on.close();
     }
   });
 });

@@ -12,7 +12,7 @@ import type { DecoderModel } from '../../src/mt/decoding/types.js';
 import { type TextCodec, Translator } from '../../src/mt/translator.js';
 import { TranslatorEngine, UNBOUNDED_TRANSLATOR_TOKENS } from '../../src/server/engine.js';
 import { ModelRegistry } from '../../src/server/models.js';
-import { HashModel } from '../mt/decoding/fake-models.js';
+import { ContinuousHashModel } from '../mt/decoding/fake-models.js';
 
 const ALPHABET = ' abcdefghijklmnopqrstuvwxyzäöüéè.,!?\'-0123456789;:()"&àâçêîôûœß';
 /** Ids 0..3 are the fake model's specials (bos 0, pad 1, eos 2, unk 3). */
@@ -38,7 +38,7 @@ export class CharTokenizer implements TextCodec {
  * HashModel with an optional delay per step (a slow model), a fault switch, a step counter tests
  * can wait on, and an endless mode whose sentences only max_length or an abort can end.
  */
-export class FakeSeqModel extends HashModel {
+export class FakeSeqModel extends ContinuousHashModel {
   stepDelayMs = 0;
   /** Decoder steps taken so far (tests wait on it to know a request is being decoded). */
   steps = 0;
@@ -64,10 +64,16 @@ export class FakeSeqModel extends HashModel {
     this.steps++;
     this.stepWaiters = this.stepWaiters.filter((w) => (this.steps >= w.n ? (w.resolve(), false) : true));
   }
-  override step(prev: Int32Array, st: Parameters<HashModel['step']>[1], t: number): Float32Array {
+  /** The model's log-probs for every row (the hash model's; LexiconModel has its own). */
+  protected logProbs(prev: Int32Array, st: any, positions: Int32Array): Float32Array {
+    return super.stepRows(prev, st, positions);
+  }
+  /** Every step goes through here: the batch scheduler's step() and the step scheduler's stepRows(). */
+  override stepRows(prev: Int32Array, st: any, positions: Int32Array): Float32Array {
     if (this.failWith !== null) throw new Error(this.failWith);
     this.countStep();
-    const out = super.step(prev, st, t);
+    this.rowsSeen.push(prev.length);
+    const out = this.logProbs(prev, st, positions);
     if (this.endless) for (let r = 0; r < out.length / this.vocabSize; r++) out[r * this.vocabSize + this.eosId] = -1e4;
     return out;
   }
@@ -92,9 +98,9 @@ export class SlowFakeSeqModel extends FakeSeqModel {
       release();
     };
   }
-  // @ts-expect-error -- widen the return type to a promise (the generator awaits StepResult)
-  override step(prev: Int32Array, st: Parameters<HashModel['step']>[1], t: number): Float32Array | Promise<Float32Array> {
-    const out = super.step(prev, st, t);
+  // @ts-expect-error -- widen the return type to a promise (the generators await StepResult)
+  override stepRows(prev: Int32Array, st: any, positions: Int32Array): Float32Array | Promise<Float32Array> {
+    const out = super.stepRows(prev, st, positions);
     const gate = this.gate;
     if (this.stepDelayMs <= 0 && gate === null) return out;
     return (async () => {
@@ -149,6 +155,8 @@ export function lexiconTranslate(pair: string, source: string): string {
 interface LexiconState {
   /** Target ids (then EOS) each row must produce. */
   want: Int32Array[];
+  /** Position each row reads next. */
+  pos: Int32Array;
 }
 
 /**
@@ -157,7 +165,7 @@ interface LexiconState {
  * character (EOS after the last; almost none on EOS elsewhere) and spreads the rest, so beam search
  * finds the dictionary translation first and n-best variants after it.
  */
-export class LexiconModel extends FakeSeqModel {
+export class LexiconModel extends SlowFakeSeqModel {
   constructor(
     readonly pair: string,
     private readonly codec: CharTokenizer,
@@ -174,12 +182,10 @@ export class LexiconModel extends FakeSeqModel {
   }
   // @ts-expect-error -- state of this model
   override initState(enc: Int32Array[]): LexiconState {
-    return { want: enc.slice() };
+    this.liveStates++;
+    return { want: enc.slice(), pos: new Int32Array(enc.length) };
   }
-  // @ts-expect-error -- state of this model
-  override step(_prev: Int32Array, st: LexiconState, t: number): Float32Array {
-    if (this.failWith !== null) throw new Error(this.failWith);
-    this.countStep();
+  protected override logProbs(_prev: Int32Array, st: LexiconState, positions: Int32Array): Float32Array {
     const V = this.vocabSize;
     const out = new Float32Array(st.want.length * V);
     const rest = Math.log(0.1 / (V - 3)); // bos and pad never
@@ -188,13 +194,22 @@ export class LexiconModel extends FakeSeqModel {
       out[r * V] = -Infinity; // bos
       out[r * V + 1] = -Infinity; // pad
       out[r * V + EOS_ID] = -30; // EOS only where the translation ends (else the search finalises cut-off prefixes)
+      const t = positions[r]!;
       out[r * V + (w[Math.min(t, w.length - 1)] ?? EOS_ID)] = Math.log(0.9);
+      st.pos[r]!++;
     });
     return out;
   }
-  // @ts-expect-error -- state of this model
   override reorderState(st: LexiconState, order: Int32Array): LexiconState {
-    return { want: Array.from(order, (o) => st.want[o]!) };
+    return { want: Array.from(order, (o) => st.want[o]!), pos: Int32Array.from(order, (o) => st.pos[o]!) };
+  }
+  // @ts-expect-error -- state of this model
+  override concatStates(a: LexiconState, b: LexiconState): LexiconState {
+    this.liveStates--;
+    const pos = new Int32Array(a.pos.length + b.pos.length);
+    pos.set(a.pos);
+    pos.set(b.pos, a.pos.length);
+    return { want: [...a.want, ...b.want], pos };
   }
 }
 const EOS_ID = 2;

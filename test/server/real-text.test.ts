@@ -71,16 +71,16 @@ describe('real text', () => {
     assert.match(bad.body.error, /beam_size: .*number/);
   });
 
-  test('a paragraph: every sentence translated in place, layout kept, decoded in one batch', async () => {
+  test('a paragraph: every sentence translated in place, layout kept, decoded together', async () => {
     assert.ok(TEXT.length >= 950 && TEXT.length <= 1000, `${TEXT.length} characters`);
-    const before = s.app.context.batcher.batchSizes.length;
+    const engine = s.registry.get('en', 'de')!.engine;
+    const before = engine.stepSentences!().length;
     const r = await post(T(), { q: TEXT, source: 'en', target: 'de', cache: false });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.translatedText, lexiconText('en-de', TEXT));
     assert.equal(r.body.translatedText.split(/(?<=\.)\s+/u).length, 8, 'eight sentences, in order');
-    const batches = s.app.context.batcher.batchSizes.slice(before);
-    assert.equal(batches.length, 1, `the paragraph's pieces decoded in ${batches.length} batches`);
-    assert.ok(batches[0]! >= 8, `one batch of ${batches[0]} sentences and pieces`);
+    const live = engine.stepSentences!().slice(before);
+    assert.ok(live[0]! >= 8, `the paragraph's sentences and pieces decode in the same steps (live per step: ${live.slice(0, 5).join(',')}…)`);
   });
 
   test('a 300-token sentence is split at words and translated, not refused', async () => {
@@ -159,10 +159,11 @@ describe('real text', () => {
   });
 
   test('the same sentence twice in one request is decoded once', async () => {
-    const before = s.app.context.batcher.batchSizes.length;
+    const engine = s.registry.get('en', 'de')!.engine;
+    const before = engine.stepSentences!().length;
     const r = await post(T(), { q: ['The dog runs.', 'The dog runs. The dog runs.'], source: 'en', target: 'de', cache: false });
     assert.deepEqual(r.body.translatedText, ['der hund läuft.', 'der hund läuft. der hund läuft.']);
-    assert.deepEqual(s.app.context.batcher.batchSizes.slice(before), [1]);
+    assert.deepEqual(new Set(engine.stepSentences!().slice(before)), new Set([1]), 'one sentence decoding at every step');
   });
 
   test('format html: tags, attributes and entities kept; code untouched', async () => {

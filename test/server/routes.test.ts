@@ -108,7 +108,7 @@ describe('POST /translate', () => {
   }
 
   test('a text longer than maxBatchTokens is cut into pieces that fit a batch, not refused', async () => {
-    const s2 = await startTestServer({ maxBatchTokens: 10 });
+    const s2 = await startTestServer({ scheduler: 'batch', maxBatchTokens: 10 });
     try {
       const r = await post(`${s2.url}/translate`, { q: 'twelve chars and then some more', source: 'en', target: 'de' });
       assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -283,7 +283,6 @@ describe('serving limits', () => {
       release();
       await s.app.context.batcher.idle();
       assert.ok(m.steps <= 2, `decoding stopped when the client went away (${m.steps} steps; the sentence runs 41)`);
-      assert.equal(s.app.context.batcher.batchSizes.length, 1);
     } finally {
       release();
       await s.close();

@@ -44,6 +44,8 @@ export interface SentenceOptions {
 export interface ContinuousOptions {
   /** Most live rows (sentences × beam) per step. Default 256. */
   maxRows: number;
+  /** Called after every model step with the live sentences it decoded (metrics). */
+  onStep?: (sentences: number) => void;
   /** Let the event loop run between steps (setImmediate), so arrivals can join. Default true. */
   yieldEveryStep: boolean;
 }
@@ -251,6 +253,7 @@ export class ContinuousGenerator<S = unknown> {
     }
     this.stats.steps++;
     if (this.stats.sentencesPerStep.length < 10_000) this.stats.sentencesPerStep.push(live.length);
+    this.options.onStep?.(live.length);
 
     const order: number[] = [];
     const next: Live[] = [];
