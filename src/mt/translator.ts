@@ -267,17 +267,50 @@ export class Translator {
 
   /** Translates `texts`; results in input order (see the file comment). */
   async translate(texts: readonly string[], opts: TranslateOptions = {}): Promise<TranslationResult[]> {
-    const cfg = this.generationConfig(opts);
-    const { onStep, signal, signals } = opts;
     const onTooLong = opts.onTooLong ?? 'error';
     if (onTooLong !== 'error' && onTooLong !== 'skip') throw new TranslationOptionsError(`onTooLong: expected 'error' or 'skip', got ${JSON.stringify(onTooLong)}`);
-    if (signals !== undefined && signals.length !== texts.length) {
-      throw new TranslationOptionsError(`signals has ${signals.length} entries for ${texts.length} sentences`);
+    if (opts.signals !== undefined && opts.signals.length !== texts.length) {
+      throw new TranslationOptionsError(`signals has ${opts.signals.length} entries for ${texts.length} sentences`);
     }
-    signal?.throwIfAborted();
-
     const { results, todo } = this.prepare(texts, onTooLong);
+    return this.decodePrepared(results, todo, opts);
+  }
 
+  /**
+   * Source ids of a text as the model reads them: the training-time cleaning, SentencePiece, then
+   * EOS. Encode once and hand the ids to translateEncoded (the server does).
+   */
+  encode(text: string): Int32Array {
+    const ids = this.tokenize(text);
+    const src = new Int32Array(ids.length + 1); // tokens + EOS (appendSrcEos)
+    src.set(ids);
+    src[ids.length] = this.model.eosId;
+    return src;
+  }
+
+  /**
+   * translate() for sources already encoded (encode()); a source longer than the model accepts
+   * is a SentenceTooLongError. Results in input order.
+   */
+  async translateEncoded(srcs: readonly Int32Array[], opts: Omit<TranslateOptions, 'onTooLong'> = {}): Promise<TranslationResult[]> {
+    if (opts.signals !== undefined && opts.signals.length !== srcs.length) {
+      throw new TranslationOptionsError(`signals has ${opts.signals.length} entries for ${srcs.length} sentences`);
+    }
+    const limit = this.maxSourceTokens;
+    const results: TranslationResult[] = new Array(srcs.length);
+    const todo: Prepared[] = [];
+    srcs.forEach((src, index) => {
+      if (src.length - 1 > limit) throw new SentenceTooLongError(index, src.length - 1, limit);
+      if (src.length <= 1) results[index] = { text: '', hypotheses: [], srcTokens: 0, skipped: 'empty', aborted: false };
+      else todo.push({ index, src });
+    });
+    return this.decodePrepared(results, todo, opts);
+  }
+
+  private async decodePrepared(results: TranslationResult[], todo: Prepared[], opts: TranslateOptions): Promise<TranslationResult[]> {
+    const cfg = this.generationConfig(opts);
+    const { onStep, signal, signals } = opts;
+    signal?.throwIfAborted();
     const gen = new SequenceGenerator(this.model, cfg);
     for (const chunk of this.chunks(todo)) {
       const stepAdapter = onStep === undefined ? undefined : (e: StepEvent) => onStep(this.stepEvent(e, chunk));
@@ -291,7 +324,7 @@ export class Translator {
       );
       out.results.forEach((r, j) => {
         const p = chunk[j]!;
-        const hypotheses = r.hypos.map((h) => this.hypothesis(h));
+        const hypotheses = r.hypos.map((h) => this.toHypothesis(h));
         results[p.index] = { text: hypotheses[0]?.text ?? '', hypotheses, srcTokens: p.src.length - 1, aborted: r.aborted };
       });
     }
@@ -410,7 +443,8 @@ export class Translator {
     return out;
   }
 
-  private hypothesis(h: Hypothesis): TranslationHypothesis {
+  /** The generator's record with its text (tokens and positional scores keep their EOS). */
+  toHypothesis(h: Hypothesis): TranslationHypothesis {
     const eos = this.model.eosId;
     const n = h.tokens.length > 0 && h.tokens[h.tokens.length - 1] === eos ? h.tokens.length - 1 : h.tokens.length;
     return {

@@ -16,7 +16,7 @@
 // keeps its own promise, step stream and AbortSignal (per-sentence signals of the generator: a
 // cancelled or timed-out sentence drops out of the running batch). One batch runs at a time:
 // the model owns the CPU, and sentences that arrive meanwhile form the next batch.
-import type { DecodeSettings, EngineHypothesis, EngineStep, TranslationEngine } from './engine.js';
+import type { DecodeSettings, EngineStep, TranslationEngine, TranslationHypothesis } from './engine.js';
 import { UserError } from '../util/errors.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -55,7 +55,7 @@ export type SentenceStepHandler = (e: Omit<EngineStep, 'sentence'>) => void;
 export interface SubmitOptions {
   /** Fires on cancel or deadline: the sentences leave the queue / the batch, the promise rejects with its reason. */
   signal?: AbortSignal;
-  /** Step events per sentence (index into texts). */
+  /** Step events per sentence (index into srcs). */
   onStep?: (sentence: number, e: Omit<EngineStep, 'sentence'>) => void;
 }
 
@@ -64,12 +64,12 @@ interface Item {
   pair: string;
   key: string;
   settings: DecodeSettings;
-  text: string;
-  tokens: number;
+  /** Source ids (tokens + EOS, engine.encode). */
+  src: Int32Array;
   enqueuedAt: number;
   signal?: AbortSignal;
   onStep?: SentenceStepHandler;
-  resolve: (h: EngineHypothesis[]) => void;
+  resolve: (h: TranslationHypothesis[]) => void;
   reject: (e: unknown) => void;
   onAbort?: () => void;
 }
@@ -111,21 +111,21 @@ export class Batcher {
   }
 
   /**
-   * Queues `texts` (already validated: token counts below the engine's and the batch's limits)
+   * Queues `srcs` (engine.encode of each sentence, already cut to fit the model and the batch)
    * and resolves with the n-best of each, in order. Rejects with 429 if the queue is full, 503
    * after stop(), or the signal's reason if it fires first.
    */
-  submit(engine: TranslationEngine, pair: string, texts: readonly string[], tokens: readonly number[], settings: DecodeSettings, opts: SubmitOptions = {}): Promise<EngineHypothesis[][]> {
+  submit(engine: TranslationEngine, pair: string, srcs: readonly Int32Array[], settings: DecodeSettings, opts: SubmitOptions = {}): Promise<TranslationHypothesis[][]> {
     if (!this.accepting) return Promise.reject(new UserError('the server is shutting down', 'unavailable'));
     const { signal, onStep } = opts;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const cap = this.config.maxQueueSentences;
     const queued = this.queued;
-    if (queued + texts.length > cap) {
+    if (queued + srcs.length > cap) {
       return Promise.reject(new UserError(`the translation queue is full (${queued} of ${cap} sentences waiting); retry later`, 'queue_full', { 'Retry-After': '1' }));
     }
     if (this.config.scheduler === 'step') {
-      if (engine.continuous && engine.decode) return this.submitSteps(engine, pair, texts, settings, opts);
+      if (engine.continuous && engine.decode) return this.submitSteps(engine, pair, srcs, settings, opts);
       if (!this.warned.has(engine)) {
         this.warned.add(engine);
         this.log(`[serve] ${pair}: the model cannot decode rows at different positions; its sentences use the batch scheduler`);
@@ -133,10 +133,10 @@ export class Batcher {
     }
     const key = `${pair}|${settings.beamSize}|${settings.nbest}|${settings.lenpen}|${settings.maxLength}`;
     const now = performance.now();
-    const promises = texts.map(
-      (text, i) =>
-        new Promise<EngineHypothesis[]>((resolve, reject) => {
-          const item: Item = { engine, pair, key, settings, text, tokens: tokens[i]!, enqueuedAt: now, signal, resolve, reject };
+    const promises = srcs.map(
+      (src, i) =>
+        new Promise<TranslationHypothesis[]>((resolve, reject) => {
+          const item: Item = { engine, pair, key, settings, src, enqueuedAt: now, signal, resolve, reject };
           if (onStep) item.onStep = (e) => onStep(i, e);
           if (signal) {
             item.onAbort = () => {
@@ -159,16 +159,16 @@ export class Batcher {
   }
 
   /** Step scheduler: every sentence joins the engine's decode loop on its own. */
-  private submitSteps(engine: TranslationEngine, pair: string, texts: readonly string[], settings: DecodeSettings, opts: SubmitOptions): Promise<EngineHypothesis[][]> {
+  private submitSteps(engine: TranslationEngine, pair: string, srcs: readonly Int32Array[], settings: DecodeSettings, opts: SubmitOptions): Promise<TranslationHypothesis[][]> {
     this.engines.add(engine);
     const { signal, onStep } = opts;
     const started = performance.now();
     return Promise.all(
-      texts.map(async (text, i) => {
+      srcs.map(async (src, i) => {
         this.stepInFlight++;
         this.metrics?.queueSentences.set(this.queued + 1);
         try {
-          const hyps = await engine.decode!(text, settings, {
+          const hyps = await engine.decode!(src, settings, {
             signal,
             onStep: onStep && ((e) => onStep(i, e)),
             maxRows: this.config.maxLiveRows,
@@ -176,7 +176,7 @@ export class Batcher {
           });
           if (signal?.aborted) throw signal.reason;
           const secs = (performance.now() - started) / 1000;
-          const generated = hyps[0]?.tokens.length ?? 0;
+          const generated = hyps[0]?.tokens.length ?? 0; // EOS included
           this.metrics?.generatedTokens.inc({ pair }, generated);
           this.metrics?.decodeSeconds.observe({ pair }, secs);
           if (secs > 0) this.metrics?.tokensPerSecond.set({ pair }, generated / secs);
@@ -223,7 +223,7 @@ export class Batcher {
     let sentences = 0;
     for (const it of this.queue) {
       if (it.key !== head.key) continue;
-      tokens += it.tokens;
+      tokens += it.src.length;
       sentences++;
     }
     const wait = Math.max(head.enqueuedAt, this.freeSince) + maxWaitMs - performance.now();
@@ -250,9 +250,9 @@ export class Batcher {
     let tokens = 0;
     const rest: Item[] = [];
     for (const it of this.queue) {
-      if (it.key === head.key && batch.length < maxBatchSentences && (batch.length === 0 || tokens + it.tokens <= maxBatchTokens)) {
+      if (it.key === head.key && batch.length < maxBatchSentences && (batch.length === 0 || tokens + it.src.length <= maxBatchTokens)) {
         batch.push(it);
-        tokens += it.tokens;
+        tokens += it.src.length;
       } else rest.push(it);
     }
     this.queue = rest;
@@ -263,10 +263,10 @@ export class Batcher {
 
     const anySteps = batch.some((it) => it.onStep);
     const t0 = performance.now();
-    let results: EngineHypothesis[][];
+    let results: TranslationHypothesis[][];
     try {
       results = await head.engine.translate(
-        batch.map((it) => it.text),
+        batch.map((it) => it.src),
         {
           ...head.settings,
           signals: batch.map((it) => it.signal),

@@ -5,24 +5,24 @@
 // Streaming requests skip it (their beams are the point), and so does `cache: false`. Hits and
 // misses are counted in /metrics.
 import { LRUCache } from 'lru-cache';
-import type { DecodeSettings, EngineHypothesis } from './engine.js';
+import type { DecodeSettings, TranslationHypothesis } from './engine.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** Rough bytes of a cached entry: the key's and texts' UTF-16 code units, 8 per number, overhead. */
-function entryBytes(hyps: EngineHypothesis[], key: string): number {
+function entryBytes(hyps: TranslationHypothesis[], key: string): number {
   let n = 2 * key.length + 64;
   for (const h of hyps) n += 2 * h.text.length + 8 * (h.tokens.length + h.positionalScores.length) + 64;
   return n;
 }
 
 export class TranslationCache {
-  private readonly lru: LRUCache<string, EngineHypothesis[]> | null;
+  private readonly lru: LRUCache<string, TranslationHypothesis[]> | null;
 
   constructor(
     readonly maxBytes: number,
     private readonly metrics?: ServerMetrics,
   ) {
-    this.lru = maxBytes > 0 ? new LRUCache<string, EngineHypothesis[]>({ maxSize: maxBytes, sizeCalculation: (v, k) => entryBytes(v, k) }) : null;
+    this.lru = maxBytes > 0 ? new LRUCache<string, TranslationHypothesis[]>({ maxSize: maxBytes, sizeCalculation: (v, k) => entryBytes(v, k) }) : null;
   }
 
   get enabled(): boolean {
@@ -38,7 +38,7 @@ export class TranslationCache {
     return `${pair}\u0000${s.beamSize}\u0000${s.nbest}\u0000${s.lenpen}\u0000${s.maxLength}\u0000${sentence}`;
   }
 
-  get(key: string): EngineHypothesis[] | undefined {
+  get(key: string): TranslationHypothesis[] | undefined {
     if (!this.lru) return undefined;
     const v = this.lru.get(key);
     if (v === undefined) this.metrics?.cacheMisses.inc();
@@ -46,7 +46,7 @@ export class TranslationCache {
     return v;
   }
 
-  set(key: string, hyps: EngineHypothesis[]): void {
+  set(key: string, hyps: TranslationHypothesis[]): void {
     if (!this.lru || hyps.length === 0) return;
     if (entryBytes(hyps, key) > this.maxBytes) return; // lru-cache would refuse it anyway
     this.lru.set(key, hyps);

@@ -2,15 +2,19 @@
 // interface (one engine per language pair), and `TranslatorEngine`, which satisfies it with the
 // project's Translator (src/mt/translator.ts: cleaning, SentencePiece, source EOS, the batched
 // SequenceGenerator of src/mt/decoding; decoding is not re-implemented here). The data path:
-// batcher → engine.translate → Translator.translate → SequenceGenerator.generate → model.
+// batcher → engine.translate → Translator.translateEncoded → SequenceGenerator.generate → model.
+// Sources travel encoded (engine.encode: tokens + EOS, once per sentence); hypotheses are the
+// translator's one record, TranslationHypothesis (tokens and positional scores end with EOS).
 // The batcher already bounds a batch, so the Translator is built with an unbounded token budget
 // (one batcher batch = one generate call). With step-level batching (the default scheduler),
 // `decode` hands one sentence to the engine's running decode loop instead
 // (src/mt/decoding/continuous.ts: one loop per beam size, sentences join between steps).
 import { ContinuousGenerator } from '../mt/decoding/continuous.js';
-import type { BeamView, Hypothesis } from '../mt/decoding/hypotheses.js';
+import type { BeamView } from '../mt/decoding/hypotheses.js';
 import { type ContinuousDecoderModel, isContinuous } from '../mt/decoding/types.js';
-import type { Translator } from '../mt/translator.js';
+import type { TranslationHypothesis, Translator } from '../mt/translator.js';
+
+export type { TranslationHypothesis };
 
 /** Decoding settings a request may choose; requests with equal settings share a generate call. */
 export interface DecodeSettings {
@@ -22,17 +26,6 @@ export interface DecodeSettings {
   lenpen: number;
   /** Max output tokens before EOS (EOS forced there), capped by the model. */
   maxLength: number;
-}
-
-/** One finished hypothesis. */
-export interface EngineHypothesis {
-  text: string;
-  /** Output token ids without BOS, EOS excluded. */
-  tokens: number[];
-  /** Length-normalised total log-prob (see DecodeSettings.lenpen). */
-  score: number;
-  /** Log-prob of every token, EOS included (one more entry than `tokens`). */
-  positionalScores: number[];
 }
 
 /** One unfinished beam at a decoding step. */
@@ -74,20 +67,20 @@ export interface TranslationEngine {
   readonly maxInputTokens: number;
   /** Longest output the model can produce (tokens before EOS). */
   readonly maxOutputTokens: number;
-  /** Source tokens of `text` as the model sees them (EOS excluded; 0 if nothing is left after cleaning). */
-  countTokens(text: string): number;
+  /** Source ids of `text` as the model reads them: tokens then EOS (length 1 if nothing is left after cleaning). */
+  encode(text: string): Int32Array;
   /**
-   * n-best hypotheses per text, best first. A sentence whose signal fired gets whatever was
-   * finished so far (possibly nothing): the caller knows from its own signal.
+   * n-best hypotheses per source (encode()), best first. A sentence whose signal fired gets
+   * whatever was finished so far (possibly nothing): the caller knows from its own signal.
    */
-  translate(texts: readonly string[], opts: TranslateOptions): Promise<EngineHypothesis[][]>;
+  translate(srcs: readonly Int32Array[], opts: TranslateOptions): Promise<TranslationHypothesis[][]>;
   /** True if `decode` is available (the model's rows can sit at different positions). Default false. */
   readonly continuous?: boolean;
   /**
-   * Step-level batching: `text` joins the engine's running decode loop between two steps and
-   * leaves it when done; resolves with its n-best, best first.
+   * Step-level batching: `src` (encode()) joins the engine's running decode loop between two
+   * steps and leaves it when done; resolves with its n-best, best first.
    */
-  decode?(text: string, settings: DecodeSettings, opts: DecodeOptions): Promise<EngineHypothesis[]>;
+  decode?(src: Int32Array, settings: DecodeSettings, opts: DecodeOptions): Promise<TranslationHypothesis[]>;
   /** Sentences handed to `decode` that wait for room in a loop. */
   readonly waiting?: number;
   /** Live sentences of every model step of the decode loops so far (for metrics and benches). */
@@ -121,7 +114,7 @@ export class TranslatorEngine implements TranslationEngine {
     return [...this.loops.values()].flatMap((g) => g.stats.sentencesPerStep);
   }
 
-  async decode(text: string, settings: DecodeSettings, opts: DecodeOptions): Promise<EngineHypothesis[]> {
+  async decode(src: Int32Array, settings: DecodeSettings, opts: DecodeOptions): Promise<TranslationHypothesis[]> {
     const t = this.translator;
     if (!this.continuous) throw new Error('TranslatorEngine.decode: the model cannot decode rows at different positions (no concatStates/stepRows)');
     let loop = this.loops.get(settings.beamSize);
@@ -132,32 +125,21 @@ export class TranslatorEngine implements TranslationEngine {
       });
       this.loops.set(settings.beamSize, loop);
     }
-    const ids = t.tokenize(text);
-    const src = new Int32Array(ids.length + 1); // tokens + EOS (appendSrcEos)
-    src.set(ids);
-    src[ids.length] = t.model.eosId;
     const onStep = opts.onStep;
     const r = await loop.add(src, { nbest: settings.nbest, lenpen: settings.lenpen, maxLen: Math.min(settings.maxLength, this.maxOutputTokens) }, {
       signal: opts.signal,
       onStep: onStep && ((e) => onStep({ step: e.step, beams: e.beams.map((b: BeamView) => ({ text: t.detokenize(b.tokens), tokens: Array.from(b.tokens), score: b.score })) })),
     });
-    return r.hypos.map((h) => this.hypothesis(h));
+    return r.hypos.map((h) => t.toHypothesis(h));
   }
 
-  private hypothesis(h: Hypothesis): EngineHypothesis {
-    const eos = this.translator.model.eosId;
-    const n = h.tokens.length > 0 && h.tokens[h.tokens.length - 1] === eos ? h.tokens.length - 1 : h.tokens.length;
-    return { text: this.translator.detokenize(h.tokens.subarray(0, n)), tokens: Array.from(h.tokens.subarray(0, n)), score: h.score, positionalScores: Array.from(h.positionalScores) };
+  encode(text: string): Int32Array {
+    return this.translator.encode(text);
   }
 
-  countTokens(text: string): number {
-    return this.translator.tokenize(text).length;
-  }
-
-  async translate(texts: readonly string[], opts: TranslateOptions): Promise<EngineHypothesis[][]> {
-    const eos = this.translator.model.eosId;
+  async translate(srcs: readonly Int32Array[], opts: TranslateOptions): Promise<TranslationHypothesis[][]> {
     const onStep = opts.onStep;
-    const results = await this.translator.translate(texts, {
+    const results = await this.translator.translateEncoded(srcs, {
       beamSize: opts.beamSize,
       nbest: opts.nbest,
       lenpen: opts.lenpen,
@@ -166,14 +148,7 @@ export class TranslatorEngine implements TranslationEngine {
       signals: opts.signals,
       onStep: onStep && ((e) => onStep({ sentence: e.sentence, step: e.step, beams: e.beams })),
     });
-    return results.map((r) =>
-      r.hypotheses.map((h) => ({
-        text: h.text,
-        tokens: h.tokens.length > 0 && h.tokens[h.tokens.length - 1] === eos ? h.tokens.slice(0, -1) : h.tokens,
-        score: h.score,
-        positionalScores: h.positionalScores,
-      })),
-    );
+    return results.map((r) => r.hypotheses);
   }
 
   dispose(): void {

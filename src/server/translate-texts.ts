@@ -14,7 +14,7 @@ import { joinNBest } from '../mt/text/nbest.js';
 import type { TextRange } from '../mt/text/sentences.js';
 import { TranslationCache } from './cache.js';
 import type { ServerContext } from './context.js';
-import type { EngineHypothesis, EngineStep } from './engine.js';
+import type { TranslationHypothesis, EngineStep } from './engine.js';
 import { badRequest } from './errors.js';
 import { type Plan, textNames } from './plan.js';
 
@@ -47,7 +47,7 @@ export interface PlannedText {
 export function planUnits(text: string, format: TextFormat, plan: Plan, maxBatchTokens: number, where: string): PlannedText {
   const { engine } = plan;
   const maxTokens = Math.min(unitTokenLimit(engine.maxInputTokens, engine.maxOutputTokens), maxBatchTokens - 1);
-  const opts = { lang: plan.source, sentences: true, countTokens: (s: string) => engine.countTokens(s), maxTokens };
+  const opts = { lang: plan.source, sentences: true, countTokens: (s: string) => engine.encode(s).length - 1, maxTokens };
   if (opts.maxTokens < 1) throw new Error(`maxBatchTokens ${maxBatchTokens} leaves no room for a sentence`);
   if (format === 'text') {
     const ranges = planText(text, opts);
@@ -76,7 +76,7 @@ export function planUnits(text: string, format: TextFormat, plan: Plan, maxBatch
  * Translates `texts` (all of the plan's pair) and returns the n-best of each text, best first, as
  * whole texts (see the file comment).
  */
-export async function translateTexts(ctx: ServerContext, plan: Plan, texts: readonly string[], opts: TranslateTextsOptions): Promise<EngineHypothesis[][]> {
+export async function translateTexts(ctx: ServerContext, plan: Plan, texts: readonly string[], opts: TranslateTextsOptions): Promise<TranslationHypothesis[][]> {
   const names = opts.names ?? textNames(texts.length);
   const planned = texts.map((t, i) => planUnits(t, opts.format, plan, ctx.settings.maxBatchTokens, names[i]!));
   const total = planned.reduce((n, p) => n + p.units.length, 0);
@@ -103,7 +103,7 @@ export async function translateTexts(ctx: ServerContext, plan: Plan, texts: read
     }),
   );
 
-  const results: (EngineHypothesis[] | undefined)[] = new Array(uniq.length);
+  const results: (TranslationHypothesis[] | undefined)[] = new Array(uniq.length);
   const keys = uniq.map((u) => TranslationCache.key(plan.pair, plan.settings, normalizeLine(u)));
   if (useCache) uniq.forEach((_, j) => (results[j] = ctx.cache.get(keys[j]!)));
   const todo = uniq.map((_, j) => j).filter((j) => results[j] === undefined);
@@ -111,8 +111,7 @@ export async function translateTexts(ctx: ServerContext, plan: Plan, texts: read
     const got = await ctx.batcher.submit(
       plan.engine,
       plan.pair,
-      todo.map((j) => uniq[j]!),
-      todo.map((j) => plan.engine.countTokens(uniq[j]!) + 1),
+      todo.map((j) => plan.engine.encode(uniq[j]!)), // each unit encoded once, here
       plan.settings,
       {
         signal: opts.signal,

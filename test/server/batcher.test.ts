@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { Seq2Seq } from '../../src/mt/model/seq2seq.js';
 import { Batcher } from '../../src/server/batcher.js';
-import type { DecodeSettings, EngineHypothesis, TranslateOptions, TranslationEngine } from '../../src/server/engine.js';
+import type { DecodeSettings, TranslationHypothesis, TranslateOptions, TranslationEngine } from '../../src/server/engine.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { CharTokenizer, engineFor, FakeSeqModel, post, SlowFakeSeqModel, startTestServer, waitFor } from './helpers.js';
 
@@ -19,9 +19,9 @@ const SENTENCES = [
 ];
 const S: DecodeSettings = { beamSize: 4, nbest: 2, lenpen: 1, maxLength: 30 };
 
-/** Records every generate call's texts and settings. */
+/** Records every generate call's sources and settings. */
 class SpyEngine implements TranslationEngine {
-  calls: { texts: string[]; settings: DecodeSettings }[] = [];
+  calls: { srcs: Int32Array[]; settings: DecodeSettings }[] = [];
   constructor(readonly inner: TranslationEngine) {}
   get maxInputTokens() {
     return this.inner.maxInputTokens;
@@ -29,12 +29,12 @@ class SpyEngine implements TranslationEngine {
   get maxOutputTokens() {
     return this.inner.maxOutputTokens;
   }
-  countTokens(t: string) {
-    return this.inner.countTokens(t);
+  encode(t: string) {
+    return this.inner.encode(t);
   }
-  translate(texts: readonly string[], o: TranslateOptions): Promise<EngineHypothesis[][]> {
-    this.calls.push({ texts: [...texts], settings: { beamSize: o.beamSize, nbest: o.nbest, lenpen: o.lenpen, maxLength: o.maxLength } });
-    return this.inner.translate(texts, o);
+  translate(srcs: readonly Int32Array[], o: TranslateOptions): Promise<TranslationHypothesis[][]> {
+    this.calls.push({ srcs: [...srcs], settings: { beamSize: o.beamSize, nbest: o.nbest, lenpen: o.lenpen, maxLength: o.maxLength } });
+    return this.inner.translate(srcs, o);
   }
 }
 
@@ -43,25 +43,25 @@ function fakeEngine(): SpyEngine {
   return new SpyEngine(engineFor(new FakeSeqModel(tok.vocabSize), tok));
 }
 
-const tokensOf = (e: TranslationEngine, texts: string[]) => texts.map((t) => e.countTokens(t) + 1);
+const enc = (e: TranslationEngine, texts: string[]) => texts.map((t) => e.encode(t));
 
 describe('Batcher', () => {
   test('concurrent sentences are decoded together and each gets its one-by-one result', async () => {
     const e = fakeEngine();
     const solo = [];
-    for (const t of SENTENCES) solo.push((await e.inner.translate([t], S))[0]);
+    for (const t of SENTENCES) solo.push((await e.inner.translate(enc(e.inner, [t]), S))[0]);
     // the batch leaves once all are queued (maxBatchSentences), not on a timer a slow machine could miss
     const b = new Batcher({ maxWaitMs: 60_000, maxBatchSentences: SENTENCES.length });
-    const got = await Promise.all(SENTENCES.map((t) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), S).then((r) => r[0])));
+    const got = await Promise.all(SENTENCES.map((t) => b.submit(e, 'en-de', enc(e, [t]), S).then((r) => r[0])));
     assert.deepEqual(got, solo);
-    assert.equal(e.calls.length, 1, `one generate call for ${SENTENCES.length} requests, got ${e.calls.map((c) => c.texts.length)}`);
+    assert.equal(e.calls.length, 1, `one generate call for ${SENTENCES.length} requests, got ${e.calls.map((c) => c.srcs.length)}`);
     assert.deepEqual(b.batchSizes, [SENTENCES.length]);
   });
 
   test('batching off (1 sentence, no wait) decodes one by one', async () => {
     const e = fakeEngine();
     const b = new Batcher({ maxWaitMs: 0, maxBatchSentences: 1 });
-    await Promise.all(SENTENCES.slice(0, 4).map((t) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), S)));
+    await Promise.all(SENTENCES.slice(0, 4).map((t) => b.submit(e, 'en-de', enc(e, [t]), S)));
     assert.deepEqual(b.batchSizes, [1, 1, 1, 1]);
   });
 
@@ -69,17 +69,17 @@ describe('Batcher', () => {
     const e = fakeEngine();
     const b = new Batcher({ maxWaitMs: 20, maxBatchSentences: 5, maxBatchTokens: 60 });
     const S2 = { ...S, beamSize: 2, nbest: 1 };
-    const jobs = SENTENCES.map((t, i) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), i % 2 ? S2 : S));
+    const jobs = SENTENCES.map((t, i) => b.submit(e, 'en-de', enc(e, [t]), i % 2 ? S2 : S));
     const got = await Promise.all(jobs);
     for (const c of e.calls) {
-      assert.ok(c.texts.length <= 5);
-      const toks = tokensOf(e, c.texts).reduce((a, x) => a + x, 0);
-      assert.ok(toks <= 60 || c.texts.length === 1, `batch of ${toks} tokens`);
+      assert.ok(c.srcs.length <= 5);
+      const toks = c.srcs.reduce((a, x) => a + x.length, 0);
+      assert.ok(toks <= 60 || c.srcs.length === 1, `batch of ${toks} tokens`);
     }
     for (const [i, t] of SENTENCES.entries()) {
-      const call = e.calls.find((c) => c.texts.includes(t))!;
+      const call = e.calls.find((c) => c.srcs.some((x) => x.join() === e.encode(t).join()))!;
       assert.deepEqual(call.settings, i % 2 ? S2 : S, 'never mixes settings in one call');
-      assert.deepEqual(got[i]![0], (await e.inner.translate([t], i % 2 ? S2 : S))[0]);
+      assert.deepEqual(got[i]![0], (await e.inner.translate(enc(e.inner, [t]), i % 2 ? S2 : S))[0]);
     }
   });
 
@@ -93,7 +93,7 @@ describe('Batcher', () => {
     const slow: TranslationEngine = {
       maxInputTokens: inner.maxInputTokens,
       maxOutputTokens: inner.maxOutputTokens,
-      countTokens: (t) => inner.countTokens(t),
+      encode: (t) => inner.encode(t),
       translate: async (texts, o) => {
         begun();
         await gate;
@@ -101,7 +101,7 @@ describe('Batcher', () => {
       },
     };
     const b = new Batcher({ maxWaitMs: 30 });
-    const ask = (t: string) => b.submit(slow, 'en-de', [t], tokensOf(inner, [t]), S);
+    const ask = (t: string) => b.submit(slow, 'en-de', enc(inner, [t]), S);
     // cohort A: 3 sentences; when answered, each client asks again at once
     const again: Promise<unknown>[] = [];
     const first = ['a one', 'a two', 'a three'].map((t) => ask(t).then(() => again.push(ask(t + ' again'))));
@@ -119,11 +119,11 @@ describe('Batcher', () => {
   test('stop(): queued and decoding work finishes, new work is refused with 503, idle() resolves after', async () => {
     const e = fakeEngine();
     const b = new Batcher({ maxWaitMs: 0, maxBatchSentences: 1 });
-    const decoding = b.submit(e, 'en-de', ['two dogs play'], tokensOf(e, ['two dogs play']), S); // starts at once
-    const queued = b.submit(e, 'en-de', ['hello'], tokensOf(e, ['hello']), S); // waits for the model
+    const decoding = b.submit(e, 'en-de', enc(e, ['two dogs play']), S); // starts at once
+    const queued = b.submit(e, 'en-de', enc(e, ['hello']), S); // waits for the model
     assert.equal(b.queued, 1);
     b.stop();
-    await assert.rejects(b.submit(e, 'en-de', ['ok'], tokensOf(e, ['ok']), S), (err: { status?: number; kind?: string; message: string }) => {
+    await assert.rejects(b.submit(e, 'en-de', enc(e, ['ok']), S), (err: { status?: number; kind?: string; message: string }) => {
       assert.equal(err.status, 503);
       assert.equal(err.kind, 'unavailable');
       assert.match(err.message, /the server is shutting down/);
@@ -131,8 +131,8 @@ describe('Batcher', () => {
     });
     let idle = false;
     const idled = b.idle().then(() => (idle = true));
-    assert.deepEqual(await decoding, await e.inner.translate(['two dogs play'], S).then((r) => [r[0]]));
-    assert.deepEqual(await queued, await e.inner.translate(['hello'], S).then((r) => [r[0]]));
+    assert.deepEqual(await decoding, await e.inner.translate(enc(e.inner, ['two dogs play']), S).then((r) => [r[0]]));
+    assert.deepEqual(await queued, await e.inner.translate(enc(e.inner, ['hello']), S).then((r) => [r[0]]));
     await idled;
     assert.ok(idle);
     assert.deepEqual(b.batchSizes, [1, 1], 'the refused sentence never reached the model');
@@ -142,15 +142,15 @@ describe('Batcher', () => {
     const e = fakeEngine();
     const b = new Batcher({ maxWaitMs: 30 });
     const ctrl = new AbortController();
-    const doomed = b.submit(e, 'en-de', ['bye'], [4], S, { signal: ctrl.signal });
-    const kept = b.submit(e, 'en-de', SENTENCES.slice(0, 3), tokensOf(e, SENTENCES.slice(0, 3)), S);
+    const doomed = b.submit(e, 'en-de', enc(e, ['bye']), S, { signal: ctrl.signal });
+    const kept = b.submit(e, 'en-de', enc(e, SENTENCES.slice(0, 3)), S);
     assert.equal(b.queued, 4);
     ctrl.abort(new Error('gone'));
     await assert.rejects(doomed, /gone/);
     assert.equal(b.queued, 3);
     const r = await kept;
-    assert.deepEqual(r, await e.inner.translate(SENTENCES.slice(0, 3), S));
-    assert.deepEqual(e.calls[0]!.texts, SENTENCES.slice(0, 3));
+    assert.deepEqual(r, await e.inner.translate(enc(e, SENTENCES.slice(0, 3)), S));
+    assert.deepEqual(e.calls[0]!.srcs, enc(e, SENTENCES.slice(0, 3)));
   });
 
   test('HTTP clients share batches: results equal to batching off', async () => {
@@ -186,11 +186,11 @@ describe('Batcher', () => {
       const e = new SpyEngine(engineFor(model, tok));
       const texts = SENTENCES.slice(0, 6);
       const settings = { beamSize: 3, nbest: 2, lenpen: 1, maxLength: 12 };
-      const solo: EngineHypothesis[][] = [];
-      for (const t of texts) solo.push((await e.inner.translate([t], settings))[0]!);
+      const solo: TranslationHypothesis[][] = [];
+      for (const t of texts) solo.push((await e.inner.translate(enc(e.inner, [t]), settings))[0]!);
       const before = tf.memory().numTensors;
       const b = new Batcher({ maxWaitMs: 60_000, maxBatchSentences: texts.length });
-      const got = await Promise.all(texts.map((t) => b.submit(e, 'en-de', [t], tokensOf(e, [t]), settings).then((r) => r[0]!)));
+      const got = await Promise.all(texts.map((t) => b.submit(e, 'en-de', enc(e, [t]), settings).then((r) => r[0]!)));
       assert.equal(e.calls.length, 1);
       for (const [i, g] of got.entries()) {
         assert.deepEqual(g.map((h) => h.tokens), solo[i]!.map((h) => h.tokens), `sentence ${i}`);
@@ -207,8 +207,8 @@ describe('step scheduler', () => {
   const solo = async (texts: string[], settings: DecodeSettings) => {
     const tok = new CharTokenizer();
     const e = engineFor(new FakeSeqModel(tok.vocabSize), tok);
-    const out: EngineHypothesis[][] = [];
-    for (const t of texts) out.push((await e.translate([t], settings))[0]!);
+    const out: TranslationHypothesis[][] = [];
+    for (const t of texts) out.push((await e.translate(enc(e, [t]), settings))[0]!);
     return out;
   };
 
@@ -218,9 +218,9 @@ describe('step scheduler', () => {
     const e = engineFor(model, tok);
     const b = new Batcher({ scheduler: 'step' });
     const release = model.hold();
-    const first = b.submit(e, 'en-de', [SENTENCES[6]!], [0], S);
+    const first = b.submit(e, 'en-de', enc(e, [SENTENCES[6]!]), S);
     await model.whenSteps(1); // the first sentence is decoding (held at its first step)
-    const rest = Promise.all(SENTENCES.slice(0, 6).map((t) => b.submit(e, 'en-de', [t], [0], S).then((r) => r[0]!)));
+    const rest = Promise.all(SENTENCES.slice(0, 6).map((t) => b.submit(e, 'en-de', enc(e, [t]), S).then((r) => r[0]!)));
     release();
     const got = [(await first)[0]!, ...(await rest)];
     assert.deepEqual(got, await solo([SENTENCES[6]!, ...SENTENCES.slice(0, 6)], S));
@@ -234,7 +234,7 @@ describe('step scheduler', () => {
     const tok = new CharTokenizer();
     const e = engineFor(new FakeSeqModel(tok.vocabSize), tok);
     const b = new Batcher({ scheduler: 'step', maxWaitMs: 600_000 }); // a batch-level wait would never end in time
-    const r = await b.submit(e, 'en-de', ['hello'], [0], S);
+    const r = await b.submit(e, 'en-de', enc(e, ['hello']), S);
     assert.ok(r[0]!.length > 0);
   });
 
@@ -244,17 +244,17 @@ describe('step scheduler', () => {
     const e = engineFor(model, tok);
     const b = new Batcher({ scheduler: 'step', maxLiveRows: 8, maxQueueSentences: 3 }); // beam 4: two sentences live
     const release = model.hold();
-    const ps = SENTENCES.slice(0, 2).map((t) => b.submit(e, 'en-de', [t], [0], S));
+    const ps = SENTENCES.slice(0, 2).map((t) => b.submit(e, 'en-de', enc(e, [t]), S));
     await model.whenSteps(1); // two live (held)
-    ps.push(...SENTENCES.slice(2, 5).map((t) => b.submit(e, 'en-de', [t], [0], S)));
+    ps.push(...SENTENCES.slice(2, 5).map((t) => b.submit(e, 'en-de', enc(e, [t]), S)));
     assert.equal(b.queued, 3, 'two live, three waiting');
-    await assert.rejects(b.submit(e, 'en-de', ['one more'], [0], S), /the translation queue is full \(3 of 3 sentences waiting\)/);
+    await assert.rejects(b.submit(e, 'en-de', enc(e, ['one more']), S), /the translation queue is full \(3 of 3 sentences waiting\)/);
     release();
     const got = (await Promise.all(ps)).map((r) => r[0]!);
     assert.deepEqual(got, await solo(SENTENCES.slice(0, 5), S));
     assert.ok(Math.max(...e.stepSentences()) <= 2, `at most two live sentences: ${e.stepSentences().join(',')}`);
     b.stop();
-    await assert.rejects(b.submit(e, 'en-de', ['late'], [0], S), /the server is shutting down/);
+    await assert.rejects(b.submit(e, 'en-de', enc(e, ['late']), S), /the server is shutting down/);
   });
 
   test('tiny real Seq2Seq (random init): joined mid-decode == one by one, no tensor leak', async () => {
@@ -266,13 +266,13 @@ describe('step scheduler', () => {
       const e = engineFor(model, tok);
       const texts = SENTENCES.slice(0, 6);
       const settings = { beamSize: 3, nbest: 2, lenpen: 1, maxLength: 12 };
-      const alone: EngineHypothesis[][] = [];
-      for (const t of texts) alone.push((await e.translate([t], settings))[0]!);
+      const alone: TranslationHypothesis[][] = [];
+      for (const t of texts) alone.push((await e.translate(enc(e, [t]), settings))[0]!);
       const before = tf.memory().numTensors;
       const b = new Batcher({ scheduler: 'step' });
-      const got: Promise<EngineHypothesis[][]>[] = [b.submit(e, 'en-de', [texts[0]!], [0], settings)];
+      const got: Promise<TranslationHypothesis[][]>[] = [b.submit(e, 'en-de', enc(e, [texts[0]!]), settings)];
       await new Promise((r) => setTimeout(r, 0)); // the first one starts decoding alone
-      for (const t of texts.slice(1)) got.push(b.submit(e, 'en-de', [t], [0], settings));
+      for (const t of texts.slice(1)) got.push(b.submit(e, 'en-de', enc(e, [t]), settings));
       const res = (await Promise.all(got)).map((r) => r[0]!);
       for (const [i, g] of res.entries()) {
         assert.deepEqual(g.map((h) => h.tokens), alone[i]!.map((h) => h.tokens), `sentence ${i}`);

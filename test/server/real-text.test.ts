@@ -110,7 +110,8 @@ describe('real text', () => {
     assert.deepEqual(r.body.alternatives, [1, 2].map((k) => `${(dog![k] ?? dog![0]!).text} ${(cat![k] ?? cat![0]!).text}`));
     assert.equal(r.body.nbest[0].text, r.body.translatedText);
     const best = r.body.nbest[0];
-    assert.equal(best.positional_scores.length, best.tokens.length + 2, 'one EOS score per sentence');
+    assert.equal(best.positional_scores.length, best.tokens.length, 'one score per token, EOS of each sentence included');
+    assert.equal(best.tokens.filter((t: number) => t === 2).length, 2, 'two sentences, two EOS');
     const sum = best.positional_scores.reduce((a: number, b: number) => a + b, 0);
     assert.ok(Math.abs(best.score - sum / best.positional_scores.length) < 1e-6, 'score of the text as one sequence (lenpen 1)');
     assert.equal(r.body.score, best.score);

@@ -51,11 +51,12 @@ describe('POST /translate', () => {
     assert.equal(r.body.nbest[0].text, r.body.translatedText);
     assert.equal(r.body.score, scores[0]);
     const best = r.body.nbest[0];
-    assert.equal(best.positional_scores.length, best.tokens.length + 1); // + EOS
+    assert.equal(best.positional_scores.length, best.tokens.length); // one score per token, EOS included
+    assert.equal(best.tokens.at(-1), 2, 'tokens end with EOS');
     const sum = best.positional_scores.reduce((a: number, b: number) => a + b, 0);
     assert.ok(Math.abs(sum / best.positional_scores.length - best.score) < 1e-5, 'score = Σ log-probs / len (lenpen 1)');
     const short = await post(T(), { q: 'the house is small', source: 'en', target: 'de', max_length: 1, n_best: 1, return_scores: true });
-    assert.ok(short.body.nbest[0].tokens.length <= 1);
+    assert.ok(short.body.nbest[0].tokens.length <= 2, 'max_length 1: at most one token, then EOS');
     const lp = await post(T(), { q: 'the house is small', source: 'en', target: 'de', length_penalty: 0, n_best: 1, return_scores: true });
     const lpBest = lp.body.nbest[0];
     const lpSum = lpBest.positional_scores.reduce((a: number, b: number) => a + b, 0);

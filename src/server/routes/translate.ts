@@ -8,7 +8,7 @@ import { resolveAutoSource } from '../auto-source.js';
 import { parseBody } from '../body.js';
 import { formatIssues } from '../config.js';
 import type { ServerContext } from '../context.js';
-import type { EngineHypothesis } from '../engine.js';
+import type { TranslationHypothesis } from '../engine.js';
 import { abortReasonToError, badRequest, CancelledError } from '../errors.js';
 import { checkReady, checkTexts, type Plan, planTranslation, textNames } from '../plan.js';
 import { type DetectedLanguage, type NBestEntry, parseTranslateRequest, type TranslateResponse } from '../schemas/translate.js';
@@ -47,7 +47,7 @@ export function translateRoutes(ctx: ServerContext): Router {
       if (!res.writableFinished) gone.abort(new CancelledError());
     });
     const signal = AbortSignal.any([AbortSignal.timeout(ctx.settings.requestTimeoutMs), gone.signal]);
-    const results: EngineHypothesis[][] = new Array(texts.length);
+    const results: TranslationHypothesis[][] = new Array(texts.length);
     try {
       await Promise.all(
         plans.map(async ({ plan, idx }) => {
@@ -83,14 +83,14 @@ export function logIgnored(ctx: ServerContext, route: string, fields: readonly s
 
 /** LibreTranslate's shape (string for a single q, arrays for an array q) plus our extensions. */
 export function shapeResponse(
-  results: EngineHypothesis[][],
+  results: TranslationHypothesis[][],
   single: boolean,
   alternatives: number,
   withNBest: boolean,
   withScores: boolean,
   detected?: DetectedLanguage[],
 ): TranslateResponse {
-  const pick = <T>(f: (h: EngineHypothesis[], i: number) => T): T | T[] => (single ? f(results[0]!, 0) : results.map(f));
+  const pick = <T>(f: (h: TranslationHypothesis[], i: number) => T): T | T[] => (single ? f(results[0]!, 0) : results.map(f));
   const out: TranslateResponse = { translatedText: pick((h) => h[0]!.text) as string | string[] };
   if (alternatives > 0) out.alternatives = pick((h) => h.slice(1, 1 + alternatives).map((x) => x.text)) as string[] | string[][];
   if (detected !== undefined) out.detectedLanguage = pick((_, i) => detected[i]!) as DetectedLanguage | DetectedLanguage[];

@@ -59,8 +59,8 @@ export interface NBestEntry {
   text: string;
   score: number;
   /**
-   * With return_scores: output token ids (EOS excluded) and per-token log-probs (EOS included),
-   * concatenated over the text's sentences (so one more score than tokens per sentence).
+   * With return_scores: output token ids and their log-probs, one each, every sentence ending with
+   * EOS, concatenated over the text's sentences.
    */
   tokens?: number[];
   positional_scores?: number[];
