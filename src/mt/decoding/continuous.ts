@@ -19,7 +19,7 @@
 // concatenate).
 
 import { type GenerationConfig, maxLength, resolveGenerationConfig } from './config.js';
-import { BeamHistory, type BeamView, type Hypothesis, type SentenceResult, sortHypotheses, type StepEvent } from './hypotheses.js';
+import { BeamHistory, type BeamView, finalizeHypothesis, type Hypothesis, nanToNegInf, type SentenceResult, sortHypotheses, type StepEvent } from './hypotheses.js';
 import type { StepContext } from './processors.js';
 import { SequenceGenerator } from './generator.js';
 import type { ContinuousDecoderModel } from './types.js';
@@ -332,22 +332,6 @@ export class ContinuousGenerator<S = unknown> {
 
   /** A finished hypothesis of sentence `s`: row's tokens so far plus EOS. */
   private hypothesis(s: Live, row: number, eosLp: number, cumScore: number): Hypothesis {
-    const t = s.t;
-    let tokens: Int32Array;
-    let positionalScores: Float32Array;
-    if (t === 0) {
-      tokens = new Int32Array(1);
-      positionalScores = new Float32Array(1);
-    } else {
-      ({ tokens, logProbs: positionalScores } = s.history.trace(row, t - 1, 1));
-    }
-    tokens[t] = this.model.eosId;
-    positionalScores[t] = eosLp;
-    const score = this.config.normalizeScores ? cumScore / Math.pow(t + 1, s.settings.lenpen) : cumScore;
-    return { tokens, score, positionalScores };
+    return finalizeHypothesis(s.history, s.t, row, this.model.eosId, eosLp, cumScore, this.config.normalizeScores, s.settings.lenpen);
   }
-}
-
-function nanToNegInf(x: number): number {
-  return x !== x ? -Infinity : x;
 }

@@ -28,7 +28,7 @@
 
 import { type GenerationConfig, maxLength, resolveGenerationConfig } from './config.js';
 import { fullAsIncremental } from './full-adapter.js';
-import { BeamHistory, type BeamView, type Hypothesis, type SentenceResult, sortHypotheses, type StepEvent } from './hypotheses.js';
+import { BeamHistory, type BeamView, finalizeHypothesis, type Hypothesis, nanToNegInf, type SentenceResult, sortHypotheses, type StepEvent } from './hypotheses.js';
 import {
   BanTokensProcessor,
   ForceEosAtMaxLenProcessor,
@@ -283,19 +283,7 @@ export class SequenceGenerator {
 
   /** A finished hypothesis: the row's tokens so far (history up to step t − 1) plus EOS. */
   private makeHypothesis(history: BeamHistory, t: number, histRow: number, eosLp: number, cumScore: number): Hypothesis {
-    let tokens: Int32Array;
-    let positionalScores: Float32Array;
-    if (t === 0) {
-      tokens = new Int32Array(1);
-      positionalScores = new Float32Array(1);
-    } else {
-      ({ tokens, logProbs: positionalScores } = history.trace(histRow, t - 1, 1));
-    }
-    tokens[t] = this.model.eosId;
-    positionalScores[t] = eosLp;
-    const { normalizeScores, lenpen } = this.config;
-    const score = normalizeScores ? cumScore / Math.pow(t + 1, lenpen) : cumScore;
-    return { tokens, score, positionalScores };
+    return finalizeHypothesis(history, t, histRow, this.model.eosId, eosLp, cumScore, this.config.normalizeScores, this.config.lenpen);
   }
 }
 
@@ -303,10 +291,6 @@ function gather<T extends Int32Array | Float64Array>(a: T, order: Int32Array): T
   const out = new (a.constructor as new (n: number) => T)(order.length);
   for (let i = 0; i < order.length; i++) out[i] = a[order[i]];
   return out;
-}
-
-function nanToNegInf(x: number): number {
-  return x !== x ? -Infinity : x;
 }
 
 /** One-shot helper: build a generator and run it. */

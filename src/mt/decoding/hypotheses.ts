@@ -56,6 +56,30 @@ export function sortHypotheses(h: Hypothesis[]): Hypothesis[] {
 }
 
 /**
+ * A finished hypothesis (fairseq's finalize_hypos): the tokens of history row `histRow` up to
+ * step t − 1, then EOS with log-prob `eosLp`; score = cumScore / (t + 1) ** lenpen when scores
+ * are normalised. Shared by SequenceGenerator and ContinuousGenerator.
+ */
+export function finalizeHypothesis(history: BeamHistory, t: number, histRow: number, eosId: number, eosLp: number, cumScore: number, normalize: boolean, lenpen: number): Hypothesis {
+  let tokens: Int32Array;
+  let positionalScores: Float32Array;
+  if (t === 0) {
+    tokens = new Int32Array(1);
+    positionalScores = new Float32Array(1);
+  } else {
+    ({ tokens, logProbs: positionalScores } = history.trace(histRow, t - 1, 1));
+  }
+  tokens[t] = eosId;
+  positionalScores[t] = eosLp;
+  return { tokens, score: normalize ? cumScore / Math.pow(t + 1, lenpen) : cumScore, positionalScores };
+}
+
+/** A log-prob read from the model, NaN (an impossible token) as −∞. */
+export function nanToNegInf(x: number): number {
+  return x !== x ? -Infinity : x;
+}
+
+/**
  * Back-pointer history of every beam: per step, the chosen token of each row, its log-prob and
  * the row it extends at the previous step. A hypothesis is rebuilt by walking back, which costs
  * O(length) per finished hypothesis instead of copying every prefix at every step.
