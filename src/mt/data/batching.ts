@@ -5,6 +5,10 @@
 // RNG. Everything is a pure function of (seed, epoch), so a run resumes exactly from a
 // position {epoch, batch}.
 //
+// The index fits WMT-size corpora: two uint16 lengths per pair, and per epoch one Int32Array of
+// the length-sorted sentence indices plus the batch order; batch boundaries are computed once,
+// as they are the same in every epoch. No per-pair or per-batch objects are kept.
+//
 // Each batch (B sentences):
 //   src     Int32Array (B, S)  x + EOS (appendSrcEos, default, as fairseq), right-padded with pad
 //   tgtIn   Int32Array (B, T)  BOS + y   (decoder input, teacher forcing)
@@ -135,9 +139,15 @@ export class TokenBatcher {
   readonly kept: Int32Array;
   /** Pairs skipped because a side is longer than maxLen − 1 tokens. */
   readonly skipped: number;
-  private readonly srcNeed: Int32Array; // positions needed, per kept sentence
-  private readonly tgtNeed: Int32Array;
-  private cache: { epoch: number; plan: Int32Array[] } | null = null;
+  private readonly srcNeed: Uint16Array | Int32Array; // positions needed, per kept sentence
+  private readonly tgtNeed: Uint16Array | Int32Array;
+  /**
+   * Batch b is sorted[bounds[b] .. bounds[b+1]) of an epoch's length-sorted order. The same for
+   * every epoch (ties, the only thing the seed reorders, have equal lengths); set by the first plan.
+   */
+  private bounds: Int32Array | null = null;
+  /** One epoch's plan: split indices sorted by length, and the order of the batches. */
+  private cache: { epoch: number; sorted: Int32Array; order: Int32Array } | null = null;
 
   constructor(
     readonly data: PairSource,
@@ -147,64 +157,99 @@ export class TokenBatcher {
     this.config = resolveBatchingConfig(overrides);
     const { maxLen, appendSrcEos } = this.config;
     const extra = appendSrcEos ? 1 : 0;
-    const kept: number[] = [];
-    for (let i = 0; i < data.size; i++) {
-      if (data.srcLength(i) + 1 <= maxLen && data.tgtLength(i) + 1 <= maxLen) kept.push(i);
+    const n = data.size;
+    const need = (len: number) => (maxLen < 65536 ? new Uint16Array(len) : new Int32Array(len));
+    const kept = new Int32Array(n);
+    const srcNeed = need(n);
+    const tgtNeed = need(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const s = data.srcLength(i);
+      const t = data.tgtLength(i);
+      if (s + 1 > maxLen || t + 1 > maxLen) continue;
+      kept[m] = i;
+      srcNeed[m] = s + extra;
+      tgtNeed[m] = t + 1;
+      m++;
     }
-    this.kept = Int32Array.from(kept);
-    this.skipped = data.size - kept.length;
-    this.srcNeed = new Int32Array(kept.length);
-    this.tgtNeed = new Int32Array(kept.length);
-    for (let k = 0; k < kept.length; k++) {
-      this.srcNeed[k] = data.srcLength(kept[k]!) + extra;
-      this.tgtNeed[k] = data.tgtLength(kept[k]!) + 1;
-    }
+    this.kept = m === n ? kept : kept.slice(0, m);
+    this.srcNeed = m === n ? srcNeed : srcNeed.slice(0, m);
+    this.tgtNeed = m === n ? tgtNeed : tgtNeed.slice(0, m);
+    this.skipped = n - m;
   }
 
-  /** The batches of an epoch: arrays of sentence indices (in the split). Pure in (seed, epoch). */
-  plan(epoch: number): Int32Array[] {
+  /** The epoch's plan (cached for the last epoch asked). Pure in (seed, epoch). */
+  private epochPlan(epoch: number): { sorted: Int32Array; order: Int32Array; bounds: Int32Array } {
     if (!Number.isInteger(epoch) || epoch < 0) throw new BatchingError(`epoch must be an integer ≥ 0, got ${epoch}`);
     const key = this.config.shuffle ? epoch : 0;
-    if (this.cache && this.cache.epoch === key) return this.cache.plan;
+    if (this.cache && this.cache.epoch === key) return { ...this.cache, bounds: this.bounds! };
+    this.cache = null; // let the previous epoch's arrays go before allocating this one's
     const n = this.kept.length;
-    const { maxLen, maxTokens, maxSentences, shuffle } = this.config;
+    const { maxLen, shuffle } = this.config;
     const rng = shuffle ? new Rng(this.config.seed).fork(`batching-epoch-${epoch}`) : null;
     // order: a permutation (ties), then stable counting sorts by source then target length
     // (the last sort is the primary key: target length, then source length, as fairseq)
-    let order: Int32Array = rng ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
-    order = countingSort(order, this.srcNeed, maxLen);
-    order = countingSort(order, this.tgtNeed, maxLen);
-    const batches: Int32Array[] = [];
-    let cur: number[] = [];
-    let curMax = 0;
-    for (let j = 0; j < n; j++) {
-      const k = order[j]!;
-      const need = Math.max(this.srcNeed[k]!, this.tgtNeed[k]!);
-      const m = Math.max(curMax, need);
-      if (cur.length > 0 && ((cur.length + 1) * m > maxTokens || (maxSentences > 0 && cur.length >= maxSentences))) {
-        batches.push(Int32Array.from(cur));
-        cur = [];
-        curMax = 0;
-      }
-      cur.push(this.kept[k]!);
-      curMax = Math.max(curMax, need);
-    }
-    if (cur.length > 0) batches.push(Int32Array.from(cur));
-    if (rng) rng.shuffle(batches);
-    this.cache = { epoch: key, plan: batches };
-    return batches;
+    let sorted: Int32Array = rng ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+    sorted = countingSort(sorted, this.srcNeed, maxLen);
+    sorted = countingSort(sorted, this.tgtNeed, maxLen);
+    const bounds = (this.bounds ??= this.layout(sorted));
+    for (let j = 0; j < n; j++) sorted[j] = this.kept[sorted[j]!]!; // kept position → split index
+    const order = new Int32Array(bounds.length - 1);
+    for (let b = 0; b < order.length; b++) order[b] = b;
+    if (rng) rng.shuffle(order);
+    this.cache = { epoch: key, sorted, order };
+    return { sorted, order, bounds };
   }
 
-  /** Number of batches in an epoch. */
+  /**
+   * Cuts the length-sorted kept positions greedily into batches: a batch ends before the
+   * sentence that would make B · max(S, T) exceed maxTokens (or B exceed maxSentences).
+   */
+  private layout(sorted: Int32Array): Int32Array {
+    const { maxTokens, maxSentences } = this.config;
+    const starts: number[] = [];
+    let size = 0;
+    let curMax = 0;
+    for (let j = 0; j < sorted.length; j++) {
+      const k = sorted[j]!;
+      const need = Math.max(this.srcNeed[k]!, this.tgtNeed[k]!);
+      const m = Math.max(curMax, need);
+      if (size > 0 && ((size + 1) * m > maxTokens || (maxSentences > 0 && size >= maxSentences))) {
+        starts.push(j - size);
+        size = 0;
+        curMax = 0;
+      }
+      size++;
+      curMax = Math.max(curMax, need);
+    }
+    if (size > 0) starts.push(sorted.length - size);
+    starts.push(sorted.length);
+    return Int32Array.from(starts);
+  }
+
+  /** Sentence indices (in the split) of batch `index` of `epoch`. */
+  rows(epoch: number, index: number): Int32Array {
+    const { sorted, order, bounds } = this.epochPlan(epoch);
+    const b = order[index];
+    if (b === undefined || !Number.isInteger(index)) throw new BatchingError(`batch ${index} does not exist in epoch ${epoch} (it has ${order.length})`);
+    return sorted.slice(bounds[b]!, bounds[b + 1]!);
+  }
+
+  /** The batches of an epoch as arrays of sentence indices (one array per batch: for small data and tests). */
+  plan(epoch: number): Int32Array[] {
+    return Array.from({ length: this.numBatches(epoch) }, (_, i) => this.rows(epoch, i));
+  }
+
+  /** Number of batches in an epoch (the same in every epoch). */
   numBatches(epoch: number): number {
-    return this.plan(epoch).length;
+    if (this.bounds === null || !Number.isInteger(epoch) || epoch < 0) this.epochPlan(epoch);
+    return this.bounds!.length - 1;
   }
 
   /** Batch `index` of `epoch`, padded and shifted. */
   batch(epoch: number, index: number): Batch {
-    const plan = this.plan(epoch);
-    const rows = plan[index];
-    if (!rows) throw new BatchingError(`batch ${index} does not exist in epoch ${epoch} (it has ${plan.length})`);
+    const rows = this.rows(epoch, index);
+    const numBatches = this.numBatches(epoch);
     const { padId, bosId, eosId } = this.ids;
     const extra = this.config.appendSrcEos ? 1 : 0;
     const B = rows.length;
@@ -239,8 +284,8 @@ export class TokenBatcher {
       tgtLengths[b] = t.length + 1;
       tgtTokens += t.length + 1;
     }
-    const next = index + 1 < plan.length ? { epoch, batch: index + 1 } : { epoch: epoch + 1, batch: 0 };
-    return { epoch, index, numBatches: plan.length, indices: rows, size: B, srcLen: S, tgtLen: T, src, tgtIn, tgtOut, srcLengths, tgtLengths, tgtTokens, next };
+    const next = index + 1 < numBatches ? { epoch, batch: index + 1 } : { epoch: epoch + 1, batch: 0 };
+    return { epoch, index, numBatches, indices: rows, size: B, srcLen: S, tgtLen: T, src, tgtIn, tgtOut, srcLengths, tgtLengths, tgtTokens, next };
   }
 
   /** The batches of one epoch from `startBatch` on. */
@@ -262,7 +307,7 @@ export class TokenBatcher {
 }
 
 /** Stable counting sort of `order` by key[order[j]] ∈ [0, maxKey]. */
-function countingSort(order: Int32Array, key: Int32Array, maxKey: number): Int32Array {
+function countingSort(order: Int32Array, key: Uint16Array | Int32Array, maxKey: number): Int32Array {
   const count = new Int32Array(maxKey + 2);
   for (let j = 0; j < order.length; j++) count[key[order[j]]! + 1]++;
   for (let v = 1; v < count.length; v++) count[v] += count[v - 1]!;

@@ -87,16 +87,31 @@ export function readManifest(dir: string): DatasetManifest {
 
 /** One split: pairs of token sequences (no BOS/EOS stored). */
 export class ParallelSplit {
+  private lineNumbers: Uint32Array | null;
+  private readonly linesFile: string | null;
+
+  /** `lines`: the line numbers, or the path of the `<split>.lines` file (read on first use). */
   constructor(
     readonly name: SplitName,
     readonly src: TokenFile,
     readonly tgt: TokenFile,
-    /** 1-based raw line number of each pair. */
-    readonly lines: Uint32Array,
+    lines: Uint32Array | string,
   ) {
-    if (src.size !== tgt.size || src.size !== lines.length) {
-      throw new DatasetFormatError(`split ${name}: ${src.size} source, ${tgt.size} target sentences and ${lines.length} line numbers differ`);
+    this.lineNumbers = typeof lines === 'string' ? null : lines;
+    this.linesFile = typeof lines === 'string' ? lines : null;
+    let count: number;
+    if (typeof lines !== 'string') count = lines.length;
+    else if (!fs.existsSync(lines)) throw new DatasetFormatError(`dataset file ${lines} is missing`);
+    else count = fs.statSync(lines).size / 4;
+    if (src.size !== tgt.size || src.size !== count) {
+      throw new DatasetFormatError(`split ${name}: ${src.size} source, ${tgt.size} target sentences and ${count} line numbers differ`);
     }
+  }
+
+  /** 1-based raw line number of each pair (read from disk on first use). */
+  get lines(): Uint32Array {
+    if (this.lineNumbers === null) this.lineNumbers = readUint32File(this.linesFile!);
+    return this.lineNumbers;
   }
 
   get size(): number {
@@ -110,11 +125,15 @@ export class ParallelSplit {
 }
 
 export class PreparedDataset {
-  private constructor(readonly dir: string, readonly manifest: DatasetManifest, private readonly inMemory: boolean) {}
+  private constructor(readonly dir: string, readonly manifest: DatasetManifest, private readonly inMemory: boolean | 'auto') {}
 
-  /** Opens a prepared dataset folder. `inMemory: false` reads sentences on demand (huge corpora). */
-  static open(dir: string, opts: { inMemory?: boolean } = {}): PreparedDataset {
-    return new PreparedDataset(dir, readManifest(dir), opts.inMemory ?? true);
+  /**
+   * Opens a prepared dataset folder. `inMemory`: true loads every token file whole, false reads
+   * sentences on demand, 'auto' (default) loads small files and reads large ones on demand
+   * (binary-dataset.ts), so a WMT-size training split is not held in memory.
+   */
+  static open(dir: string, opts: { inMemory?: boolean | 'auto' } = {}): PreparedDataset {
+    return new PreparedDataset(dir, readManifest(dir), opts.inMemory ?? 'auto');
   }
 
   /** Absolute path of the SentencePiece model. */
@@ -132,7 +151,7 @@ export class PreparedDataset {
     if (!info) throw new DatasetFormatError(`${this.dir} has no ${name} split (it has: ${this.splits.join(', ')})`);
     const side = (s: SideInfo) =>
       new TokenFile(path.join(this.dir, s.ids.replace(/\.ids$/, '')), this.manifest.idDtype, s.offsetDtype, { inMemory: this.inMemory });
-    return new ParallelSplit(name, side(info.src), side(info.tgt), readUint32File(path.join(this.dir, info.lines)));
+    return new ParallelSplit(name, side(info.src), side(info.tgt), path.join(this.dir, info.lines));
   }
 
   /** Cleaned text lines of a valid/test side (the references), or null for train. */

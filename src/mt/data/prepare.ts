@@ -4,6 +4,10 @@
 // learned on all cleaned training text of both languages, then training pairs are filtered by
 // subword length and length ratio (clean-corpus-n); valid/test are never filtered.
 //
+// Memory does not grow with the corpus: every per-pair result (cleaned text, kept line numbers,
+// token ids, offsets) streams to disk, and spm_train samples `spmInputSentenceSize` sentences
+// while it reads (docs/wmt14-scale.md has the figures for a 4.5M-pair corpus).
+//
 // The output folder is never overwritten silently: the same inputs and options reuse it, a
 // different dataset there is an error unless `force`. Work happens in `<out>/.tmp-prepare`,
 // moved into place at the end with the manifest written last (a crash leaves no manifest).
@@ -15,7 +19,7 @@ import { resolveConfig } from '../../util/config.js';
 import { normalizeLine, filterPair, describeCleaning, type DropReason } from './clean.js';
 import { readLines, countLines, sha256File, checkReadable, LineWriter, TextInputError } from './text-io.js';
 import { SentencePiece, trainSentencePiece, DEFAULT_SPM_TRAIN } from './spm.js';
-import { TokenFileWriter, Uint32Growable, idDtypeFor, writeUint32File } from './binary-dataset.js';
+import { TokenFileWriter, Uint32FileReader, Uint32FileWriter, idDtypeFor } from './binary-dataset.js';
 import {
   FORMAT_NAME,
   FORMAT_VERSION,
@@ -47,7 +51,12 @@ export interface PrepareOptions {
    * uses 1.5 (the wmt14 script sets it); on Multi30k 1.5 would drop 4% of good caption pairs.
    */
   maxRatio: number;
-  /** Sentences sampled by spm_train (0 = all). Default 2,000,000. */
+  /**
+   * Sentences sampled by spm_train (0 = all). Default 1,000,000. spm_train samples while reading
+   * (its memory does not grow with the corpus), but its unigram trainer builds a suffix array over
+   * the sampled text: ~24 bytes per character, so 1M sentences of ~135 characters take ~3.2 GB
+   * (docs/wmt14-scale.md). Lower it for corpora of long sentences.
+   */
   spmInputSentenceSize: number;
   /** spm_train --random_seed. Default 1. */
   spmSeed: number;
@@ -60,7 +69,7 @@ export const DEFAULT_PREPARE: PrepareOptions = {
   modelType: 'unigram',
   maxLen: 250,
   maxRatio: 9,
-  spmInputSentenceSize: 2_000_000,
+  spmInputSentenceSize: 1_000_000,
   spmSeed: 1,
   spmThreads: 2,
 };
@@ -266,7 +275,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
     const manifest = await build();
     // 6. move into place, manifest last
     for (const e of fs.readdirSync(tmp)) {
-      if (e.startsWith('spm-input.') || e === 'train.clean.src' || e === 'train.clean.tgt') continue;
+      if (e.startsWith('spm-input.') || e === 'train.clean.src' || e === 'train.clean.tgt' || e === 'train.kept') continue;
       fs.renameSync(path.join(tmp, e), path.join(out, e));
     }
     writeTextAtomic(path.join(out, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
@@ -278,13 +287,14 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
   }
 
   async function build(): Promise<DatasetManifest> {
-    // 3. clean the training text (drop pairs with an empty side), keep raw line numbers
+    // 3. clean the training text (drop pairs with an empty side), keep raw line numbers (in a
+    //    file, like everything per pair here: memory does not grow with the corpus)
     const trainTotal = counts.train!;
     const cleanSrc = path.join(tmp, 'train.clean.src');
     const cleanTgt = path.join(tmp, 'train.clean.tgt');
     const ws = new LineWriter(cleanSrc);
     const wt = new LineWriter(cleanTgt);
-    const keptLines = new Uint32Growable();
+    const keptLines = new Uint32FileWriter(path.join(tmp, 'train.kept'));
     const dropped: Record<DropReason, number> = { empty: 0, tooLong: 0, ratio: 0 };
     const p1 = progress(log, 'cleaning train', trainTotal);
     try {
@@ -302,11 +312,15 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
     } finally {
       ws.close();
       wt.close();
+      keptLines.close();
     }
     p1.done(`${dropped.empty} pairs with an empty side dropped`);
-    if (keptLines.length === 0) throw new PrepareError(`no training pair is left after cleaning ${inputs.train.src} / ${inputs.train.tgt} (all had an empty side)`);
+    const keptCount = keptLines.count;
+    if (keptCount === 0) throw new PrepareError(`no training pair is left after cleaning ${inputs.train.src} / ${inputs.train.tgt} (all had an empty side)`);
 
-    // 4. joint SentencePiece on both sides of the cleaned training text
+    // 4. joint SentencePiece on both sides of the cleaned training text; spm_train samples
+    //    spmInputSentenceSize sentences from them while reading (reservoir sampling), so its
+    //    memory follows that number, not the corpus
     const spmOpts = {
       ...DEFAULT_SPM_TRAIN,
       vocabSize: options.vocabSize,
@@ -317,7 +331,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
       bin: run.spmBin ?? DEFAULT_SPM_TRAIN.bin,
     };
     const t0 = Date.now();
-    log(`training SentencePiece (${options.modelType}, vocab ${options.vocabSize}) on ${(2 * keptLines.length).toLocaleString('en-US')} sentences…`);
+    log(`training SentencePiece (${options.modelType}, vocab ${options.vocabSize}) on ${options.spmInputSentenceSize > 0 && options.spmInputSentenceSize < 2 * keptCount ? `${options.spmInputSentenceSize.toLocaleString('en-US')} sampled of ` : ''}${(2 * keptCount).toLocaleString('en-US')} sentences…`);
     const trained = trainSentencePiece([cleanSrc, cleanTgt], path.join(tmp, 'spm'), spmOpts);
     log(`SentencePiece trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const sp = await SentencePiece.load(trained.model);
@@ -330,11 +344,12 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
       const isTrain = name === 'train';
       const src = new TokenFileWriter(path.join(tmp, `${name}.src`), idDtype, sp.vocabSize);
       const tgt = new TokenFileWriter(path.join(tmp, `${name}.tgt`), idDtype, sp.vocabSize);
-      const lines = new Uint32Growable();
+      const lines = new Uint32FileWriter(path.join(tmp, `${name}.lines`));
+      const kept = isTrain ? new Uint32FileReader(path.join(tmp, 'train.kept')) : null;
       const textSrc = isTrain ? null : new LineWriter(path.join(tmp, `${name}.src.txt`));
       const textTgt = isTrain ? null : new LineWriter(path.join(tmp, `${name}.tgt.txt`));
       let emptyKept = 0;
-      const total = isTrain ? keptLines.length : counts[name]!;
+      const total = isTrain ? keptCount : counts[name]!;
       const pr = progress(log, `encoding ${name}`, total);
       let k = 0;
       const source = isTrain ? zipLines({ src: cleanSrc, tgt: cleanTgt }) : zipLines(pair);
@@ -343,7 +358,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
         const t = isTrain ? rt : normalizeLine(rt);
         const si = sp.encode(s);
         const ti = sp.encode(t);
-        const rawLine = isTrain ? keptLines.data[lineNo - 1]! : lineNo;
+        const rawLine = kept ? kept.next() : lineNo;
         if (isTrain) {
           const why = filterPair(si.length, ti.length, filt);
           if (why) {
@@ -365,18 +380,19 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
       }
       textSrc?.close();
       textTgt?.close();
+      kept?.close();
       const ws2 = src.close();
       const wt2 = tgt.close();
-      writeUint32File(path.join(tmp, `${name}.lines`), lines.view());
+      lines.close();
       const d = isTrain ? { ...dropped } : { empty: 0, tooLong: 0, ratio: 0 };
       pr.done(
         isTrain
-          ? `${lines.length.toLocaleString('en-US')} pairs kept; dropped: ${d.empty} empty, ${d.tooLong} longer than ${options.maxLen} tokens, ${d.ratio} with length ratio > ${options.maxRatio}`
-          : `${lines.length} pairs, ${ws2.tokens + wt2.tokens} tokens${emptyKept ? `, ${emptyKept} with an empty side (kept)` : ''}`,
+          ? `${lines.count.toLocaleString('en-US')} pairs kept; dropped: ${d.empty} empty, ${d.tooLong} longer than ${options.maxLen} tokens, ${d.ratio} with length ratio > ${options.maxRatio}`
+          : `${lines.count} pairs, ${ws2.tokens + wt2.tokens} tokens${emptyKept ? `, ${emptyKept} with an empty side (kept)` : ''}`,
       );
       splits[name] = {
         read: counts[name]!,
-        pairs: lines.length,
+        pairs: lines.count,
         dropped: d,
         ...(isTrain ? {} : { emptyKept }),
         src: { ids: `${name}.src.ids`, off: `${name}.src.off`, offsetDtype: ws2.offsetDtype, tokens: ws2.tokens, ...(isTrain ? {} : { text: `${name}.src.txt` }) },
@@ -384,7 +400,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
         lines: `${name}.lines`,
         inputs: inputInfo[name]!,
       };
-      if (isTrain && lines.length === 0) throw new PrepareError(`every training pair was filtered out (maxLen ${options.maxLen}, maxRatio ${options.maxRatio}); relax the filters`);
+      if (isTrain && lines.count === 0) throw new PrepareError(`every training pair was filtered out (maxLen ${options.maxLen}, maxRatio ${options.maxRatio}); relax the filters`);
     }
 
     return {
@@ -407,7 +423,7 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
         eosId: sp.eosId,
         // paths relative to the work folder, so the manifest does not depend on where it ran
         trainArgs: trained.args.map((a) => a.split(tmp + path.sep).join('')),
-        trainSentences: 2 * keptLines.length,
+        trainSentences: 2 * keptCount,
       },
       idDtype,
       splits,

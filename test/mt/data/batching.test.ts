@@ -1,10 +1,16 @@
 // Token batching invariants: the padded-token budget holds, every kept sentence appears exactly
 // once per epoch, over-long pairs are skipped and counted, batches are deterministic in
-// (seed, epoch) and resume exactly from a saved position; the padded tensors are right.
+// (seed, epoch) and resume exactly from a saved position; the padded tensors are right. The
+// compact index plans exactly what the earlier one-array-per-batch planner did (reference copy
+// below), so runs saved before it resume on the same data; it reads the same from disk on demand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TokenBatcher, arrayPairSource, resolveBatchingConfig, type Batch } from '../../../src/mt/data/batching.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TokenBatcher, arrayPairSource, pairSource, resolveBatchingConfig, type Batch, type BatchingConfig, type PairSource } from '../../../src/mt/data/batching.js';
+import { TokenFile, TokenFileWriter, idDtypeFor } from '../../../src/mt/data/binary-dataset.js';
 import { Rng } from '../../../src/util/rng.js';
+import { tempDir } from './helpers.js';
 
 const IDS = { padId: 0, bosId: 2, eosId: 3 };
 
@@ -126,4 +132,111 @@ test('config errors name the key', () => {
   assert.throws(() => resolveBatchingConfig({ maxTokens: 10, maxLen: 64 }), /maxTokens must be an integer ≥ maxLen \(64\)/);
   const b = new TokenBatcher(arrayPairSource([[1]], [[1]]), IDS, { maxTokens: 64, maxLen: 64 });
   assert.throws(() => b.batch(0, 5), /batch 5 does not exist in epoch 0 \(it has 1\)/);
+});
+
+/** The planner before the compact index (per-batch arrays, every epoch planned whole): the reference. */
+function referencePlan(data: PairSource, c: BatchingConfig, epoch: number): Int32Array[] {
+  const extra = c.appendSrcEos ? 1 : 0;
+  const kept: number[] = [];
+  for (let i = 0; i < data.size; i++) if (data.srcLength(i) + 1 <= c.maxLen && data.tgtLength(i) + 1 <= c.maxLen) kept.push(i);
+  const srcNeed = Int32Array.from(kept, (i) => data.srcLength(i) + extra);
+  const tgtNeed = Int32Array.from(kept, (i) => data.tgtLength(i) + 1);
+  const sort = (order: Int32Array, key: Int32Array) => {
+    const count = new Int32Array(c.maxLen + 2);
+    for (const k of order) count[key[k]! + 1]++;
+    for (let v = 1; v < count.length; v++) count[v] += count[v - 1]!;
+    const out = new Int32Array(order.length);
+    for (const k of order) out[count[key[k]!]++] = k;
+    return out;
+  };
+  const rng = c.shuffle ? new Rng(c.seed).fork(`batching-epoch-${epoch}`) : null;
+  let order = rng ? rng.permutation(kept.length) : Int32Array.from(kept, (_, i) => i);
+  order = sort(sort(order, srcNeed), tgtNeed);
+  const batches: Int32Array[] = [];
+  let cur: number[] = [];
+  let curMax = 0;
+  for (const k of order) {
+    const need = Math.max(srcNeed[k]!, tgtNeed[k]!);
+    const m = Math.max(curMax, need);
+    if (cur.length > 0 && ((cur.length + 1) * m > c.maxTokens || (c.maxSentences > 0 && cur.length >= c.maxSentences))) {
+      batches.push(Int32Array.from(cur));
+      cur = [];
+      curMax = 0;
+    }
+    cur.push(kept[k]!);
+    curMax = Math.max(curMax, need);
+  }
+  if (cur.length > 0) batches.push(Int32Array.from(cur));
+  if (rng) rng.shuffle(batches);
+  return batches;
+}
+
+test('the compact index plans exactly as the reference planner (epochs, seeds, caps, no shuffle)', () => {
+  const { src, tgt } = corpus(2500, 11);
+  const data = arrayPairSource(src, tgt);
+  const cases: Partial<BatchingConfig>[] = [
+    { maxTokens: 400, maxLen: 48, seed: 5 },
+    { maxTokens: 1000, maxLen: 32, seed: 2, maxSentences: 7 },
+    { maxTokens: 300, maxLen: 40, seed: 9, appendSrcEos: false },
+    { maxTokens: 500, maxLen: 48, shuffle: false },
+  ];
+  for (const over of cases) {
+    const b = new TokenBatcher(data, IDS, over);
+    for (const epoch of [0, 1, 4, 2]) {
+      const ref = referencePlan(data, b.config, epoch);
+      assert.equal(b.numBatches(epoch), ref.length, JSON.stringify(over));
+      assert.equal(fingerprint([...b.epoch(epoch)]), ref.map((r) => Array.from(r).join(',')).join('|'), `${JSON.stringify(over)} epoch ${epoch}`);
+    }
+  }
+});
+
+test('numBatches is the same in every epoch and plans at most one epoch', () => {
+  const { src, tgt } = corpus(1500, 3);
+  const b = new TokenBatcher(arrayPairSource(src, tgt), IDS, { maxTokens: 300, maxLen: 40, seed: 4 });
+  const n = b.numBatches(7);
+  for (const e of [0, 1, 2, 30]) assert.equal(b.numBatches(e), n);
+  assert.equal([...b.epoch(3)].length, n);
+  assert.throws(() => b.numBatches(-1), /epoch must be an integer ≥ 0, got -1/);
+});
+
+test('a split read from disk on demand batches exactly like one in memory; resume is exact', (t) => {
+  const dir = tempDir('batch-disk');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const { src, tgt } = corpus(1200, 5);
+  for (const [side, sents] of [['src', src], ['tgt', tgt]] as const) {
+    const w = new TokenFileWriter(path.join(dir, side), idDtypeFor(200), 200);
+    for (const s of sents) w.add(s);
+    w.close();
+  }
+  const open = (inMemory: boolean) => {
+    const s = new TokenFile(path.join(dir, 'src'), 'uint16', 'uint32', { inMemory });
+    const g = new TokenFile(path.join(dir, 'tgt'), 'uint16', 'uint32', { inMemory });
+    assert.equal(s.inMemory, inMemory);
+    return pairSource({ src: s, tgt: g });
+  };
+  const cfg = { maxTokens: 400, maxLen: 40, seed: 8 };
+  const mem = new TokenBatcher(open(true), IDS, cfg);
+  const disk = new TokenBatcher(open(false), IDS, cfg);
+  const ref = new TokenBatcher(arrayPairSource(src, tgt), IDS, cfg);
+  for (const epoch of [0, 1]) {
+    const a = [...mem.epoch(epoch)];
+    const b = [...disk.epoch(epoch)];
+    assert.equal(fingerprint(a), fingerprint([...ref.epoch(epoch)]));
+    assert.equal(a.length, b.length);
+    a.forEach((x, i) => {
+      assert.deepEqual(b[i]!.src, x.src);
+      assert.deepEqual(b[i]!.tgtIn, x.tgtIn);
+      assert.deepEqual(b[i]!.tgtOut, x.tgtOut);
+    });
+  }
+  // stop after 7 batches of epoch 1 with a fresh batcher, resume with another: same batches
+  const n = disk.numBatches(0);
+  const it = new TokenBatcher(open(false), IDS, cfg).stream();
+  let pos = { epoch: 0, batch: 0 };
+  for (let k = 0; k < n + 7; k++) pos = (it.next().value as Batch).next;
+  const resumed = new TokenBatcher(open(false), IDS, cfg).stream(pos);
+  const cont = [...Array(4)].map(() => resumed.next().value as Batch);
+  const straight = [...mem.epoch(1)].slice(7, 11);
+  assert.equal(fingerprint(cont), fingerprint(straight));
+  cont.forEach((x, i) => assert.deepEqual(x.src, straight[i]!.src));
 });
