@@ -2,6 +2,7 @@
 // node-gyp. Run by the package's `install` script, and by hand: `node native/build.mjs`.
 // It never fails the install: on failure it prints a loud message and writes the reason to
 // native/build/BUILD_FAILED.txt, which the backend chooser (src/backend/choose.ts) reports.
+// Then the MPI addon (native/mpi/, only where Open MPI is installed; it says so when it is not).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -50,7 +51,13 @@ function fail(reason) {
     `!! The 'native' backend is unavailable; 'auto' will fall back to wasm/cpu (much slower).\n` +
     `!! Needs: a C++ compiler, make, python3, libopenblas-dev. Retry with: node native/build.mjs\n` +
     `!! Full reason: ${failFile}\n${bar}\n`);
+  buildMpi();
   process.exit(0);
+}
+
+/** The MPI addon (native/mpi/build.mjs): built only where Open MPI is installed, never failing this build. */
+function buildMpi() {
+  spawnSync(process.execPath, [join(here, 'mpi', 'build.mjs')], { stdio: 'inherit' });
 }
 
 const gyp = findNodeGyp();
@@ -76,3 +83,4 @@ if (r.status !== 0) {
 }
 if (!existsSync(join(buildDir, 'Release', 'resmlp_native.node'))) fail('node-gyp succeeded but build/Release/resmlp_native.node is missing');
 console.error('resmlp: native kernels built: native/build/Release/resmlp_native.node');
+buildMpi();

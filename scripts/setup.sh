@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks (run as root, or with sudo available), then the npm packages
-# and the native addon. Idempotent: re-running skips what is already there.
+# and the native addons (the MPI one for `mpirun` training needs Open MPI: openmpi-bin, libopenmpi-dev).
+# Idempotent: re-running skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(libopenblas-dev libopenblas-openmp-dev sentencepiece dataset-fashion-mnist python3-torch chromium)
+pkgs=(libopenblas-dev libopenblas-openmp-dev sentencepiece dataset-fashion-mnist python3-torch chromium openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
