@@ -79,6 +79,8 @@ function rawConfig(flags: FlagValues, overrides: Record<string, string>): Record
 async function train({ flags, overrides, io }: CommandContext): Promise<number> {
   const { resolveMtTrainConfig } = await import('../mt/train/config.js');
   const cfg = resolveMtTrainConfig(rawConfig(flags, overrides));
+  // under mpirun: join the job first (it sets each rank's default RESMLP_THREADS before the backend loads)
+  const world = (await import('../train/distributed/mpi.js')).joinWorld();
   const { initBackend } = await import('../backend/choose.js');
   await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
   const { runMtTraining } = await import('../mt/train/run.js');
@@ -86,7 +88,7 @@ async function train({ flags, overrides, io }: CommandContext): Promise<number> 
   try {
     const r = await runMtTraining(cfg, { signal: irq.signal, resume: flags.fresh !== true });
     const lv = r.lastValidation ? Object.entries(r.lastValidation).map(([k, v]) => `${k} ${v.toFixed(k === 'bleu' ? 2 : 4)}`).join(', ') : 'none';
-    io.stdout.write(
+    if (world.lead) io.stdout.write(
       `${r.stoppedBy}: ${r.updates} updates, ${r.epochsDone} epochs in ${(r.elapsedSec / 60).toFixed(1)} min; last validation: ${lv}; ` +
         `best ${r.best ? `${cfg.trainer.bestMetric} ${r.best.score.toFixed(4)} at update ${r.best.update}` : 'none'}; checkpoints in ${r.outDir}\n`,
     );

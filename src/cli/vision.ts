@@ -46,12 +46,14 @@ export const train = defineCommand({
   run: async ({ flags, overrides, io }) => {
     const { runTraining } = await import('../vision/train.js');
     const cfg = await runConfig(flags, overrides);
+    // under mpirun: join the job first (it sets each rank's default RESMLP_THREADS before the backend loads)
+    const world = (await import('../train/distributed/mpi.js')).joinWorld();
     const backendName = await backend(flags);
     const irq = interruptSignal(io);
     try {
       const r = await runTraining(cfg, { resume: flags.resume === true, signal: irq.signal, stream: io.stderr });
       const t = r.train;
-      io.stdout.write(
+      if (world.lead) io.stdout.write(
         JSON.stringify({ outDir: r.outDir, updates: t.updates, epochs: t.epochsDone, stoppedBy: t.stoppedBy, elapsedSec: Math.round(t.elapsedSec), test: r.test, ...(r.testFlip ? { testFlip: r.testFlip } : {}), ...(r.testTta ? { testTta: r.testTta } : {}), backend: backendName }) + '\n',
       );
       return t.stoppedBy === 'interrupt' ? 130 : 0;

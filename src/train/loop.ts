@@ -7,6 +7,12 @@
 // Exact resume: batch i of epoch e must be a pure function of (seed, e, i) (the task's job), the
 // schedule is a function of the update count, and the optimizer slots and the task's RNG states
 // (dropout) are saved with the weights. So 2 updates + save + resume + 2 updates = 4 updates.
+//
+// Data-parallel under mpirun (src/train/distributed/, PyTorch DDP's scheme): each rank trains its
+// share of every update's batches, the gradients are summed over the ranks, every rank applies the
+// same step; rank 0 alone validates, reports and writes checkpoints, and what stops or re-plans
+// the run is its decision. The data position counts batches of the epoch, not of a rank, so a run
+// resumes exactly on another number of ranks.
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +20,10 @@ import { resolveConfig } from '../util/config.js';
 import { createOptimizer, clipGradNorm, type Optimizer, OPTIMIZERS } from './optim/index.js';
 import { learningRate, DEFAULT_SCHEDULE, type ScheduleConfig } from './schedule.js';
 import { saveCheckpoint, loadCheckpoint, type TrainerState } from './checkpoint.js';
+import { dataParallelFromEnv, type DataParallel } from './distributed/data-parallel.js';
+import type { Fingerprint } from './distributed/fingerprint.js';
+import { markCleanStop } from './distributed/mpi.js';
+import { rankBatches, updateBatches } from './distributed/shard.js';
 
 /** What the loop needs from a model + data. */
 export interface TrainTask<B> {
@@ -66,7 +76,7 @@ export interface TrainerConfig {
    * timeBudgetSec 0 to repeat one exactly. Default 0.
    */
   timeBudgetSec: number;
-  /** Batches whose gradients are averaged into one update (fairseq's --update-freq). Default 1. */
+  /** Batches whose gradients are averaged into one update (fairseq's --update-freq), per rank under mpirun. Default 1. */
   updateFreq: number;
   /** Global gradient-norm clip (0 = off). Default 0. */
   clipNorm: number;
@@ -177,6 +187,13 @@ export interface TrainOptions {
    * Default performance.now.
    */
   clock?: () => number;
+  /**
+   * What the ranks of an mpirun job must share besides the trainer config and model (e.g. the
+   * run's config and its dataset manifest): compared at start, the job refused when they differ.
+   */
+  fingerprint?: Fingerprint;
+  /** One process, or the ranks of the mpirun job this process belongs to. Default: from the environment. */
+  dataParallel?: DataParallel;
 }
 
 export const LAST = 'checkpoint_last.safetensors';
@@ -195,21 +212,44 @@ export function planEpochs(cfg: Pick<TrainerConfig, 'epochs' | 'timeBudgetSec'>,
   return { perEpoch, planned: Math.min(cfg.epochs, Math.max(epoch, epoch + Math.floor((cfg.timeBudgetSec - now) / (1.02 * perEpoch)))) };
 }
 
-/** Runs (or resumes) training; returns when done, stopped early, or interrupted (after saving). */
+/**
+ * Runs (or resumes) training; returns when done, stopped early, or interrupted (after saving).
+ * Under mpirun every rank calls it; an error names the rank it happened on.
+ */
 export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOptions): Promise<TrainResult> {
-  const hooks = opts.hooks ?? {};
+  const dp = opts.dataParallel ?? dataParallelFromEnv();
+  try {
+    const result = await runLoop(task, cfg, opts, dp);
+    if (dp.world.size > 1) markCleanStop();
+    return result;
+  } catch (e) {
+    if (dp.world.size > 1 && e instanceof Error) e.message = `${dp.world.label}: ${e.message}`;
+    throw e;
+  }
+}
+
+async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOptions, dp: DataParallel): Promise<TrainResult> {
+  const lead = dp.world.lead;
+  const ranks = dp.world.size;
+  const hooks = lead ? (opts.hooks ?? {}) : {};
   const log = hooks.log ?? (() => {});
-  mkdirSync(opts.outDir, { recursive: true });
+  if (lead) mkdirSync(opts.outDir, { recursive: true });
   const lastPath = join(opts.outDir, LAST);
   const optimizer: Optimizer = createOptimizer(cfg.optimizer, task.params, cfg);
   let state: TrainerState = { epoch: 0, batchInEpoch: 0, updates: 0, best: null, badValidations: 0, rng: task.getRngState(), elapsedSec: 0 };
-  if ((opts.resume ?? true) && existsSync(lastPath)) {
+  if (lead && (opts.resume ?? true) && existsSync(lastPath)) {
     const loaded = loadCheckpoint(lastPath, task.params, { optimizer });
     if (loaded.trainer === undefined) throw new Error(`${lastPath}: no trainer state; cannot resume from it`);
     state = loaded.trainer;
     task.setRngState(state.rng);
     log(`resumed from ${lastPath}: epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, update ${state.updates}`);
   }
+  // every rank takes rank 0's weights, optimizer and position (after checking they run the same thing)
+  const shapes = Object.fromEntries([...task.params].map(([k, v]) => [k, v.shape]));
+  const fingerprint = { ...opts.fingerprint, trainer: cfg, model: task.modelConfig, params: shapes };
+  state = dp.start({ params: task.params, optimizer, state, fingerprint, updateFreq: cfg.updateFreq });
+  if (!lead) task.setRngState(state.rng);
+  if (dp.description) log(dp.description);
   const planned = state.plannedEpochs;
   if (planned !== undefined && !(Number.isInteger(planned) && planned >= 1 && planned <= cfg.epochs)) {
     throw new Error(`${lastPath}: trainer state plans ${planned} epochs, but trainer.epochs is ${cfg.epochs} (expected an integer 1..${cfg.epochs})`);
@@ -222,7 +262,7 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
   const updatesIn = (n: number): number => {
     let batches = 0;
     for (let e = 0; e < n; e++) batches += task.numBatches(e);
-    const u = Math.max(1, Math.floor(batches / cfg.updateFreq));
+    const u = Math.max(1, Math.floor(batches / (cfg.updateFreq * ranks)));
     return cfg.maxUpdates > 0 ? Math.min(u, cfg.maxUpdates) : u;
   };
   if (autoSteps) schedule.totalSteps = updatesIn(epochs);
@@ -246,10 +286,10 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
     }
   };
 
-  /** Validates; updates best (+ writes checkpoint_best) and the patience counter. Returns true to stop. */
+  /** Validates (rank 0 only); updates best (+ writes checkpoint_best) and the patience counter. Returns true to stop. */
   let validatedAt = -1;
   const validate = async (): Promise<boolean> => {
-    if (!task.validate) return false;
+    if (!task.validate || !lead) return false;
     validatedAt = state.updates;
     task.setTraining(false);
     const metrics = await task.validate();
@@ -286,13 +326,13 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
     let lossSum = 0;
     let lossCount = 0;
     while (state.batchInEpoch < nb) {
-      // One update = updateFreq batches (fewer at the end of an epoch), gradients averaged.
-      const group = Math.min(cfg.updateFreq, nb - state.batchInEpoch);
+      // One update = updateFreq batches per rank (fewer at the end of an epoch), gradients averaged.
+      const group = updateBatches(state.batchInEpoch, nb, cfg.updateFreq, ranks);
       let acc: tf.Tensor[] | null = null;
       let lossTotal = 0;
       let units = 0;
-      for (let k = 0; k < group; k++) {
-        const batch = task.batch(state.epoch, state.batchInEpoch + k);
+      for (const i of rankBatches(state.batchInEpoch, group, dp.world.rank, ranks)) {
+        const batch = task.batch(state.epoch, i);
         units += task.units(batch);
         const { value, grads } = tf.variableGrads(() => task.loss(batch), vars);
         task.disposeBatch(batch);
@@ -310,14 +350,23 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
           });
         }
       }
+      // Let the event loop run signal handlers (Ctrl-C, mpirun's forwarded SIGUSR2): the awaits
+      // above resolve as microtasks, which never reach it, so without this turn an interrupt
+      // waited for the end of the run.
+      await new Promise((r) => setImmediate(r));
+      // a rank without a batch in this update (an epoch's short last one) adds zeros
+      acc ??= vars.map((v) => tf.zerosLike(v));
+      const sums = dp.checkIn(state.updates, { loss: lossTotal, units, interrupted: opts.signal?.aborted ?? false });
+      acc = dp.sumGradients(acc);
+      units = sums.units;
       const gradMap = new Map<string, tf.Tensor>();
-      acc!.forEach((g, i) => {
+      acc.forEach((g, i) => {
         if (group > 1) {
           gradMap.set(names[i]!, tf.div(g, group));
           g.dispose();
         } else gradMap.set(names[i]!, g);
       });
-      const loss = lossTotal / group;
+      const loss = sums.loss / group;
       if (!Number.isFinite(loss)) {
         for (const g of gradMap.values()) g.dispose();
         throw new Error(`trainer: loss is ${loss} at epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, update ${state.updates} (lower the learning rate or enable clipNorm)`);
@@ -344,7 +393,7 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
         stoppedBy = 'patience';
         stop = true;
       }
-      if (endOfEpoch && cfg.timeBudgetSec > 0 && !state.planFinal) {
+      if (lead && endOfEpoch && cfg.timeBudgetSec > 0 && !state.planFinal) {
         // Epoch 1's time (with its validation, JIT warm-up and the first calls of every kernel)
         // overestimates the next ones: the first plan errs towards finishing early; the later
         // ones, from the mean of epochs 2.., give the rest of the budget to the remaining epochs.
@@ -378,7 +427,7 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
         stoppedBy = 'maxTime';
         stop = true;
       }
-      if (opts.signal?.aborted) {
+      if (opts.signal?.aborted || sums.interrupted) {
         stoppedBy = 'interrupt';
         stop = true;
       }
@@ -386,7 +435,24 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
       // last validation always exist, even for a budget shorter than validateEvery.
       const lastUpdate = stop || (endOfEpoch && state.epoch >= epochs);
       if (lastUpdate && stoppedBy !== 'interrupt' && validatedAt !== state.updates) await validate();
-      if (checkpointNow || stop) await save(checkpointNow ? join(opts.outDir, `checkpoint_${state.updates}.safetensors`) : undefined);
+      // Rank 0 decides (its validation, clock and plan); the other ranks follow.
+      const plan = { epochs, plannedEpochs: state.plannedEpochs, firstEpochSec: state.firstEpochSec, planFinal: state.planFinal };
+      const decided: { stoppedBy: TrainResult['stoppedBy'] | null; plan: typeof plan } = dp.agree(state.updates, { stoppedBy: stop ? stoppedBy : null, plan });
+      if (!lead) {
+        stop = decided.stoppedBy !== null;
+        stoppedBy = decided.stoppedBy ?? 'done';
+        const { epochs: planned, ...planState } = decided.plan;
+        Object.assign(state, planState);
+        if (planned !== epochs) {
+          epochs = planned;
+          task.setEpochs?.(epochs);
+          if (autoSteps) schedule.totalSteps = updatesIn(epochs);
+        }
+      }
+      if (checkpointNow || stop) {
+        dp.checkParams(state.updates, task.params, optimizer);
+        if (lead) await save(checkpointNow ? join(opts.outDir, `checkpoint_${state.updates}.safetensors`) : undefined);
+      }
       if (endOfEpoch) hooks.onEpochEnd?.({ epoch: state.epoch - 1, update: state.updates, meanLoss: lossSum / Math.max(1, lossCount) });
       if (stop) {
         log(`stopped (${stoppedBy}) at update ${state.updates}; saved ${lastPath}`);
@@ -395,7 +461,7 @@ export async function train<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: Tra
       if (endOfEpoch) break;
     }
   }
-  if (stoppedBy === 'done' && !existsSync(lastPath)) await save();
+  if (lead && stoppedBy === 'done' && !existsSync(lastPath)) await save();
   optimizer.dispose();
   return { updates: state.updates, epochsDone: state.epoch, stoppedBy, best: state.best, lastValidation, elapsedSec: elapsed(), lastPath };
 }

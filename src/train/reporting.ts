@@ -1,11 +1,13 @@
 // The one progress-and-logging path of training runs (vision and translation): a progress bar with
 // rate and ETA on stderr, a JSONL metrics log (`metrics.jsonl` in the run folder), and PNG curves
 // (`plots/loss.png`, `plots/lr.png`, one per validation metric) redrawn after every validation.
+// Under mpirun only rank 0 reports; the other ranks get a reporting that writes nothing.
 import { join } from 'node:path';
 import type { TrainerHooks } from './loop.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { MetricsLog, readMetrics } from './metrics-log.js';
 import { plotMetrics } from './plot.js';
+import { isLeadRank } from './distributed/mpi.js';
 
 export interface ReportingOptions {
   /** Run folder (metrics.jsonl and the PNGs go there). */
@@ -28,7 +30,7 @@ export interface ReportingOptions {
 
 export interface Reporting {
   hooks: TrainerHooks;
-  metrics: MetricsLog;
+  metrics: Pick<MetricsLog, 'log'>;
   /** Redraws the PNGs; returns the files written. */
   plot(): string[];
   close(): void;
@@ -36,6 +38,7 @@ export interface Reporting {
 
 /** Builds the trainer hooks of a run: progress bar, JSONL metrics, PNG curves. */
 export function createReporting(opts: ReportingOptions): Reporting {
+  if (!isLeadRank()) return { hooks: { log: () => {} }, metrics: { log: (event) => ({ time: new Date().toISOString(), event }) }, plot: () => [], close: () => {} };
   const stream = opts.stream ?? process.stderr;
   const metricsFile = join(opts.outDir, 'metrics.jsonl');
   const metrics = new MetricsLog(metricsFile, { append: opts.append ?? true });

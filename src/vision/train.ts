@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveConfig } from '../util/config.js';
 import { createReporting } from '../train/reporting.js';
+import { isLeadRank } from '../train/distributed/mpi.js';
 import { DEFAULT_TRAINER, resolveTrainerConfig, train, type TrainerConfig, type TrainResult } from '../train/loop.js';
 import { cifar10 } from './data/cifar.js';
 import { NORMALIZATION, resolveLoaderConfig, type LoaderConfig } from './data/dataset.js';
@@ -174,20 +175,22 @@ export async function runTraining(cfg: VisionRunConfig, opts: RunOptions = {}): 
   if (!opts.resume && fs.existsSync(last)) {
     throw new Error(`${last} exists: pass --resume to continue that run, or choose another out folder`);
   }
+  // under mpirun rank 0 alone writes the run folder, reports and tests
+  const lead = isLeadRank();
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  if (lead) fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   const data = opts.data ?? loadDataset(cfg.dataset, cfg.dataDir);
   const { model, task } = buildRun(cfg, data);
   const reporting = createReporting({ outDir, unit: 'img', label: 'train', stream: opts.stream as never });
   const say = reporting.hooks.log!;
   say(`model ${cfg.model}: ${model.numParameters().toLocaleString('en-US')} parameters, ${model.config.imgSize}×${model.config.imgSize}×${model.config.inChans}, patch ${model.config.patchSize}, d ${model.config.embedDim}, depth ${model.config.depth}`);
   try {
-    const result = await train(task, resolveTrainerConfig(cfg.trainer), { outDir, resume: opts.resume ?? false, signal: opts.signal, hooks: reporting.hooks });
+    const result = await train(task, resolveTrainerConfig(cfg.trainer), { outDir, resume: opts.resume ?? false, signal: opts.signal, hooks: reporting.hooks, fingerprint: { config: cfg } });
     reporting.close();
     let test: EvalResult | null = null;
     let testFlip: EvalResult | null = null;
     let testTta: EvalResult | null = null;
-    if ((opts.testEval ?? true) && result.stoppedBy !== 'interrupt') {
+    if ((opts.testEval ?? true) && result.stoppedBy !== 'interrupt' && lead) {
       test = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize);
       reporting.metrics.log('test', { update: result.updates, loss: test.loss, accuracy: test.accuracy, top5: test.top5, elapsedSec: result.elapsedSec });
       say(`test: accuracy ${(100 * test.accuracy).toFixed(2)}%, top-5 ${(100 * test.top5).toFixed(2)}%, loss ${test.loss.toFixed(4)} (${test.count} images, last weights, ${result.elapsedSec.toFixed(0)} s of training)`);

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LAST, train, type TrainResult } from '../../train/loop.js';
 import type { ProgressStream } from '../../train/progress.js';
 import { createReporting } from '../../train/reporting.js';
+import { isLeadRank } from '../../train/distributed/mpi.js';
 import { readCheckpointConfig } from '../../train/checkpoint.js';
 import { PreparedDataset } from '../data/dataset.js';
 import { pairSource, TokenBatcher } from '../data/batching.js';
@@ -42,7 +43,9 @@ export interface MtRunResult extends TrainResult {
 }
 
 export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {}): Promise<MtRunResult> {
-  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  // under mpirun rank 0 alone writes the run folder, validates and reports
+  const lead = isLeadRank();
+  const log = opts.log ?? (lead ? (s: string) => process.stderr.write(s + '\n') : () => {});
   if (!cfg.data.dir) throw new Error('mt train: no dataset folder: set data.dir in the config or pass --data <prepared dataset folder>');
   const ds = PreparedDataset.open(cfg.data.dir);
   const man = ds.manifest;
@@ -56,11 +59,11 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
   const spmSrc = ds.spmModel;
   const spmSha = sha256Of(spmSrc);
   const spmDst = join(outDir, 'spm.model');
-  if (existsSync(spmDst) && sha256Of(spmDst) !== spmSha) {
+  if (lead && existsSync(spmDst) && sha256Of(spmDst) !== spmSha) {
     throw new Error(`mt train: ${outDir} already holds a different SentencePiece model (spm.model); use a new --out folder for this dataset`);
   }
-  copyFileSync(spmSrc, spmDst);
-  copyFileSync(resolve(cfg.data.dir, man.spm.vocab), join(outDir, 'spm.vocab'));
+  if (lead) copyFileSync(spmSrc, spmDst);
+  if (lead) copyFileSync(resolve(cfg.data.dir, man.spm.vocab), join(outDir, 'spm.vocab'));
 
   const modelConfig: Seq2SeqConfig = {
     ...cfg.model,
@@ -99,7 +102,7 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
   if (batcher.skipped > 0) log(`skipped ${batcher.skipped} of ${trainSplit.size} training pairs longer than maxLen − 1 = ${modelConfig.maxLen - 1} tokens`);
 
   let validate: (() => Promise<Record<string, number>>) | undefined;
-  if (ds.splits.includes('valid')) {
+  if (ds.splits.includes('valid') && lead) {
     const vs = ds.split('valid');
     const vb = new TokenBatcher(pairSource(vs), ids, { maxTokens: cfg.data.maxTokens, maxLen: modelConfig.maxLen, shuffle: false });
     const spm = cfg.validation.bleu ? await SentencePiece.load(spmDst, join(outDir, 'spm.vocab')) : null;
@@ -120,7 +123,7 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
       m.validSec = (Date.now() - t0) / 1000;
       return m;
     };
-  } else if (cfg.trainer.validateEvery > 0 || cfg.trainer.patience > 0) {
+  } else if (!ds.splits.includes('valid') && (cfg.trainer.validateEvery > 0 || cfg.trainer.patience > 0)) {
     throw new Error(`mt train: ${cfg.data.dir} has no valid split, but validation is configured (validateEvery/patience)`);
   }
 
@@ -132,7 +135,7 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
 
   const reporting = createReporting({ outDir, unit: 'tok', label: 'train', logEvery: 1, append: resuming, plots: opts.plots, stream: opts.progressStream, log: opts.log });
   try {
-    const result = await train(task, cfg.trainer, { outDir, signal: opts.signal, hooks: reporting.hooks, resume: opts.resume ?? true });
+    const result = await train(task, cfg.trainer, { outDir, signal: opts.signal, hooks: reporting.hooks, resume: opts.resume ?? true, fingerprint: { config: cfg, data: { ...man, createdAt: undefined } } });
     reporting.close();
     reporting.plot();
     return { ...result, outDir, skippedTrain: batcher.skipped, parameters: model.numParameters() };
