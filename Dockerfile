@@ -1,6 +1,7 @@
 # CPU image of the resmlp translation server: tfjs on the `cpu` backend with the native OpenBLAS
-# kernels (native/, N-API). Multi-stage: build (compilers, libopenblas-dev, npm ci, tsc, node-gyp)
-# → slim runtime (node, libopenblas0, dist/, production node_modules, the built addon).
+# kernels (native/, N-API). Multi-stage: build (compilers, libopenblas-dev, libdnnl-dev, npm ci, tsc,
+# node-gyp) → slim runtime (node, libopenblas0, libdnnl2 for int8 decoding, dist/, production
+# node_modules, the built addon).
 #
 # UNTESTED HERE: the machine this was written on has no Docker engine. The steps mirror
 # scripts/setup.sh and `npm run build`, which are tested; the image itself has never been built.
@@ -17,7 +18,7 @@ ARG NODE_IMAGE=node:20-bookworm
 
 FROM ${NODE_IMAGE} AS build
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends build-essential python3 libopenblas-dev \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends build-essential python3 libopenblas-dev libdnnl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -32,7 +33,7 @@ RUN npm run build && npm prune --omit=dev --omit=optional
 
 FROM ${NODE_IMAGE}-slim AS runtime
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenblas0 tini \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenblas0 libdnnl2 tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production RESMLP_BACKEND=native

@@ -1,25 +1,27 @@
 // `npm run bench [-- --json] [--only matmul,step] [--threads N] [--reps N]`: every benchmark of
 // the project, measured side by side in one run on this machine. Human-readable tables go to
 // stderr/stdout as they finish; with --json the last stdout line is one JSON object with the
-// headline ratios (matmulVsSgemm, stepVsPytorch, …) so CI-like tooling can read it.
+// headline ratios (matmulVsSgemm, stepVsPytorch, decodeInt8Speedup, …) so CI-like tooling can read it.
 import os from 'node:os';
 import { parseArgs, formatHelp, type FlagSpec } from '../src/cli/args.js';
 import { matmulBench } from './matmul.js';
 import { stepBench, pytorchStep } from './step.js';
 import { decodeBench } from './decode.js';
 import { mtTrainBench } from './mt-train.js';
+import { formatInt8Bench, int8Bench } from './decode-int8.js';
 
 const SPEC: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print one JSON object with the results as the last line' },
-  only: { type: 'string', help: 'comma-separated sections to run (matmul, step, mt-train, decode)', default: 'matmul,step,mt-train,decode' },
+  only: { type: 'string', help: 'comma-separated sections to run (matmul, step, mt-train, decode; int8: needs --mt-checkpoint)', default: 'matmul,step,mt-train,decode' },
   threads: { type: 'int', help: 'threads for our kernels and for PyTorch', default: os.availableParallelism() },
   reps: { type: 'int', help: 'timed repetitions per measurement (median reported)', default: 5 },
   backends: { type: 'string', help: 'backends for the training-step comparison', default: 'native,wasm,cpu' },
   'mt-checkpoint': { type: 'string', help: 'trained translation checkpoint for the decode bench (default: random init of the small config)' },
   'decode-sentences': { type: 'int', help: 'test_2016 sentences decoded with beam 4', default: 1000 },
+  'int8-rounds': { type: 'int', help: 'int8 section: rounds over the test set, fp32 and int8 interleaved', default: 3 },
 };
 
-const SECTIONS = ['matmul', 'step', 'mt-train', 'decode'];
+const SECTIONS = ['matmul', 'step', 'mt-train', 'decode', 'int8'];
 
 async function main(): Promise<void> {
   const { flags, help } = parseArgs(process.argv.slice(2), SPEC);
@@ -96,6 +98,21 @@ async function main(): Promise<void> {
     out.decode = r;
     out.decodeSentencesPerSec = r.decodeSentencesPerSec;
     out.incrementalSpeedup = r.incrementalSpeedup;
+  }
+
+  if (only.includes('int8')) {
+    // int8 vs fp32 decoding of a trained model, interleaved in one run (bench/decode-int8.ts)
+    const checkpoint = flags['mt-checkpoint'] as string | undefined;
+    if (checkpoint === undefined) {
+      console.log('\n## int8 vs fp32 decoding: not measured: needs a trained checkpoint (--mt-checkpoint)');
+    } else {
+      const r = await int8Bench({ checkpoint, sentences: flags['decode-sentences'] as number, beam: 4, threads, rounds: flags['int8-rounds'] as number, log: (line) => console.error(line) });
+      console.log(['', ...formatInt8Bench(r)].join('\n'));
+      out.int8 = r;
+      out.decodeInt8Speedup = r.decodeInt8Speedup;
+      out.int8BleuDelta = r.int8BleuDelta;
+      out.int8WeightsRatio = r.int8WeightsRatio;
+    }
   }
 
   if (flags.json) console.log(JSON.stringify(out));

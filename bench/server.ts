@@ -9,7 +9,8 @@
 // The model is a real Seq2Seq (the small Multi30k ResMLP config: d 256, hidden 1024, 3+3 layers)
 // with a trained checkpoint if --checkpoint is given, else randomly initialised with a
 // SentencePiece model trained here on Multi30k (random weights decode to max_length every time,
-// so the work per request is fixed). Inputs: Multi30k test_2016 English sentences.
+// so the work per request is fixed), in fp32 or with --precision int8 (src/quant). Inputs: Multi30k
+// test_2016 English sentences.
 // Bounded: every run stops sending after --seconds and after --max-requests.
 //
 //   node --import tsx bench/server.ts [--json] [--seconds 6] [--checkpoint runs/x/checkpoint_best.safetensors]
@@ -32,6 +33,8 @@ import { DecodingDefaultsSchema, type ServerSettings } from '../src/server/confi
 import { Translator } from '../src/mt/translator.js';
 import { TranslatorEngine, UNBOUNDED_TRANSLATOR_TOKENS } from '../src/server/engine.js';
 import { ModelRegistry } from '../src/server/models.js';
+import type { Module } from '../src/core/module.js';
+import { applyPrecision, parsePrecision, type Precision, precisionLine } from '../src/quant/index.js';
 
 const SPEC: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print one JSON object with the results as the last line' },
@@ -43,6 +46,7 @@ const SPEC: Record<string, FlagSpec> = {
   'paragraph-sentences': { type: 'int', default: 5, help: 'sentences per paragraph of the paragraph runs' },
   'cache-paragraphs': { type: 'int', default: 20, help: 'distinct paragraphs the cached run cycles through' },
   checkpoint: { type: 'string', help: 'trained translation checkpoint (default: random init of the small config)' },
+  precision: { type: 'string', default: 'fp32', help: 'fp32 | int8: the model\'s decoding precision (int8: oneDNN int8 linear layers)' },
   backend: { type: 'string', help: 'tensor backend (default: RESMLP_BACKEND or auto)' },
 };
 
@@ -55,11 +59,12 @@ export interface BenchModel {
   cleanup(): void;
 }
 
-/** The bench's model: a checkpoint, or the small Multi30k ResMLP randomly initialised. */
-export async function benchModel(checkpoint?: string): Promise<BenchModel> {
+/** The bench's model: a checkpoint, or the small Multi30k ResMLP randomly initialised; in `precision`. */
+export async function benchModel(checkpoint?: string, precision: Precision = 'fp32'): Promise<BenchModel> {
   if (checkpoint) {
     const t = await Translator.load(checkpoint, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS });
-    return { engine: new TranslatorEngine(t), description: `trained checkpoint ${checkpoint} (${t.meta!.model.arch}, d ${t.meta!.model.dim})`, cleanup: () => t.dispose() };
+    const p = precisionLine(applyPrecision(t.model as unknown as Module, precision));
+    return { engine: new TranslatorEngine(t), description: `trained checkpoint ${checkpoint} (${t.meta!.model.arch}, d ${t.meta!.model.dim}); ${p}`, cleanup: () => t.dispose() };
   }
   let lines: string[];
   try {
@@ -75,9 +80,10 @@ export async function benchModel(checkpoint?: string): Promise<BenchModel> {
   const cfg = { arch: 'resmlp' as const, vocabSize: spm.vocabSize, maxLen: 64, dim: 256, mlpHidden: 1024, encoderLayers: 3, decoderLayers: 3, heads: 4, dropout: 0, seed: 1 };
   const model = new Seq2Seq(cfg);
   model.eval();
+  const p = precisionLine(applyPrecision(model, precision));
   return {
     engine: new TranslatorEngine(new Translator(model, spm, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS })),
-    description: `random init ResMLP seq2seq (d ${cfg.dim}, hidden ${cfg.mlpHidden}, ${cfg.encoderLayers}+${cfg.decoderLayers} layers, vocab ${cfg.vocabSize}, maxLen ${cfg.maxLen})`,
+    description: `random init ResMLP seq2seq (d ${cfg.dim}, hidden ${cfg.mlpHidden}, ${cfg.encoderLayers}+${cfg.decoderLayers} layers, vocab ${cfg.vocabSize}, maxLen ${cfg.maxLen}); ${p}`,
     cleanup: () => {
       model.dispose();
       rmSync(dir, { recursive: true, force: true });
@@ -216,7 +222,7 @@ async function main(): Promise<void> {
     return;
   }
   const info = await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
-  const m = await benchModel(flags.checkpoint as string | undefined);
+  const m = await benchModel(flags.checkpoint as string | undefined, parsePrecision(flags.precision, '--precision'));
   const sentences = testSentences();
   const o: LoadOptions = { seconds: flags.seconds as number, maxRequests: flags['max-requests'] as number, beam: flags.beam as number, maxLength: flags['max-length'] as number, workload: 'sentence', cache: false };
   const clientCounts = String(flags.clients).split(',').map(Number);

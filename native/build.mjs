@@ -39,6 +39,20 @@ function nodedirArgs() {
   return [];
 }
 
+/**
+ * oneDNN (int8 decoding, native/src/int8.cc) when its header is installed (Debian libdnnl-dev);
+ * without it the addon builds with int8 reported unavailable and fp32 unchanged.
+ */
+function dnnlArgs() {
+  const header = ['/usr/include/oneapi/dnnl/dnnl.hpp', '/usr/local/include/oneapi/dnnl/dnnl.hpp'].find((h) => existsSync(h));
+  if (header) {
+    console.error(`resmlp: oneDNN found (${header}): int8 kernels are built`);
+    return ['-Dresmlp_dnnl=1'];
+  }
+  console.error('resmlp: oneDNN not found (no oneapi/dnnl/dnnl.hpp): int8 decoding will be unavailable; install libdnnl-dev for it');
+  return ['-Dresmlp_dnnl=0'];
+}
+
 function fail(reason) {
   // no stale addon from an earlier build: it could lack kernels the sources now have
   rmSync(join(buildDir, 'Release', 'resmlp_native.node'), { force: true });
@@ -67,7 +81,7 @@ rmSync(failFile, { force: true });
 // loading the addon meanwhile (tests of other developers); build replaces the .node file at the end.
 let r;
 for (const step of ['configure', 'build']) {
-  const args = [...gyp.slice(1), step, ...nodedirArgs()];
+  const args = [...gyp.slice(1), step, ...nodedirArgs(), ...(step === 'configure' ? ['--', ...dnnlArgs()] : [])];
   console.error(`resmlp: building native kernels: ${gyp[0]} ${args.join(' ')}`);
   r = spawnSync(gyp[0], args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) fail(`could not run node-gyp: ${r.error.message}`);

@@ -4,7 +4,7 @@
 # Idempotent: re-running skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(libopenblas-dev libopenblas-openmp-dev sentencepiece dataset-fashion-mnist python3-torch chromium openmpi-bin libopenmpi-dev)
+pkgs=(libopenblas-dev libopenblas-openmp-dev libdnnl-dev sentencepiece dataset-fashion-mnist python3-torch chromium openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -4,7 +4,8 @@
 // TypeScript side reads at load instead of numbering ops itself (src/backend/native/addon.ts).
 // The kernels live by concern: gemm.cc (OpenBLAS matmul), elementwise.cc, reduce.cc, softmax.cc
 // (softmax, cross-entropy), layout.cc (transpose, concat), gather.cc (gather, segment sum),
-// affine.cc (per-channel scale), dropout.cc, optim.cc (Adagrad, Adam), threads.cc.
+// affine.cc (per-channel scale), dropout.cc, optim.cc (Adagrad, Adam), topk.cc (the beam search's
+// per-row top-k), int8.cc (int8 linear layers on oneDNN, when built with it), threads.cc.
 #include <malloc.h>
 
 #include <initializer_list>
@@ -15,6 +16,7 @@
 #include "elementwise.h"
 #include "gather.h"
 #include "gemm.h"
+#include "int8.h"
 #include "kernel.h"
 #include "layout.h"
 #include "ops.h"
@@ -22,6 +24,7 @@
 #include "reduce.h"
 #include "softmax.h"
 #include "threads.h"
+#include "topk.h"
 
 namespace resmlp {
 namespace {
@@ -61,6 +64,9 @@ const Export kKernels[] = {
     {"dropout", WithFlushedDenormals<DropoutFn>},
     {"adagradStep", WithFlushedDenormals<AdagradStepFn>},
     {"adamStep", WithFlushedDenormals<AdamStepFn>},
+    {"rowTopK", WithFlushedDenormals<RowTopKFn>},
+    {"int8Pack", WithFlushedDenormals<Int8PackFn>},
+    {"int8Linear", WithFlushedDenormals<Int8LinearFn>},
 };
 
 // Settings and reports (no float work: they run with the caller's MXCSR).
@@ -69,6 +75,8 @@ const Export kControls[] = {
     {"getThreads", GetThreadsFn},
     {"setMatmulSplit", SetMatmulSplitFn},
     {"blasCore", BlasCoreFn},
+    {"int8Support", Int8SupportFn},
+    {"int8Release", Int8ReleaseFn},
 };
 
 // { name: code } of one family, frozen.
@@ -80,8 +88,8 @@ Napi::Object Codes(Napi::Env env, std::initializer_list<std::pair<const char*, E
   return o;
 }
 
-// ops: { unary, binary, reduce, activation, channelScaleMode }, each { name: code }, made from
-// the lists in ops.h, so a name and its code cannot drift apart.
+// ops: { unary, binary, reduce, activation, channelScaleMode, linearEpilogue }, each { name: code },
+// made from the lists in ops.h, so a name and its code cannot drift apart.
 Napi::Object OpTable(Napi::Env env) {
   Napi::Object t = Napi::Object::New(env);
 #define RESMLP_CODE(name) {#name, E::name},
@@ -90,6 +98,7 @@ Napi::Object OpTable(Napi::Env env) {
   { using E = ReduceOp; t.Set("reduce", Codes<E>(env, {RESMLP_REDUCE_OPS(RESMLP_CODE)})); }
   { using E = Activation; t.Set("activation", Codes<E>(env, {RESMLP_ACTIVATIONS(RESMLP_CODE)})); }
   { using E = ChannelScaleMode; t.Set("channelScaleMode", Codes<E>(env, {RESMLP_CHANNEL_SCALE_MODES(RESMLP_CODE)})); }
+  { using E = LinearEpilogue; t.Set("linearEpilogue", Codes<E>(env, {RESMLP_LINEAR_EPILOGUES(RESMLP_CODE)})); }
 #undef RESMLP_CODE
   t.Freeze();
   return t;

@@ -29,6 +29,10 @@
 // tensor of x's shape (a LayerScale residual).
 #define RESMLP_CHANNEL_SCALE_MODES(X) X(Shift) X(Residual)
 
+// What int8Linear applies to each output row after its bias (int8.cc): nothing, the exact GELU,
+// or a log-softmax over the row (the decoder's output projection).
+#define RESMLP_LINEAR_EPILOGUES(X) X(None) X(Gelu) X(LogSoftmax)
+
 namespace resmlp {
 
 #define RESMLP_ENUMERATOR(name) name,
@@ -38,11 +42,13 @@ enum class BinaryOp : int { RESMLP_BINARY_OPS(RESMLP_ENUMERATOR) };
 enum class ReduceOp : int { RESMLP_REDUCE_OPS(RESMLP_ENUMERATOR) };
 enum class Activation : int { RESMLP_ACTIVATIONS(RESMLP_ENUMERATOR) };
 enum class ChannelScaleMode : int { RESMLP_CHANNEL_SCALE_MODES(RESMLP_ENUMERATOR) };
+enum class LinearEpilogue : int { RESMLP_LINEAR_EPILOGUES(RESMLP_ENUMERATOR) };
 constexpr int kUnaryOps = 0 RESMLP_UNARY_OPS(RESMLP_PLUS_ONE);
 constexpr int kBinaryOps = 0 RESMLP_BINARY_OPS(RESMLP_PLUS_ONE);
 constexpr int kReduceOps = 0 RESMLP_REDUCE_OPS(RESMLP_PLUS_ONE);
 constexpr int kActivations = 0 RESMLP_ACTIVATIONS(RESMLP_PLUS_ONE);
 constexpr int kChannelScaleModes = 0 RESMLP_CHANNEL_SCALE_MODES(RESMLP_PLUS_ONE);
+constexpr int kLinearEpilogues = 0 RESMLP_LINEAR_EPILOGUES(RESMLP_PLUS_ONE);
 #undef RESMLP_ENUMERATOR
 #undef RESMLP_PLUS_ONE
 

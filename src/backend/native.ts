@@ -5,7 +5,7 @@
 // backend's JS kernel. This file registers the backend; its parts live in native/: load.ts (the
 // addon, its threads and environment), addon.ts (the addon's functions and op table, checked by
 // name at load), pool.ts (the backend object and its recycled outputs), broadcast.ts, kernel.ts,
-// and kernels-*.ts by concern. Reference: tfjs-backend-cpu kernels (semantics), tfjs-node (a
+// and kernels-*.ts by concern (kernels-int8.ts: int8 linear layers for decoding, on oneDNN). Reference: tfjs-backend-cpu kernels (semantics), tfjs-node (a
 // backend that swaps kernels under the same tfjs-core API).
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedAddon } from './native/addon.js';
@@ -13,6 +13,7 @@ import type { Impl, KernelTable } from './native/kernel.js';
 import { affineKernels } from './native/kernels-affine.js';
 import { elementwiseKernels } from './native/kernels-elementwise.js';
 import { gatherKernels } from './native/kernels-gather.js';
+import { int8Kernels } from './native/kernels-int8.js';
 import { layoutKernels } from './native/kernels-layout.js';
 import { matmulKernels } from './native/kernels-matmul.js';
 import { optimKernels } from './native/kernels-optim.js';
@@ -24,10 +25,12 @@ import { NativeBackend } from './native/pool.js';
 export type { NativeAddon } from './native/addon.js';
 export { blasDescription, getNativeThreads, nativeAddon, nativeAvailable, setNativeThreads } from './native/load.js';
 export { chooseOpenblasCoreType, readCpuFlags, type CoreTypeChoice } from './native/openblas-core.js';
+export { int8Linear, int8Support, packInt8Weight, type Int8Support, type LinearEpilogue, type PackedInt8Weight } from './native/kernels-int8.js';
+export { nativeRowTopK } from './native/row-topk.js';
 export { NativeBackend } from './native/pool.js';
 
 const KERNEL_FAMILIES: readonly ((a: LoadedAddon) => KernelTable)[] = [
-  matmulKernels, elementwiseKernels, reduceKernels, softmaxKernels, layoutKernels, gatherKernels, affineKernels, optimKernels,
+  matmulKernels, elementwiseKernels, reduceKernels, softmaxKernels, layoutKernels, gatherKernels, affineKernels, optimKernels, int8Kernels,
 ];
 
 /** Every native kernel by tfjs kernel name, made from the loaded addon; a name in two families is a bug. */

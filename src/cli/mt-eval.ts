@@ -68,7 +68,7 @@ async function evaluate({ flags, io }: CommandContext): Promise<number> {
       }
     }
 
-    translator = await loadTranslator(flags);
+    translator = await loadTranslator(flags, (l) => io.stderr.write(`[resmlp] ${l}\n`));
     const t0 = performance.now();
     const results = await translator.translateDocuments(src, { sentences: flags['split-sentences'] === true });
     const sec = (performance.now() - t0) / 1000;

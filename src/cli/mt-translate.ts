@@ -7,13 +7,16 @@
 // --split-sentences=false) and a sentence too long for the model into pieces, so no line is
 // refused; --json writes one JSON object per line with every hypothesis and its scores; text mode
 // with --nbest > 1 writes Moses n-best lines (`i ||| text ||| score`, i 0-based). Generation flags
-// left out take the checkpoint's defaults.
+// left out take the checkpoint's defaults. --precision int8 decodes with int8 linear layers
+// (src/quant; fp32 where they cannot run, said on stderr).
 // Parsing and I/O only; the work lives in src/mt.
 import { createInterface } from 'node:readline';
 import { usageError, type FlagSpec, type FlagValues } from './args.js';
 import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import type { Module } from '../core/module.js';
 import type { GenerationConfig } from '../mt/decoding/config.js';
 import type { DocumentResult, Translator } from '../mt/translator.js';
+import { parsePrecision } from '../quant/precision.js';
 import { UserError } from '../util/errors.js';
 
 /** Generation and model flags shared with `resmlp mt eval`. */
@@ -30,6 +33,7 @@ export const MODEL_FLAGS: Record<string, FlagSpec> = {
   'max-tokens': { type: 'int', help: 'padded source tokens per decoding batch', default: 4096 },
   backend: { type: 'string', help: 'auto | native | wasm | cpu | tensorflow (default: RESMLP_BACKEND or auto)' },
   threads: { type: 'int', help: 'threads of the native kernels (default: RESMLP_THREADS or all cores)' },
+  precision: { type: 'string', help: "int8 | fp32: int8 runs the linear layers on oneDNN's int8 kernels (native backend, VNNI CPUs; else fp32, said on stderr) (default: the checkpoint's, int8 for `resmlp mt quantize`'s)" },
 };
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -67,13 +71,14 @@ export function checkModelFlags(flags: FlagValues): void {
     const v = flags[f];
     if (v !== undefined && (v as number) < 0) throw usageError(`--${f} must be ≥ 0, got ${v}`);
   }
+  if (flags.precision !== undefined) parsePrecision(flags.precision, '--precision', 'usage');
   const beam = flags.beam as number | undefined;
   const nbest = flags.nbest as number | undefined;
   if (beam !== undefined && nbest !== undefined && nbest > beam) throw usageError(`--nbest ${nbest} exceeds --beam ${beam}`);
 }
 
-/** Backend, then the translator of --checkpoint with the flags' generation settings. */
-export async function loadTranslator(flags: FlagValues): Promise<Translator> {
+/** Backend, then the translator of --checkpoint with the flags' generation settings and --precision (said on `log`). */
+export async function loadTranslator(flags: FlagValues, log: (line: string) => void = (l) => process.stderr.write(`[resmlp] ${l}\n`)): Promise<Translator> {
   const { initBackend, setThreads } = await import('../backend/choose.js');
   if (flags.threads !== undefined) await setThreads(flags.threads as number);
   await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
@@ -81,7 +86,18 @@ export async function loadTranslator(flags: FlagValues): Promise<Translator> {
   const { existsSync } = await import('node:fs');
   const ckpt = flags.checkpoint as string;
   if (!existsSync(ckpt)) throw new UserError(`checkpoint not found: ${ckpt}`);
-  return Translator.load(ckpt, { maxTokens: flags['max-tokens'] as number, generation: generationOverrides(flags) });
+  const translator = await Translator.load(ckpt, { maxTokens: flags['max-tokens'] as number, generation: generationOverrides(flags) });
+  const { applyPrecision, checkpointPrecision, precisionLine } = await import('../quant/index.js');
+  try {
+    const precision = flags.precision === undefined ? checkpointPrecision(ckpt) : parsePrecision(flags.precision, '--precision', 'usage');
+    const report = applyPrecision(translator.model as unknown as Module, precision);
+    // a fallback is always said; int8 itself unless --quiet; plain fp32 goes without saying
+    if (report.fallback !== '' || (report.precision === 'int8' && flags.quiet !== true)) log(precisionLine(report));
+  } catch (e) {
+    translator.dispose();
+    throw e;
+  }
+  return translator;
 }
 
 /** Output of one input line in text or JSON mode. */
@@ -153,7 +169,7 @@ class LineQueue {
 async function translate({ flags, io }: CommandContext): Promise<number> {
   checkModelFlags(flags);
   if ((flags['chunk-lines'] as number) < 1) throw usageError(`--chunk-lines must be ≥ 1, got ${flags['chunk-lines']}`);
-  const translator = await loadTranslator(flags);
+  const translator = await loadTranslator(flags, (l) => io.stderr.write(`[resmlp] ${l}\n`));
   const json = flags.json === true;
   const sentences = flags['split-sentences'] === true;
   const chunkLines = flags['chunk-lines'] as number;

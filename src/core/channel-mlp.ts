@@ -55,7 +55,7 @@ export class ChannelMlp extends Module {
     return tf.tidy(() => {
       const d = this.config.dim;
       const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, d]); // (M, d): one reshape for both linears
-      const h = this.drop1.forward(gelu(this.fc1.forward(x2))); // (M, hidden)
+      const h = this.drop1.forward(this.fc1.forward(x2, 'gelu')); // (M, hidden)
       const y = this.drop2.forward(this.fc2.forward(h)); // (M, d)
       return (x.rank === 2 ? y : tf.reshape(y, x.shape)) as T;
     });

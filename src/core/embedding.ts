@@ -4,11 +4,13 @@
 // loops over every one of the V segments (~66 ms each: minutes for an 8k vocabulary; see
 // /work/shared/NOTES-tfjs.md), so this module defines its own. Init follows fairseq's
 // `Embedding()`: N(0, d^-0.5) with the padding row zeroed; the padding row also gets no gradient.
-// `project(h)` computes h Wᵀ: the output projection tied to the embedding (Press & Wolf, 2017).
+// `project(h)` computes h Wᵀ: the output projection tied to the embedding (Press & Wolf, 2017);
+// `logProbs(h)` its log-softmax, which an inference kernel (src/quant) computes in the same pass.
 import * as tf from '@tensorflow/tfjs';
+import { logSoftmax } from '../backend/fused.js';
 import { customGrad } from './custom-grad.js';
 import { drawValues, type Resettable } from './init.js';
-import { matMulTransposeB } from './linear.js';
+import { type LinearKernel, matMulTransposeB } from './linear.js';
 import { Module } from './module.js';
 import { checkInt, resolveConfig } from '../util/config.js';
 import type { RandomSource } from './rng.js';
@@ -64,6 +66,8 @@ export function embeddingLookup(weight: tf.Tensor2D, ids: tf.Tensor, paddingIdx:
 export class Embedding extends Module implements Resettable {
   readonly config: EmbeddingConfig;
   readonly weight: tf.Variable;
+  /** The inference kernel of the output projection (src/quant), or null for the fp32 product. */
+  projectionKernel: LinearKernel | null = null;
 
   constructor(config: Partial<EmbeddingConfig>, rng: RandomSource) {
     super();
@@ -92,9 +96,27 @@ export class Embedding extends Module implements Resettable {
 
   /** Tied output projection: h (..., d) → logits (..., V) = h Wᵀ (no bias). */
   project(h: tf.Tensor): tf.Tensor {
+    if (this.projectionKernel) return this.projectionKernel.forward(h, 'none');
     const d = this.config.dim;
     const h2 = h.rank === 2 ? h : tf.reshape(h, [-1, d]); // (M, d)
     const logits = matMulTransposeB(h2 as tf.Tensor2D, this.weight as tf.Tensor2D); // (M, V)
     return h.rank === 2 ? logits : tf.reshape(logits, [...h.shape.slice(0, -1), this.config.numEmbeddings]);
+  }
+
+  /** Log-probabilities over the vocabulary: log softmax(h Wᵀ) along the last axis, h (..., d) → (..., V). */
+  logProbs(h: tf.Tensor): tf.Tensor {
+    if (this.projectionKernel) return this.projectionKernel.forward(h, 'logSoftmax');
+    return tf.tidy(() => logSoftmax(this.project(h)));
+  }
+
+  /** Replaces the output projection by `kernel` (null: back to fp32), disposing the previous one. */
+  setProjectionKernel(kernel: LinearKernel | null): void {
+    this.projectionKernel?.dispose();
+    this.projectionKernel = kernel;
+  }
+
+  override dispose(): void {
+    this.setProjectionKernel(null);
+    super.dispose();
   }
 }

@@ -3,8 +3,11 @@
 // The product reads it through matMul's transposeB flag (one BatchMatMul/_FusedMatMul kernel, no
 // transpose op in forward or backward: tfjs's gradient of a transposeB matmul is dx = dy·W and
 // dW = dyᵀ·x, both plain or transposeA products). Bias is added inside tf.fused.matMul so a backend
-// with a fused kernel does it in the same pass.
+// with a fused kernel does it in the same pass. For inference a layer may hand its product to a
+// `LinearKernel` (src/quant: int8 weights on the native backend), which may also apply the
+// activation that follows it (GELU in the channel MLP) in the same pass.
 import * as tf from '@tensorflow/tfjs';
+import { gelu } from '../backend/fused.js';
 import { type Init, initTensor, type Resettable } from './init.js';
 import { Module } from './module.js';
 import { checkInt, resolveConfig } from '../util/config.js';
@@ -63,10 +66,25 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null)
   return x.rank === 2 ? y2 : tf.reshape(y2, [...lead, weight.shape[0]]); // (..., out)
 }
 
+/** What a linear product may apply to its output in the same pass. */
+export type LinearAct = 'none' | 'gelu' | 'logSoftmax';
+
+/**
+ * An inference replacement of a layer's x Wᵀ (+ b), then `act` (src/quant's int8 layers). No
+ * gradient: a model with kernels set decodes only.
+ */
+export interface LinearKernel {
+  /** x (..., in) → act(x Wᵀ + b) (..., out). */
+  forward(x: tf.Tensor, act: LinearAct): tf.Tensor;
+  dispose(): void;
+}
+
 export class Linear extends Module implements Resettable {
   readonly config: LinearConfig;
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
+  /** The inference kernel that replaces the fp32 product (src/quant), or null. */
+  kernel: LinearKernel | null = null;
 
   constructor(config: Partial<LinearConfig>, rng: RandomSource) {
     super();
@@ -82,9 +100,22 @@ export class Linear extends Module implements Resettable {
     if (this.bias) assignInit(this.bias, [outFeatures], this.config.biasInit, rng);
   }
 
-  /** x (..., in) → (..., out). */
-  forward(x: tf.Tensor): tf.Tensor {
+  /** x (..., in) → (..., out); `act` 'gelu' returns GELU(x Wᵀ + b). */
+  forward(x: tf.Tensor, act: 'none' | 'gelu' = 'none'): tf.Tensor {
+    if (this.kernel) return this.kernel.forward(x, act);
+    if (act === 'gelu') return tf.tidy(() => gelu(linear(x, this.weight, this.bias)));
     return linear(x, this.weight, this.bias);
+  }
+
+  /** Replaces the product by `kernel` (null: back to fp32), disposing the previous one. */
+  setKernel(kernel: LinearKernel | null): void {
+    this.kernel?.dispose();
+    this.kernel = kernel;
+  }
+
+  override dispose(): void {
+    this.setKernel(null);
+    super.dispose();
   }
 }
 

@@ -5,7 +5,7 @@
 //   rest      the byte buffer; offsets are relative to its start, tensors are little-endian,
 //             row-major, and must cover the buffer exactly (no holes, no overlaps).
 // Reading converts F32/F16/BF16/F64 to Float32Array and integer/bool dtypes to Int32Array; writing
-// supports F32 and I32. Validation follows the reference Rust crate; every error names the file.
+// supports F32, I32 and I8 (int8 checkpoints: src/quant). Validation follows the reference Rust crate; every error names the file.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -53,11 +53,14 @@ export interface StoredTensor {
   data: Float32Array | Int32Array;
 }
 
-/** A tensor to write. `dtype` defaults from the array type (Float32Array → F32, Int32Array → I32). */
+/**
+ * A tensor to write. `dtype` defaults from the array type (Float32Array → F32, Int32Array → I32,
+ * Int8Array → I8); I8 also takes an Int32Array of values in [−128, 127] (an I8 tensor as read).
+ */
 export interface TensorToWrite {
-  dtype?: 'F32' | 'I32';
+  dtype?: 'F32' | 'I32' | 'I8';
   shape: readonly number[];
-  data: Float32Array | Int32Array;
+  data: Float32Array | Int32Array | Int8Array;
 }
 
 /** One header entry, as stored. */
@@ -319,18 +322,25 @@ export function serializeSafetensors(
   let offset = 0;
   for (const [name, t] of map) {
     if (name === '' || name === '__metadata__') fail(where, `invalid tensor name ${JSON.stringify(name)}`);
-    const dtype = t.dtype ?? (t.data instanceof Float32Array ? 'F32' : t.data instanceof Int32Array ? 'I32' : undefined);
+    const dtype = t.dtype ?? (t.data instanceof Float32Array ? 'F32' : t.data instanceof Int32Array ? 'I32' : t.data instanceof Int8Array ? 'I8' : undefined);
     if (dtype === 'F32' && !(t.data instanceof Float32Array)) fail(where, `tensor '${name}': dtype F32 needs a Float32Array`);
     else if (dtype === 'I32' && !(t.data instanceof Int32Array)) fail(where, `tensor '${name}': dtype I32 needs an Int32Array`);
-    else if (dtype !== 'F32' && dtype !== 'I32') fail(where, `tensor '${name}': can write F32 or I32, not ${String(dtype)}`);
+    else if (dtype === 'I8' && t.data instanceof Float32Array) fail(where, `tensor '${name}': dtype I8 needs an Int8Array or an Int32Array`);
+    else if (dtype !== 'F32' && dtype !== 'I32' && dtype !== 'I8') fail(where, `tensor '${name}': can write F32, I32 or I8, not ${String(dtype)}`);
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(where, `tensor '${name}': invalid shape ${JSON.stringify(t.shape)}`);
     const n = product(t.shape);
     if (n !== t.data.length) {
       fail(where, `tensor '${name}': shape ${JSON.stringify(t.shape)} expects ${n} elements, data has ${t.data.length}`);
     }
-    const nbytes = n * 4;
+    let data = t.data;
+    if (dtype === 'I8' && data instanceof Int32Array) {
+      const bad = data.findIndex((v) => v < -128 || v > 127);
+      if (bad >= 0) fail(where, `tensor '${name}': I8 value ${data[bad]} at index ${bad} is outside [-128, 127]`);
+      data = Int8Array.from(data);
+    }
+    const nbytes = n * DTYPE_SIZE[dtype];
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + nbytes] };
-    chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, nbytes));
+    chunks.push(new Uint8Array(data.buffer, data.byteOffset, nbytes));
     offset += nbytes;
   }
   let json = JSON.stringify(header);

@@ -6,6 +6,7 @@
 // Relative paths are resolved against the current directory.
 import { z } from 'zod';
 import { readConfigFile } from '../util/config.js';
+import { PRECISIONS } from '../quant/precision.js';
 import { DEFAULT_BATCHER } from './batcher.js';
 
 const posInt = z.number().int().positive();
@@ -34,6 +35,11 @@ export const ModelEntrySchema = z.strictObject({
    */
   sentencepiece: z.string().min(1).optional(),
   decoding: DecodingDefaultsSchema.default(DecodingDefaultsSchema.parse({})),
+  /**
+   * 'int8': the linear layers on oneDNN's int8 kernels (native backend, VNNI CPUs; elsewhere fp32,
+   * said in the log); 'fp32'. Default: the checkpoint's (int8 for `resmlp mt quantize`'s).
+   */
+  precision: z.enum(PRECISIONS).optional(),
 });
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 

@@ -1,7 +1,9 @@
 // The models being served: one engine per language pair with its decoding defaults, and
 // LibreTranslate's /languages view of them. `loadModels` builds engines from the serve config
-// (checkpoints of `resmlp mt train`); the registry is `ready` only once every model is loaded.
+// (checkpoints of `resmlp mt train`), each in its configured precision (src/quant); the registry
+// is `ready` only once every model is loaded.
 import { resolve } from 'node:path';
+import type { Module } from '../core/module.js';
 import { type DecodingDefaults, LANGUAGE_NAMES, type ServeConfig, splitPair } from './config.js';
 import { type TranslationEngine, TranslatorEngine, UNBOUNDED_TRANSLATOR_TOKENS } from './engine.js';
 
@@ -90,6 +92,7 @@ export class ModelRegistry {
 export async function loadModels(config: ServeConfig, registry: ModelRegistry, log: (line: string) => void = () => {}): Promise<void> {
   const { readMtCheckpointConfig, sha256Of } = await import('../mt/model/load.js');
   const { Translator } = await import('../mt/translator.js');
+  const { applyPrecision, checkpointPrecision, precisionLine } = await import('../quant/index.js');
   for (const [pair, entry] of Object.entries(config.models)) {
     const t0 = performance.now();
     const ckpt = resolve(entry.checkpoint);
@@ -102,6 +105,7 @@ export async function loadModels(config: ServeConfig, registry: ModelRegistry, l
     }
     const { source, target } = splitPair(pair);
     const mc = translator.meta!;
+    let precision = '';
     try {
       if (entry.sentencepiece !== undefined) {
         const want = readMtCheckpointConfig(ckpt).spm.sha256;
@@ -109,12 +113,13 @@ export async function loadModels(config: ServeConfig, registry: ModelRegistry, l
         if (sha !== want) throw new Error(`models.${pair}.sentencepiece: ${entry.sentencepiece} (sha256 ${sha.slice(0, 12)}…) is not the SentencePiece model ${ckpt} was trained with (${want.slice(0, 12)}…)`);
       }
       if (mc.langs.src !== source || mc.langs.tgt !== target) throw new Error(`models.${pair}: ${ckpt} translates ${mc.langs.src}-${mc.langs.tgt}, not ${pair}`);
+      precision = precisionLine(applyPrecision(translator.model as unknown as Module, entry.precision ?? checkpointPrecision(ckpt)));
     } catch (e) {
       translator.dispose();
       throw e;
     }
     registry.add(pair, new TranslatorEngine(translator), d);
-    log(`[serve] ${pair}: ${ckpt} (${mc.model.arch}, d ${mc.model.dim}, ${mc.model.encoderLayers}+${mc.model.decoderLayers} layers, vocab ${mc.model.vocabSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(`[serve] ${pair}: ${ckpt} (${mc.model.arch}, d ${mc.model.dim}, ${mc.model.encoderLayers}+${mc.model.decoderLayers} layers, vocab ${mc.model.vocabSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${precision}`);
   }
   registry.markReady();
 }

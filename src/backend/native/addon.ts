@@ -40,6 +40,15 @@ export interface NativeAddon {
   adagradStep(p: Float32Array, g: Float32Array, sum: Float32Array, pOut: Float32Array, sumOut: Float32Array, lr: number, eps: number, wd: number): void;
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, sqrtBc2: number, eps: number, stepSize: number, decay: number): void;
+  /** The k best of each row of x (rows, V), best first (larger value, then lower id; NaN as −∞), into values/ids (rows, k). */
+  rowTopK(x: Float32Array, rows: number, V: number, k: number, values: Float32Array, ids: Int32Array): void;
+  /** Whether int8 linear layers run here (a build with oneDNN, a CPU with VNNI), and if not why (native/src/int8.cc). */
+  int8Support(): { available: boolean; reason: string; isa: string; kernel: string; library: string };
+  /** Packs an int8 weight q (N·K) with per-row scales (N); an opaque handle (freed by int8Release or the GC). */
+  int8Pack(q: Int8Array, scales: Float32Array, N: number, K: number): unknown;
+  int8Release(weight: unknown): void;
+  /** y (M, N) = epilogue(dequant(quant(x) · Wq) + bias) for x (M, K); epilogue a `linearEpilogue` code. */
+  int8Linear(weight: unknown, x: Float32Array, M: number, bias: Float32Array | null, y: Float32Array, epilogue: number): void;
   /** The kernel set OpenBLAS picked when it loaded, and its build configuration. */
   blasCore(): { core: string; config: string; threading: 'openmp' | 'pthreads' | 'sequential' };
   /** The op codes by family and name (native/src/ops.h); read through checkAddon, never by position. */
@@ -53,7 +62,7 @@ const FUNCTIONS: Record<AddonFunction, true> = {
   unary: true, binary: true, sgemm: true, rawSgemmGflops: true, reduce: true, softmax: true, logSoftmaxGrad: true, transpose: true,
   gather: true, segmentSum: true, select: true, addN: true, concat: true, dropout: true, xentRows: true, xentRowsGrad: true,
   biasAct: true, channelScale: true, channelScaleGrad: true, setThreads: true, setMatmulSplit: true, getThreads: true,
-  adagradStep: true, adamStep: true, blasCore: true,
+  adagradStep: true, adamStep: true, blasCore: true, rowTopK: true, int8Support: true, int8Pack: true, int8Release: true, int8Linear: true,
 };
 export const ADDON_FUNCTIONS = Object.keys(FUNCTIONS) as readonly AddonFunction[];
 
@@ -66,6 +75,8 @@ export const OP_NAMES = {
   /** tfjs's values of the `activation` attribute of _FusedMatMul (prelu is a binary op). */
   activation: ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'],
   channelScaleMode: ['Shift', 'Residual'],
+  /** What int8Linear applies after its bias. */
+  linearEpilogue: ['None', 'Gelu', 'LogSoftmax'],
 } as const;
 
 export type OpFamily = keyof typeof OP_NAMES;

@@ -132,6 +132,18 @@ export class NativeBackend extends MathBackendCPU {
     return super.readSync(dataId);
   }
 
+  /**
+   * Copies the float32 values of `dataId` into `dst` (as many as it holds) without letting its
+   * buffer escape: disposing the tensor then returns the buffer to the pool (readSync would hand
+   * it out, and the next output of its size would be a fresh allocation: a decoding step's
+   * (rows, V) log-probs every step).
+   */
+  readInto(dataId: tf.DataId, dst: Float32Array): void {
+    const v = this.data.get(dataId)?.values;
+    const src = v instanceof Float32Array ? v : (super.readSync(dataId) as Float32Array);
+    dst.set(src.length === dst.length ? src : src.subarray(0, dst.length));
+  }
+
   override async read(dataId: tf.DataId): Promise<tf.backend_util.BackendValues> {
     this.escape(dataId);
     return super.read(dataId);

@@ -87,7 +87,7 @@ export class SequenceGenerator {
     }
     if (!Number.isInteger(m.maxPositions) || m.maxPositions < 1) throw new Error(`SequenceGenerator: model.maxPositions must be an integer >= 1, got ${m.maxPositions}`);
     const cfg = this.config;
-    this.search = cfg.search === 'greedy' || (cfg.search === 'auto' && cfg.beamSize === 1) ? new GreedySearch() : new BeamSearch(cfg.beamSize);
+    this.search = cfg.search === 'greedy' || (cfg.search === 'auto' && cfg.beamSize === 1) ? new GreedySearch() : new BeamSearch(cfg.beamSize, m.rowTopK?.bind(m));
     this.processors = [new BanTokensProcessor([m.padId])];
     if (cfg.unkPenalty !== 0) {
       if (m.unkId === undefined) throw new Error(`SequenceGenerator: unkPenalty ${cfg.unkPenalty} needs model.unkId, which the model does not define`);

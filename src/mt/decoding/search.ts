@@ -6,6 +6,9 @@
 // the row + log-prob of the token, top 2·beam over (rows of the sentence) × V, best first.
 // (At step 0 fairseq looks at beam 0 only; our state has one row per sentence at step 0, so
 // that falls out of the row layout.) GreedySearch is the beam-1 fast path: one argmax per row.
+// A model may hand BeamSearch a per-row top-k (RowTopK, native code): a sentence's 2·beam best
+// are among its rows' 2·beam best each (a row's score is a constant plus the log-prob), so the
+// search then ranks rows × 2·beam values instead of rows × V, with the same result.
 
 import { TopK } from './topk.js';
 
@@ -41,6 +44,12 @@ function allocCandidates(nSent: number, k: number): SearchCandidates {
   };
 }
 
+/**
+ * The k best of each of `rows` rows of x (rows, V) into values/ids (rows, k), best first: larger
+ * value, then lower id, NaN as −∞. Returns false when it cannot run (the search ranks in JS).
+ */
+export type RowTopK = (x: Float32Array, rows: number, V: number, k: number, values: Float32Array, ids: Int32Array) => boolean;
+
 /** fairseq BeamSearch: the 2·beam best (row, token) pairs of each sentence. */
 export class BeamSearch implements Search {
   readonly name = 'beam';
@@ -48,8 +57,10 @@ export class BeamSearch implements Search {
   private heap: TopK;
   private flat = new Int32Array(0);
   private flatScores = new Float64Array(0);
+  private rowValues = new Float32Array(0);
+  private rowIds = new Int32Array(0);
 
-  constructor(beamSize: number) {
+  constructor(beamSize: number, private readonly rowTopK?: RowTopK) {
     if (!Number.isInteger(beamSize) || beamSize < 1) throw new Error(`BeamSearch: beamSize must be an integer >= 1, got ${beamSize}`);
     this.beamSize = beamSize;
     this.heap = new TopK(2 * beamSize);
@@ -64,9 +75,29 @@ export class BeamSearch implements Search {
     }
     const heap = this.heap;
     const out = allocCandidates(nSent, k);
-    const flat = this.flat;
-    const flatScores = this.flatScores;
+    const kr = Math.min(k, V);
+    const rows = nSent * rps;
+    if (this.rowValues.length < rows * kr) {
+      this.rowValues = new Float32Array(rows * kr);
+      this.rowIds = new Int32Array(rows * kr);
+    }
+    const perRow = this.rowTopK?.(lprobs, rows, V, kr, this.rowValues, this.rowIds) === true;
     for (let s = 0; s < nSent; s++) {
+      if (perRow) {
+        heap.reset();
+        for (let b = 0; b < rps; b++) {
+          const row = s * rps + b;
+          const bs = rowScores[row];
+          for (let j = row * kr; j < (row + 1) * kr; j++) {
+            const sc = this.rowValues[j]! + bs;
+            // the row's list is best first: once one loses, the rest of the row does too
+            if (heap.full && !(sc > heap.threshold)) break;
+            heap.push(sc, b * V + this.rowIds[j]!);
+          }
+        }
+        this.emit(s, k, V, out);
+        continue;
+      }
       heap.reset();
       for (let b = 0; b < rps; b++) {
         const row = s * rps + b;
@@ -77,24 +108,35 @@ export class BeamSearch implements Search {
         // Fill the heap, then compare each element to the current threshold only.
         for (; v < V && !heap.full; v++) heap.push(lprobs[base + v] + bs, idBase + v);
         let thr = heap.threshold;
+        // Most log-probs lose: compare each with the threshold moved to this row's scale (a
+        // margin keeps every winner of the exact test `lp + bs > thr` in), then test exactly.
+        let lim = thr - bs - 1e-9 * (1 + Math.abs(thr));
         for (; v < V; v++) {
-          const sc = lprobs[base + v] + bs;
+          const lp = lprobs[base + v]!;
+          if (!(lp > lim)) continue;
+          const sc = lp + bs;
           // Equal scores arrive with higher ids than anything kept, so they lose: strict >.
           if (sc > thr) {
             heap.replaceRoot(sc, idBase + v);
             thr = heap.threshold;
+            lim = thr - bs - 1e-9 * (1 + Math.abs(thr));
           }
         }
       }
-      const n = heap.sortedInto(flatScores, flat, 0);
-      for (let i = 0; i < n; i++) {
-        out.scores[s * k + i] = flatScores[i];
-        out.beams[s * k + i] = Math.floor(flat[i] / V);
-        out.tokens[s * k + i] = flat[i] % V;
-      }
-      out.count[s] = n;
+      this.emit(s, k, V, out);
     }
     return out;
+  }
+
+  /** The heap's candidates of sentence s, best first, into `out`. */
+  private emit(s: number, k: number, V: number, out: SearchCandidates): void {
+    const n = this.heap.sortedInto(this.flatScores, this.flat, 0);
+    for (let i = 0; i < n; i++) {
+      out.scores[s * k + i] = this.flatScores[i]!;
+      out.beams[s * k + i] = Math.floor(this.flat[i]! / V);
+      out.tokens[s * k + i] = this.flat[i]! % V;
+    }
+    out.count[s] = n;
   }
 }
 

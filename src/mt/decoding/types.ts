@@ -33,6 +33,11 @@ export interface DecoderModelSpec {
    * maxPositions − 1 tokens precede the EOS, as fairseq's `max_len - 1`.
    */
   readonly maxPositions: number;
+  /**
+   * Optional: the k best of each row of a step's log-probs (native code), which BeamSearch then
+   * ranks instead of every log-prob (search.ts RowTopK; false: it ranks them in JS).
+   */
+  rowTopK?(x: Float32Array, rows: number, V: number, k: number, values: Float32Array, ids: Int32Array): boolean;
 }
 
 /** Log-probs for one step: sync, or a promise (an async backend, a worker). */
@@ -50,7 +55,8 @@ export interface IncrementalDecoderModel<EncOut = unknown, State = unknown> exte
   /**
    * Advance every row by one token. `prevTokens` (rows) holds the token at position t (BOS at
    * t = 0); returns (rows, V) row-major log-probs of the token at position t + 1. The state is
-   * updated in place. The generator may overwrite the returned array.
+   * updated in place. The generator may overwrite the returned array; the model may reuse it for
+   * its next step on the same state, so read it before stepping again.
    */
   step(prevTokens: Int32Array, state: State, t: number): StepResult;
   /**

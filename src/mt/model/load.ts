@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { isInt8Checkpoint, loadInt8Checkpoint } from '../../quant/int8-checkpoint.js';
 import { loadCheckpoint, readCheckpointConfig } from '../../train/checkpoint.js';
 import { SentencePiece } from '../data/spm.js';
 import type { GenerationConfig } from '../decoding/config.js';
@@ -51,7 +52,8 @@ export async function loadTranslationCheckpoint(path: string): Promise<{ model: 
 export function loadSeq2Seq(path: string, config: MtCheckpointConfig = readMtCheckpointConfig(path)): Seq2Seq {
   const model = new Seq2Seq(config.model);
   try {
-    loadCheckpoint(path, model.namedParameters());
+    if (isInt8Checkpoint(config)) loadInt8Checkpoint(path, model); // weights dequantised, int8 kept (src/quant)
+    else loadCheckpoint(path, model.namedParameters());
   } catch (e) {
     model.dispose();
     throw e;

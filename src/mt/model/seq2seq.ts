@@ -12,8 +12,10 @@
 // the encoder's cross-attention keys/values computed once and kept per sentence (the hypotheses of
 // a sentence attend as a group of queries, so beams never copy them); `reorderState` gathers the
 // per-row caches by beam index on dim 0 (freeing the old ones) and compacts the per-sentence
-// tensors when sentences finish. It is also a `ContinuousDecoderModel` for step-level batching:
-// every row keeps its own position (`pos`), `concatStates` appends the rows of sentences that join
+// tensors when sentences finish; a step's log-probs come back in an array the state keeps and
+// reuses, and the beam search may rank them with the native per-row top-k (rowTopK). It is also a
+// `ContinuousDecoderModel` for step-level batching: every row keeps its own position (`pos`),
+// `concatStates` appends the rows of sentences that join
 // a running state (caches right-aligned and left-padded, encoder keys/values padded to the longest
 // source), and `stepRows` advances rows at different positions in one call (each causal layer
 // mixes a row's own past only). `asFull()` gives the non-incremental path
@@ -25,6 +27,8 @@ import { Embedding } from '../../core/embedding.js';
 import { Module, ModuleList } from '../../core/module.js';
 import type { RandomSource } from '../../core/rng.js';
 import type { ContinuousDecoderModel, FullDecoderModel } from '../decoding/types.js';
+import { nativeRowTopK } from '../../backend/native/row-topk.js';
+import { readInto } from '../../backend/read-into.js';
 import { type KeysValues, MASKED, sinusoidalPositions } from '../../core/attention.js';
 import type { Norm } from '../../core/block.js';
 import { resolveSeq2SeqConfig, type Seq2SeqConfig } from './config.js';
@@ -67,6 +71,8 @@ export interface DecoderState {
   srcBias: tf.Tensor4D;
   /** Per layer: cache of positions < t, (rows, …); right-aligned when rows sit at different positions. */
   caches: LayerCache[];
+  /** The array step() returns its (rows, V) log-probs in, reused from step to step. */
+  out?: Float32Array;
 }
 
 /** g if rows are g consecutive copies per entry in entry order (row r reads entry ⌊r/g⌋), else 0. */
@@ -326,7 +332,7 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
     this.disposeState(a);
     this.disposeState(b);
     const t = pos.every((p) => p === pos[0]) && L === (pos[0] ?? 0) ? (pos[0] ?? 0) : -1;
-    return { rows: a.rows + b.rows, t, pos, sent, cross: out.cross, srcBias: out.srcBias, caches: out.caches };
+    return { rows: a.rows + b.rows, t, pos, sent, cross: out.cross, srcBias: out.srcBias, caches: out.caches, out: a.out ?? b.out };
   }
 
   /** One decoding step: every row at position t, or each at its own (`t` an Int32Array, right-aligned caches). */
@@ -356,13 +362,14 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
         i++;
       }
       const h = tf.reshape(this.decoder.norm.forward(x), [R, this.config.dim]); // (R, d)
-      return { logp: tf.logSoftmax(this.embed_tokens.project(h)), caches: next as unknown as tf.Tensor[] }; // (R, V)
+      return { logp: this.embed_tokens.logProbs(h), caches: next as unknown as tf.Tensor[] }; // (R, V)
     });
     for (const c of state.caches) disposeCache(c);
     state.caches = caches as unknown as LayerCache[];
     for (let r = 0; r < R; r++) state.pos[r]!++;
     state.t = typeof t === 'number' ? t + 1 : -1;
-    const out = logp.dataSync() as Float32Array;
+    if (!state.out || state.out.length < logp.size) state.out = new Float32Array(logp.size);
+    const out = readInto(logp, state.out); // (R, V), valid until the next step on this state
     logp.dispose();
     return out;
   }
@@ -410,7 +417,7 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
       entG.done();
     }
     const pos = Int32Array.from(order, (o) => state.pos[o]!);
-    return { rows: order.length, t: state.t, pos, sent, cross, srcBias, caches };
+    return { rows: order.length, t: state.t, pos, sent, cross, srcBias, caches, out: state.out };
   }
 
   disposeState(state: DecoderState): void {
@@ -425,6 +432,11 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
     tf.dispose([enc.out, enc.bias]);
   }
 
+  /** The beam search's per-row top-k, in native code on the native backend (false elsewhere). */
+  rowTopK(x: Float32Array, rows: number, V: number, k: number, values: Float32Array, ids: Int32Array): boolean {
+    return nativeRowTopK(x, rows, V, k, values, ids);
+  }
+
   // ---- the non-incremental path ----
 
   /** Log-probs of the next token after each prefix (R, len), row r reading sentence encRows[r]. */
@@ -435,7 +447,7 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
       const e: EncoderOutput = { out: tf.gather(enc.out, rows), bias: tf.gather(enc.bias, rows) };
       const h = this.decodeTensor(tf.tensor2d(prefixes, [R, len], 'int32'), e); // (R, len, d)
       const last = tf.reshape(tf.slice(h, [0, len - 1, 0], [R, 1, this.config.dim]), [R, this.config.dim]); // (R, d)
-      return tf.logSoftmax(this.embed_tokens.project(last)); // (R, V)
+      return this.embed_tokens.logProbs(last); // (R, V)
     });
     const out = logp.dataSync() as Float32Array;
     logp.dispose();
