@@ -11,7 +11,8 @@ import { readSafetensorsHeader } from '../io/safetensors.js';
 import type { Optimizer } from './optim/optimizer.js';
 
 export const CHECKPOINT_FORMAT = 'resmlp-checkpoint-v1';
-const OPT_PREFIX = '__optimizer__.';
+/** Name prefix of the optimizer slots in a checkpoint (`__optimizer__.<slot>.<param>`). */
+export const OPT_PREFIX = '__optimizer__.';
 
 /** Where a run stands; everything a resume needs besides tensors. JSON-serialisable. */
 export interface TrainerState {

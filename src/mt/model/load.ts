@@ -1,15 +1,17 @@
 // Loading a trained translation model from a checkpoint of `resmlp mt train`: the checkpoint's
 // metadata holds the full model config and a reference to the SentencePiece model copied into
-// the run folder (file name + sha256), so translate/serve need only the checkpoint path.
+// the run folder (file name + sha256), so translate/serve need only the checkpoint path; a
+// checkpoint derived from another (averaged, tuned) gets those files copied beside it.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { isInt8Checkpoint, loadInt8Checkpoint } from '../../quant/int8-checkpoint.js';
 import { loadCheckpoint, readCheckpointConfig } from '../../train/checkpoint.js';
 import { SentencePiece } from '../data/spm.js';
 import type { GenerationConfig } from '../decoding/config.js';
 import type { Seq2SeqConfig } from './config.js';
 import { Seq2Seq } from './seq2seq.js';
+import { UserError } from '../../util/errors.js';
 
 export const MT_CHECKPOINT_KIND = 'resmlp-mt';
 
@@ -33,6 +35,26 @@ export function readMtCheckpointConfig(path: string): MtCheckpointConfig {
   const c = readCheckpointConfig<MtCheckpointConfig>(path);
   if (c.kind !== MT_CHECKPOINT_KIND) throw new Error(`checkpoint ${path}: config kind ${JSON.stringify(c.kind)}, expected '${MT_CHECKPOINT_KIND}' (is it a translation checkpoint?)`);
   return c;
+}
+
+/**
+ * Before a checkpoint derived from `from` (averaged, tuned) is written to `to` in another folder:
+ * copies the SentencePiece files `config` names there, unless the same model is already there;
+ * a different one there is an error (the new checkpoint could not load).
+ */
+export function copySentencePieceBeside(from: string, to: string, config: MtCheckpointConfig = readMtCheckpointConfig(from)): boolean {
+  const src = dirname(resolve(from));
+  const dst = dirname(resolve(to));
+  if (src === dst) return false;
+  if (!existsSync(dst)) throw new UserError(`cannot write ${to}: folder ${dst} does not exist`, 'not_found');
+  const model = join(dst, config.spm.model);
+  if (existsSync(model)) {
+    if (sha256Of(model) !== config.spm.sha256) throw new UserError(`cannot write ${to}: ${model} is another SentencePiece model than ${from}'s; write it beside ${from} or into another folder`, 'invalid_data');
+    return false;
+  }
+  copyFileSync(join(src, config.spm.model), model);
+  copyFileSync(join(src, config.spm.vocab), join(dst, config.spm.vocab));
+  return true;
 }
 
 /** Builds the model of checkpoint `path` (eval mode), loads its weights and its SentencePiece model. */
