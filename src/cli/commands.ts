@@ -22,6 +22,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'mt train', summary: 'train a translation model (resumes automatically from the run folder)', load: async () => (await import('./mt-train.js')).command },
   { name: 'mt translate', summary: 'translate stdin to stdout with a trained checkpoint (beam search, n-best, --json)', load: async () => (await import('./mt-translate.js')).command },
   { name: 'mt eval', summary: 'translate a test set and print sacreBLEU BLEU and chrF with signatures', load: async () => (await import('./mt-eval.js')).command },
+  { name: 'mt tune', summary: "pick the length penalty with the best validation BLEU and store it as the checkpoint's default", load: async () => (await import('./mt-tune.js')).command },
   { name: 'mt average', summary: 'average the weights of the last N checkpoints of a run (or of given files)', load: async () => (await import('./mt-average.js')).command },
   { name: 'mt quantize', summary: 'write the int8 checkpoint of a translation checkpoint (int8 linear layers, ~4× smaller)', load: async () => (await import('./mt-quantize.js')).command },
   { name: 'serve', summary: 'HTTP + WebSocket translation server with dynamic batching and a demo page', load: async () => (await import('./serve.js')).command },

@@ -3,11 +3,12 @@
 // and in the metadata the model config (`config`, so a checkpoint loads with nothing else), the
 // trainer state (`trainer`: epoch, position in the epoch, update count, best score, RNG states)
 // and a format tag. Written atomically (temp file + rename), so a crash mid-save never corrupts
-// the previous checkpoint.
+// the previous checkpoint; updateCheckpointConfig rewrites the stored config alone the same way
+// (`resmlp mt tune` stores the tuned generation defaults with it).
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { saveTensors, loadTensors, checkShapes, parseConfigMetadata } from '../io/checkpoint-tensors.js';
-import { readSafetensorsHeader } from '../io/safetensors.js';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors, type TensorToWrite } from '../io/safetensors.js';
 import type { Optimizer } from './optim/optimizer.js';
 
 export const CHECKPOINT_FORMAT = 'resmlp-checkpoint-v1';
@@ -103,4 +104,21 @@ export function loadCheckpoint<C>(
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
+}
+
+/**
+ * Rewrites the config stored in checkpoint `path` with `update` and writes the checkpoint to `out`
+ * (default: `path` itself, replaced atomically: temp file + rename), tensors, optimizer slots and
+ * trainer state unchanged. Returns the new config.
+ */
+export function updateCheckpointConfig<C>(path: string, update: (config: C) => C, out: string = path): C {
+  if (!existsSync(path)) throw new Error(`checkpoint ${path}: file not found`);
+  const { tensors, metadata } = readSafetensors(path);
+  const config = parseConfigMetadata<C>(path, metadata);
+  if (config === undefined) throw new Error(`checkpoint ${path}: no model config in its metadata (is it a resmlp checkpoint?)`);
+  const next = update(config);
+  const write = new Map<string, TensorToWrite>();
+  for (const [k, t] of tensors) write.set(k, { shape: t.shape, data: t.data });
+  writeSafetensors(out, write, { ...metadata, config: JSON.stringify(next) });
+  return next;
 }

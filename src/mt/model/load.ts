@@ -9,6 +9,7 @@ import { isInt8Checkpoint, loadInt8Checkpoint } from '../../quant/int8-checkpoin
 import { loadCheckpoint, readCheckpointConfig } from '../../train/checkpoint.js';
 import { SentencePiece } from '../data/spm.js';
 import type { GenerationConfig } from '../decoding/config.js';
+import type { GenerationTuning } from '../train/tune.js';
 import type { Seq2SeqConfig } from './config.js';
 import { Seq2Seq } from './seq2seq.js';
 import { UserError } from '../../util/errors.js';
@@ -22,8 +23,10 @@ export interface MtCheckpointConfig {
   /** SentencePiece files, relative to the checkpoint's folder, and the model's sha256. */
   spm: { model: string; vocab: string; sha256: string };
   langs: { src: string; tgt: string };
-  /** Generation defaults of the run (beam 4 …). */
+  /** Generation defaults of the run (beam 4 …), and the lenpen `resmlp mt tune` chose. */
   generation: Partial<GenerationConfig>;
+  /** How the generation defaults were tuned, when they were (src/mt/train/tune.ts). */
+  tuning?: GenerationTuning;
 }
 
 export function sha256Of(file: string): string {

@@ -1,0 +1,86 @@
+// In-process tests of `resmlp mt tune` on the tiny random translation checkpoint of
+// test/mt/translator-fixture.ts: it prints one row per length penalty and the best, stores the
+// best with the beam in the checkpoint (read back by Translator.load, which mt eval, mt translate
+// and the server use), --json reports the trials, --dry-run stores nothing, usage errors exit 2.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useTestBackend } from '../helpers/backend.js';
+import { run as tuneCli } from '../../src/cli/mt-tune.js';
+import { readMtCheckpointConfig } from '../../src/mt/model/load.js';
+import { Translator } from '../../src/mt/translator.js';
+import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
+
+let fx: Fixture;
+let backend: string;
+let tmp: string;
+let src: string;
+let ref: string;
+
+before(async () => {
+  backend = await useTestBackend();
+  fx = await translatorFixture();
+  tmp = mkdtempSync(join(tmpdir(), 'resmlp-mt-tune-'));
+  src = join(tmp, 'val.en');
+  ref = join(tmp, 'val.de');
+  writeFileSync(src, fx.lines.slice(0, 4).join('\n') + '\n');
+  writeFileSync(ref, ['ein Hund läuft', 'zwei Kinder spielen', 'eine Frau liest', 'ein Mann kocht'].join('\n') + '\n');
+});
+
+after(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function call(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await tuneCli(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  return { code, stdout, stderr };
+}
+
+function copyRun(name: string): string {
+  const run = join(tmp, name);
+  mkdirSync(run);
+  for (const f of ['checkpoint_best.safetensors', 'spm.model', 'spm.vocab']) copyFileSync(join(fx.checkpoint, '..', f), join(run, f));
+  return join(run, 'checkpoint_best.safetensors');
+}
+
+describe('resmlp mt tune', () => {
+  it('prints a row per lenpen, stores the best with the beam, and Translator.load reads it', async () => {
+    const ckpt = copyRun('a');
+    const r = await call(['--checkpoint', ckpt, '--src', src, '--ref', ref, '--lenpen', '0.5,2', '--beam', '2', '--max-len-b', '4', '--backend', backend]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^decoding 4 sentences .* beam 2 for each of 2 length penalties\nlenpen +BLEU +BP +ratio +seconds\n0\.5 .*\n2 .*\nbest: lenpen (0\.5|2) \(BLEU [\d.]+, BP [\d.]+\), beam 2; BLEU\|nrefs:1\|/);
+    const best = Number(/best: lenpen ([\d.]+)/.exec(r.stdout)![1]);
+    assert.match(r.stdout, /stored in .* \(generation\.lenpen [\d.]+, beamSize 2; the file was replaced atomically, weights unchanged\)/);
+    const t = await Translator.load(ckpt);
+    try {
+      assert.equal(t.generation.lenpen, best);
+      assert.equal(t.generation.beamSize, 2);
+    } finally {
+      t.dispose();
+    }
+    assert.equal(readMtCheckpointConfig(ckpt).tuning!.trials.length, 2);
+  });
+
+  it('--json reports the trials; --dry-run stores nothing', async () => {
+    const ckpt = copyRun('b');
+    const r = await call(['--checkpoint', ckpt, '--src', src, '--ref', ref, '--lenpen', '1,1.5', '--max-len-b', '3', '--backend', backend, '--json', '--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    const o = JSON.parse(r.stdout) as { trials: { lenpen: number; bleu: number; bp: number }[]; best: { lenpen: number }; beamSize: number; stored: string | null };
+    assert.deepEqual(o.trials.map((x) => x.lenpen), [1, 1.5]);
+    assert.equal(o.beamSize, 2, "the checkpoint's beam");
+    assert.equal(o.stored, null);
+    assert.equal(readMtCheckpointConfig(ckpt).generation.lenpen, undefined);
+  });
+
+  it('rejects bad usage with exit 2', async () => {
+    assert.equal((await call(['--checkpoint', fx.checkpoint, '--ref', ref])).code, 2);
+    const r = await call(['--checkpoint', fx.checkpoint, '--src', src, '--ref', ref, '--lenpen', '1,x']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--lenpen expects comma-separated numbers/);
+    assert.equal((await call(['--checkpoint', fx.checkpoint, '--src', src, '--ref', ref, '--dry-run', '--out', 'x'])).code, 2);
+  });
+});
