@@ -8,6 +8,7 @@ import { matmulBench } from './matmul.js';
 import { stepBench, pytorchStep } from './step.js';
 import { decodeBench } from './decode.js';
 import { mtTrainBench } from './mt-train.js';
+import { formatMtTrainReal, mtTrainRealBench } from './mt-train-real.js';
 import { formatInt8Bench, int8Bench } from './decode-int8.js';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -18,6 +19,7 @@ const SPEC: Record<string, FlagSpec> = {
   backends: { type: 'string', help: 'backends for the training-step comparison', default: 'native,wasm,cpu' },
   'mt-checkpoint': { type: 'string', help: 'trained translation checkpoint for the decode bench (default: random init of the small config)' },
   'decode-sentences': { type: 'int', help: 'test_2016 sentences decoded with beam 4', default: 1000 },
+  'mt-data': { type: 'string', help: 'prepared Multi30k En-De folder for the real-batch training figure (default: prepared from ../shared/data/multi30k)' },
   'int8-rounds': { type: 'int', help: 'int8 section: rounds over the test set, fp32 and int8 interleaved', default: 3 },
 };
 
@@ -81,6 +83,17 @@ async function main(): Promise<void> {
     out.mtTrain = r.rows;
     out.mtTrainTokensPerSec = { small: r.mtTrainTokensPerSecSmall, resmlp6: r.mtTrainTokensPerSecResmlp6 };
     out.mtTrainFlopsVsSgemm = r.mtTrainFlopsVsSgemm;
+    // the same small model on real bucketed Multi30k batches, interleaved with the synthetic one
+    try {
+      const real = await mtTrainRealBench({ threads, pairs: 4 * Math.min(reps, 3), data: flags['mt-data'] as string | undefined, log: (line) => console.error(line) });
+      console.log(['', ...formatMtTrainReal(real)].join('\n'));
+      out.mtTrainReal = real;
+      out.mtTrainRealTokensPerSec = real.real.tokensPerSec;
+      out.mtTrainRealVsSynthetic = real.mtTrainRealVsSynthetic;
+    } catch (e) {
+      console.log(`\n## translation training on real Multi30k batches: not measured: ${(e as Error).message.split('\n')[0]}`);
+      out.mtTrainReal = { error: (e as Error).message };
+    }
   }
 
   if (only.includes('decode')) {

@@ -88,7 +88,7 @@ export function modelFlopsPerStep(m: Pick<Seq2SeqConfig, 'dim' | 'mlpHidden' | '
 }
 
 /** The native backend's output-pool counters (src/backend/native.ts NativeBackend.poolStats). */
-function poolStats(): { reused: number; allocated: number } {
+export function poolStats(): { reused: number; allocated: number } {
   return (tf.backend() as unknown as { poolStats: { reused: number; allocated: number } }).poolStats;
 }
 
@@ -98,7 +98,7 @@ function median(xs: number[]): number {
 }
 
 /** Synthetic parallel data: `sentences` pairs of `tokens` ids uniform in [4, V), seeded. */
-function syntheticPairs(vocab: number): { src: Int32Array[]; tgt: Int32Array[] } {
+export function syntheticPairs(vocab: number): { src: Int32Array[]; tgt: Int32Array[] } {
   const rng = new Rng(MT_TRAIN_BATCH.seed);
   const sent = (): Int32Array => {
     const a = new Int32Array(MT_TRAIN_BATCH.tokens);

@@ -130,7 +130,7 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
   const task = new MtTrainTask(model, batcher, { seed: cfg.seed, labelSmoothing: cfg.labelSmoothing, modelConfig: ckptConfig, validate });
   log(
     `model: ${modelConfig.arch}, ${model.numParameters().toLocaleString('en-US')} parameters (d ${modelConfig.dim}, ${modelConfig.encoderLayers}+${modelConfig.decoderLayers} layers, maxLen ${modelConfig.maxLen}); ` +
-      `data: ${batcher.kept.length} pairs, ${batcher.numBatches(0)} batches/epoch (max ${cfg.data.maxTokens} tokens); backend ${tf.getBackend()}`,
+      `data: ${batcher.kept.length} pairs (${batcher.skipped} skipped for a side longer than maxLen − 1 = ${modelConfig.maxLen - 1} tokens), ${batcher.numBatches(0)} batches/epoch (max ${cfg.data.maxTokens} tokens); backend ${tf.getBackend()}`,
   );
 
   const reporting = createReporting({ outDir, unit: 'tok', label: 'train', logEvery: 1, append: resuming, plots: opts.plots, stream: opts.progressStream, log: opts.log });
