@@ -13,10 +13,10 @@ const posInt = z.number().int().positive();
 
 /** Decoding defaults of a pair; a request may override beam size, n-best, length penalty and max length. */
 export const DecodingDefaultsSchema = z.strictObject({
-  /** Beam size when the request gives none. Default 5 (fairseq). */
-  beamSize: posInt.default(5),
-  /** Length penalty. Default 1. */
-  lenpen: z.number().finite().default(1),
+  /** Beam size when the request gives none. Default: the checkpoint's generation default (5 without one, fairseq's). */
+  beamSize: posInt.optional(),
+  /** Length penalty. Default: the checkpoint's (`resmlp mt tune` stores the tuned one; 1 without one). */
+  lenpen: z.number().finite().optional(),
   /** Max output tokens when the request gives none (capped by the model). Default 200. */
   maxLength: posInt.default(200),
   /** Never repeat an n-gram of this size (0 = off). Default 0. */
@@ -25,6 +25,8 @@ export const DecodingDefaultsSchema = z.strictObject({
   unkPenalty: z.number().finite().default(0),
 });
 export type DecodingDefaults = z.infer<typeof DecodingDefaultsSchema>;
+/** Decoding defaults of a served pair: the config's, the checkpoint's where the config is silent. */
+export type ServedDecoding = DecodingDefaults & { beamSize: number; lenpen: number };
 
 export const ModelEntrySchema = z.strictObject({
   /** A checkpoint of `resmlp mt train` (safetensors; its spm.model must sit beside it). */

@@ -74,6 +74,8 @@ export interface TranslationEngine {
    * whatever was finished so far (possibly nothing): the caller knows from its own signal.
    */
   translate(srcs: readonly Int32Array[], opts: TranslateOptions): Promise<TranslationHypothesis[][]>;
+  /** The model's own generation defaults (a checkpoint's, e.g. a tuned length penalty). */
+  readonly generationDefaults?: { beamSize: number; lenpen: number };
   /** True if `decode` is available (the model's rows can sit at different positions). Default false. */
   readonly continuous?: boolean;
   /**
@@ -95,6 +97,7 @@ export class TranslatorEngine implements TranslationEngine {
   readonly maxOutputTokens: number;
 
   readonly continuous: boolean;
+  readonly generationDefaults: { beamSize: number; lenpen: number };
   /** One decode loop per beam size. */
   private readonly loops = new Map<number, ContinuousGenerator>();
 
@@ -102,6 +105,7 @@ export class TranslatorEngine implements TranslationEngine {
     this.maxInputTokens = translator.maxSourceTokens;
     this.maxOutputTokens = translator.model.maxPositions - 1;
     this.continuous = isContinuous(translator.model);
+    this.generationDefaults = { beamSize: translator.generation.beamSize, lenpen: translator.generation.lenpen };
   }
 
   get waiting(): number {

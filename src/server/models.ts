@@ -4,7 +4,7 @@
 // is `ready` only once every model is loaded.
 import { resolve } from 'node:path';
 import type { Module } from '../core/module.js';
-import { type DecodingDefaults, LANGUAGE_NAMES, type ServeConfig, splitPair } from './config.js';
+import { type DecodingDefaults, LANGUAGE_NAMES, type ServedDecoding, type ServeConfig, splitPair } from './config.js';
 import { type TranslationEngine, TranslatorEngine, UNBOUNDED_TRANSLATOR_TOKENS } from './engine.js';
 
 export interface ServedPair {
@@ -12,7 +12,7 @@ export interface ServedPair {
   source: string;
   target: string;
   engine: TranslationEngine;
-  decoding: DecodingDefaults;
+  decoding: ServedDecoding;
 }
 
 export interface LanguageInfo {
@@ -32,10 +32,13 @@ export class ModelRegistry {
     return this.isReady;
   }
 
+  /** `decoding`: the serve config's; beam size and length penalty it leaves out come from the model. */
   add(pair: string, engine: TranslationEngine, decoding: DecodingDefaults): void {
     if (this.pairs.has(pair)) throw new Error(`model for ${pair} added twice`);
     const { source, target } = splitPair(pair);
-    this.pairs.set(pair, { pair, source, target, engine, decoding });
+    const g = engine.generationDefaults;
+    const served: ServedDecoding = { ...decoding, beamSize: decoding.beamSize ?? g?.beamSize ?? 5, lenpen: decoding.lenpen ?? g?.lenpen ?? 1 };
+    this.pairs.set(pair, { pair, source, target, engine, decoding: served });
   }
 
   markReady(): void {
