@@ -44,20 +44,20 @@ export interface PrecisionReport extends PrecisionChoice {
   int8Bytes: number;
 }
 
-/** fp32 embedding matrices replaced by their dequantised values, to restore for fp32. */
-const fp32Embeddings = new WeakMap<Embedding, tf.Tensor>();
+/** fp32 embedding matrices replaced by their dequantised values, to restore for fp32 (plain arrays: nothing to dispose). */
+const fp32Embeddings = new WeakMap<Embedding, Float32Array>();
 
 function setEmbeddingWeight(e: Embedding, rows: Int8Rows | null): void {
   const saved = fp32Embeddings.get(e);
+  const [V, d] = e.weight.shape as [number, number];
   if (rows === null) {
     if (saved) {
-      e.weight.assign(saved);
-      saved.dispose();
+      tf.tidy(() => e.weight.assign(tf.tensor2d(saved, [V, d])));
       fp32Embeddings.delete(e);
     }
     return;
   }
-  if (!saved) fp32Embeddings.set(e, tf.keep(e.weight.clone()));
+  if (!saved) fp32Embeddings.set(e, Float32Array.from(e.weight.dataSync() as Float32Array));
   tf.tidy(() => e.weight.assign(tf.tensor2d(dequantizeRows(rows), [rows.rows, rows.cols])));
 }
 

@@ -1,10 +1,11 @@
 // Decoding precision of a translation model (src/quant) on the tiny random checkpoint of
 // test/mt/translator-fixture.ts: int8 covers every linear layer and the tied output projection,
-// its log-probs stay near fp32's and fp32 comes back exactly; an int8 checkpoint of
-// `resmlp mt quantize` is ~4× smaller in its quantised layers, loads dequantised (so it decodes
-// in fp32 anywhere) and decodes in int8 bit for bit as the fp32 checkpoint quantised at load;
-// where int8 cannot run the model decodes in fp32 and the report says why — forced here on
-// another backend, and (test/cli/mt-quantize.test.ts) on a CPU oneDNN is told lacks VNNI.
+// its log-probs stay near fp32's, fp32 comes back exactly, and disposing the model leaves no
+// tensor; an int8 checkpoint of `resmlp mt quantize` is ~4× smaller in its quantised layers, loads
+// dequantised (so it decodes in fp32 anywhere) and decodes in int8 bit for bit as the fp32
+// checkpoint quantised at load; where int8 cannot run the model decodes in fp32 and the report says
+// why — forced here on another backend, and (test/cli/mt-quantize.test.ts) on a CPU oneDNN is told
+// lacks VNNI.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -55,7 +56,8 @@ function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
 }
 
 describe('applyPrecision', () => {
-  it('int8: every Linear and the output projection, log-probs near fp32; fp32 again gives the fp32 bits', { skip }, () => {
+  it('int8: every Linear and the output projection, log-probs near fp32; fp32 again gives the fp32 bits; no tensor left', { skip }, () => {
+    const before = tf.memory().numTensors;
     const model = loadSeq2Seq(fx.checkpoint);
     try {
       const fp32 = stepLogProbs(model);
@@ -73,9 +75,11 @@ describe('applyPrecision', () => {
       applyPrecision(model, 'fp32');
       assert.ok(linears.every((l) => l.kernel === null) && model.embed_tokens.projectionKernel === null);
       assert.deepEqual(stepLogProbs(model), fp32);
+      applyPrecision(model, 'int8');
     } finally {
       model.dispose();
     }
+    assert.equal(tf.memory().numTensors, before, 'tensors left after disposing an int8 model');
   });
 
   it('on another backend than native, int8 falls back to fp32 and says why', async () => {
