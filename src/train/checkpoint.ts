@@ -118,7 +118,11 @@ export function updateCheckpointConfig<C>(path: string, update: (config: C) => C
   if (config === undefined) throw new Error(`checkpoint ${path}: no model config in its metadata (is it a resmlp checkpoint?)`);
   const next = update(config);
   const write = new Map<string, TensorToWrite>();
-  for (const [k, t] of tensors) write.set(k, { shape: t.shape, data: t.data });
+  for (const [k, t] of tensors) {
+    // keep each tensor's stored type (an int8 checkpoint's I8 weights read back as Int32Array)
+    const dtype = t.dtype === 'F32' || t.dtype === 'I32' || t.dtype === 'I8' ? t.dtype : undefined;
+    write.set(k, { dtype, shape: t.shape, data: t.data });
+  }
   writeSafetensors(out, write, { ...metadata, config: JSON.stringify(next) });
   return next;
 }
