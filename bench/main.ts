@@ -10,10 +10,11 @@ import { decodeBench } from './decode.js';
 import { mtTrainBench } from './mt-train.js';
 import { formatMtTrainReal, mtTrainRealBench } from './mt-train-real.js';
 import { formatInt8Bench, int8Bench } from './decode-int8.js';
+import { mpiBench } from './mpi.js';
 
 const SPEC: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print one JSON object with the results as the last line' },
-  only: { type: 'string', help: 'comma-separated sections to run (matmul, step, mt-train, decode; int8: needs --mt-checkpoint)', default: 'matmul,step,mt-train,decode' },
+  only: { type: 'string', help: 'comma-separated sections to run (matmul, step, mt-train, decode, mpi; int8: needs --mt-checkpoint)', default: 'matmul,step,mt-train,decode,mpi' },
   threads: { type: 'int', help: 'threads for our kernels and for PyTorch', default: os.availableParallelism() },
   reps: { type: 'int', help: 'timed repetitions per measurement (median reported)', default: 5 },
   backends: { type: 'string', help: 'backends for the training-step comparison', default: 'native,wasm,cpu' },
@@ -23,7 +24,7 @@ const SPEC: Record<string, FlagSpec> = {
   'int8-rounds': { type: 'int', help: 'int8 section: rounds over the test set, fp32 and int8 interleaved', default: 3 },
 };
 
-const SECTIONS = ['matmul', 'step', 'mt-train', 'decode', 'int8'];
+const SECTIONS = ['matmul', 'step', 'mt-train', 'decode', 'mpi', 'int8'];
 
 async function main(): Promise<void> {
   const { flags, help } = parseArgs(process.argv.slice(2), SPEC);
@@ -111,6 +112,23 @@ async function main(): Promise<void> {
     out.decode = r;
     out.decodeSentencesPerSec = r.decodeSentencesPerSec;
     out.incrementalSpeedup = r.incrementalSpeedup;
+  }
+
+  if (only.includes('mpi')) {
+    // its own processes (mpirun -np 2 and one process), each with the threads it compares
+    try {
+      const r = await mpiBench({ updates: 5, reps: Math.max(10, reps * 2), log: (line) => console.error(line) });
+      console.log(`\n## data-parallel training over Open MPI (${r.config}, ${r.params.toLocaleString('en-US')} parameters, 2 × 4096-token batches per update)`);
+      console.log(`1 process × 2 threads: ${r.oneRank.tokensPerSec.toFixed(0)} target tok/s; mpirun -np 2 × 1 thread: ${r.twoRanks.tokensPerSec.toFixed(0)} tok/s; mpiScaling2 ${r.mpiScaling2.toFixed(3)}`);
+      console.log(`gradient sum of ${(r.gradientBytes / 1e6).toFixed(1)} MB over 2 ranks: ${r.allreduceGBps.toFixed(2)} GB/s vs raw MPI_Allreduce ${r.allreduceRawGBps.toFixed(2)} GB/s = ${r.allreduceVsRaw.toFixed(3)} (target ≥ 0.9); ${(100 * r.allreduceShareOfUpdate).toFixed(1)}% of a 2-rank update`);
+      out.mpi = r;
+      out.mpiScaling2 = r.mpiScaling2;
+      out.allreduceGBps = r.allreduceGBps;
+      out.allreduceVsRaw = r.allreduceVsRaw;
+    } catch (e) {
+      console.log(`\n## data-parallel training over Open MPI: not measured: ${(e as Error).message.split('\n')[0]}`);
+      out.mpi = { error: (e as Error).message };
+    }
   }
 
   if (only.includes('int8')) {

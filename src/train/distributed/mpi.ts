@@ -111,9 +111,9 @@ export function joinWorld(env: NodeJS.ProcessEnv = process.env): World {
     env.RESMLP_THREADS = String(defaultRankThreads(os.cpus().length, os.availableParallelism(), localSize));
   }
   // Open MPI's shared-memory transport moves large messages by default with one copy through the
-  // peer's memory (CMA, process_vm_readv); on the VMs here that summed a model's gradients several
-  // times slower than its copy through the shared segment (docs/distributed.md), and containers
-  // often forbid it. A value the user set is kept.
+  // peer's memory (CMA, process_vm_readv); on the VMs here that summed a model's gradients 1.3–1.7×
+  // slower than its copy through the shared segment (docs/distributed.md), and containers often
+  // forbid it. A value the user set is kept.
   env.OMPI_MCA_btl_vader_single_copy_mechanism ??= 'none';
   const addon = loadMpiAddon(env);
   const w = addon.init();

@@ -197,7 +197,6 @@ describe('mpirun -np 2: data-parallel training', { skip: SKIP }, () => {
     assert.notEqual(raised.code, 0);
     assert.match(raised.out, /rank 1 of 2 \(host [^)]*\): injected fault at batch 5/);
     assert.match(raised.out, /rank 1 of 2 .* exited with code 1 before the job ended; MPI_Abort stops its other ranks/);
-    assert.match(raised.out, /MPI_ABORT was invoked on rank 1/);
 
     const stalled = await run('mpirun', [...MPIRUN, process.execPath, ...WORKER, join(root, 'w-stall')], { env: { ...ENV, RESMLP_TEST_FAULT: '5:hang', RESMLP_MPI_TIMEOUT: '3' }, limitSec: 50 });
     assert.notEqual(stalled.code, 0);
