@@ -251,7 +251,7 @@ async function fitTemperature(samples: Sample[]): Promise<{ temperature: number;
   }
   let best = { temperature: NaN, nll: Infinity, texts: rows.length };
   for (let i = 0; i <= 300; i++) {
-    const t = 0.002 * Math.pow(250, i / 300); // 0.002 .. 0.5, log-spaced
+    const t = 0.002 * 250 ** (i / 300); // 0.002 .. 0.5, log-spaced
     let nll = 0;
     for (const { scores, truth } of rows) {
       const m = Math.max(...scores);

@@ -76,7 +76,11 @@ function makeHarness(): Harness {
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
   };
-  return { model, step, dispose: () => (model.dispose(), idsT.dispose(), tgtT.dispose()) };
+  return { model, step, dispose: () => {
+    model.dispose();
+    idsT.dispose();
+    tgtT.dispose();
+  } };
 }
 
 /** Median step time (ms) per backend after warmup; a backend that cannot start reports its error. */

@@ -26,7 +26,7 @@ async function quantize({ flags, io }: CommandContext): Promise<number> {
   await initBackend(); // the model is built once to list its layers
   const { readMtCheckpointConfig } = await import('../mt/model/load.js');
   const { writeInt8Checkpoint } = await import('../quant/int8-checkpoint.js');
-  let config;
+  let config: ReturnType<typeof readMtCheckpointConfig>;
   try {
     config = readMtCheckpointConfig(src);
   } catch (e) {

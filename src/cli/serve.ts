@@ -20,7 +20,7 @@ async function serve({ flags }: CommandContext): Promise<number> {
   const port = flags.port as number;
   if (port < 0 || port > 65535) throw usageError(`--port must be in 0..65535, got ${port}`);
   const { readServeConfig } = await import('../server/config.js');
-  let config;
+  let config: ReturnType<typeof readServeConfig>;
   try {
     config = readServeConfig(flags.config);
   } catch (e) {

@@ -164,7 +164,7 @@ export interface CrossAttentionContext {
 export class CrossAttention extends MultiHeadAttention {
   /** q (R, T, d) → (R, T, d). */
   forward(q: tf.Tensor3D, ctx: CrossAttentionContext): tf.Tensor3D {
-    if (!ctx || !ctx.cross || !ctx.srcBias) throw new Error('CrossAttention: the context must hold the encoder keys/values (cross) and srcBias');
+    if (!ctx?.cross || !ctx.srcBias) throw new Error('CrossAttention: the context must hold the encoder keys/values (cross) and srcBias');
     const g = ctx.group ?? 1;
     if (g === 1) return this.attend(q, ctx.cross, ctx.srcBias); // (B, T, d)
     return tf.tidy(() => {

@@ -2,7 +2,7 @@
 // depth, timm's `drop_path`: a whole sample's residual branch is dropped with probability p and the
 // kept ones scaled by 1/(1-p)). Both are active only in training mode and are seeded: each module
 // owns a generator and draws a fresh mask seed per call, so a run is reproducible from its seed.
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { Module } from './module.js';
 import { checkRate } from '../util/config.js';
 import type { RandomSource } from './rng.js';

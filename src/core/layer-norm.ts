@@ -3,7 +3,7 @@
 // pre-norm of translation models); ResMLP itself uses Affine (affine.ts). Parameters `weight`,
 // `bias` of shape (d) as PyTorch.
 import * as tf from '@tensorflow/tfjs';
-import { type Resettable } from './init.js';
+import type { Resettable } from './init.js';
 import { Module } from './module.js';
 import { checkInt, resolveConfig } from '../util/config.js';
 

@@ -106,7 +106,7 @@ export function computeBleu(
   maxNgramOrder = MAX_NGRAM_ORDER,
   name = 'BLEU',
 ): BLEUScore {
-  if (!Object.prototype.hasOwnProperty.call(SMOOTH_DEFAULTS, smoothMethod)) {
+  if (!Object.hasOwn(SMOOTH_DEFAULTS, smoothMethod)) {
     throw new Error(`unknown smooth method ${JSON.stringify(smoothMethod)}: expected one of ${Object.keys(SMOOTH_DEFAULTS).join(', ')}`);
   }
   const correct = correctIn.slice();
@@ -175,7 +175,7 @@ export class BLEU extends Metric<BLEUScore, BLEURefInfo> {
   constructor(options?: Partial<BLEUOptions>, tokenizer?: Tokenizer) {
     super();
     const o = resolveConfig('BLEU', DEFAULT_BLEU_OPTIONS, options);
-    if (!Object.prototype.hasOwnProperty.call(SMOOTH_DEFAULTS, o.smoothMethod)) {
+    if (!Object.hasOwn(SMOOTH_DEFAULTS, o.smoothMethod)) {
       throw new Error(`BLEU: unknown smoothMethod ${JSON.stringify(o.smoothMethod)}: expected one of ${Object.keys(SMOOTH_DEFAULTS).join(', ')}`);
     }
     if (!Number.isInteger(o.maxNgramOrder) || o.maxNgramOrder < 1) {

@@ -1,9 +1,9 @@
 // Public API of our sacreBLEU port ("sacrebleu-ts"): BLEU, chrF/chrF++ and TER equal to
 // sacreBLEU 2.x, plus paper-style tokenized BLEU (Moses + compound splitting, clearly labelled).
 // References are streams as in sacreBLEU: refs[k][i] is the k-th reference of segment i.
-import { BLEU, BLEUScore, type BLEUOptions } from './bleu.js';
-import { CHRF, CHRFScore, type CHRFOptions } from './chrf.js';
-import { TER, TERScore, type TEROptions } from './ter.js';
+import { BLEU, type BLEUScore, type BLEUOptions } from './bleu.js';
+import { CHRF, type CHRFScore, type CHRFOptions } from './chrf.js';
+import { TER, type TERScore, type TEROptions } from './ter.js';
 import { TokenizedBLEU, type TokenizedBLEUOptions } from './tokenized-bleu.js';
 
 export { Metric, Score, Signature } from './base.js';

@@ -47,6 +47,7 @@ export class MosesCompoundTokenizer implements Tokenizer {
   private readonly moses: MosesTokenizer;
   constructor(
     readonly lang: MosesLang,
+    // biome-ignore lint/suspicious/noShadowRestrictedNames: sacremoses' option name
     private readonly escape = true,
     private readonly split = true,
   ) {

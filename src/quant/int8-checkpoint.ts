@@ -118,7 +118,7 @@ export function loadInt8Checkpoint(path: string, model: Module): void {
   for (const l of int8Layers(model)) {
     const q = tensors.get(l.weightName);
     const s = tensors.get(l.weightName + SCALE_SUFFIX);
-    if (!q || q.dtype !== 'I8' || !s || s.shape.join() !== String(l.rows)) {
+    if (q?.dtype !== 'I8' || !s || s.shape.join() !== String(l.rows)) {
       throw new UserError(`${path}: expected an I8 tensor '${l.weightName}' and an F32 '${l.weightName}${SCALE_SUFFIX}' of ${l.rows} values (an int8 checkpoint of \`resmlp mt quantize\`), found ${describe(q)} and ${describe(s)}`, 'invalid_data');
     }
     int8.set(l.weightName, { q: Int8Array.from(q.data), scales: Float32Array.from(s.data), rows: l.rows, cols: l.cols });

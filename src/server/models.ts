@@ -100,7 +100,7 @@ export async function loadModels(config: ServeConfig, registry: ModelRegistry, l
     const t0 = performance.now();
     const ckpt = resolve(entry.checkpoint);
     const d = entry.decoding;
-    let translator;
+    let translator: InstanceType<typeof Translator>;
     try {
       translator = await Translator.load(ckpt, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS, generation: { noRepeatNgramSize: d.noRepeatNgramSize, unkPenalty: d.unkPenalty } });
     } catch (e) {

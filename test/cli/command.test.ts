@@ -40,7 +40,10 @@ describe('runCommand', () => {
   test('--help prints usage (under the command name), summary, options and notes; exit 0; run is not called', async () => {
     let called = false;
     const s = sink();
-    const cmd = fake(() => ((called = true), 0), { notes: 'see also: nothing' });
+    const cmd = fake(() => {
+      called = true;
+      return 0;
+    }, { notes: 'see also: nothing' });
     assert.equal(await runCommand(cmd, ['--size', '4', '--help'], s.io), 0);
     assert.equal(called, false);
     assert.equal(s.out(), helpText(cmd));
@@ -53,7 +56,11 @@ describe('runCommand', () => {
   test('run gets flags with defaults, positionals when allowed, overrides when allowed, and its io', async () => {
     let got: CommandContext | null = null;
     const s = sink();
-    const cmd = fake((ctx) => ((got = ctx), ctx.io.stdout.write('done\n'), 7), { positionals: true, overrides: true });
+    const cmd = fake((ctx) => {
+      got = ctx;
+      ctx.io.stdout.write('done\n');
+      return 7;
+    }, { positionals: true, overrides: true });
     assert.equal(await runCommand(cmd, ['-l', 'a.txt', '--model.dim', '8', 'b.txt'], s.io), 7);
     assert.deepEqual(got!.flags, { size: 3, loud: true });
     assert.deepEqual(got!.positionals, ['a.txt', 'b.txt']);
@@ -107,7 +114,10 @@ describe('dispatch', () => {
   const entry = (name: string): CommandEntry => ({
     name,
     summary: `summary of ${name}`,
-    load: async () => defineCommand({ name, summary: `summary of ${name}`, usage: '', flags: {}, positionals: true, run: ({ positionals }) => (calls.push([name, ...positionals]), 0) }),
+    load: async () => defineCommand({ name, summary: `summary of ${name}`, usage: '', flags: {}, positionals: true, run: ({ positionals }) => {
+      calls.push([name, ...positionals]);
+      return 0;
+    } }),
   });
   const table = [entry('img train'), entry('img eval'), entry('bleu')];
 

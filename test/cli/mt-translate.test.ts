@@ -83,7 +83,7 @@ describe('resmlp mt translate', () => {
     assert.equal(out.pop(), '', 'output ends with a newline');
     assert.equal(out.length, lines.length);
     const t = await Translator.load(fx.checkpoint, { generation: { beamSize: 2, maxLenB: 5 } });
-    let expected;
+    let expected: Awaited<ReturnType<Translator['translateDocuments']>>;
     try {
       expected = await t.translateDocuments(lines);
     } finally {

@@ -62,7 +62,11 @@ export class FakeSeqModel extends ContinuousHashModel {
   /** Counts a step and wakes the tests waiting for it. */
   protected countStep(): void {
     this.steps++;
-    this.stepWaiters = this.stepWaiters.filter((w) => (this.steps >= w.n ? (w.resolve(), false) : true));
+    this.stepWaiters = this.stepWaiters.filter((w) => {
+      if (this.steps < w.n) return true;
+      w.resolve();
+      return false;
+    });
   }
   /** The model's log-probs for every row (the hash model's; LexiconModel has its own). */
   protected logProbs(prev: Int32Array, st: any, positions: Int32Array): Float32Array {

@@ -361,7 +361,10 @@ describe('serving limits', () => {
       assert.deepEqual(late.body, { error: 'the server is shutting down' });
 
       const upgrade = new WebSocket(s.wsUrl);
-      const refused = await new Promise<string>((r) => upgrade.once('error', (e) => r(e.message)).once('open', () => (upgrade.close(), r('the upgrade was accepted'))));
+      const refused = await new Promise<string>((r) => upgrade.once('error', (e) => r(e.message)).once('open', () => {
+        upgrade.close();
+        r('the upgrade was accepted');
+      }));
       assert.match(refused, /Unexpected server response: 503/);
 
       const reply = new Promise<unknown>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));

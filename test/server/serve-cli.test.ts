@@ -85,7 +85,10 @@ describe('resmlp serve', () => {
     const { run } = await import('../../src/cli/serve.js');
     const written: string[] = [];
     const orig = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
     const err = () => written.splice(0).join('');
     try {
       assert.equal(await run([]), 2);

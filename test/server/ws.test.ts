@@ -15,7 +15,11 @@ class Client {
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString());
       this.messages.push(m);
-      this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(m)) return true;
+        w.resolve(m);
+        return false;
+      });
     });
   }
   static async open(url: string): Promise<Client> {
@@ -31,7 +35,10 @@ class Client {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no matching message in ${ms} ms; got ${JSON.stringify(this.messages.slice(-5))}`)), ms);
-      this.waiters.push({ pred, resolve: (m) => (clearTimeout(t), resolve(m)) });
+      this.waiters.push({ pred, resolve: (m) => {
+        clearTimeout(t);
+        resolve(m);
+      } });
     });
   }
   of(id: unknown): any[] {

@@ -49,7 +49,7 @@ test('rate, ETA and the plain line (non-TTY) with a fake clock', () => {
   // a re-planned run (trainer.timeBudgetSec) changes the total: percentage and ETA follow
   p.setTotal(40);
   assert.equal(p.eta(), 10);
-  assert.match(p.format(), /^train  50% 20\/40 \[00:10<00:10,/);
+  assert.match(p.format(), /^train {2}50% 20\/40 \[00:10<00:10,/);
   assert.throws(() => p.setTotal(-1), /total must be a number ≥ 0 or null, got -1/);
   p.setTotal(100);
   p.log('validation: acc=0.9');
@@ -79,6 +79,7 @@ test('TTY: redraws with carriage return, throttled, with a bar; resumed start an
   t = 1;
   p.advance();
   assert.equal(writes.length, 1);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the progress line ends with the terminal's erase-line escape
   assert.match(writes[0], /^\r 62% \|█████ {3}\| 5\/8 \[00:01<00:03, 1\.00 step\/s\]\x1b\[K$/);
   t = 1.5;
   p.advance();

@@ -21,7 +21,7 @@ export const TOKENIZER_NAMES: readonly string[] = Object.keys(TOKENIZERS);
 
 /** Creates a BLEU tokenizer by its sacreBLEU name; throws naming the known ones otherwise. */
 export function getTokenizer(name: string): Tokenizer {
-  const make = Object.prototype.hasOwnProperty.call(TOKENIZERS, name) ? TOKENIZERS[name] : undefined;
+  const make = Object.hasOwn(TOKENIZERS, name) ? TOKENIZERS[name] : undefined;
   if (!make) {
     throw new Error(`unknown tokenizer ${JSON.stringify(name)}: expected one of ${TOKENIZER_NAMES.join(', ')}`);
   }

@@ -304,7 +304,7 @@ export class ContinuousGenerator<S = unknown> {
           parents.push(row);
           newTok.push(tok);
           newLp.push(nanToNegInf(view[row * V + tok]!));
-          newScore.push(sc !== sc ? -Infinity : sc);
+          newScore.push(Number.isNaN(sc) ? -Infinity : sc);
           taken++;
         }
         for (; taken < beam; taken++) {

@@ -84,7 +84,7 @@ export interface IncrementalCheckReport {
   compared: number;
 }
 
-interface CheckState<EI, SI, EF> {
+interface CheckState<SI, EF> {
   inner: SI;
   full: FullState<EF>;
 }
@@ -98,7 +98,7 @@ interface CheckState<EI, SI, EF> {
 export function incrementalFullCheck<EI, SI, EF>(
   inc: IncrementalDecoderModel<EI, SI>,
   full: FullDecoderModel<EF>,
-): { model: IncrementalDecoderModel<{ inc: EI; full: FullEnc<EF> }, CheckState<EI, SI, EF>>; report: IncrementalCheckReport } {
+): { model: IncrementalDecoderModel<{ inc: EI; full: FullEnc<EF> }, CheckState<SI, EF>>; report: IncrementalCheckReport } {
   if (inc.vocabSize !== full.vocabSize) throw new Error(`incrementalFullCheck: vocab sizes differ (incremental ${inc.vocabSize}, full ${full.vocabSize})`);
   const f = fullAsIncremental(full);
   const report: IncrementalCheckReport = { maxAbsDiff: 0, worst: null, steps: 0, compared: 0 };

@@ -231,7 +231,7 @@ export class SequenceGenerator {
             order.push(row);
             newTok.push(tok);
             newLp.push(nanToNegInf(lprobs[row * V + tok]));
-            newScore.push(sc !== sc ? -Infinity : sc);
+            newScore.push(Number.isNaN(sc) ? -Infinity : sc);
             taken++;
           }
           // Fewer live candidates than beams (tiny vocabularies): pad with dead rows.

@@ -71,12 +71,12 @@ export function finalizeHypothesis(history: BeamHistory, t: number, histRow: num
   }
   tokens[t] = eosId;
   positionalScores[t] = eosLp;
-  return { tokens, score: normalize ? cumScore / Math.pow(t + 1, lenpen) : cumScore, positionalScores };
+  return { tokens, score: normalize ? cumScore / (t + 1) ** lenpen : cumScore, positionalScores };
 }
 
 /** A log-prob read from the model, NaN (an impossible token) as −∞. */
 export function nanToNegInf(x: number): number {
-  return x !== x ? -Infinity : x;
+  return Number.isNaN(x) ? -Infinity : x;
 }
 
 /**

@@ -152,7 +152,7 @@ export class GreedySearch implements Search {
       const bs = rowScores[s];
       // Compare the sums, as BeamSearch does, so float ties resolve identically.
       let best = lprobs[base] + bs;
-      if (best !== best) best = -Infinity;
+      if (Number.isNaN(best)) best = -Infinity;
       let arg = 0;
       for (let v = 1; v < V; v++) {
         const x = lprobs[base + v] + bs;

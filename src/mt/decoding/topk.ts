@@ -36,7 +36,7 @@ export class TopK {
 
   /** Offer a candidate; NaN counts as -Infinity. */
   push(score: number, id: number): void {
-    if (score !== score) score = -Infinity;
+    if (Number.isNaN(score)) score = -Infinity;
     if (this.size < this.capacity) {
       let i = this.size++;
       while (i > 0) {

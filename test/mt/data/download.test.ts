@@ -65,7 +65,7 @@ test('a leftover .part from an earlier run resumes; md5 is checked', async () =>
 });
 
 test('a server that ignores Range restarts the file', async () => {
-  const srv = await localServer((req, res) => {
+  const srv = await localServer((_req, res) => {
     res.writeHead(200, { 'content-length': body.length });
     res.end(body);
   });

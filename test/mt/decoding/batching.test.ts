@@ -71,7 +71,7 @@ function referenceBeamSearch(m: HashModel, src: Int32Array, overrides: Partial<G
         fin.push({
           tokens: Int32Array.from([...beams[c.b].tokens, EOS]),
           positionalScores: Float32Array.from([...beams[c.b].lps, c.lp]),
-          score: cfg.normalizeScores ? c.score / Math.pow(len, cfg.lenpen) : c.score,
+          score: cfg.normalizeScores ? c.score / len ** cfg.lenpen : c.score,
         });
       }
     }
@@ -162,7 +162,7 @@ describe('batched generator == naive per-sentence beam search', () => {
         const lp = model.fullStep(enc, Int32Array.of(0), Int32Array.from([BOS, ...toks]), toks.length + 1);
         lp[PAD] = -Infinity;
         if (t < 1) lp[EOS] = -Infinity;
-        let arg = t >= maxLen ? EOS : lp.indexOf(Math.max(...lp));
+        const arg = t >= maxLen ? EOS : lp.indexOf(Math.max(...lp));
         toks.push(arg);
         if (arg === EOS) break;
       }

@@ -18,7 +18,7 @@ function assertHypo(h: Hypothesis | undefined, tokens: number[], probs: number[]
   assert.equal(h.positionalScores.length, pos.length);
   pos.forEach((p, i) => assert.ok(Math.abs(h.positionalScores[i] - p) < 1e-6, `positional score ${i}: ${h.positionalScores[i]} vs ${p}`));
   let score = pos.reduce((a, b) => a + b, 0);
-  if (opts.normalized ?? true) score /= Math.pow(pos.length, opts.lenpen ?? 1);
+  if (opts.normalized ?? true) score /= pos.length ** (opts.lenpen ?? 1);
   assert.ok(Math.abs(score - h.score) < 1e-6, `score ${h.score} vs expected ${score}`);
 }
 
