@@ -37,7 +37,11 @@ export function dataStartup(dir: string, o: { maxLen: number; maxTokens: number;
   const openSec = lap();
   const opened = rss();
   const m = ds.manifest.spm;
-  const b = new TokenBatcher(pairSource(split), { padId: m.padId, bosId: m.bosId, eosId: m.eosId }, { maxTokens: o.maxTokens, maxLen: o.maxLen, seed: 1 });
+  const b = new TokenBatcher(
+    pairSource(split),
+    { padId: m.padId, bosId: m.bosId, eosId: m.eosId },
+    { maxTokens: o.maxTokens, maxLen: o.maxLen, seed: 1 },
+  );
   const batcherSec = lap();
   const batcher = rss();
   for (let e = 0; e < o.epochs; e++) b.numBatches(e);
@@ -76,7 +80,12 @@ function main(): void {
     if (!help) process.exitCode = 2;
     return;
   }
-  const r = dataStartup(flags.data, { maxLen: flags['max-len'] as number, maxTokens: flags['max-tokens'] as number, epochs: flags.epochs as number, batches: flags.batches as number });
+  const r = dataStartup(flags.data, {
+    maxLen: flags['max-len'] as number,
+    maxTokens: flags['max-tokens'] as number,
+    epochs: flags.epochs as number,
+    batches: flags.batches as number,
+  });
   process.stdout.write(JSON.stringify(r) + '\n');
 }
 

@@ -67,7 +67,9 @@ export interface Int8BenchResult {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 function readLines(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 export async function int8Bench(o: Int8BenchOptions): Promise<Int8BenchResult> {
@@ -88,8 +90,14 @@ export async function int8Bench(o: Int8BenchOptions): Promise<Int8BenchResult> {
       const { model, spm, config: c } = await loadTranslationCheckpoint(path);
       const report = applyPrecision(model as unknown as Module, precision);
       log(`${precision}: ${precisionLine(report)}`);
-      if (report.precision !== precision) throw new Error(`int8 bench: ${precision} requested, ${report.precision} runs (${report.fallback})`);
-      const t = new Translator(model, spm, { maxTokens: 4096, generation: { ...c.generation, beamSize: o.beam, nbest: 1 } }, { onDispose: () => model.dispose() });
+      if (report.precision !== precision)
+        throw new Error(`int8 bench: ${precision} requested, ${report.precision} runs (${report.fallback})`);
+      const t = new Translator(
+        model,
+        spm,
+        { maxTokens: 4096, generation: { ...c.generation, beamSize: o.beam, nbest: 1 } },
+        { onDispose: () => model.dispose() },
+      );
       translators.push(t);
       return { t, model, report };
     };
@@ -115,7 +123,9 @@ export async function int8Bench(o: Int8BenchOptions): Promise<Int8BenchResult> {
       secs.fp32.push(total.fp32);
       secs.int8.push(total.int8);
       Object.assign(hyps, out);
-      log(`round ${r + 1}/${rounds}: fp32 ${total.fp32.toFixed(2)} s, int8 ${total.int8.toFixed(2)} s (${(total.fp32 / total.int8).toFixed(2)}×)`);
+      log(
+        `round ${r + 1}/${rounds}: fp32 ${total.fp32.toFixed(2)} s, int8 ${total.int8.toFixed(2)} s (${(total.fp32 / total.int8).toFixed(2)}×)`,
+      );
     }
     const bleu32 = corpusBleu(hyps.fp32, [ref]);
     const bleu8 = corpusBleu(hyps.int8, [ref]);

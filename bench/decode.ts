@@ -102,7 +102,14 @@ async function loadModel(o: DecodeBenchOptions, log: (l: string) => void): Promi
     spmNote = `spm ${vocab} pieces trained on the fly in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
   }
   const spm = await SentencePiece.load(spmPath);
-  const model = new Seq2Seq({ ...cfg.model, vocabSize: spm.vocabSize, padId: spm.padId, unkId: spm.unkId, bosId: spm.bosId, eosId: spm.eosId }).eval();
+  const model = new Seq2Seq({
+    ...cfg.model,
+    vocabSize: spm.vocabSize,
+    padId: spm.padId,
+    unkId: spm.unkId,
+    bosId: spm.bosId,
+    eosId: spm.eosId,
+  }).eval();
   return {
     model,
     spm,
@@ -120,7 +127,9 @@ export async function decodeBench(opts: DecodeBenchOptions): Promise<DecodeBench
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   await setThreads(opts.threads);
   const info = await initBackend(opts.backend);
-  const lines = readFileSync(sharedPath('data', 'multi30k', 'test_2016_flickr.en'), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(sharedPath('data', 'multi30k', 'test_2016_flickr.en'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   if (!Number.isInteger(opts.sentences) || opts.sentences < 1 || opts.sentences > lines.length) {
     throw new Error(`decodeBench: sentences must be in [1, ${lines.length}], got ${opts.sentences}`);
   }
@@ -144,7 +153,9 @@ export async function decodeBench(opts: DecodeBenchOptions): Promise<DecodeBench
     const skipped = all.filter((r) => r.skipped === 'too-long').length;
     if (skipped > 0) log(`${skipped} sentences longer than the model's maxLen were skipped`);
     const hypTokens = all.reduce((s, r) => s + (r.hypotheses[0]?.tokens.length ?? 0), 0);
-    log(`incremental: ${texts.length} sentences in ${decodeSeconds.toFixed(1)} s (${(texts.length / decodeSeconds).toFixed(1)} sentences/s)`);
+    log(
+      `incremental: ${texts.length} sentences in ${decodeSeconds.toFixed(1)} s (${(texts.length / decodeSeconds).toFixed(1)} sentences/s)`,
+    );
 
     t0 = performance.now();
     const incSub = await inc.translate(subset, { onTooLong: 'skip' });
@@ -153,7 +164,9 @@ export async function decodeBench(opts: DecodeBenchOptions): Promise<DecodeBench
     const fullSub = await full.translate(subset, { onTooLong: 'skip' });
     const fullSeconds = (performance.now() - t0) / 1000;
     const sameHypotheses = incSub.filter((r, i) => bestTokens(r) === bestTokens(fullSub[i]!)).length;
-    log(`subset of ${subsetN}: full recompute ${fullSeconds.toFixed(1)} s, incremental ${incrementalSubsetSeconds.toFixed(1)} s; same best hypothesis for ${sameHypotheses}/${subsetN}`);
+    log(
+      `subset of ${subsetN}: full recompute ${fullSeconds.toFixed(1)} s, incremental ${incrementalSubsetSeconds.toFixed(1)} s; same best hypothesis for ${sameHypotheses}/${subsetN}`,
+    );
     return {
       model: loaded.description,
       backend: info.name,
@@ -183,7 +196,10 @@ const SPEC: Record<string, FlagSpec> = {
   sentences: { type: 'int', help: 'test_2016 sentences decoded', default: 1000 },
   beam: { type: 'int', help: 'beam size', default: 4 },
   threads: { type: 'int', help: 'kernel threads', default: os.availableParallelism() },
-  'max-len-b': { type: 'int', help: 'max target length (maxLenA 0) for a random model (default 20); with a checkpoint, overrides its max length' },
+  'max-len-b': {
+    type: 'int',
+    help: 'max target length (maxLenA 0) for a random model (default 20); with a checkpoint, overrides its max length',
+  },
   'full-subset': { type: 'int', help: 'sentences decoded both ways for the incremental speedup', default: 100 },
   'max-tokens': { type: 'int', help: 'padded source tokens per decoding batch', default: 4096 },
   spm: { type: 'string', help: 'SentencePiece model for the random model (default: trained on the fly)' },
@@ -215,8 +231,12 @@ async function main(): Promise<void> {
   }
   console.log(`\n## decoding: Multi30k test_2016, ${r.model}`);
   console.log(`backend ${r.backend} (${r.threads} threads), beam ${r.beam}, max len ${r.maxLenA}·|src| + ${r.maxLenB}`);
-  console.log(`incremental: ${r.sentences} sentences in ${r.decodeSeconds.toFixed(1)} s = ${r.decodeSentencesPerSec.toFixed(1)} sentences/s, ${r.targetTokensPerSec.toFixed(0)} target tokens/s (mean ${r.meanHypothesisTokens.toFixed(1)} tokens)`);
-  console.log(`full recompute vs incremental on ${r.fullSubset} sentences: ${r.fullSeconds.toFixed(1)} s vs ${r.incrementalSubsetSeconds.toFixed(1)} s → incremental speedup ${r.incrementalSpeedup.toFixed(2)}× (same best hypothesis: ${r.sameHypotheses}/${r.fullSubset})`);
+  console.log(
+    `incremental: ${r.sentences} sentences in ${r.decodeSeconds.toFixed(1)} s = ${r.decodeSentencesPerSec.toFixed(1)} sentences/s, ${r.targetTokensPerSec.toFixed(0)} target tokens/s (mean ${r.meanHypothesisTokens.toFixed(1)} tokens)`,
+  );
+  console.log(
+    `full recompute vs incremental on ${r.fullSubset} sentences: ${r.fullSeconds.toFixed(1)} s vs ${r.incrementalSubsetSeconds.toFixed(1)} s → incremental speedup ${r.incrementalSpeedup.toFixed(2)}× (same best hypothesis: ${r.sameHypotheses}/${r.fullSubset})`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

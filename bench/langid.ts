@@ -42,9 +42,13 @@ function readSamples(limit?: number): Sample[] {
     for (const lang of LANGS) {
       const file = path.join(MULTI30K, `${split}.${lang}`);
       if (!existsSync(file)) {
-        throw new Error(`langid bench needs ${file} (Multi30k ${split}.${lang}, in ../shared/data/multi30k beside the repo); it is missing`);
+        throw new Error(
+          `langid bench needs ${file} (Multi30k ${split}.${lang}, in ../shared/data/multi30k beside the repo); it is missing`,
+        );
       }
-      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().length > 0);
+      const lines = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim().length > 0);
       for (const text of lines.slice(0, limit ?? lines.length)) out.push({ text, lang, split });
     }
   }
@@ -214,7 +218,9 @@ function packageBytes(pkg: string, from = path.join(ROOT, 'node_modules'), seen 
   seen.add(dir);
   let n = dirBytes(dir);
   // The dir's own nested node_modules were counted with it; walk dependencies for the hoisted ones.
-  const deps = Object.keys((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  const deps = Object.keys(
+    (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {},
+  );
   for (const d of deps) if (!existsSync(path.join(dir, 'node_modules', d))) n += packageBytes(d, path.join(dir, 'node_modules'), seen);
   return n;
 }
@@ -292,7 +298,12 @@ async function evaluateDetector(samples: Sample[]) {
       if (d[0]!.language === s.lang) hits++;
       conf += d[0]!.confidence;
     }
-    perInput[inp.key] = { answered: answered / samples.length, correctOfAnswered: hits / Math.max(1, answered), correctOfAll: hits / samples.length, meanConfidence: conf / Math.max(1, answered) };
+    perInput[inp.key] = {
+      answered: answered / samples.length,
+      correctOfAnswered: hits / Math.max(1, answered),
+      correctOfAll: hits / samples.length,
+      meanConfidence: conf / Math.max(1, answered),
+    };
   }
   const texts = samples.map((s) => s.text);
   for (const t of texts) det.detect(t);
@@ -319,20 +330,38 @@ async function main(): Promise<void> {
   }
   const samples = readSamples(flags.limit as number | undefined);
   const seconds = flags.seconds as number;
-  console.log(`langid bench: ${samples.length} lines (Multi30k ${SPLITS.join(' + ')}, ${LANGS.join('/')}); node ${process.version}; candidates {${LANGS.join(', ')}}`);
+  console.log(
+    `langid bench: ${samples.length} lines (Multi30k ${SPLITS.join(' + ')}, ${LANGS.join('/')}); node ${process.version}; candidates {${LANGS.join(', ')}}`,
+  );
   console.log('accuracy in % (restricted to the candidates / unrestricted top-1); speed on full lines, restricted\n');
-  console.log('| library | version | restriction | full: restr. | full: top-1 | 3 words: restr. | 3 words: top-1 | 20 chars: restr. | 20 chars: top-1 | sentences/s | load ms | RSS +MB | package MB |');
+  console.log(
+    '| library | version | restriction | full: restr. | full: top-1 | 3 words: restr. | 3 words: top-1 | 20 chars: restr. | 20 chars: top-1 | sentences/s | load ms | RSS +MB | package MB |',
+  );
   console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const rows = [];
   for (const a of await adapters()) {
     const acc = accuracy(a, samples);
-    const sps = speed(a, samples.map((s) => s.text), seconds);
+    const sps = speed(
+      a,
+      samples.map((s) => s.text),
+      seconds,
+    );
     const load = loadCost(a, flags['load-runs'] as number);
     const mb = packageBytes(a.pkg) / 1e6;
-    const row = { library: a.name, version: version(a.pkg), restriction: a.restriction, accuracy: acc, sentencesPerSecond: sps, ...load, packageMb: mb };
+    const row = {
+      library: a.name,
+      version: version(a.pkg),
+      restriction: a.restriction,
+      accuracy: acc,
+      sentencesPerSecond: sps,
+      ...load,
+      packageMb: mb,
+    };
     rows.push(row);
     const cells = INPUTS.flatMap((i) => [pct(acc[i.key]!.restricted), pct(acc[i.key]!.unrestricted)]);
-    console.log(`| ${a.name} | ${row.version} | ${a.restriction} | ${cells.join(' | ')} | ${Math.round(sps)} | ${load.loadMs.toFixed(0)} | ${load.rssMb.toFixed(0)} | ${mb.toFixed(1)} |`);
+    console.log(
+      `| ${a.name} | ${row.version} | ${a.restriction} | ${cells.join(' | ')} | ${Math.round(sps)} | ${load.loadMs.toFixed(0)} | ${load.rssMb.toFixed(0)} | ${mb.toFixed(1)} |`,
+    );
   }
 
   if (flags['skip-detector']) {
@@ -342,22 +371,34 @@ async function main(): Promise<void> {
   const fit = await fitTemperature(samples.filter((s) => s.split === 'val'));
   const test = samples.filter((s) => s.split === 'test_2016_flickr');
   const det = await evaluateDetector(test);
-  console.log(`\nserver detector (src/server/detect.ts: eld small, candidates {en, de, fr}, temperature ${det.temperature}, answers [] below confidence ${det.minConfidence})`);
-  console.log(`temperature fit on val (${fit.texts} reliably placed inputs, all five kinds): NLL-optimal ${fit.temperature.toFixed(4)} (NLL ${fit.nll.toFixed(4)})`);
+  console.log(
+    `\nserver detector (src/server/detect.ts: eld small, candidates {en, de, fr}, temperature ${det.temperature}, answers [] below confidence ${det.minConfidence})`,
+  );
+  console.log(
+    `temperature fit on val (${fit.texts} reliably placed inputs, all five kinds): NLL-optimal ${fit.temperature.toFixed(4)} (NLL ${fit.nll.toFixed(4)})`,
+  );
   console.log(`on test_2016_flickr (${test.length} lines, held out from the fit):\n`);
   console.log('| input | answered % | right of answered % | right of all % | mean confidence |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const inp of DETECTOR_INPUTS) {
     const p = det.perInput[inp.key]!;
-    console.log(`| ${inp.label} | ${pct(p.answered)} | ${pct(p.correctOfAnswered)} | ${pct(p.correctOfAll)} | ${p.meanConfidence.toFixed(1)} |`);
+    console.log(
+      `| ${inp.label} | ${pct(p.answered)} | ${pct(p.correctOfAnswered)} | ${pct(p.correctOfAll)} | ${p.meanConfidence.toFixed(1)} |`,
+    );
   }
-  console.log(`\nconfidence of the top answer vs how often it is right, without the threshold (test, all five inputs pooled; [] below ${det.minConfidence})\n`);
+  console.log(
+    `\nconfidence of the top answer vs how often it is right, without the threshold (test, all five inputs pooled; [] below ${det.minConfidence})\n`,
+  );
   console.log('| confidence | answers | right % | mean confidence |');
   console.log('| --- | ---: | ---: | ---: |');
-  for (const b of det.bins) console.log(`| ${b.range} | ${b.n} | ${b.hitRate === null ? '–' : pct(b.hitRate)} | ${b.meanConfidence === null ? '–' : b.meanConfidence.toFixed(1)} |`);
+  for (const b of det.bins)
+    console.log(
+      `| ${b.range} | ${b.n} | ${b.hitRate === null ? '–' : pct(b.hitRate)} | ${b.meanConfidence === null ? '–' : b.meanConfidence.toFixed(1)} |`,
+    );
   console.log(`\nserver detector speed: ${Math.round(det.perSecond)} sentences/s (full lines, one pass after warm-up)`);
 
-  if (flags.json) console.log(JSON.stringify({ lines: samples.length, node: process.version, libraries: rows, temperatureFit: fit, detector: det }));
+  if (flags.json)
+    console.log(JSON.stringify({ lines: samples.length, node: process.version, libraries: rows, temperatureFit: fit, detector: det }));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

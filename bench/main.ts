@@ -14,13 +14,23 @@ import { mpiBench } from './mpi.js';
 
 const SPEC: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print one JSON object with the results as the last line' },
-  only: { type: 'string', help: 'comma-separated sections to run (matmul, step, mt-train, decode, mpi; int8: needs --mt-checkpoint)', default: 'matmul,step,mt-train,decode,mpi' },
+  only: {
+    type: 'string',
+    help: 'comma-separated sections to run (matmul, step, mt-train, decode, mpi; int8: needs --mt-checkpoint)',
+    default: 'matmul,step,mt-train,decode,mpi',
+  },
   threads: { type: 'int', help: 'threads for our kernels and for PyTorch', default: os.availableParallelism() },
   reps: { type: 'int', help: 'timed repetitions per measurement (median reported)', default: 5 },
   backends: { type: 'string', help: 'backends for the training-step comparison', default: 'native,wasm,cpu' },
-  'mt-checkpoint': { type: 'string', help: 'trained translation checkpoint for the decode bench (default: random init of the small config)' },
+  'mt-checkpoint': {
+    type: 'string',
+    help: 'trained translation checkpoint for the decode bench (default: random init of the small config)',
+  },
   'decode-sentences': { type: 'int', help: 'test_2016 sentences decoded with beam 4', default: 1000 },
-  'mt-data': { type: 'string', help: 'prepared Multi30k En-De folder for the real-batch training figure (default: prepared from ../shared/data/multi30k)' },
+  'mt-data': {
+    type: 'string',
+    help: 'prepared Multi30k En-De folder for the real-batch training figure (default: prepared from ../shared/data/multi30k)',
+  },
   'int8-rounds': { type: 'int', help: 'int8 section: rounds over the test set, fp32 and int8 interleaved', default: 3 },
 };
 
@@ -48,7 +58,10 @@ async function main(): Promise<void> {
     const { rows, minRatio } = await matmulBench();
     console.log('\n## matmul: tfjs native backend vs raw cblas_sgemm (GFLOP/s, median)');
     console.log('shape (MxKxN)            native   raw sgemm   ratio');
-    for (const r of rows) console.log(`${r.shape.padEnd(22)} ${r.nativeGflops.toFixed(1).padStart(8)} ${r.rawGflops.toFixed(1).padStart(11)} ${r.ratio.toFixed(2).padStart(7)}`);
+    for (const r of rows)
+      console.log(
+        `${r.shape.padEnd(22)} ${r.nativeGflops.toFixed(1).padStart(8)} ${r.rawGflops.toFixed(1).padStart(11)} ${r.ratio.toFixed(2).padStart(7)}`,
+      );
     console.log(`smallest ratio: ${minRatio.toFixed(3)} (target ≥ 0.90)`);
     out.matmul = rows;
     out.matmulVsSgemm = minRatio;
@@ -60,9 +73,14 @@ async function main(): Promise<void> {
     const ours = [];
     for (const b of backends) ours.push(...(await stepBench({ backends: [b], threads, reps: b === 'native' ? reps : 1 })));
     const torch = pytorchStep({ threads, reps });
-    console.log('\n## training step: 2 causal ResMLP blocks, batch 32×32 tokens, d 512, hidden 2048, 8k vocab, tied embedding, label-smoothed loss');
+    console.log(
+      '\n## training step: 2 causal ResMLP blocks, batch 32×32 tokens, d 512, hidden 2048, 8k vocab, tied embedding, label-smoothed loss',
+    );
     console.log('backend        step (ms)');
-    for (const r of ours) console.log(`${r.backend.padEnd(14)} ${r.error ? `(not measured: ${r.error})` : r.stepMs.toFixed(1).padStart(9)}${r.backend === 'native' ? '' : '   (1 timed rep)'}`);
+    for (const r of ours)
+      console.log(
+        `${r.backend.padEnd(14)} ${r.error ? `(not measured: ${r.error})` : r.stepMs.toFixed(1).padStart(9)}${r.backend === 'native' ? '' : '   (1 timed rep)'}`,
+      );
     if ('error' in torch) console.log(`pytorch        (not measured: ${torch.error})`);
     else console.log(`${'pytorch'.padEnd(14)} ${torch.stepMs.toFixed(1).padStart(9)}`);
     const native = ours.find((r) => r.backend === 'native');
@@ -78,15 +96,24 @@ async function main(): Promise<void> {
     console.log('\n## translation training update (4096 target tokens, synthetic batch, native)');
     console.log('config                      params      step (s)   target tok/s   model GFLOP/s');
     for (const row of r.rows) {
-      console.log(`${row.config.padEnd(26)} ${row.params.toLocaleString('en-US').padStart(11)} ${(row.stepMs / 1000).toFixed(2).padStart(10)} ${row.tokensPerSec.toFixed(0).padStart(14)} ${row.modelGflops.toFixed(1).padStart(15)}`);
+      console.log(
+        `${row.config.padEnd(26)} ${row.params.toLocaleString('en-US').padStart(11)} ${(row.stepMs / 1000).toFixed(2).padStart(10)} ${row.tokensPerSec.toFixed(0).padStart(14)} ${row.modelGflops.toFixed(1).padStart(15)}`,
+      );
     }
-    console.log(`raw sgemm ${r.sgemmGflops.toFixed(1)} GFLOP/s; ResMLP-6 model FLOP rate ÷ sgemm = ${r.mtTrainFlopsVsSgemm.toFixed(3)} (target ≥ 0.5)`);
+    console.log(
+      `raw sgemm ${r.sgemmGflops.toFixed(1)} GFLOP/s; ResMLP-6 model FLOP rate ÷ sgemm = ${r.mtTrainFlopsVsSgemm.toFixed(3)} (target ≥ 0.5)`,
+    );
     out.mtTrain = r.rows;
     out.mtTrainTokensPerSec = { small: r.mtTrainTokensPerSecSmall, resmlp6: r.mtTrainTokensPerSecResmlp6 };
     out.mtTrainFlopsVsSgemm = r.mtTrainFlopsVsSgemm;
     // the same small model on real bucketed Multi30k batches, interleaved with the synthetic one
     try {
-      const real = await mtTrainRealBench({ threads, pairs: 4 * Math.min(reps, 3), data: flags['mt-data'] as string | undefined, log: (line) => console.error(line) });
+      const real = await mtTrainRealBench({
+        threads,
+        pairs: 4 * Math.min(reps, 3),
+        data: flags['mt-data'] as string | undefined,
+        log: (line) => console.error(line),
+      });
       console.log(['', ...formatMtTrainReal(real)].join('\n'));
       out.mtTrainReal = real;
       out.mtTrainRealTokensPerSec = real.real.tokensPerSec;
@@ -107,8 +134,12 @@ async function main(): Promise<void> {
       log: (line) => console.error(line),
     });
     console.log(`\n## decoding: beam 4, ${r.sentences} Multi30k test_2016 sentences, ${r.model}`);
-    console.log(`sentences/s ${r.decodeSentencesPerSec.toFixed(1)}, target tokens/s ${r.targetTokensPerSec.toFixed(0)}, mean hypothesis ${r.meanHypothesisTokens.toFixed(1)} tokens (maxLenA ${r.maxLenA}, maxLenB ${r.maxLenB})`);
-    console.log(`incremental vs full recompute on ${r.fullSubset} sentences: ${r.fullSeconds.toFixed(2)} s ÷ ${r.incrementalSubsetSeconds.toFixed(2)} s = ${r.incrementalSpeedup.toFixed(2)}× (same best hypothesis on ${r.sameHypotheses}/${r.fullSubset})`);
+    console.log(
+      `sentences/s ${r.decodeSentencesPerSec.toFixed(1)}, target tokens/s ${r.targetTokensPerSec.toFixed(0)}, mean hypothesis ${r.meanHypothesisTokens.toFixed(1)} tokens (maxLenA ${r.maxLenA}, maxLenB ${r.maxLenB})`,
+    );
+    console.log(
+      `incremental vs full recompute on ${r.fullSubset} sentences: ${r.fullSeconds.toFixed(2)} s ÷ ${r.incrementalSubsetSeconds.toFixed(2)} s = ${r.incrementalSpeedup.toFixed(2)}× (same best hypothesis on ${r.sameHypotheses}/${r.fullSubset})`,
+    );
     out.decode = r;
     out.decodeSentencesPerSec = r.decodeSentencesPerSec;
     out.incrementalSpeedup = r.incrementalSpeedup;
@@ -118,9 +149,15 @@ async function main(): Promise<void> {
     // its own processes (mpirun -np 2 and one process), each with the threads it compares
     try {
       const r = await mpiBench({ updates: 5, reps: Math.max(10, reps * 2), log: (line) => console.error(line) });
-      console.log(`\n## data-parallel training over Open MPI (${r.config}, ${r.params.toLocaleString('en-US')} parameters, 2 × 4096-token batches per update)`);
-      console.log(`1 process × 2 threads: ${r.oneRank.tokensPerSec.toFixed(0)} target tok/s; mpirun -np 2 × 1 thread: ${r.twoRanks.tokensPerSec.toFixed(0)} tok/s; mpiScaling2 ${r.mpiScaling2.toFixed(3)}`);
-      console.log(`gradient sum of ${(r.gradientBytes / 1e6).toFixed(1)} MB over 2 ranks: ${r.allreduceGBps.toFixed(2)} GB/s vs raw MPI_Allreduce ${r.allreduceRawGBps.toFixed(2)} GB/s = ${r.allreduceVsRaw.toFixed(3)} (target ≥ 0.9); ${(100 * r.allreduceShareOfUpdate).toFixed(1)}% of a 2-rank update`);
+      console.log(
+        `\n## data-parallel training over Open MPI (${r.config}, ${r.params.toLocaleString('en-US')} parameters, 2 × 4096-token batches per update)`,
+      );
+      console.log(
+        `1 process × 2 threads: ${r.oneRank.tokensPerSec.toFixed(0)} target tok/s; mpirun -np 2 × 1 thread: ${r.twoRanks.tokensPerSec.toFixed(0)} tok/s; mpiScaling2 ${r.mpiScaling2.toFixed(3)}`,
+      );
+      console.log(
+        `gradient sum of ${(r.gradientBytes / 1e6).toFixed(1)} MB over 2 ranks: ${r.allreduceGBps.toFixed(2)} GB/s vs raw MPI_Allreduce ${r.allreduceRawGBps.toFixed(2)} GB/s = ${r.allreduceVsRaw.toFixed(3)} (target ≥ 0.9); ${(100 * r.allreduceShareOfUpdate).toFixed(1)}% of a 2-rank update`,
+      );
       out.mpi = r;
       out.mpiScaling2 = r.mpiScaling2;
       out.allreduceGBps = r.allreduceGBps;
@@ -137,7 +174,14 @@ async function main(): Promise<void> {
     if (checkpoint === undefined) {
       console.log('\n## int8 vs fp32 decoding: not measured: needs a trained checkpoint (--mt-checkpoint)');
     } else {
-      const r = await int8Bench({ checkpoint, sentences: flags['decode-sentences'] as number, beam: 4, threads, rounds: flags['int8-rounds'] as number, log: (line) => console.error(line) });
+      const r = await int8Bench({
+        checkpoint,
+        sentences: flags['decode-sentences'] as number,
+        beam: 4,
+        threads,
+        rounds: flags['int8-rounds'] as number,
+        log: (line) => console.error(line),
+      });
       console.log(['', ...formatInt8Bench(r)].join('\n'));
       out.int8 = r;
       out.decodeInt8Speedup = r.decodeInt8Speedup;

@@ -46,11 +46,15 @@ function warmUp(f: () => void): void {
 /** The timed product is the real one: one output element against a dot product in JS. */
 function check(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor): void {
   const [K, N] = b.shape.slice(-2) as [number, number];
-  const av = a.dataSync(), bv = b.dataSync(), cv = c.dataSync();
-  const i = 1, j = 2; // row 1, column 2 of the first batch
+  const av = a.dataSync(),
+    bv = b.dataSync(),
+    cv = c.dataSync();
+  const i = 1,
+    j = 2; // row 1, column 2 of the first batch
   let dot = 0;
   for (let k = 0; k < K; k++) dot += av[i * K + k]! * bv[k * N + j]!;
-  if (Math.abs(dot - cv[i * N + j]!) > 1e-3 * (1 + Math.abs(dot))) throw new Error(`matmul bench: c[1,2] = ${cv[i * N + j]} but the dot product is ${dot}`);
+  if (Math.abs(dot - cv[i * N + j]!) > 1e-3 * (1 + Math.abs(dot)))
+    throw new Error(`matmul bench: c[1,2] = ${cv[i * N + j]} but the dot product is ${dot}`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -147,7 +151,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { rows, minRatio } = await matmulBench();
   console.log('shape (MxKxN)            native GFLOP/s   raw sgemm GFLOP/s   ratio');
   for (const r of rows) {
-    console.log(`${r.shape.padEnd(24)} ${r.nativeGflops.toFixed(1).padStart(14)} ${r.rawGflops.toFixed(1).padStart(19)} ${r.ratio.toFixed(2).padStart(7)}`);
+    console.log(
+      `${r.shape.padEnd(24)} ${r.nativeGflops.toFixed(1).padStart(14)} ${r.rawGflops.toFixed(1).padStart(19)} ${r.ratio.toFixed(2).padStart(7)}`,
+    );
   }
   console.log(`min ratio ${minRatio.toFixed(2)} (target ≥ 0.90)`);
 }

@@ -51,7 +51,12 @@ if (mode === 'train') {
   const sent = () => Int32Array.from({ length: BATCH.tokens }, () => 4 + Math.floor(rng.uniform() * (modelConfig.vocabSize - 5)));
   const src = Array.from({ length: batches * BATCH.sentences }, sent);
   const tgt = Array.from({ length: batches * BATCH.sentences }, sent);
-  const batcher = new TokenBatcher(arrayPairSource(src, tgt), IDS, { maxTokens: BATCH.sentences * (BATCH.tokens + 1), maxLen: modelConfig.maxLen, seed: cfg.seed, shuffle: true });
+  const batcher = new TokenBatcher(arrayPairSource(src, tgt), IDS, {
+    maxTokens: BATCH.sentences * (BATCH.tokens + 1),
+    maxLen: modelConfig.maxLen,
+    seed: cfg.seed,
+    shuffle: true,
+  });
   const model = new Seq2Seq(modelConfig);
   const task = new MtTrainTask(model, batcher, { seed: cfg.seed, labelSmoothing: cfg.labelSmoothing, modelConfig });
   const dp = dataParallelFromEnv();
@@ -60,7 +65,16 @@ if (mode === 'train') {
   const units: number[] = [];
   const reduceSec: number[] = [];
   let t = performance.now();
-  const trainer = { ...cfg.trainer, updateFreq: freq, maxUpdates: updates, epochs: 1000, validateEvery: 0, checkpointEvery: 0, timeBudgetSec: 0, maxTimeSec: 0 };
+  const trainer = {
+    ...cfg.trainer,
+    updateFreq: freq,
+    maxUpdates: updates,
+    epochs: 1000,
+    validateEvery: 0,
+    checkpointEvery: 0,
+    timeBudgetSec: 0,
+    maxTimeSec: 0,
+  };
   await train(task, trainer, {
     outDir: out,
     resume: false,
@@ -123,7 +137,17 @@ if (mode === 'train') {
   for (const g of grads) g.dispose();
   if (world.lead) {
     const gb = (floats * 4) / 1e9;
-    const line = { ranks: world.size, tensors: shapes.length, bytes: floats * 4, calls: ar.last.calls, packedBytes: ar.last.packedBytes, oursSec: median(ours), rawSec: median(raw), allreduceGBps: gb / median(ours), allreduceRawGBps: gb / median(raw) };
+    const line = {
+      ranks: world.size,
+      tensors: shapes.length,
+      bytes: floats * 4,
+      calls: ar.last.calls,
+      packedBytes: ar.last.packedBytes,
+      oursSec: median(ours),
+      rawSec: median(raw),
+      allreduceGBps: gb / median(ours),
+      allreduceRawGBps: gb / median(raw),
+    };
     process.stdout.write(JSON.stringify(line) + '\n');
   }
 } else {

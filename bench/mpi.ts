@@ -32,20 +32,43 @@ export interface MpiBenchResult {
 function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv, log: (s: string) => void): Record<string, unknown> {
   log(`mpi bench: ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-  if (r.status !== 0 || !line) throw new Error(`mpi bench: ${cmd} ${args.join(' ')} failed (status ${r.status}):\n${r.stderr.slice(-3000)}`);
+  const line = r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
+  if (r.status !== 0 || !line)
+    throw new Error(`mpi bench: ${cmd} ${args.join(' ')} failed (status ${r.status}):\n${r.stderr.slice(-3000)}`);
   return JSON.parse(line) as Record<string, unknown>;
 }
 
-export async function mpiBench(opts: { config?: string; updates?: number; reps?: number; log?: (s: string) => void } = {}): Promise<MpiBenchResult> {
+export async function mpiBench(
+  opts: { config?: string; updates?: number; reps?: number; log?: (s: string) => void } = {},
+): Promise<MpiBenchResult> {
   const log = opts.log ?? (() => {});
   const config = opts.config ?? 'configs/mt/wmt14-en-de-resmlp6.json';
   const updates = String(opts.updates ?? 5);
-  if (spawnSync('mpirun', ['--version']).status !== 0) throw new Error('mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev) and rebuild: node native/build.mjs');
+  if (spawnSync('mpirun', ['--version']).status !== 0)
+    throw new Error('mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev) and rebuild: node native/build.mjs');
   const node = [process.execPath, '--import', 'tsx', RANK];
-  const two = runJson('mpirun', ['--oversubscribe', '-np', '2', ...node, 'train', '--config', config, '--freq', '1', '--updates', updates], { ...ENV, RESMLP_THREADS: '1' }, log);
-  const one = runJson(node[0]!, [...node.slice(1), 'train', '--config', config, '--freq', '2', '--updates', updates], { ...ENV, RESMLP_THREADS: '2' }, log);
-  const ar = runJson('mpirun', ['--oversubscribe', '-np', '2', ...node, 'allreduce', '--config', config, '--reps', String(opts.reps ?? 10)], { ...ENV, RESMLP_THREADS: '1' }, log);
+  const two = runJson(
+    'mpirun',
+    ['--oversubscribe', '-np', '2', ...node, 'train', '--config', config, '--freq', '1', '--updates', updates],
+    { ...ENV, RESMLP_THREADS: '1' },
+    log,
+  );
+  const one = runJson(
+    node[0]!,
+    [...node.slice(1), 'train', '--config', config, '--freq', '2', '--updates', updates],
+    { ...ENV, RESMLP_THREADS: '2' },
+    log,
+  );
+  const ar = runJson(
+    'mpirun',
+    ['--oversubscribe', '-np', '2', ...node, 'allreduce', '--config', config, '--reps', String(opts.reps ?? 10)],
+    { ...ENV, RESMLP_THREADS: '1' },
+    log,
+  );
   const twoTps = two.tokensPerSec as number;
   const oneTps = one.tokensPerSec as number;
   const twoUpdates = (two.updateSec as number[]).slice(1).sort((a, b) => a - b);
@@ -69,6 +92,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const i = process.argv.indexOf(k);
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
-  const r = await mpiBench({ config: arg('--config'), updates: arg('--updates') ? Number(arg('--updates')) : undefined, log: (s) => process.stderr.write(s + '\n') });
+  const r = await mpiBench({
+    config: arg('--config'),
+    updates: arg('--updates') ? Number(arg('--updates')) : undefined,
+    log: (s) => process.stderr.write(s + '\n'),
+  });
   console.log(JSON.stringify(r, null, 2));
 }

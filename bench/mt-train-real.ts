@@ -97,12 +97,29 @@ export async function mtTrainRealBench(opts: MtTrainRealOptions): Promise<MtTrai
   const train = ds.split('train');
   const before = tf.memory().numTensors;
   const spm = ds.manifest.spm;
-  const modelConfig: Seq2SeqConfig = { ...cfg.model, vocabSize: spm.vocabSize, padId: spm.padId, unkId: spm.unkId, bosId: spm.bosId, eosId: spm.eosId };
+  const modelConfig: Seq2SeqConfig = {
+    ...cfg.model,
+    vocabSize: spm.vocabSize,
+    padId: spm.padId,
+    unkId: spm.unkId,
+    bosId: spm.bosId,
+    eosId: spm.eosId,
+  };
   const ids = { padId: spm.padId, bosId: spm.bosId, eosId: spm.eosId };
   // the batches of `resmlp mt train` (src/mt/train/run.ts)
-  const batcher = new TokenBatcher(pairSource(train), ids, { maxTokens: cfg.data.maxTokens, maxSentences: cfg.data.maxSentences, maxLen: modelConfig.maxLen, seed: cfg.seed, shuffle: true });
+  const batcher = new TokenBatcher(pairSource(train), ids, {
+    maxTokens: cfg.data.maxTokens,
+    maxSentences: cfg.data.maxSentences,
+    maxLen: modelConfig.maxLen,
+    seed: cfg.seed,
+    shuffle: true,
+  });
   const { src, tgt } = syntheticPairs(modelConfig.vocabSize);
-  const synthetic = new TokenBatcher(arrayPairSource(src, tgt), ids, { maxTokens: MT_TRAIN_BATCH.sentences * (MT_TRAIN_BATCH.tokens + 1), maxLen: modelConfig.maxLen, seed: cfg.seed }).batch(0, 0);
+  const synthetic = new TokenBatcher(arrayPairSource(src, tgt), ids, {
+    maxTokens: MT_TRAIN_BATCH.sentences * (MT_TRAIN_BATCH.tokens + 1),
+    maxLen: modelConfig.maxLen,
+    seed: cfg.seed,
+  }).batch(0, 0);
   const model = new Seq2Seq(modelConfig);
   const task = new MtTrainTask(model, batcher, { seed: cfg.seed, labelSmoothing: cfg.labelSmoothing, modelConfig });
   const tr = cfg.trainer;
@@ -137,7 +154,9 @@ export async function mtTrainRealBench(opts: MtTrainRealOptions): Promise<MtTrai
 
   const n = batcher.numBatches(0);
   if (warmup + pairs > n) throw new Error(`mt-train-real bench: ${warmup + pairs} real batches asked, the epoch has ${n}`);
-  log(`mt-train-real: ${train.size} train pairs (${batcher.skipped} skipped), ${n} batches/epoch of ≤ ${cfg.data.maxTokens} tokens; ${warmup} warm-up updates, then ${pairs} real/synthetic pairs interleaved`);
+  log(
+    `mt-train-real: ${train.size} train pairs (${batcher.skipped} skipped), ${n} batches/epoch of ≤ ${cfg.data.maxTokens} tokens; ${warmup} warm-up updates, then ${pairs} real/synthetic pairs interleaved`,
+  );
   const acc = { real: { ms: 0, cpu: 0, tok: 0, src: 0, tgt: 0, fresh: 0 }, synthetic: { ms: 0, cpu: 0, tok: 0, src: 0, tgt: 0, fresh: 0 } };
   try {
     task.setTraining(true);
@@ -146,7 +165,16 @@ export async function mtTrainRealBench(opts: MtTrainRealOptions): Promise<MtTrai
     for (let i = 0; i < pairs; i++) {
       const b = batcher.batch(0, warmup + i);
       // alternate which goes first, so neither always follows the other
-      const order: ['real' | 'synthetic', Batch][] = i % 2 === 0 ? [['real', b], ['synthetic', synthetic]] : [['synthetic', synthetic], ['real', b]];
+      const order: ['real' | 'synthetic', Batch][] =
+        i % 2 === 0
+          ? [
+              ['real', b],
+              ['synthetic', synthetic],
+            ]
+          : [
+              ['synthetic', synthetic],
+              ['real', b],
+            ];
       for (const [side, batch] of order) {
         const r = await update(batch);
         const a = acc[side];
@@ -156,7 +184,9 @@ export async function mtTrainRealBench(opts: MtTrainRealOptions): Promise<MtTrai
         a.src += batch.size * batch.srcLen;
         a.tgt += batch.size * batch.tgtLen;
         a.fresh += r.fresh;
-        log(`  ${side.padEnd(9)} ${`${batch.size}×(${batch.srcLen}, ${batch.tgtLen})`.padEnd(14)} ${(r.ms / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} s CPU, ${batch.tgtTokens} target tokens, ${r.fresh} fresh outputs`);
+        log(
+          `  ${side.padEnd(9)} ${`${batch.size}×(${batch.srcLen}, ${batch.tgtLen})`.padEnd(14)} ${(r.ms / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} s CPU, ${batch.tgtTokens} target tokens, ${r.fresh} fresh outputs`,
+        );
       }
     }
   } finally {

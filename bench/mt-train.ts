@@ -79,8 +79,15 @@ export interface MtTrainResult {
  * scatter-add gradient, the encoder's (B·S×1)·(1×d) padding-mask broadcast matmul (2·B·S·d, <0.01%),
  * and all elementwise work (norms, softmaxes, loss, optimizer): they cost time but are not matmul FLOPs.
  */
-export function modelFlopsPerStep(m: Pick<Seq2SeqConfig, 'dim' | 'mlpHidden' | 'encoderLayers' | 'decoderLayers' | 'vocabSize'>, B: number, S: number, T: number): number {
-  const d = m.dim, h = m.mlpHidden, V = m.vocabSize;
+export function modelFlopsPerStep(
+  m: Pick<Seq2SeqConfig, 'dim' | 'mlpHidden' | 'encoderLayers' | 'decoderLayers' | 'vocabSize'>,
+  B: number,
+  S: number,
+  T: number,
+): number {
+  const d = m.dim,
+    h = m.mlpHidden,
+    V = m.vocabSize;
   const enc = 2 * B * S * S * d + 4 * B * S * d * h;
   const dec = 2 * B * T * T * d + 4 * B * T * d * d + 4 * B * S * d * d + 4 * B * T * S * d + 4 * B * T * d * h;
   const out = 2 * B * T * d * V;
@@ -105,7 +112,8 @@ export function syntheticPairs(vocab: number): { src: Int32Array[]; tgt: Int32Ar
     for (let i = 0; i < a.length; i++) a[i] = FIRST_ID + Math.min(vocab - FIRST_ID - 1, Math.floor(rng.uniform() * (vocab - FIRST_ID)));
     return a;
   };
-  const src: Int32Array[] = [], tgt: Int32Array[] = [];
+  const src: Int32Array[] = [],
+    tgt: Int32Array[] = [];
   for (let i = 0; i < MT_TRAIN_BATCH.sentences; i++) {
     src.push(sent());
     tgt.push(sent());
@@ -124,7 +132,8 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
     seed: cfg.seed,
     shuffle: true,
   });
-  if (batcher.numBatches(0) !== 1) throw new Error(`mt-train bench: expected the synthetic pairs to make 1 batch, the batcher made ${batcher.numBatches(0)}`);
+  if (batcher.numBatches(0) !== 1)
+    throw new Error(`mt-train bench: expected the synthetic pairs to make 1 batch, the batcher made ${batcher.numBatches(0)}`);
   const batch = batcher.batch(0, 0);
   const model = new Seq2Seq(modelConfig);
   const task = new MtTrainTask(model, batcher, { seed: cfg.seed, labelSmoothing: cfg.labelSmoothing, modelConfig });
@@ -155,7 +164,9 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
 
   const params = model.numParameters();
   const flops = modelFlopsPerStep(modelConfig, batch.size, batch.srcLen, batch.tgtLen);
-  log(`${name}: ${params.toLocaleString('en-US')} parameters, batch ${batch.size}×(${batch.srcLen} src, ${batch.tgtLen} tgt), ${batch.tgtTokens} target tokens, optimizer ${tr.optimizer}, clipNorm ${tr.clipNorm}, ${(flops / 1e9).toFixed(1)} GFLOP/step`);
+  log(
+    `${name}: ${params.toLocaleString('en-US')} parameters, batch ${batch.size}×(${batch.srcLen} src, ${batch.tgtLen} tgt), ${batch.tgtTokens} target tokens, optimizer ${tr.optimizer}, clipNorm ${tr.clipNorm}, ${(flops / 1e9).toFixed(1)} GFLOP/step`,
+  );
   try {
     task.setTraining(true);
     nativeFallbacks(true);
@@ -166,10 +177,14 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
       const loss = await update();
       const ms = performance.now() - t0;
       if (i >= 2) times.push(ms);
-      log(`  ${i < 2 ? 'warmup' : 'timed '} update ${i + 1}: ${(ms / 1000).toFixed(2)} s, loss ${loss.toFixed(3)}${ms > 60_000 ? ' (over 60 s per step)' : ''}`);
+      log(
+        `  ${i < 2 ? 'warmup' : 'timed '} update ${i + 1}: ${(ms / 1000).toFixed(2)} s, loss ${loss.toFixed(3)}${ms > 60_000 ? ' (over 60 s per step)' : ''}`,
+      );
     }
     const ps = poolStats();
-    log(`  large outputs over all ${2 + reps} updates: ${ps.reused - pool0.reused} reused from the pool, ${ps.allocated - pool0.allocated} freshly allocated`);
+    log(
+      `  large outputs over all ${2 + reps} updates: ${ps.reused - pool0.reused} reused from the pool, ${ps.allocated - pool0.allocated} freshly allocated`,
+    );
     const fb = [...nativeFallbacks()].map(([k, n]) => `${k} ${n}`).join(', ');
     log(`  kernels that ran the cpu backend's JS instead of native code, over these updates: ${fb || 'none'}`);
     const stepMs = median(times);
@@ -226,5 +241,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       `${x.config.padEnd(17)} ${x.params.toLocaleString('en-US').padStart(12)} ${String(x.batchTargetTokens).padStart(8)} ${(x.stepMs / 1000).toFixed(2).padStart(8)} ${x.tokensPerSec.toFixed(0).padStart(7)} ${x.modelGflopPerStep.toFixed(1).padStart(12)} ${x.modelGflops.toFixed(1).padStart(9)}`,
     );
   }
-  console.log(`raw sgemm ${r.sgemmGflops.toFixed(1)} GFLOP/s; ResMLP-6 training at ${(r.mtTrainFlopsVsSgemm * 100).toFixed(1)}% of it (target ≥ 50%)`);
+  console.log(
+    `raw sgemm ${r.sgemmGflops.toFixed(1)} GFLOP/s; ResMLP-6 training at ${(r.mtTrainFlopsVsSgemm * 100).toFixed(1)}% of it (target ≥ 50%)`,
+  );
 }

@@ -33,16 +33,17 @@ export async function profileStep(backend = 'native', depth = 4, B = 32, N = 32,
   const tgtV = Int32Array.from({ length: B * N }, () => Math.floor(r.uniform() * V));
   const ids = tf.tensor(idsV, [B, N], 'int32');
   const targets = tf.tensor(tgtV, [B, N], 'int32');
-  const step = () => tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => {
-      let h = emb.forward(ids) as tf.Tensor3D; // (B, N, d)
-      for (const b of blocks) h = b.forward(h);
-      const logits = emb.project(h); // (B, N, V)
-      return labelSmoothedCrossEntropy(logits, targets, { epsilon: 0.1 });
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        let h = emb.forward(ids) as tf.Tensor3D; // (B, N, d)
+        for (const b of blocks) h = b.forward(h);
+        const logits = emb.project(h); // (B, N, V)
+        return labelSmoothedCrossEntropy(logits, targets, { epsilon: 0.1 });
+      });
+      value.dataSync();
+      for (const g of Object.values(grads)) g.dataSync();
     });
-    value.dataSync();
-    for (const g of Object.values(grads)) g.dataSync();
-  });
   step(); // warm-up
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -72,6 +73,8 @@ export async function profileStep(backend = 'native', depth = 4, B = 32, N = 32,
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const res = await profileStep(process.argv[2] ?? 'native', Number(process.argv[3] ?? 4));
-  console.log(`backend ${res.backend}: step ${res.stepMs.toFixed(1)} ms (median of 3), kernels ${res.kernelMs.toFixed(1)} ms in the profiled step`);
+  console.log(
+    `backend ${res.backend}: step ${res.stepMs.toFixed(1)} ms (median of 3), kernels ${res.kernelMs.toFixed(1)} ms in the profiled step`,
+  );
   for (const r of res.rows.slice(0, 40)) console.log(`${r.ms.toFixed(2).padStart(9)} ms ${String(r.calls).padStart(4)}×  ${r.kernel}`);
 }

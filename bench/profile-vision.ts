@@ -54,5 +54,6 @@ for (const k of prof.kernels) {
 console.log(`kernel time in the profiled step: ${total.toFixed(1)} ms`);
 for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`${ms.toFixed(1).padStart(8)} ms  ${k}`);
 console.log('by input shapes (top 20):');
-for (const [k, r] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(`${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(3)}×  ${k}`);
+for (const [k, r] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20))
+  console.log(`${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(3)}×  ${k}`);
 tf.dispose([x, labels]);

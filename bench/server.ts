@@ -46,7 +46,7 @@ const SPEC: Record<string, FlagSpec> = {
   'paragraph-sentences': { type: 'int', default: 5, help: 'sentences per paragraph of the paragraph runs' },
   'cache-paragraphs': { type: 'int', default: 20, help: 'distinct paragraphs the cached run cycles through' },
   checkpoint: { type: 'string', help: 'trained translation checkpoint (default: random init of the small config)' },
-  precision: { type: 'string', default: 'fp32', help: 'fp32 | int8: the model\'s decoding precision (int8: oneDNN int8 linear layers)' },
+  precision: { type: 'string', default: 'fp32', help: "fp32 | int8: the model's decoding precision (int8: oneDNN int8 linear layers)" },
   backend: { type: 'string', help: 'tensor backend (default: RESMLP_BACKEND or auto)' },
 };
 
@@ -64,20 +64,40 @@ export async function benchModel(checkpoint?: string, precision: Precision = 'fp
   if (checkpoint) {
     const t = await Translator.load(checkpoint, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS });
     const p = precisionLine(applyPrecision(t.model as unknown as Module, precision));
-    return { engine: new TranslatorEngine(t), description: `trained checkpoint ${checkpoint} (${t.meta!.model.arch}, d ${t.meta!.model.dim}); ${p}`, cleanup: () => t.dispose() };
+    return {
+      engine: new TranslatorEngine(t),
+      description: `trained checkpoint ${checkpoint} (${t.meta!.model.arch}, d ${t.meta!.model.dim}); ${p}`,
+      cleanup: () => t.dispose(),
+    };
   }
   let lines: string[];
   try {
     lines = readFileSync(path.join(MULTI30K, 'train.en'), 'utf8').split('\n').slice(0, 10000);
     lines.push(...readFileSync(path.join(MULTI30K, 'train.de'), 'utf8').split('\n').slice(0, 10000));
   } catch {
-    throw new Error(`bench needs Multi30k at ${MULTI30K} (../shared beside the repo) to train its SentencePiece model; or pass --checkpoint`);
+    throw new Error(
+      `bench needs Multi30k at ${MULTI30K} (../shared beside the repo) to train its SentencePiece model; or pass --checkpoint`,
+    );
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'resmlp-bench-spm-'));
   writeFileSync(path.join(dir, 'train.txt'), lines.join('\n'));
-  const { model: spmPath } = trainSentencePiece([path.join(dir, 'train.txt')], path.join(dir, 'spm'), { ...DEFAULT_SPM_TRAIN, vocabSize: 2000 });
+  const { model: spmPath } = trainSentencePiece([path.join(dir, 'train.txt')], path.join(dir, 'spm'), {
+    ...DEFAULT_SPM_TRAIN,
+    vocabSize: 2000,
+  });
   const spm = await SentencePiece.load(spmPath);
-  const cfg = { arch: 'resmlp' as const, vocabSize: spm.vocabSize, maxLen: 64, dim: 256, mlpHidden: 1024, encoderLayers: 3, decoderLayers: 3, heads: 4, dropout: 0, seed: 1 };
+  const cfg = {
+    arch: 'resmlp' as const,
+    vocabSize: spm.vocabSize,
+    maxLen: 64,
+    dim: 256,
+    mlpHidden: 1024,
+    encoderLayers: 3,
+    decoderLayers: 3,
+    heads: 4,
+    dropout: 0,
+    seed: 1,
+  };
   const model = new Seq2Seq(cfg);
   model.eval();
   const p = precisionLine(applyPrecision(model, precision));
@@ -92,7 +112,9 @@ export async function benchModel(checkpoint?: string, precision: Precision = 'fp
 }
 
 export function testSentences(): string[] {
-  return readFileSync(path.join(MULTI30K, 'test_2016_flickr.en'), 'utf8').split('\n').filter((l) => l.trim().length > 0);
+  return readFileSync(path.join(MULTI30K, 'test_2016_flickr.en'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim().length > 0);
 }
 
 /** App + loopback listener around one engine (en-de). */
@@ -169,7 +191,8 @@ async function runLoad(engine: TranslatorEngine, sentences: string[], clients: n
   await ask(o.cache ? 'Warm-up.' : sentences[0]!); // warm-up (kernels, first allocation)
   s.app.context.batcher.batchSizes.length = 0;
   const stepsBefore = engine.stepSentences().length;
-  const counter = async (name: string) => ((await s.app.context.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0) as number;
+  const counter = async (name: string) =>
+    ((await s.app.context.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0) as number;
   const [hits0, misses0] = [await counter('resmlp_cache_hits_total'), await counter('resmlp_cache_misses_total')];
   const lat: number[] = [];
   let next = 0;
@@ -224,11 +247,22 @@ async function main(): Promise<void> {
   const info = await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
   const m = await benchModel(flags.checkpoint as string | undefined, parsePrecision(flags.precision, '--precision'));
   const sentences = testSentences();
-  const o: LoadOptions = { seconds: flags.seconds as number, maxRequests: flags['max-requests'] as number, beam: flags.beam as number, maxLength: flags['max-length'] as number, workload: 'sentence', cache: false };
+  const o: LoadOptions = {
+    seconds: flags.seconds as number,
+    maxRequests: flags['max-requests'] as number,
+    beam: flags.beam as number,
+    maxLength: flags['max-length'] as number,
+    workload: 'sentence',
+    cache: false,
+  };
   const clientCounts = String(flags.clients).split(',').map(Number);
-  console.log(`server bench: ${m.description}; backend ${info.name}; beam ${o.beam}, max_length ${o.maxLength}; ≤ ${o.seconds} s / ≤ ${o.maxRequests} requests per run; loopback`);
+  console.log(
+    `server bench: ${m.description}; backend ${info.name}; beam ${o.beam}, max_length ${o.maxLength}; ≤ ${o.seconds} s / ≤ ${o.maxRequests} requests per run; loopback`,
+  );
   const row = (r: RunResult) =>
-    console.log(`${r.workload.padEnd(16)} ${String(r.clients).padStart(7)}  ${r.mode.padStart(9)}  ${String(r.requests).padStart(8)}  ${r.rps.toFixed(2).padStart(6)}  ${r.p50Ms.toFixed(0).padStart(7)}  ${r.p99Ms.toFixed(0).padStart(7)}  ${r.meanBatch.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}  ${Number.isNaN(r.cacheHitRate) ? '–' : r.cacheHitRate.toFixed(3)}`);
+    console.log(
+      `${r.workload.padEnd(16)} ${String(r.clients).padStart(7)}  ${r.mode.padStart(9)}  ${String(r.requests).padStart(8)}  ${r.rps.toFixed(2).padStart(6)}  ${r.p50Ms.toFixed(0).padStart(7)}  ${r.p99Ms.toFixed(0).padStart(7)}  ${r.meanBatch.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}  ${Number.isNaN(r.cacheHitRate) ? '–' : r.cacheHitRate.toFixed(3)}`,
+    );
   console.log('workload         clients  scheduler  requests  req/s   p50 ms   p99 ms  mean batch  errors  cache hits');
   console.log('(mean batch: sentences per generate call, or per decoding step with the step scheduler)');
   const results: RunResult[] = [];
@@ -253,14 +287,20 @@ async function main(): Promise<void> {
     const batch = results.find((r) => r.clients === c && r.mode === 'batch')!;
     const off = results.find((r) => r.clients === c && r.mode === 'off')!;
     speedups[c] = on.rps / off.rps;
-    console.log(`at ${c} client${c === 1 ? '' : 's'}: step-level ÷ no batching ${speedups[c]!.toFixed(2)}× req/s (batch-level ÷ none ${(batch.rps / off.rps).toFixed(2)}×); p99 step-level ÷ batch-level ${(on.p99Ms / batch.p99Ms).toFixed(2)}`);
+    console.log(
+      `at ${c} client${c === 1 ? '' : 's'}: step-level ÷ no batching ${speedups[c]!.toFixed(2)}× req/s (batch-level ÷ none ${(batch.rps / off.rps).toFixed(2)}×); p99 step-level ÷ batch-level ${(on.p99Ms / batch.p99Ms).toFixed(2)}`,
+    );
   }
   const on16 = results.find((r) => r.clients === 16 && r.mode === 'step');
   const batch16 = results.find((r) => r.clients === 16 && r.mode === 'batch');
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   console.log(`peak RSS of the bench process (the server runs in it): ${peakRssMb.toFixed(0)} MB`);
-  console.log(`16 clients, ${n}-sentence paragraphs: ${para.rps.toFixed(2)} paragraphs/s (${(para.rps * n).toFixed(1)} sentences/s; single sentences: ${on16?.rps.toFixed(1) ?? '–'}/s)`);
-  console.log(`the same ${repeated.length} paragraphs repeated, cache on: hit rate ${cached.cacheHitRate.toFixed(3)}, ${cached.rps.toFixed(1)} paragraphs/s`);
+  console.log(
+    `16 clients, ${n}-sentence paragraphs: ${para.rps.toFixed(2)} paragraphs/s (${(para.rps * n).toFixed(1)} sentences/s; single sentences: ${on16?.rps.toFixed(1) ?? '–'}/s)`,
+  );
+  console.log(
+    `the same ${repeated.length} paragraphs repeated, cache on: hit rate ${cached.cacheHitRate.toFixed(3)}, ${cached.rps.toFixed(1)} paragraphs/s`,
+  );
   console.log(`tensors alive at the end: ${tf.memory().numTensors}`);
   m.cleanup();
   if (flags.json) {

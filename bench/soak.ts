@@ -44,11 +44,17 @@ function nativePoolMb(): number {
 function settle(): { rssMb: number; heapMb: number; arrayBuffersMb: number; nativePoolMb: number; tensors: number } {
   for (let i = 0; i < 3; i++) gc();
   const m = process.memoryUsage();
-  return { rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20, arrayBuffersMb: m.arrayBuffers / 2 ** 20, nativePoolMb: nativePoolMb(), tensors: tf.memory().numTensors };
+  return {
+    rssMb: m.rss / 2 ** 20,
+    heapMb: m.heapUsed / 2 ** 20,
+    arrayBuffersMb: m.arrayBuffers / 2 ** 20,
+    nativePoolMb: nativePoolMb(),
+    tensors: tf.memory().numTensors,
+  };
 }
 
 let seed = 12345;
-const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
 
 async function main(): Promise<number> {
@@ -61,7 +67,14 @@ async function main(): Promise<number> {
   const info = await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
   const model = await benchModel(flags.checkpoint as string | undefined);
   const sentences = testSentences();
-  const s = await benchServer(model.engine, { maxWaitMs: 10, maxQueueSentences: 256, requestTimeoutMs: 20_000, bodyLimitBytes: 20_000, maxCharsPerText: 400, wsMaxInFlight: 4 });
+  const s = await benchServer(model.engine, {
+    maxWaitMs: 10,
+    maxQueueSentences: 256,
+    requestTimeoutMs: 20_000,
+    bodyLimitBytes: 20_000,
+    maxCharsPerText: 400,
+    wsMaxInFlight: 4,
+  });
   const T = `${s.url}/translate`;
   const wsUrl = s.url.replace('http', 'ws') + '/translate/stream';
   const statuses = new Map<string, number>();
@@ -135,7 +148,8 @@ async function main(): Promise<number> {
     () => post('long-text', { q: 'word '.repeat(200), source: 'en', target: 'de' }),
     () => post('too-many-tokens', { q: 'a b c d e f g h i j k l m n o p q r s t u v w x y z '.repeat(4), source: 'en', target: 'de' }),
     () => postRaw('oversized', JSON.stringify({ q: 'x'.repeat(30_000), source: 'en', target: 'de' })),
-    () => postRaw('form', `q=${encodeURIComponent(q())}&source=en&target=de&max_length=10&beam_size=2`, 'application/x-www-form-urlencoded'),
+    () =>
+      postRaw('form', `q=${encodeURIComponent(q())}&source=en&target=de&max_length=10&beam_size=2`, 'application/x-www-form-urlencoded'),
     () => post('hang-up', { q: q(), ...base, max_length: 30 }, AbortSignal.timeout(30)),
     wsSession,
   ];
@@ -147,7 +161,9 @@ async function main(): Promise<number> {
   await new Promise((r) => setTimeout(r, 200));
   const start = settle();
   console.log(`soak: ${seconds} s, ${flags.workers} workers, ${model.description}, backend ${info.name}`);
-  console.log(`start: rss ${start.rssMb.toFixed(1)} MB, heap ${start.heapMb.toFixed(1)} MB, array buffers ${start.arrayBuffersMb.toFixed(1)} MB (native pool ${start.nativePoolMb.toFixed(1)}), tensors ${start.tensors}`);
+  console.log(
+    `start: rss ${start.rssMb.toFixed(1)} MB, heap ${start.heapMb.toFixed(1)} MB, array buffers ${start.arrayBuffersMb.toFixed(1)} MB (native pool ${start.nativePoolMb.toFixed(1)}), tensors ${start.tensors}`,
+  );
 
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
@@ -161,7 +177,9 @@ async function main(): Promise<number> {
         if (performance.now() > nextReport) {
           nextReport += 30_000;
           const m = process.memoryUsage();
-          console.log(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${done} calls, rss ${(m.rss / 2 ** 20).toFixed(1)} MB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(1)} MB (native pool ${nativePoolMb().toFixed(1)}), tensors ${tf.memory().numTensors}, queued ${s.app.context.batcher.queued}`);
+          console.log(
+            `${((performance.now() - t0) / 1000).toFixed(0)} s: ${done} calls, rss ${(m.rss / 2 ** 20).toFixed(1)} MB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(1)} MB (native pool ${nativePoolMb().toFixed(1)}), tensors ${tf.memory().numTensors}, queued ${s.app.context.batcher.queued}`,
+          );
         }
       }
     }),
@@ -173,8 +191,16 @@ async function main(): Promise<number> {
   await s.close();
   model.cleanup();
 
-  console.log(`end:   rss ${finish.rssMb.toFixed(1)} MB, heap ${finish.heapMb.toFixed(1)} MB, array buffers ${finish.arrayBuffersMb.toFixed(1)} MB (native pool ${finish.nativePoolMb.toFixed(1)}), tensors ${finish.tensors} (after ${done} calls)`);
-  console.log('answers: ' + [...statuses.entries()].sort().map(([k, v]) => `${k}: ${v}`).join(', '));
+  console.log(
+    `end:   rss ${finish.rssMb.toFixed(1)} MB, heap ${finish.heapMb.toFixed(1)} MB, array buffers ${finish.arrayBuffersMb.toFixed(1)} MB (native pool ${finish.nativePoolMb.toFixed(1)}), tensors ${finish.tensors} (after ${done} calls)`,
+  );
+  console.log(
+    'answers: ' +
+      [...statuses.entries()]
+        .sort()
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', '),
+  );
   const poolGrowth = finish.nativePoolMb - start.nativePoolMb;
   const abGrowth = finish.arrayBuffersMb - start.arrayBuffersMb - poolGrowth;
   const rssGrowth = finish.rssMb - start.rssMb - poolGrowth;
@@ -182,7 +208,10 @@ async function main(): Promise<number> {
     ['server alive (/health 200)', health.status === 200],
     ['no 5xx answered', fivexx.length === 0],
     [`tensors back to start (${start.tensors} → ${finish.tensors})`, finish.tensors === start.tensors],
-    [`heap flat (+${(finish.heapMb - start.heapMb).toFixed(1)} MB ≤ ${HEAP_TOLERANCE_MB})`, finish.heapMb - start.heapMb <= HEAP_TOLERANCE_MB],
+    [
+      `heap flat (+${(finish.heapMb - start.heapMb).toFixed(1)} MB ≤ ${HEAP_TOLERANCE_MB})`,
+      finish.heapMb - start.heapMb <= HEAP_TOLERANCE_MB,
+    ],
     [`array buffers outside the native pool flat (+${(abGrowth).toFixed(1)} MB ≤ ${HEAP_TOLERANCE_MB})`, abGrowth <= HEAP_TOLERANCE_MB],
     [`rss outside the native pool flat (+${rssGrowth.toFixed(1)} MB ≤ ${RSS_TOLERANCE_MB})`, rssGrowth <= RSS_TOLERANCE_MB],
     ['valid requests answered 200', (statuses.get('valid 200') ?? 0) > 0],
@@ -191,7 +220,9 @@ async function main(): Promise<number> {
   for (const f of fivexx.slice(0, 5)) console.log(`  5xx: ${f}`);
   const pass = checks.every(([, ok]) => ok);
   if (flags.json) {
-    console.log(JSON.stringify({ pass, seconds, calls: done, start, end: finish, answers: Object.fromEntries(statuses), fivexx: fivexx.length }));
+    console.log(
+      JSON.stringify({ pass, seconds, calls: done, start, end: finish, answers: Object.fromEntries(statuses), fivexx: fivexx.length }),
+    );
   }
   return pass ? 0 : 1;
 }

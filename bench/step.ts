@@ -76,11 +76,15 @@ function makeHarness(): Harness {
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
   };
-  return { model, step, dispose: () => {
-    model.dispose();
-    idsT.dispose();
-    tgtT.dispose();
-  } };
+  return {
+    model,
+    step,
+    dispose: () => {
+      model.dispose();
+      idsT.dispose();
+      tgtT.dispose();
+    },
+  };
 }
 
 /** Median step time (ms) per backend after warmup; a backend that cannot start reports its error. */
@@ -167,7 +171,8 @@ export async function profileStep(backend: string): Promise<{ kernel: string; ms
     for (const k of info.kernels) {
       // tf.profile also lists op and customGrad scopes around the kernels: count kernels only
       if (tf.getKernel(k.name, tf.getBackend()) === undefined) continue;
-      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : (k.kernelTimeMs as { error: string }).error ? NaN : Number(k.kernelTimeMs);
+      const ms =
+        typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : (k.kernelTimeMs as { error: string }).error ? NaN : Number(k.kernelTimeMs);
       const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
       const a = agg.get(key) ?? { ms: 0, calls: 0 };
       a.ms += ms;
@@ -193,13 +198,18 @@ async function main(): Promise<void> {
   const threads = Number(get('--threads', String(os.availableParallelism())));
   const reps = Number(get('--reps', '5'));
   const s = STEP_SHAPES;
-  console.log(`training step: ${s.blocks} causal ResMLP blocks, batch ${s.batch}×${s.tokens} tokens, d ${s.dim}, hidden ${s.hidden}, vocab ${s.vocab}, tied embedding, label-smoothed loss ε ${s.epsilon}, SGD; ${threads} threads, median of ${reps}`);
+  console.log(
+    `training step: ${s.blocks} causal ResMLP blocks, batch ${s.batch}×${s.tokens} tokens, d ${s.dim}, hidden ${s.hidden}, vocab ${s.vocab}, tied embedding, label-smoothed loss ε ${s.epsilon}, SGD; ${threads} threads, median of ${reps}`,
+  );
   const ours = await stepBench({ backends, threads, reps });
   const torch = pytorchStep({ threads, reps });
   const cpuCol = (ms?: number) => (ms === undefined ? '' : ms.toFixed(1).padStart(11));
   console.log('backend        step (ms)  cpu (ms)');
-  for (const r of ours) console.log(`${r.backend.padEnd(14)} ${r.error ? `(unavailable: ${r.error})` : r.stepMs.toFixed(1).padStart(9) + cpuCol(r.cpuMs)}`);
-  console.log(`${'pytorch'.padEnd(14)} ${'error' in torch ? `(not measured: ${torch.error})` : torch.stepMs.toFixed(1).padStart(9) + cpuCol(torch.cpuMs)}`);
+  for (const r of ours)
+    console.log(`${r.backend.padEnd(14)} ${r.error ? `(unavailable: ${r.error})` : r.stepMs.toFixed(1).padStart(9) + cpuCol(r.cpuMs)}`);
+  console.log(
+    `${'pytorch'.padEnd(14)} ${'error' in torch ? `(not measured: ${torch.error})` : torch.stepMs.toFixed(1).padStart(9) + cpuCol(torch.cpuMs)}`,
+  );
   if (args.includes('--profile')) {
     const rows = await profileStep(backends[0]!);
     const total = rows.reduce((a, r) => a + r.ms, 0);

@@ -45,7 +45,8 @@ export function writeSyntheticCorpus(o: SyntheticCorpusOptions): { src: string; 
   const file = (lang: string) => (o.from ? path.join(o.from, `train.${lang}`) : sharedPath('data', 'multi30k', `train.${lang}`));
   const srcLines = readAll(file(o.src));
   const tgtLines = readAll(file(o.tgt));
-  if (srcLines.length !== tgtLines.length) throw new Error(`${file(o.src)} has ${srcLines.length} lines, ${file(o.tgt)} ${tgtLines.length}`);
+  if (srcLines.length !== tgtLines.length)
+    throw new Error(`${file(o.src)} has ${srcLines.length} lines, ${file(o.tgt)} ${tgtLines.length}`);
   const n = srcLines.length;
   fs.mkdirSync(o.out, { recursive: true });
   const srcOut = path.join(o.out, `train.${o.src}`);

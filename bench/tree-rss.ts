@@ -114,7 +114,11 @@ async function main(): Promise<void> {
   };
   const markFile = get('--mark-file');
   const mark = get('--mark');
-  const r = await treeRss(argv.slice(dash + 1), { everyMs: Number(get('--every') ?? 200), ...(markFile ? { markFile } : {}), ...(mark ? { mark } : {}) });
+  const r = await treeRss(argv.slice(dash + 1), {
+    everyMs: Number(get('--every') ?? 200),
+    ...(markFile ? { markFile } : {}),
+    ...(mark ? { mark } : {}),
+  });
   process.stderr.write(`tree-rss: ${JSON.stringify(r)}\n`);
   process.exitCode = r.exitCode ?? 1;
 }

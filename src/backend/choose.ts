@@ -87,7 +87,7 @@ export const DEFAULT_LOADERS: Loaders = {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     // Under Node the .wasm binaries are read from the package's dist directory.
     wasm.setWasmPaths(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + '/');
-    return { tfName: 'wasm', threads: 1 };  // tfjs 4.22 disables wasm threads under Node
+    return { tfName: 'wasm', threads: 1 }; // tfjs 4.22 disables wasm threads under Node
   },
   cpu: async () => ({ tfName: 'cpu', threads: 1 }),
 };
@@ -96,7 +96,9 @@ let loggedOnce = false;
 
 function parseName(requested: string): BackendName {
   if ((BACKEND_NAMES as readonly string[]).includes(requested)) return requested as BackendName;
-  throw new Error(`unknown backend ${JSON.stringify(requested)}: expected one of ${BACKEND_NAMES.join(', ')} (RESMLP_BACKEND or --backend)`);
+  throw new Error(
+    `unknown backend ${JSON.stringify(requested)}: expected one of ${BACKEND_NAMES.join(', ')} (RESMLP_BACKEND or --backend)`,
+  );
 }
 
 async function tryOne(name: ConcreteBackend, loaders: Loaders): Promise<Loaded> {
@@ -119,9 +121,11 @@ async function tryOne(name: ConcreteBackend, loaders: Loaders): Promise<Loaded> 
 export async function initBackend(requested: string = process.env.RESMLP_BACKEND ?? 'auto', opts: InitOptions = {}): Promise<BackendInfo> {
   const name = parseName(requested);
   const loaders: Loaders = { ...DEFAULT_LOADERS, ...opts.loaders };
-  const log = opts.log ?? ((line: string) => {
-    if (!loggedOnce) process.stderr.write(line + '\n');
-  });
+  const log =
+    opts.log ??
+    ((line: string) => {
+      if (!loggedOnce) process.stderr.write(line + '\n');
+    });
   const lines: string[] = [];
   let info: BackendInfo;
   if (name !== 'auto') {
@@ -145,9 +149,16 @@ export async function initBackend(requested: string = process.env.RESMLP_BACKEND
     }
     if (!chosen) throw new Error(`no backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
     for (const s of skipped) lines.push(`[resmlp] backend ${s.name} skipped: ${s.reason}`);
-    info = { name: chosen.name, threads: chosen.loaded.threads, skipped, ...(chosen.loaded.detail ? { detail: chosen.loaded.detail } : {}) };
+    info = {
+      name: chosen.name,
+      threads: chosen.loaded.threads,
+      skipped,
+      ...(chosen.loaded.detail ? { detail: chosen.loaded.detail } : {}),
+    };
   }
-  lines.push(`[resmlp] backend: ${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'}${name === 'auto' ? ', auto' : ''})${info.detail ? `; ${info.detail}` : ''}`);
+  lines.push(
+    `[resmlp] backend: ${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'}${name === 'auto' ? ', auto' : ''})${info.detail ? `; ${info.detail}` : ''}`,
+  );
   for (const l of lines) log(l);
   if (!opts.log) loggedOnce = true;
   return info;

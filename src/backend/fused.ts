@@ -93,7 +93,9 @@ export function logSoftmax<T extends tf.Tensor>(logits: T): T {
  */
 export function smoothedCrossEntropyRows(logits: tf.Tensor2D, targets: tf.Tensor1D, c: number, s: number): tf.Tensor1D {
   if (logits.rank !== 2 || targets.rank !== 1 || targets.shape[0] !== logits.shape[0] || targets.dtype !== 'int32') {
-    throw new Error(`smoothedCrossEntropyRows: expected logits (M, V) and int32 targets (M), found [${logits.shape}] and ${targets.dtype} [${targets.shape}]`);
+    throw new Error(
+      `smoothedCrossEntropyRows: expected logits (M, V) and int32 targets (M), found [${logits.shape}] and ${targets.dtype} [${targets.shape}]`,
+    );
   }
   const attrs = { c, s };
   if (logits.dtype === 'float32' && hasKernel(FUSED_KERNELS.smoothedXent)) {
@@ -104,7 +106,9 @@ export function smoothedCrossEntropyRows(logits: tf.Tensor2D, targets: tf.Tensor
       return {
         value: loss!,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          tf.engine().runKernel(FUSED_KERNELS.smoothedXentGrad, { dy, logits: saved[0]!, targets: saved[2]!, lse: saved[1]! }, attrs) as tf.Tensor,
+          tf
+            .engine()
+            .runKernel(FUSED_KERNELS.smoothedXentGrad, { dy, logits: saved[0]!, targets: saved[2]!, lse: saved[1]! }, attrs) as tf.Tensor,
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return f(logits) as tf.Tensor1D;
@@ -131,14 +135,19 @@ function channelDim(x: tf.Tensor, ...perChannel: tf.Tensor[]): number | null {
  */
 export function scaleShift<T extends tf.Tensor>(x: T, scale: tf.Tensor, shift: tf.Tensor): T {
   const d = channelDim(x, scale, shift);
-  if (d === null) throw new Error(`scaleShift: expected float32 x (..., d) and a scale and shift of d values each, found [${x.shape}], [${scale.shape}], [${shift.shape}]`);
+  if (d === null)
+    throw new Error(
+      `scaleShift: expected float32 x (..., d) and a scale and shift of d values each, found [${x.shape}], [${scale.shape}], [${shift.shape}]`,
+    );
   if (!hasKernel(FUSED_KERNELS.scaleShift)) return tf.tidy(() => tf.add(tf.mul(x, tf.reshape(scale, [d])), tf.reshape(shift, [d]))) as T;
   const f = tf.customGrad(((xs: tf.Tensor, s: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     save([xs, s]);
     return {
       value: run(FUSED_KERNELS.scaleShift, { x: xs, scale: s, shift: b }),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [dx, ds, db] = tf.engine().runKernel(FUSED_KERNELS.channelScaleGrad, { dy, x: saved[0]!, scale: saved[1]! }, { withShift: true }) as tf.Tensor[];
+        const [dx, ds, db] = tf
+          .engine()
+          .runKernel(FUSED_KERNELS.channelScaleGrad, { dy, x: saved[0]!, scale: saved[1]! }, { withShift: true }) as tf.Tensor[];
         return [dx!, tf.reshape(ds!, s.shape), tf.reshape(db!, b.shape)];
       },
     };
@@ -153,7 +162,9 @@ export function scaleShift<T extends tf.Tensor>(x: T, scale: tf.Tensor, shift: t
 export function addScaled<T extends tf.Tensor>(h: T, t: tf.Tensor, scale: tf.Tensor): T {
   const d = channelDim(t, scale);
   if (d === null || h.dtype !== 'float32' || !tf.util.arraysEqual(h.shape, t.shape)) {
-    throw new Error(`addScaled: expected float32 h and t of one shape (..., d) and a scale of d values, found [${h.shape}], [${t.shape}], [${scale.shape}]`);
+    throw new Error(
+      `addScaled: expected float32 h and t of one shape (..., d) and a scale of d values, found [${h.shape}], [${t.shape}], [${scale.shape}]`,
+    );
   }
   if (!hasKernel(FUSED_KERNELS.addScaled)) return tf.tidy(() => tf.add(h, tf.mul(t, tf.reshape(scale, [d])))) as T;
   const f = tf.customGrad(((hs: tf.Tensor, ts: tf.Tensor, s: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -161,7 +172,9 @@ export function addScaled<T extends tf.Tensor>(h: T, t: tf.Tensor, scale: tf.Ten
     return {
       value: run(FUSED_KERNELS.addScaled, { h: hs, t: ts, scale: s }),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [dt, ds] = tf.engine().runKernel(FUSED_KERNELS.channelScaleGrad, { dy, x: saved[0]!, scale: saved[1]! }, { withShift: false }) as tf.Tensor[];
+        const [dt, ds] = tf
+          .engine()
+          .runKernel(FUSED_KERNELS.channelScaleGrad, { dy, x: saved[0]!, scale: saved[1]! }, { withShift: false }) as tf.Tensor[];
         return [dy.clone(), dt!, tf.reshape(ds!, s.shape)];
       },
     };
@@ -207,7 +220,9 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number, n
  */
 export function adagradStep(p: tf.Tensor, g: tf.Tensor, sum: tf.Tensor, lr: number, eps: number, wd: number): [tf.Tensor, tf.Tensor] {
   if (hasKernel(FUSED_KERNELS.adagradStep)) {
-    const out = tf.engine().runKernel(FUSED_KERNELS.adagradStep, { p, g, sum }, { lr, eps, wd } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const out = tf
+      .engine()
+      .runKernel(FUSED_KERNELS.adagradStep, { p, g, sum }, { lr, eps, wd } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     return [out[0]!, out[1]!];
   }
   return tf.tidy(() => {
@@ -222,8 +237,13 @@ export function adagradStep(p: tf.Tensor, g: tf.Tensor, sum: tf.Tensor, lr: numb
  * v' = β2·v + (1−β2)·g², p' = p − (lr/bc1) · m' / (√v'/√bc2 + eps) − lr·wd·p (decoupled decay,
  * only when wd > 0). Returns [p', m', v'] (new tensors).
  */
-export function adamStep(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor,
-  a: { beta1: number; beta2: number; eps: number; bc1: number; bc2: number; lr: number; wd: number }): [tf.Tensor, tf.Tensor, tf.Tensor] {
+export function adamStep(
+  p: tf.Tensor,
+  g: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  a: { beta1: number; beta2: number; eps: number; bc1: number; bc2: number; lr: number; wd: number },
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
   if (hasKernel(FUSED_KERNELS.adamStep)) {
     const out = tf.engine().runKernel(FUSED_KERNELS.adamStep, { p, g, m, v }, a as unknown as tf.NamedAttrMap) as tf.Tensor[];
     return [out[0]!, out[1]!, out[2]!];

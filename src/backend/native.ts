@@ -25,12 +25,27 @@ import { NativeBackend } from './native/pool.js';
 export type { NativeAddon } from './native/addon.js';
 export { blasDescription, getNativeThreads, nativeAddon, nativeAvailable, setNativeThreads } from './native/load.js';
 export { chooseOpenblasCoreType, readCpuFlags, type CoreTypeChoice } from './native/openblas-core.js';
-export { int8Linear, int8Support, packInt8Weight, type Int8Support, type LinearEpilogue, type PackedInt8Weight } from './native/kernels-int8.js';
+export {
+  int8Linear,
+  int8Support,
+  packInt8Weight,
+  type Int8Support,
+  type LinearEpilogue,
+  type PackedInt8Weight,
+} from './native/kernels-int8.js';
 export { nativeRowTopK } from './native/row-topk.js';
 export { NativeBackend } from './native/pool.js';
 
 const KERNEL_FAMILIES: readonly ((a: LoadedAddon) => KernelTable)[] = [
-  matmulKernels, elementwiseKernels, reduceKernels, softmaxKernels, layoutKernels, gatherKernels, affineKernels, optimKernels, int8Kernels,
+  matmulKernels,
+  elementwiseKernels,
+  reduceKernels,
+  softmaxKernels,
+  layoutKernels,
+  gatherKernels,
+  affineKernels,
+  optimKernels,
+  int8Kernels,
 ];
 
 /** Every native kernel by tfjs kernel name, made from the loaded addon; a name in two families is a bug. */

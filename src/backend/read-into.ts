@@ -7,7 +7,8 @@ import { NativeBackend } from './native/pool.js';
 
 /** Copies t (float32, t.size ≤ dst.length) into the first t.size values of `dst`; returns that view. */
 export function readInto(t: tf.Tensor, dst: Float32Array): Float32Array {
-  if (t.dtype !== 'float32' || t.size > dst.length) throw new Error(`readInto: expected float32 of at most ${dst.length} values, found ${t.dtype} [${t.shape}]`);
+  if (t.dtype !== 'float32' || t.size > dst.length)
+    throw new Error(`readInto: expected float32 of at most ${dst.length} values, found ${t.dtype} [${t.shape}]`);
   const out = t.size === dst.length ? dst : dst.subarray(0, t.size);
   const b = tf.backend();
   if (b instanceof NativeBackend) b.readInto(t.dataId, out);

@@ -35,7 +35,11 @@ const FLAGS: Record<string, FlagSpec> = {
   tokenize: { type: 'string', alias: 'tok', help: `BLEU tokenizer: ${TOKENIZER_NAMES.join(', ')}`, default: '13a' },
   lowercase: { type: 'boolean', alias: 'lc', help: 'case-insensitive BLEU (and tokenized BLEU)' },
   force: { type: 'boolean', help: 'accepted for sacreBLEU parity (silences nothing here)' },
-  'smooth-method': { type: 'string', alias: 's', help: `BLEU smoothing: ${Object.keys(SMOOTH_DEFAULTS).join(', ')} (default: exp; tokenized BLEU: none)` },
+  'smooth-method': {
+    type: 'string',
+    alias: 's',
+    help: `BLEU smoothing: ${Object.keys(SMOOTH_DEFAULTS).join(', ')} (default: exp; tokenized BLEU: none)`,
+  },
   'smooth-value': { type: 'number', alias: 'sv', help: 'smoothing value for floor (0.1) and add-k (1)' },
   'chrf-char-order': { type: 'int', alias: 'cc', help: 'chrF character n-gram order', default: 6 },
   'chrf-word-order': { type: 'int', alias: 'cw', help: 'chrF word n-gram order (2 = chrF++)', default: 0 },
@@ -54,7 +58,6 @@ const FLAGS: Record<string, FlagSpec> = {
   format: { type: 'string', alias: 'f', help: `output format: ${FORMATS.join(', ')}`, default: 'json' },
   version: { type: 'boolean', alias: 'V', help: 'print the version and exit' },
 };
-
 
 /** Lines of a text file as sacreBLEU reads them: split on '\n', each right-stripped (Python rstrip). */
 function splitLines(text: string): string[] {
@@ -102,9 +105,7 @@ function formatResults(results: string[], json: boolean): string {
   if (results.length === 1) return results[0];
   const lens = results.map((line) => line.indexOf('=') - 1);
   const w = Math.max(...lens);
-  return results
-    .map((line, k) => (lens[k] < 0 ? line : line.slice(0, lens[k]).padStart(w) + line.slice(lens[k])))
-    .join('\n');
+  return results.map((line, k) => (lens[k] < 0 ? line : line.slice(0, lens[k]).padStart(w) + line.slice(lens[k]))).join('\n');
 }
 
 type AnyMetric = Metric<Score, unknown>;

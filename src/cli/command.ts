@@ -70,14 +70,18 @@ export type Command = Readonly<CommandDefinition>;
 
 /** A command definition, checked (its name is words, its flags have help). */
 export function defineCommand(def: CommandDefinition): Command {
-  if (!/^[a-z0-9-]+( [a-z0-9-]+)*$/.test(def.name)) throw new Error(`command name must be lower-case words, got ${JSON.stringify(def.name)}`);
-  for (const [flag, spec] of Object.entries(def.flags)) if (!spec.help) throw new Error(`resmlp ${def.name}: flag --${flag} has no help text`);
+  if (!/^[a-z0-9-]+( [a-z0-9-]+)*$/.test(def.name))
+    throw new Error(`command name must be lower-case words, got ${JSON.stringify(def.name)}`);
+  for (const [flag, spec] of Object.entries(def.flags))
+    if (!spec.help) throw new Error(`resmlp ${def.name}: flag --${flag} has no help text`);
   return Object.freeze({ ...def });
 }
 
 /** The command's --help text. */
 export function helpText(cmd: Command): string {
-  const overrides = cmd.overrides ? '\nany other --a.b.c value sets that key of the config (the value is read as JSON when it parses, e.g. --model.dim 256)\n' : '';
+  const overrides = cmd.overrides
+    ? '\nany other --a.b.c value sets that key of the config (the value is read as JSON when it parses, e.g. --model.dim 256)\n'
+    : '';
   const notes = cmd.notes ? `\n${cmd.notes.replace(/\n*$/, '\n')}` : '';
   return `${formatHelp(`usage: resmlp ${cmd.name} ${cmd.usage}\n\n${cmd.summary}`, cmd.flags)}${overrides}${notes}`;
 }

@@ -11,22 +11,82 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'vision train', summary: 'train an image classifier from a JSON config (configs/vision/*.json)', load: async () => (await import('./vision.js')).train },
-  { name: 'vision eval', summary: "accuracy of a classifier checkpoint on a dataset's test set", load: async () => (await import('./vision.js')).evaluate },
+  {
+    name: 'vision train',
+    summary: 'train an image classifier from a JSON config (configs/vision/*.json)',
+    load: async () => (await import('./vision.js')).train,
+  },
+  {
+    name: 'vision eval',
+    summary: "accuracy of a classifier checkpoint on a dataset's test set",
+    load: async () => (await import('./vision.js')).evaluate,
+  },
   { name: 'vision predict', summary: 'top-k classes of PNG images', load: async () => (await import('./vision.js')).predict },
-  { name: 'vision tune', summary: 'learning-rate search on a held-out 20% split, then a full run with the best', load: async () => (await import('./vision.js')).tune },
-  { name: 'vision inspect', summary: 'cross-patch matrices as images (paper Fig. 2) and weight sparsity per layer (Fig. 3)', load: async () => (await import('./vision.js')).inspect },
-  { name: 'mt multi30k', summary: 'download (or --from DIR) Multi30k task 1 and prepare it', load: async () => (await import('./mt-prepare.js')).multi30k },
-  { name: 'mt wmt14', summary: 'download WMT14 En-De / En-Fr (resumable, checksummed) and prepare it', load: async () => (await import('./mt-prepare.js')).wmt14 },
-  { name: 'mt prepare', summary: 'clean parallel text, learn SentencePiece, write a binary dataset', load: async () => (await import('./mt-prepare.js')).prepare },
-  { name: 'mt train', summary: 'train a translation model (resumes automatically from the run folder)', load: async () => (await import('./mt-train.js')).command },
-  { name: 'mt translate', summary: 'translate stdin to stdout with a trained checkpoint (beam search, n-best, --json)', load: async () => (await import('./mt-translate.js')).command },
-  { name: 'mt eval', summary: 'translate a test set and print sacreBLEU BLEU and chrF with signatures', load: async () => (await import('./mt-eval.js')).command },
-  { name: 'mt tune', summary: "pick the length penalty with the best validation BLEU and store it as the checkpoint's default", load: async () => (await import('./mt-tune.js')).command },
-  { name: 'mt average', summary: 'average the weights of the last N checkpoints of a run (or of given files)', load: async () => (await import('./mt-average.js')).command },
-  { name: 'mt quantize', summary: 'write the int8 checkpoint of a translation checkpoint (int8 linear layers, ~4× smaller)', load: async () => (await import('./mt-quantize.js')).command },
-  { name: 'serve', summary: 'HTTP + WebSocket translation server with dynamic batching and a demo page', load: async () => (await import('./serve.js')).command },
-  { name: 'bleu', summary: "BLEU / chrF / TER with sacreBLEU's numbers, signatures and flags", load: async () => (await import('./bleu.js')).command },
+  {
+    name: 'vision tune',
+    summary: 'learning-rate search on a held-out 20% split, then a full run with the best',
+    load: async () => (await import('./vision.js')).tune,
+  },
+  {
+    name: 'vision inspect',
+    summary: 'cross-patch matrices as images (paper Fig. 2) and weight sparsity per layer (Fig. 3)',
+    load: async () => (await import('./vision.js')).inspect,
+  },
+  {
+    name: 'mt multi30k',
+    summary: 'download (or --from DIR) Multi30k task 1 and prepare it',
+    load: async () => (await import('./mt-prepare.js')).multi30k,
+  },
+  {
+    name: 'mt wmt14',
+    summary: 'download WMT14 En-De / En-Fr (resumable, checksummed) and prepare it',
+    load: async () => (await import('./mt-prepare.js')).wmt14,
+  },
+  {
+    name: 'mt prepare',
+    summary: 'clean parallel text, learn SentencePiece, write a binary dataset',
+    load: async () => (await import('./mt-prepare.js')).prepare,
+  },
+  {
+    name: 'mt train',
+    summary: 'train a translation model (resumes automatically from the run folder)',
+    load: async () => (await import('./mt-train.js')).command,
+  },
+  {
+    name: 'mt translate',
+    summary: 'translate stdin to stdout with a trained checkpoint (beam search, n-best, --json)',
+    load: async () => (await import('./mt-translate.js')).command,
+  },
+  {
+    name: 'mt eval',
+    summary: 'translate a test set and print sacreBLEU BLEU and chrF with signatures',
+    load: async () => (await import('./mt-eval.js')).command,
+  },
+  {
+    name: 'mt tune',
+    summary: "pick the length penalty with the best validation BLEU and store it as the checkpoint's default",
+    load: async () => (await import('./mt-tune.js')).command,
+  },
+  {
+    name: 'mt average',
+    summary: 'average the weights of the last N checkpoints of a run (or of given files)',
+    load: async () => (await import('./mt-average.js')).command,
+  },
+  {
+    name: 'mt quantize',
+    summary: 'write the int8 checkpoint of a translation checkpoint (int8 linear layers, ~4× smaller)',
+    load: async () => (await import('./mt-quantize.js')).command,
+  },
+  {
+    name: 'serve',
+    summary: 'HTTP + WebSocket translation server with dynamic batching and a demo page',
+    load: async () => (await import('./serve.js')).command,
+  },
+  {
+    name: 'bleu',
+    summary: "BLEU / chrF / TER with sacreBLEU's numbers, signatures and flags",
+    load: async () => (await import('./bleu.js')).command,
+  },
 ];
 
 /** The listing of `entries` under a usage line. */
@@ -45,10 +105,12 @@ const isHelp = (w: string | undefined) => w === '--help' || w === '-h' || w === 
 export async function dispatch(argv: string[], io: Partial<CliIO> = {}, table: readonly CommandEntry[] = COMMANDS): Promise<number> {
   const full = withProcessIO(io);
   // the longest name that argv starts with ('mt train' rather than a group 'mt')
-  const entry = [...table].sort((a, b) => b.name.length - a.name.length).find((c) => {
-    const words = c.name.split(' ');
-    return words.every((w, i) => argv[i] === w);
-  });
+  const entry = [...table]
+    .sort((a, b) => b.name.length - a.name.length)
+    .find((c) => {
+      const words = c.name.split(' ');
+      return words.every((w, i) => argv[i] === w);
+    });
   if (entry) return runCommand(await entry.load(), argv.slice(entry.name.split(' ').length), full);
 
   const [first, second] = argv;

@@ -5,7 +5,10 @@ import { usageError, type FlagSpec } from './args.js';
 import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
 
 const FLAGS: Record<string, FlagSpec> = {
-  run: { type: 'string', help: 'run folder of `resmlp mt train`: average its newest numbered checkpoints (checkpoint_<update>.safetensors)' },
+  run: {
+    type: 'string',
+    help: 'run folder of `resmlp mt train`: average its newest numbered checkpoints (checkpoint_<update>.safetensors)',
+  },
   last: { type: 'int', help: 'how many of them (the run keeps trainer.keepLast)' },
   inputs: { type: 'strings', help: 'checkpoints to average instead of --run/--last' },
   out: { type: 'string', alias: 'o', help: 'output checkpoint (default with --run: <run>/checkpoint_avg<N>.safetensors)' },
@@ -31,7 +34,9 @@ async function average({ flags, io }: CommandContext): Promise<number> {
   }
   const r = averageTranslationCheckpoints(files, out);
   io.stdout.write(`averaged ${r.inputs.length} checkpoint(s): ${r.inputs.join(', ')}\n`);
-  io.stdout.write(`wrote ${r.out}: ${r.tensors} tensors, ${r.parameters.toLocaleString('en-US')} parameters (weights only: evaluates and serves, does not resume)${r.spmCopied ? '; copied spm.model/spm.vocab beside it' : ''}\n`);
+  io.stdout.write(
+    `wrote ${r.out}: ${r.tensors} tensors, ${r.parameters.toLocaleString('en-US')} parameters (weights only: evaluates and serves, does not resume)${r.spmCopied ? '; copied spm.model/spm.vocab beside it' : ''}\n`,
+  );
   return 0;
 }
 

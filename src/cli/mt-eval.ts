@@ -16,10 +16,14 @@ const FLAGS: Record<string, FlagSpec> = {
   src: { type: 'string', help: 'source sentences, one a line' },
   ref: { type: 'string', help: 'reference translations, one a line (same count as --src)' },
   out: { type: 'string', alias: 'o', help: 'write the hypotheses (best of each) here, one a line' },
-  'tokenized-bleu': { type: 'boolean', help: 'also print tokenized BLEU (Moses + compound split; NOT sacreBLEU, papers\' number)' },
+  'tokenized-bleu': { type: 'boolean', help: "also print tokenized BLEU (Moses + compound split; NOT sacreBLEU, papers' number)" },
   'tgt-lang': { type: 'string', help: "Moses language of the tokenized BLEU (default: the checkpoint's target language)" },
   limit: { type: 'int', help: 'only the first N sentences (0 = all)', default: 0 },
-  'split-sentences': { type: 'boolean', help: 'translate each line sentence by sentence (default: a line is one unit, cut into pieces only when too long for the model)', default: false },
+  'split-sentences': {
+    type: 'boolean',
+    help: 'translate each line sentence by sentence (default: a line is one unit, cut into pieces only when too long for the model)',
+    default: false,
+  },
   json: { type: 'boolean', help: 'print one JSON object with every score, signature and timing' },
   width: { type: 'int', alias: 'w', help: 'decimals of printed scores', default: 1 },
 };
@@ -51,7 +55,8 @@ async function evaluate({ flags, io }: CommandContext): Promise<number> {
   try {
     let src = readLines(flags.src as string, 'source');
     let ref = readLines(flags.ref as string, 'reference');
-    if (src.length !== ref.length) throw new UserError(`${flags.src} has ${src.length} lines but ${flags.ref} has ${ref.length}; they must be parallel`);
+    if (src.length !== ref.length)
+      throw new UserError(`${flags.src} has ${src.length} lines but ${flags.ref} has ${ref.length}; they must be parallel`);
     if (src.length === 0) throw new UserError(`${flags.src} is empty`);
     const limit = flags.limit as number;
     if (limit > 0) {
@@ -62,7 +67,12 @@ async function evaluate({ flags, io }: CommandContext): Promise<number> {
     const { readMtCheckpointConfig } = await import('../mt/model/load.js');
     let tgtLang: string | undefined;
     if (flags['tokenized-bleu'] === true) {
-      tgtLang = typeof flags['tgt-lang'] === 'string' ? flags['tgt-lang'] : existsSync(flags.checkpoint as string) ? readMtCheckpointConfig(flags.checkpoint as string).langs.tgt : undefined;
+      tgtLang =
+        typeof flags['tgt-lang'] === 'string'
+          ? flags['tgt-lang']
+          : existsSync(flags.checkpoint as string)
+            ? readMtCheckpointConfig(flags.checkpoint as string).langs.tgt
+            : undefined;
       if (tgtLang !== undefined && !(MOSES_LANGS as readonly string[]).includes(tgtLang)) {
         throw new UserError(`tokenized BLEU: no Moses rules for language '${tgtLang}' (known: ${MOSES_LANGS.join(', ')}); pass --tgt-lang`);
       }
@@ -81,12 +91,28 @@ async function evaluate({ flags, io }: CommandContext): Promise<number> {
     const chrf = corpusChrf(hyps, [ref]);
     const tok = tgtLang !== undefined ? tokenizedBleu(hyps, [ref], { lang: tgtLang as never }) : null;
     const g = translator.generation;
-    const timing = { sentences: src.length, seconds: sec, sentencesPerSec: src.length / Math.max(sec, 1e-9), beam: g.beamSize, lenpen: g.lenpen, maxLenA: g.maxLenA, maxLenB: g.maxLenB };
+    const timing = {
+      sentences: src.length,
+      seconds: sec,
+      sentencesPerSec: src.length / Math.max(sec, 1e-9),
+      beam: g.beamSize,
+      lenpen: g.lenpen,
+      maxLenA: g.maxLenA,
+      maxLenB: g.maxLenB,
+    };
     if (flags.json === true) {
       const o: Record<string, unknown> = {
         bleu: { score: bleu.score, signature: bleu.signature, verbose: bleu.verboseScore },
         chrf: { score: chrf.score, signature: chrf.signature },
-        ...(tok ? { tokenizedBleu: { score: tok.score, signature: tok.signature, note: 'Moses-tokenized + compound split; not comparable with sacreBLEU' } } : {}),
+        ...(tok
+          ? {
+              tokenizedBleu: {
+                score: tok.score,
+                signature: tok.signature,
+                note: 'Moses-tokenized + compound split; not comparable with sacreBLEU',
+              },
+            }
+          : {}),
         cutTooLong: cut,
         ...timing,
       };
@@ -94,8 +120,12 @@ async function evaluate({ flags, io }: CommandContext): Promise<number> {
     } else {
       io.stdout.write(bleu.format(w, false, bleu.signature) + '\n');
       io.stdout.write(chrf.format(w, false, chrf.signature) + '\n');
-      if (tok) io.stdout.write(`${tok.format(w, false, tok.signature)}   (Moses-tokenized + compound split, as papers report; not comparable with sacreBLEU)\n`);
-      if (cut > 0) io.stdout.write(`note: ${cut} source sentence(s) too long for the model were translated in pieces (cut at clauses or words)\n`);
+      if (tok)
+        io.stdout.write(
+          `${tok.format(w, false, tok.signature)}   (Moses-tokenized + compound split, as papers report; not comparable with sacreBLEU)\n`,
+        );
+      if (cut > 0)
+        io.stdout.write(`note: ${cut} source sentence(s) too long for the model were translated in pieces (cut at clauses or words)\n`);
       io.stdout.write(
         `decoded ${src.length} sentences in ${sec.toFixed(1)} s (${timing.sentencesPerSec.toFixed(2)} sentences/s); beam ${g.beamSize}, lenpen ${g.lenpen}, max len ${g.maxLenA}·|src| + ${g.maxLenB}\n`,
       );

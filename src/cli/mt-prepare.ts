@@ -33,7 +33,8 @@ const GENERIC_FLAGS: Record<string, FlagSpec> = {
 
 function optionsFrom(flags: FlagValues, defaults: Partial<PrepareOptions> = {}): Partial<PrepareOptions> {
   const modelType = flags['model-type'];
-  if (modelType !== undefined && modelType !== 'unigram' && modelType !== 'bpe') throw usageError(`--model-type must be 'unigram' or 'bpe', got '${String(modelType)}'`);
+  if (modelType !== undefined && modelType !== 'unigram' && modelType !== 'bpe')
+    throw usageError(`--model-type must be 'unigram' or 'bpe', got '${String(modelType)}'`);
   const o: Partial<PrepareOptions> = { ...defaults };
   const set = <K extends keyof PrepareOptions>(k: K, flag: string) => {
     if (flags[flag] !== undefined) o[k] = flags[flag] as PrepareOptions[K];
@@ -58,7 +59,8 @@ function pairFlag(flags: FlagValues, split: 'valid' | 'test'): { src: string; tg
   const s = flags[`${split}-src`] as string | undefined;
   const t = flags[`${split}-tgt`] as string | undefined;
   if (s === undefined && t === undefined) return undefined;
-  if (s === undefined || t === undefined) throw usageError(`--${split}-src and --${split}-tgt go together (got only --${split}-${s === undefined ? 'tgt' : 'src'})`);
+  if (s === undefined || t === undefined)
+    throw usageError(`--${split}-src and --${split}-tgt go together (got only --${split}-${s === undefined ? 'tgt' : 'src'})`);
   return { src: s, tgt: t };
 }
 
@@ -67,7 +69,9 @@ async function finish(io: CliIO, inputs: PrepareInputs, out: string, options: Pa
   const r = await prepareDataset(inputs, out, options, { force, log: (line) => io.stderr.write(line + '\n') });
   const m = r.manifest;
   const parts = Object.entries(m.splits).map(([k, s]) => `${k} ${s!.pairs.toLocaleString('en-US')} pairs`);
-  io.stdout.write(`${r.reused ? 'reused' : 'wrote'} ${r.dir}: ${m.langs.src}→${m.langs.tgt}, vocab ${m.spm.vocabSize}, ${parts.join(', ')}\n`);
+  io.stdout.write(
+    `${r.reused ? 'reused' : 'wrote'} ${r.dir}: ${m.langs.src}→${m.langs.tgt}, vocab ${m.spm.vocabSize}, ${parts.join(', ')}\n`,
+  );
   return 0;
 }
 
@@ -136,7 +140,11 @@ export const wmt14 = defineCommand({
   run: async ({ flags, io }) => {
     const out = need(flags, 'out');
     const raw = (flags.raw as string | undefined) ?? `${path.resolve(out)}-raw`;
-    const inputs = await fetchWmt14(raw, { src: flags.src as string, tgt: flags.tgt as string, log: (line) => io.stderr.write(line + '\n') });
+    const inputs = await fetchWmt14(raw, {
+      src: flags.src as string,
+      tgt: flags.tgt as string,
+      log: (line) => io.stderr.write(line + '\n'),
+    });
     return finish(io, inputs, out, optionsFrom(flags, WMT14_DEFAULTS), flags.force === true);
   },
 });

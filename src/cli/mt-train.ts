@@ -20,7 +20,10 @@ const FLAGS: Record<string, FlagSpec> = {
   epochs: { type: 'int', help: 'epochs (trainer.epochs)' },
   'max-updates': { type: 'int', help: 'stop after this many updates (trainer.maxUpdates)' },
   'max-time': { type: 'number', help: 'stop after this many seconds, saving a checkpoint (trainer.maxTimeSec)' },
-  'time-budget': { type: 'number', help: 'fit the epochs and LR schedule to this many seconds after the first epoch (trainer.timeBudgetSec)' },
+  'time-budget': {
+    type: 'number',
+    help: 'fit the epochs and LR schedule to this many seconds after the first epoch (trainer.timeBudgetSec)',
+  },
   'validate-every': { type: 'int', help: 'validate every N updates, 0 = each epoch (trainer.validateEvery)' },
   'checkpoint-every': { type: 'int', help: 'numbered checkpoint every N updates, 0 = each epoch (trainer.checkpointEvery)' },
   'keep-last': { type: 'int', help: 'numbered checkpoints kept (trainer.keepLast)' },
@@ -69,7 +72,8 @@ function rawConfig(flags: FlagValues, overrides: Record<string, string>): Record
     bestMetric ??= 'loss';
   }
   if (bestMetric !== undefined) {
-    if (bestMetric !== 'bleu' && bestMetric !== 'loss') throw usageError(`--best-metric must be 'bleu' or 'loss', got '${String(bestMetric)}'`);
+    if (bestMetric !== 'bleu' && bestMetric !== 'loss')
+      throw usageError(`--best-metric must be 'bleu' or 'loss', got '${String(bestMetric)}'`);
     setPath(raw, 'trainer.bestMetric', bestMetric, '--best-metric');
     setPath(raw, 'trainer.maximize', bestMetric === 'bleu', '--best-metric');
   }
@@ -87,11 +91,16 @@ async function train({ flags, overrides, io }: CommandContext): Promise<number> 
   const irq = interruptSignal(io);
   try {
     const r = await runMtTraining(cfg, { signal: irq.signal, resume: flags.fresh !== true });
-    const lv = r.lastValidation ? Object.entries(r.lastValidation).map(([k, v]) => `${k} ${v.toFixed(k === 'bleu' ? 2 : 4)}`).join(', ') : 'none';
-    if (world.lead) io.stdout.write(
-      `${r.stoppedBy}: ${r.updates} updates, ${r.epochsDone} epochs in ${(r.elapsedSec / 60).toFixed(1)} min; last validation: ${lv}; ` +
-        `best ${r.best ? `${cfg.trainer.bestMetric} ${r.best.score.toFixed(4)} at update ${r.best.update}` : 'none'}; checkpoints in ${r.outDir}\n`,
-    );
+    const lv = r.lastValidation
+      ? Object.entries(r.lastValidation)
+          .map(([k, v]) => `${k} ${v.toFixed(k === 'bleu' ? 2 : 4)}`)
+          .join(', ')
+      : 'none';
+    if (world.lead)
+      io.stdout.write(
+        `${r.stoppedBy}: ${r.updates} updates, ${r.epochsDone} epochs in ${(r.elapsedSec / 60).toFixed(1)} min; last validation: ${lv}; ` +
+          `best ${r.best ? `${cfg.trainer.bestMetric} ${r.best.score.toFixed(4)} at update ${r.best.update}` : 'none'}; checkpoints in ${r.outDir}\n`,
+      );
     return r.stoppedBy === 'interrupt' ? 130 : 0;
   } finally {
     irq.dispose();

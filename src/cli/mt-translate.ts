@@ -33,17 +33,23 @@ export const MODEL_FLAGS: Record<string, FlagSpec> = {
   'max-tokens': { type: 'int', help: 'padded source tokens per decoding batch', default: 4096 },
   backend: { type: 'string', help: 'auto | native | wasm | cpu | tensorflow (default: RESMLP_BACKEND or auto)' },
   threads: { type: 'int', help: 'threads of the native kernels (default: RESMLP_THREADS or all cores)' },
-  precision: { type: 'string', help: "int8 | fp32: int8 runs the linear layers on oneDNN's int8 kernels (native backend, VNNI CPUs; else fp32, said on stderr) (default: the checkpoint's, int8 for `resmlp mt quantize`'s)" },
+  precision: {
+    type: 'string',
+    help: "int8 | fp32: int8 runs the linear layers on oneDNN's int8 kernels (native backend, VNNI CPUs; else fp32, said on stderr) (default: the checkpoint's, int8 for `resmlp mt quantize`'s)",
+  },
 };
 
 const FLAGS: Record<string, FlagSpec> = {
   ...MODEL_FLAGS,
   json: { type: 'boolean', help: 'one JSON object per line: source, translation, hypotheses with scores' },
   'chunk-lines': { type: 'int', help: 'at most this many lines handed to the translator at once', default: 256 },
-  'split-sentences': { type: 'boolean', help: 'translate each line sentence by sentence (false: a line is one unit, cut only when too long)', default: true },
+  'split-sentences': {
+    type: 'boolean',
+    help: 'translate each line sentence by sentence (false: a line is one unit, cut only when too long)',
+    default: true,
+  },
   quiet: { type: 'boolean', alias: 'q', help: 'no summary line on stderr' },
 };
-
 
 /** Generation overrides from the flags that were given (others keep the checkpoint's defaults). */
 export function generationOverrides(flags: FlagValues): Partial<GenerationConfig> {
@@ -78,7 +84,10 @@ export function checkModelFlags(flags: FlagValues): void {
 }
 
 /** Backend, then the translator of --checkpoint with the flags' generation settings and --precision (said on `log`). */
-export async function loadTranslator(flags: FlagValues, log: (line: string) => void = (l) => process.stderr.write(`[resmlp] ${l}\n`)): Promise<Translator> {
+export async function loadTranslator(
+  flags: FlagValues,
+  log: (line: string) => void = (l) => process.stderr.write(`[resmlp] ${l}\n`),
+): Promise<Translator> {
   const { initBackend, setThreads } = await import('../backend/choose.js');
   if (flags.threads !== undefined) await setThreads(flags.threads as number);
   await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
@@ -101,7 +110,13 @@ export async function loadTranslator(flags: FlagValues, log: (line: string) => v
 }
 
 /** Output of one input line in text or JSON mode. */
-export function formatResult(r: Pick<DocumentResult, 'text' | 'hypotheses' | 'skipped'>, lineNo: number, source: string, json: boolean, nbest: number): string {
+export function formatResult(
+  r: Pick<DocumentResult, 'text' | 'hypotheses' | 'skipped'>,
+  lineNo: number,
+  source: string,
+  json: boolean,
+  nbest: number,
+): string {
   if (json) {
     const o: Record<string, unknown> = {
       line: lineNo,
@@ -125,7 +140,10 @@ class LineQueue {
   private wake: (() => void) | null = null;
   private readonly rl;
 
-  constructor(input: NodeJS.ReadableStream, private readonly highWater: number) {
+  constructor(
+    input: NodeJS.ReadableStream,
+    private readonly highWater: number,
+  ) {
     this.rl = createInterface({ input, crlfDelay: Infinity });
     this.rl.on('line', (l) => {
       this.lines.push(l);
@@ -200,7 +218,9 @@ async function translate({ flags, io }: CommandContext): Promise<number> {
   if (flags.quiet !== true) {
     const sec = (performance.now() - t0) / 1000;
     const g = translator.generation;
-    io.stderr.write(`translated ${lines} lines (${tokens} source tokens) in ${sec.toFixed(1)} s: ${(lines / Math.max(sec, 1e-9)).toFixed(1)} lines/s; beam ${g.beamSize}, lenpen ${g.lenpen}, max len ${g.maxLenA}·|src| + ${g.maxLenB}\n`);
+    io.stderr.write(
+      `translated ${lines} lines (${tokens} source tokens) in ${sec.toFixed(1)} s: ${(lines / Math.max(sec, 1e-9)).toFixed(1)} lines/s; beam ${g.beamSize}, lenpen ${g.lenpen}, max len ${g.maxLenA}·|src| + ${g.maxLenB}\n`,
+    );
     if (cut > 0) io.stderr.write(`${cut} sentence(s) too long for the model were translated in pieces (cut at clauses or words)\n`);
   }
   return 0;

@@ -40,7 +40,8 @@ async function tune({ flags, io }: CommandContext): Promise<number> {
   const lines = (f: string) => Array.from(readLines(f), (l) => l.text);
   let src = lines(flags.src);
   let ref = lines(flags.ref);
-  if (src.length !== ref.length) throw new UserError(`${flags.src} has ${src.length} lines but ${flags.ref} has ${ref.length}; they must be parallel`);
+  if (src.length !== ref.length)
+    throw new UserError(`${flags.src} has ${src.length} lines but ${flags.ref} has ${ref.length}; they must be parallel`);
   const limit = flags.limit as number;
   if (limit > 0) {
     src = src.slice(0, limit);
@@ -54,27 +55,60 @@ async function tune({ flags, io }: CommandContext): Promise<number> {
     const t = translator;
     const beamSize = t.generation.beamSize;
     const json = flags.json === true;
-    if (!json) io.stdout.write(`decoding ${src.length} sentences of ${flags.src} with beam ${beamSize} for each of ${lenpens.length} length penalties\nlenpen    BLEU      BP   ratio   seconds\n`);
+    if (!json)
+      io.stdout.write(
+        `decoding ${src.length} sentences of ${flags.src} with beam ${beamSize} for each of ${lenpens.length} length penalties\nlenpen    BLEU      BP   ratio   seconds\n`,
+      );
     let t0 = performance.now();
-    const r = await tuneLenpen(lenpens, async (lenpen) => (await t.translateDocuments(src, { lenpen, sentences: false })).map((d) => d.text), ref, {
-      onTrial: (x) => {
-        if (!json) io.stdout.write(`${String(x.lenpen).padEnd(6)} ${x.bleu.toFixed(2).padStart(7)} ${x.bp.toFixed(3).padStart(7)} ${x.ratio.toFixed(3).padStart(7)} ${((performance.now() - t0) / 1000).toFixed(1).padStart(9)}\n`);
-        t0 = performance.now();
+    const r = await tuneLenpen(
+      lenpens,
+      async (lenpen) => (await t.translateDocuments(src, { lenpen, sentences: false })).map((d) => d.text),
+      ref,
+      {
+        onTrial: (x) => {
+          if (!json)
+            io.stdout.write(
+              `${String(x.lenpen).padEnd(6)} ${x.bleu.toFixed(2).padStart(7)} ${x.bp.toFixed(3).padStart(7)} ${x.ratio.toFixed(3).padStart(7)} ${((performance.now() - t0) / 1000).toFixed(1).padStart(9)}\n`,
+            );
+          t0 = performance.now();
+        },
       },
-    });
+    );
     const ckpt = flags.checkpoint as string;
     const out = (flags.out as string | undefined) ?? ckpt;
     const stored = flags['dry-run'] !== true;
     if (stored) {
-      const tuning = { src: flags.src, ref: flags.ref, sentences: src.length, beamSize, trials: r.trials, signature: r.signature, date: new Date().toISOString() };
+      const tuning = {
+        src: flags.src,
+        ref: flags.ref,
+        sentences: src.length,
+        beamSize,
+        trials: r.trials,
+        signature: r.signature,
+        date: new Date().toISOString(),
+      };
       storeTunedGeneration(ckpt, { lenpen: r.best.lenpen, beamSize }, tuning, out);
     }
     if (json) {
-      io.stdout.write(JSON.stringify({ trials: r.trials, best: r.best, beamSize, sentences: src.length, signature: r.signature, stored: stored ? out : null }) + '\n');
+      io.stdout.write(
+        JSON.stringify({
+          trials: r.trials,
+          best: r.best,
+          beamSize,
+          sentences: src.length,
+          signature: r.signature,
+          stored: stored ? out : null,
+        }) + '\n',
+      );
     } else {
-      io.stdout.write(`best: lenpen ${r.best.lenpen} (BLEU ${r.best.bleu.toFixed(2)}, BP ${r.best.bp.toFixed(3)}), beam ${beamSize}; BLEU|${r.signature}\n`);
+      io.stdout.write(
+        `best: lenpen ${r.best.lenpen} (BLEU ${r.best.bleu.toFixed(2)}, BP ${r.best.bp.toFixed(3)}), beam ${beamSize}; BLEU|${r.signature}\n`,
+      );
       if (!stored) io.stdout.write('dry run: nothing stored\n');
-      else if (out === ckpt) io.stdout.write(`stored in ${ckpt} (generation.lenpen ${r.best.lenpen}, beamSize ${beamSize}; the file was replaced atomically, weights unchanged)\n`);
+      else if (out === ckpt)
+        io.stdout.write(
+          `stored in ${ckpt} (generation.lenpen ${r.best.lenpen}, beamSize ${beamSize}; the file was replaced atomically, weights unchanged)\n`,
+        );
       else io.stdout.write(`wrote ${out}: ${ckpt} with generation.lenpen ${r.best.lenpen}, beamSize ${beamSize}\n`);
     }
     return 0;

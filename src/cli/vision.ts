@@ -53,9 +53,20 @@ export const train = defineCommand({
     try {
       const r = await runTraining(cfg, { resume: flags.resume === true, signal: irq.signal, stream: io.stderr });
       const t = r.train;
-      if (world.lead) io.stdout.write(
-        JSON.stringify({ outDir: r.outDir, updates: t.updates, epochs: t.epochsDone, stoppedBy: t.stoppedBy, elapsedSec: Math.round(t.elapsedSec), test: r.test, ...(r.testFlip ? { testFlip: r.testFlip } : {}), ...(r.testTta ? { testTta: r.testTta } : {}), backend: backendName }) + '\n',
-      );
+      if (world.lead)
+        io.stdout.write(
+          JSON.stringify({
+            outDir: r.outDir,
+            updates: t.updates,
+            epochs: t.epochsDone,
+            stoppedBy: t.stoppedBy,
+            elapsedSec: Math.round(t.elapsedSec),
+            test: r.test,
+            ...(r.testFlip ? { testFlip: r.testFlip } : {}),
+            ...(r.testTta ? { testTta: r.testTta } : {}),
+            backend: backendName,
+          }) + '\n',
+        );
       return t.stoppedBy === 'interrupt' ? 130 : 0;
     } finally {
       irq.dispose();
@@ -73,7 +84,11 @@ export const evaluate = defineCommand({
     'data-dir': { type: 'string', help: 'dataset directory (default: the dataset default)' },
     'batch-size': { type: 'int', help: 'evaluation batch size', default: 500 },
     flip: { type: 'boolean', help: 'test-time flip averaging: mean softmax of each image and its mirror (mirror-symmetric classes only)' },
-    shift: { type: 'int', help: 'test-time shift averaging: also the image moved N pixels up, down, left and right (black border)', default: 0 },
+    shift: {
+      type: 'int',
+      help: 'test-time shift averaging: also the image moved N pixels up, down, left and right (black border)',
+      default: 0,
+    },
     backend: BACKEND,
   },
   run: async ({ flags, io }) => {
@@ -197,7 +212,8 @@ export const inspect = defineCommand({
     const r = inspectCheckpoint(ckpt, flags.out as string, { rows: flags.rows as number, threshold });
     io.stdout.write(`wrote ${r.files.join(', ')}\n`);
     io.stdout.write(`sparsity (fraction of |w| < ${threshold} · layer max):\nlayer  A        fc1      fc2\n`);
-    for (const l of r.layers) io.stdout.write(`${String(l.layer).padEnd(6)} ${l.tokens.toFixed(4)}   ${l.fc1.toFixed(4)}   ${l.fc2.toFixed(4)}\n`);
+    for (const l of r.layers)
+      io.stdout.write(`${String(l.layer).padEnd(6)} ${l.tokens.toFixed(4)}   ${l.fc1.toFixed(4)}   ${l.fc2.toFixed(4)}\n`);
     return 0;
   },
 });

@@ -126,7 +126,8 @@ export class SelfAttention extends MultiHeadAttention {
     if (!this.config.causal) throw new Error('SelfAttention.step: only a causal self-attention decodes incrementally');
     const out = tf.tidy(() => {
       const kvNew = this.keysValues(x); // (R, H, 1, dh)
-      const kv = cache === null ? kvNew : { k: tf.concat([cache.k, kvNew.k], 2) as tf.Tensor4D, v: tf.concat([cache.v, kvNew.v], 2) as tf.Tensor4D }; // (R, H, L, dh)
+      const kv =
+        cache === null ? kvNew : { k: tf.concat([cache.k, kvNew.k], 2) as tf.Tensor4D, v: tf.concat([cache.v, kvNew.v], 2) as tf.Tensor4D }; // (R, H, L, dh)
       if (typeof t === 'number') return { y: this.attend(x, kv, null), cache: kv } as unknown as tf.TensorContainer; // every cached position is ≤ t: no mask
       const [R, H, L, dh] = kv.k.shape;
       if (t.length !== R) throw new Error(`SelfAttention.step: ${t.length} positions for ${R} rows`);

@@ -99,7 +99,8 @@ export function resolveResBlockConfig(c: Partial<ResBlockConfig>): ResBlockConfi
     throw new Error(`${where}: 'causal' is only supported with tokenMixing 'linear' or 'attention' (or 'none'); got tokenMixing 'mlp'`);
   }
   checkInt(where, 'heads', r.heads);
-  if (r.tokenMixing === 'attention' && r.dim % r.heads !== 0) throw new Error(`${where}: 'dim' ${r.dim} must be divisible by 'heads' ${r.heads}`);
+  if (r.tokenMixing === 'attention' && r.dim % r.heads !== 0)
+    throw new Error(`${where}: 'dim' ${r.dim} must be divisible by 'heads' ${r.heads}`);
   checkRate(where, 'attentionDropout', r.attentionDropout);
   if (!(['affine', 'layernorm'] as const).includes(r.norm)) {
     throw new Error(`${where}: 'norm' must be 'affine' or 'layernorm', got ${JSON.stringify(r.norm)}`);
@@ -186,7 +187,10 @@ export function makeTokenMixer(c: ResBlockConfig, rng: RandomSource): Named<Toke
       return { name: 'mlp_tokens', layer: new TokenMlp({ seqLen: c.seqLen, hidden, drop: c.drop }, rng) };
     }
     case 'attention':
-      return { name: 'self_attn', layer: new SelfAttention({ dim: c.dim, heads: c.heads, dropout: c.attentionDropout, causal: c.causal }, rng) };
+      return {
+        name: 'self_attn',
+        layer: new SelfAttention({ dim: c.dim, heads: c.heads, dropout: c.attentionDropout, causal: c.causal }, rng),
+      };
     default: {
       const never: never = c.tokenMixing;
       throw new Error(`makeTokenMixer: unknown tokenMixing ${JSON.stringify(never)}`);
@@ -240,7 +244,14 @@ export class ResBlock<C extends BlockContext = BlockContext, X extends Sublayer<
     const c = resolveResBlockConfig(config);
     const tokens = makeTokenMixer(c, rng);
     const mlp = makeChannelMlp(c, rng);
-    return new ResBlock({ dim: c.dim, layerScale: c.layerScale, norm: () => makeNorm(c), tokens, mlp, dropPath: new DropPath(c.dropPath, rng.fork('drop_path')) });
+    return new ResBlock({
+      dim: c.dim,
+      layerScale: c.layerScale,
+      norm: () => makeNorm(c),
+      tokens,
+      mlp,
+      dropPath: new DropPath(c.dropPath, rng.fork('drop_path')),
+    });
   }
 
   constructor(layers: ResBlockLayers<C, X>) {

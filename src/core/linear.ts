@@ -53,7 +53,9 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null)
   const inF = weight.shape[1];
   const lead = x.shape.slice(0, -1);
   if (x.shape[x.rank - 1] !== inF) {
-    throw new Error(`linear: input last dim ${x.shape[x.rank - 1]} does not match weight (out=${weight.shape[0]}, in=${inF}); input shape [${x.shape}]`);
+    throw new Error(
+      `linear: input last dim ${x.shape[x.rank - 1]} does not match weight (out=${weight.shape[0]}, in=${inF}); input shape [${x.shape}]`,
+    );
   }
   const x2 = (x.rank === 2 ? x : tf.reshape(x, [-1, inF])) as tf.Tensor2D; // (M, in)
   const y2 =

@@ -113,7 +113,10 @@ export abstract class Module {
    * (default) every parameter must be present and no extra key allowed; errors name the keys.
    * The caller keeps ownership of the tensors in `state`.
    */
-  loadStateDict(state: Map<string, tf.Tensor> | Record<string, tf.Tensor>, opts: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(
+    state: Map<string, tf.Tensor> | Record<string, tf.Tensor>,
+    opts: { strict?: boolean } = {},
+  ): { missing: string[]; unexpected: string[] } {
     const strict = opts.strict ?? true;
     const entries = state instanceof Map ? state : new Map(Object.entries(state));
     const own = this.namedParameters();

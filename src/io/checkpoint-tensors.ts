@@ -27,7 +27,8 @@ export interface LoadedTensors<C = unknown> {
 
 function buildMetadata(path: string, opts: SaveTensorsOptions): Record<string, string> {
   const metadata: Record<string, string> = { ...(opts.metadata ?? {}) };
-  if (CONFIG_KEY in metadata) throw new Error(`saveTensors ${path}: metadata key '${CONFIG_KEY}' is reserved; pass the config as options.config`);
+  if (CONFIG_KEY in metadata)
+    throw new Error(`saveTensors ${path}: metadata key '${CONFIG_KEY}' is reserved; pass the config as options.config`);
   if (opts.config !== undefined) {
     const json = JSON.stringify(opts.config);
     if (json === undefined) throw new Error(`saveTensors ${path}: config is not JSON-serialisable`);
@@ -126,9 +127,11 @@ export function checkShapes(found: ShapeSource, expected: ShapeSource, opts: Sha
     if (f === undefined) continue;
     const es = shapeOf(e);
     const fs = shapeOf(f);
-    if (es.length !== fs.length || es.some((d, i) => d !== fs[i])) problems.push(`'${k}': expected shape [${es.join(', ')}], found [${fs.join(', ')}]`);
+    if (es.length !== fs.length || es.some((d, i) => d !== fs[i]))
+      problems.push(`'${k}': expected shape [${es.join(', ')}], found [${fs.join(', ')}]`);
   }
-  if (!opts.allowMissing && missing.length > 0) problems.push(`missing keys (${missing.length}): ${missing.map((k) => `'${k}'`).join(', ')}`);
+  if (!opts.allowMissing && missing.length > 0)
+    problems.push(`missing keys (${missing.length}): ${missing.map((k) => `'${k}'`).join(', ')}`);
   if (!opts.allowUnexpected && unexpected.length > 0) {
     problems.push(`unexpected keys (${unexpected.length}): ${unexpected.map((k) => `'${k}'`).join(', ')}`);
   }

@@ -163,7 +163,9 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, where: st
     entries.set(name, { dtype: e.dtype, shape: [...e.shape], data_offsets: [off[0], off[1]] });
   }
   // the buffer must be covered exactly: sort by begin, each must start where the previous ended
-  const sorted = [...entries.entries()].sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0] || a[1].data_offsets[1] - b[1].data_offsets[1]);
+  const sorted = [...entries.entries()].sort(
+    (a, b) => a[1].data_offsets[0] - b[1].data_offsets[0] || a[1].data_offsets[1] - b[1].data_offsets[1],
+  );
   let pos = 0;
   let prevName = '';
   for (const [name, e] of sorted) {
@@ -231,7 +233,11 @@ function convert(name: string, e: HeaderEntry, raw: Uint8Array, where: string): 
     case 'U64': {
       const out = new Int32Array(count);
       const src =
-        e.dtype === 'U32' ? new Uint32Array(buf, 0, count) : e.dtype === 'I64' ? new BigInt64Array(buf, 0, count) : new BigUint64Array(buf, 0, count);
+        e.dtype === 'U32'
+          ? new Uint32Array(buf, 0, count)
+          : e.dtype === 'I64'
+            ? new BigInt64Array(buf, 0, count)
+            : new BigUint64Array(buf, 0, count);
       for (let i = 0; i < count; i++) {
         const v = Number(src[i]);
         if (v < -0x80000000 || v > 0x7fffffff) {
@@ -293,7 +299,8 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
     const got = fs.readSync(fd, lenBuf, 0, 8, 0);
     if (got < 8) fail(path, `truncated file: ${size} bytes, the 8-byte header length is missing`);
     const n = lenBuf.readBigUInt64LE(0);
-    if (n > BigInt(size - 8)) fail(path, `header length ${n} beyond file: the file has ${size} bytes (truncated, or not a safetensors file)`);
+    if (n > BigInt(size - 8))
+      fail(path, `header length ${n} beyond file: the file has ${size} bytes (truncated, or not a safetensors file)`);
     if (n > BigInt(MAX_HEADER_BYTES)) fail(path, `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
     const header = Buffer.alloc(Number(n));
     fs.readSync(fd, header, 0, header.length, 8);
@@ -322,11 +329,15 @@ export function serializeSafetensors(
   let offset = 0;
   for (const [name, t] of map) {
     if (name === '' || name === '__metadata__') fail(where, `invalid tensor name ${JSON.stringify(name)}`);
-    const dtype = t.dtype ?? (t.data instanceof Float32Array ? 'F32' : t.data instanceof Int32Array ? 'I32' : t.data instanceof Int8Array ? 'I8' : undefined);
+    const dtype =
+      t.dtype ??
+      (t.data instanceof Float32Array ? 'F32' : t.data instanceof Int32Array ? 'I32' : t.data instanceof Int8Array ? 'I8' : undefined);
     if (dtype === 'F32' && !(t.data instanceof Float32Array)) fail(where, `tensor '${name}': dtype F32 needs a Float32Array`);
     else if (dtype === 'I32' && !(t.data instanceof Int32Array)) fail(where, `tensor '${name}': dtype I32 needs an Int32Array`);
-    else if (dtype === 'I8' && t.data instanceof Float32Array) fail(where, `tensor '${name}': dtype I8 needs an Int8Array or an Int32Array`);
-    else if (dtype !== 'F32' && dtype !== 'I32' && dtype !== 'I8') fail(where, `tensor '${name}': can write F32, I32 or I8, not ${String(dtype)}`);
+    else if (dtype === 'I8' && t.data instanceof Float32Array)
+      fail(where, `tensor '${name}': dtype I8 needs an Int8Array or an Int32Array`);
+    else if (dtype !== 'F32' && dtype !== 'I32' && dtype !== 'I8')
+      fail(where, `tensor '${name}': can write F32, I32 or I8, not ${String(dtype)}`);
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(where, `tensor '${name}': invalid shape ${JSON.stringify(t.shape)}`);
     const n = product(t.shape);
     if (n !== t.data.length) {

@@ -150,8 +150,7 @@ export abstract class Metric<S extends Score, RefInfo> {
     references.forEach((stream, k) => {
       if (stream.length !== n) {
         throw new Error(
-          `${this.constructor.name}: reference stream ${k + 1} has ${stream.length} segments, ` +
-            `reference stream 1 has ${n}`,
+          `${this.constructor.name}: reference stream ${k + 1} has ${stream.length} segments, ` + `reference stream 1 has ${n}`,
         );
       }
     });
@@ -180,9 +179,7 @@ export abstract class Metric<S extends Score, RefInfo> {
     else if (this.refCache) cache = this.refCache;
     else throw new Error(`${this.constructor.name}: no references given and none cached`);
     if (hyps.length !== cache.length) {
-      throw new Error(
-        `${this.constructor.name}: ${hyps.length} hypotheses but ${cache.length} reference segments`,
-      );
+      throw new Error(`${this.constructor.name}: ${hyps.length} hypotheses but ${cache.length} reference segments`);
     }
     const stats: number[][] = [];
     for (let i = 0; i < hyps.length; i++) {
@@ -199,7 +196,12 @@ export abstract class Metric<S extends Score, RefInfo> {
     if (!Array.isArray(refs) || refs.length === 0 || typeof refs[0] !== 'string') {
       throw new Error(`${this.constructor.name}: the references should be a non-empty array of strings`);
     }
-    return this.aggregateAndCompute(this.extractCorpusStatistics([hyp], refs.map((r) => [r])));
+    return this.aggregateAndCompute(
+      this.extractCorpusStatistics(
+        [hyp],
+        refs.map((r) => [r]),
+      ),
+    );
   }
 
   /** Corpus score; `refs` = null uses references given to the constructor. */

@@ -71,14 +71,22 @@ export class BLEUScore extends Score {
     this.precStr = precisions.map((p) => pyFixed(p, 1)).join('/');
     this.ratio = refLen ? sysLen / refLen : 0;
     this.verbose =
-      `${this.precStr} (BP = ${pyFixed(bp, 3)} ratio = ${pyFixed(this.ratio, 3)} ` +
-      `hyp_len = ${sysLen} ref_len = ${refLen})`;
+      `${this.precStr} (BP = ${pyFixed(bp, 3)} ratio = ${pyFixed(this.ratio, 3)} ` + `hyp_len = ${sysLen} ref_len = ${refLen})`;
   }
 }
 
 /** BLEU's signature fields: case, eff, tok, smooth (with the value in brackets when it has one). */
 export class BLEUSignature extends Signature {
-  constructor(numRefs: number, opts: { lowercase: boolean; effectiveOrder: boolean; tokenizerSignature: string; smoothMethod: SmoothMethod; smoothValue: number | null }) {
+  constructor(
+    numRefs: number,
+    opts: {
+      lowercase: boolean;
+      effectiveOrder: boolean;
+      tokenizerSignature: string;
+      smoothMethod: SmoothMethod;
+      smoothValue: number | null;
+    },
+  ) {
     super(numRefs);
     Object.assign(this.abbr, { case: 'c', eff: 'e', tok: 'tok', smooth: 's' });
     let smooth: string = opts.smoothMethod;
@@ -176,7 +184,9 @@ export class BLEU extends Metric<BLEUScore, BLEURefInfo> {
     super();
     const o = resolveConfig('BLEU', DEFAULT_BLEU_OPTIONS, options);
     if (!Object.hasOwn(SMOOTH_DEFAULTS, o.smoothMethod)) {
-      throw new Error(`BLEU: unknown smoothMethod ${JSON.stringify(o.smoothMethod)}: expected one of ${Object.keys(SMOOTH_DEFAULTS).join(', ')}`);
+      throw new Error(
+        `BLEU: unknown smoothMethod ${JSON.stringify(o.smoothMethod)}: expected one of ${Object.keys(SMOOTH_DEFAULTS).join(', ')}`,
+      );
     }
     if (!Number.isInteger(o.maxNgramOrder) || o.maxNgramOrder < 1) {
       throw new Error(`BLEU: maxNgramOrder must be a positive integer, got ${o.maxNgramOrder}`);

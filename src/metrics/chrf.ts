@@ -50,7 +50,10 @@ export class CHRFScore extends Score {
 }
 
 export class CHRFSignature extends Signature {
-  constructor(numRefs: number, o: { lowercase: boolean; epsSmoothing: boolean; charOrder: number; wordOrder: number; whitespace: boolean }) {
+  constructor(
+    numRefs: number,
+    o: { lowercase: boolean; epsSmoothing: boolean; charOrder: number; wordOrder: number; whitespace: boolean },
+  ) {
     super(numRefs);
     Object.assign(this.abbr, { case: 'c', eff: 'e', nc: 'nc', nw: 'nw', space: 's' });
     this.info.case = o.lowercase ? 'lc' : 'mixed';

@@ -76,7 +76,11 @@ export function sentenceTer(hyp: string, refs: readonly string[], opts?: Partial
  * as `a ##AT##-##AT## b` (fairseq's compound_split_bleu.sh), then BLEU with no further
  * tokenization. NOT comparable with sacreBLEU; its name and signature say "tokenized BLEU".
  */
-export function tokenizedBleu(hyps: readonly string[], refs: readonly (readonly string[])[], opts?: Partial<TokenizedBLEUOptions>): Signed<BLEUScore> {
+export function tokenizedBleu(
+  hyps: readonly string[],
+  refs: readonly (readonly string[])[],
+  opts?: Partial<TokenizedBLEUOptions>,
+): Signed<BLEUScore> {
   const m = new TokenizedBLEU(opts);
   const s = m.corpusScore(hyps, refs);
   return sign(s, m.getSignature().format());

@@ -69,13 +69,28 @@ export function translationEditRate(wordsHyp: readonly string[], wordsRef: reado
 export function performShift(words: readonly string[], start: number, length: number, target: number): string[] {
   if (target < start) {
     // shift before previous position
-    return [...words.slice(0, target), ...words.slice(start, start + length), ...words.slice(target, start), ...words.slice(start + length)];
+    return [
+      ...words.slice(0, target),
+      ...words.slice(start, start + length),
+      ...words.slice(target, start),
+      ...words.slice(start + length),
+    ];
   } else if (target > start + length) {
     // shift after previous position
-    return [...words.slice(0, start), ...words.slice(start + length, target), ...words.slice(start, start + length), ...words.slice(target)];
+    return [
+      ...words.slice(0, start),
+      ...words.slice(start + length, target),
+      ...words.slice(start, start + length),
+      ...words.slice(target),
+    ];
   }
   // shift within the shifted string
-  return [...words.slice(0, start), ...words.slice(start + length, length + target), ...words.slice(start, start + length), ...words.slice(length + target)];
+  return [
+    ...words.slice(0, start),
+    ...words.slice(start + length, length + target),
+    ...words.slice(start, start + length),
+    ...words.slice(length + target),
+  ];
 }
 
 /** Flipped trace (rewrite b->a instead of a->b): insertions and deletions swap. */

@@ -31,7 +31,8 @@ const EN: NonbreakingPrefixes = {
   prefixes: new Set([
     ...words(UPPER),
     ...words(TITLES),
-    'Drs', 'Hr',
+    'Drs',
+    'Hr',
     ...words('v vs i.e rev e.g Rs'),
     ...words('Nos Nr'),
     ...words('Jan Feb Mar Apr Jun Jul Aug Sep Oct Nov Dec'),

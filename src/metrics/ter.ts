@@ -42,7 +42,10 @@ export class TERScore extends Score {
 }
 
 export class TERSignature extends Signature {
-  constructor(numRefs: number, o: { caseSensitive: boolean; tokenizerSignature: string; normalized: boolean; noPunct: boolean; asianSupport: boolean }) {
+  constructor(
+    numRefs: number,
+    o: { caseSensitive: boolean; tokenizerSignature: string; normalized: boolean; noPunct: boolean; asianSupport: boolean },
+  ) {
     super(numRefs);
     Object.assign(this.abbr, { case: 'c', tok: 't', norm: 'nr', punct: 'pn', asian: 'as' });
     this.info.case = o.caseSensitive ? 'mixed' : 'lc';
@@ -85,7 +88,8 @@ export class TER extends Metric<TERScore, TERRefInfo> {
     const [totalEdits, sumRefLengths] = stats;
     let score: number;
     if (sumRefLengths > 0) score = totalEdits / sumRefLengths;
-    else if (totalEdits > 0) score = 1.0; // empty reference(s) and non-empty hypothesis
+    else if (totalEdits > 0)
+      score = 1.0; // empty reference(s) and non-empty hypothesis
     else score = 0.0; // both empty
     return new TERScore(100 * score, totalEdits, sumRefLengths);
   }

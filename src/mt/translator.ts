@@ -95,8 +95,10 @@ export function resolveTranslatorOptions(o: Partial<TranslatorOptions> = {}): Tr
       },
     },
   });
-  if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1) throw new Error(`TranslatorOptions.maxTokens: expected a positive integer, got ${JSON.stringify(r.maxTokens)}`);
-  if (!Number.isInteger(r.maxSentences) || r.maxSentences < 0) throw new Error(`TranslatorOptions.maxSentences: expected an integer >= 0, got ${JSON.stringify(r.maxSentences)}`);
+  if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1)
+    throw new Error(`TranslatorOptions.maxTokens: expected a positive integer, got ${JSON.stringify(r.maxTokens)}`);
+  if (!Number.isInteger(r.maxSentences) || r.maxSentences < 0)
+    throw new Error(`TranslatorOptions.maxSentences: expected an integer >= 0, got ${JSON.stringify(r.maxSentences)}`);
   return r;
 }
 
@@ -213,10 +215,14 @@ export class Translator {
     this.options = resolveTranslatorOptions(options);
     this.generation = resolveGenerationConfig(this.options.generation);
     if (codec.vocabSize !== undefined && codec.vocabSize !== model.vocabSize) {
-      throw new Error(`Translator: the SentencePiece model has ${codec.vocabSize} pieces but the translation model's vocabulary has ${model.vocabSize}`);
+      throw new Error(
+        `Translator: the SentencePiece model has ${codec.vocabSize} pieces but the translation model's vocabulary has ${model.vocabSize}`,
+      );
     }
     if (this.options.maxTokens < model.maxPositions) {
-      throw new Error(`Translator: maxTokens ${this.options.maxTokens} is below the model's maxLen ${model.maxPositions}; the longest accepted sentence would not fit a batch`);
+      throw new Error(
+        `Translator: maxTokens ${this.options.maxTokens} is below the model's maxLen ${model.maxPositions}; the longest accepted sentence would not fit a batch`,
+      );
     }
   }
 
@@ -228,10 +234,15 @@ export class Translator {
     const { loadTranslationCheckpoint } = await import('./model/load.js');
     const { model, spm, config } = await loadTranslationCheckpoint(checkpointPath);
     try {
-      return new Translator(model, spm, { ...overrides, generation: { ...config.generation, ...overrides.generation } }, {
-        onDispose: () => model.dispose(),
-        meta: { checkpoint: checkpointPath, langs: { ...config.langs }, model: { ...config.model } },
-      });
+      return new Translator(
+        model,
+        spm,
+        { ...overrides, generation: { ...config.generation, ...overrides.generation } },
+        {
+          onDispose: () => model.dispose(),
+          meta: { checkpoint: checkpointPath, langs: { ...config.langs }, model: { ...config.model } },
+        },
+      );
     } catch (e) {
       model.dispose();
       throw e;
@@ -268,7 +279,8 @@ export class Translator {
   /** Translates `texts`; results in input order (see the file comment). */
   async translate(texts: readonly string[], opts: TranslateOptions = {}): Promise<TranslationResult[]> {
     const onTooLong = opts.onTooLong ?? 'error';
-    if (onTooLong !== 'error' && onTooLong !== 'skip') throw new TranslationOptionsError(`onTooLong: expected 'error' or 'skip', got ${JSON.stringify(onTooLong)}`);
+    if (onTooLong !== 'error' && onTooLong !== 'skip')
+      throw new TranslationOptionsError(`onTooLong: expected 'error' or 'skip', got ${JSON.stringify(onTooLong)}`);
     if (opts.signals !== undefined && opts.signals.length !== texts.length) {
       throw new TranslationOptionsError(`signals has ${opts.signals.length} entries for ${texts.length} sentences`);
     }
@@ -362,7 +374,12 @@ export class Translator {
           mine.map((r) => r.hypotheses),
           cfg.nbest,
           cfg.lenpen,
-          (pick) => assemble(texts[i]!, p, p.map((_, k) => pick(k))).text,
+          (pick) =>
+            assemble(
+              texts[i]!,
+              p,
+              p.map((_, k) => pick(k)),
+            ).text,
         );
         const r: DocumentResult = {
           text: hypotheses[0]!.text,
@@ -398,7 +415,8 @@ export class Translator {
     let tooLong: { index: number; length: number } | null = null;
     let tooLongCount = 0;
     texts.forEach((text, index) => {
-      if (typeof text !== 'string') throw new TranslationInputError(`sentence ${index}: expected a string, got ${text === null ? 'null' : typeof text}`);
+      if (typeof text !== 'string')
+        throw new TranslationInputError(`sentence ${index}: expected a string, got ${text === null ? 'null' : typeof text}`);
       const ids = this.tokenize(text);
       if (ids.length === 0) {
         results[index] = { text: '', hypotheses: [], srcTokens: 0, skipped: 'empty', aborted: false };
@@ -464,4 +482,3 @@ export class Translator {
     };
   }
 }
-

@@ -30,7 +30,8 @@ export interface PrecisionChoice {
 export function choosePrecision(requested: Precision): PrecisionChoice {
   if (requested === 'fp32') return { requested, precision: 'fp32', fallback: '', detail: '' };
   const backend = tf.getBackend();
-  if (backend !== 'native') return { requested, precision: 'fp32', fallback: `int8 runs on the native backend only (the backend is ${backend})`, detail: '' };
+  if (backend !== 'native')
+    return { requested, precision: 'fp32', fallback: `int8 runs on the native backend only (the backend is ${backend})`, detail: '' };
   const s = int8Support();
   if (!s.available) return { requested, precision: 'fp32', fallback: s.reason, detail: '' };
   return { requested, precision: 'int8', fallback: '', detail: `${s.library}, ${s.kernel}` };
@@ -95,6 +96,7 @@ export function applyPrecision(model: Module, requested: Precision): PrecisionRe
 /** The log line of a report, e.g. `precision: int8 (oneDNN 2.6.3, brg:avx512_core_vnni): 32 layers, weights 23.6 → 6.0 MB`. */
 export function precisionLine(r: PrecisionReport): string {
   const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-  if (r.precision === 'int8') return `precision: int8 (${r.detail}): ${r.layers} layers, weights ${mb(r.fp32Bytes)} → ${mb(r.int8Bytes)} MB`;
+  if (r.precision === 'int8')
+    return `precision: int8 (${r.detail}): ${r.layers} layers, weights ${mb(r.fp32Bytes)} → ${mb(r.int8Bytes)} MB`;
   return r.requested === 'int8' ? `precision: fp32 (int8 requested, but ${r.fallback})` : 'precision: fp32';
 }

@@ -65,7 +65,10 @@ export function writeInt8Checkpoint(src: string, config: MtCheckpointConfig, out
   for (const l of layers) {
     const t = tensors.get(l.weightName);
     if (!t || !(t.data instanceof Float32Array) || t.shape.join() !== `${l.rows},${l.cols}`) {
-      throw new UserError(`${src}: expected an F32 tensor '${l.weightName}' of shape [${l.rows}, ${l.cols}], found ${t ? `${t.dtype} [${t.shape}]` : 'none'}`, 'invalid_data');
+      throw new UserError(
+        `${src}: expected an F32 tensor '${l.weightName}' of shape [${l.rows}, ${l.cols}], found ${t ? `${t.dtype} [${t.shape}]` : 'none'}`,
+        'invalid_data',
+      );
     }
     const q = quantizeRows(t.data, l.rows, l.cols);
     i8.set(l.weightName, { dtype: 'I8', shape: t.shape, data: q.q });
@@ -119,7 +122,10 @@ export function loadInt8Checkpoint(path: string, model: Module): void {
     const q = tensors.get(l.weightName);
     const s = tensors.get(l.weightName + SCALE_SUFFIX);
     if (q?.dtype !== 'I8' || !s || s.shape.join() !== String(l.rows)) {
-      throw new UserError(`${path}: expected an I8 tensor '${l.weightName}' and an F32 '${l.weightName}${SCALE_SUFFIX}' of ${l.rows} values (an int8 checkpoint of \`resmlp mt quantize\`), found ${describe(q)} and ${describe(s)}`, 'invalid_data');
+      throw new UserError(
+        `${path}: expected an I8 tensor '${l.weightName}' and an F32 '${l.weightName}${SCALE_SUFFIX}' of ${l.rows} values (an int8 checkpoint of \`resmlp mt quantize\`), found ${describe(q)} and ${describe(s)}`,
+        'invalid_data',
+      );
     }
     int8.set(l.weightName, { q: Int8Array.from(q.data), scales: Float32Array.from(s.data), rows: l.rows, cols: l.cols });
     tensors.delete(l.weightName + SCALE_SUFFIX);

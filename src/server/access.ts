@@ -23,7 +23,10 @@ export class AccessControl {
   /** Throws 403 for a missing/unknown key (when keys are configured), 429 over the rate limit. */
   check(apiKey: string | undefined, clientAddress: string): void {
     if (this.keys.size > 0 && (apiKey === undefined || !this.keys.has(apiKey))) {
-      throw new UserError(apiKey === undefined || apiKey === '' ? 'Invalid API key: this server needs an api_key' : 'Invalid API key', 'unauthorized');
+      throw new UserError(
+        apiKey === undefined || apiKey === '' ? 'Invalid API key: this server needs an api_key' : 'Invalid API key',
+        'unauthorized',
+      );
     }
     if (this.perMinute === 0) return;
     const t = this.now();
@@ -36,7 +39,9 @@ export class AccessControl {
     this.counts.set(who, n);
     if (n > this.perMinute) {
       const retry = Math.max(1, Math.ceil((this.windowStart + 60_000 - t) / 1000));
-      throw new UserError(`rate limit of ${this.perMinute} requests per minute reached; retry in ${retry} s`, 'rate_limited', { 'Retry-After': String(retry) });
+      throw new UserError(`rate limit of ${this.perMinute} requests per minute reached; retry in ${retry} s`, 'rate_limited', {
+        'Retry-After': String(retry),
+      });
     }
   }
 }

@@ -92,7 +92,10 @@ export function buildApp(deps: AppDeps): ServerApp {
   app.use(translateRoutes(ctx));
   app.use(detectRoutes(ctx));
   app.use((req: Request) => {
-    throw new UserError(`no route ${req.method} ${req.path}; see GET / , POST /translate, POST /detect, GET /languages, /frontend/settings, /health, /metrics, WebSocket /translate/stream`, 'not_found');
+    throw new UserError(
+      `no route ${req.method} ${req.path}; see GET / , POST /translate, POST /detect, GET /languages, /frontend/settings, /health, /metrics, WebSocket /translate/stream`,
+      'not_found',
+    );
   });
   app.use(errorHandler(ctx));
 
@@ -141,9 +144,11 @@ interface ParserError {
 /** Body-parser failures as UserErrors; null for anything else. */
 function bodyParserError(err: unknown): UserError | null {
   const pe = err as ParserError;
-  if (pe?.type === 'entity.too.large') return new UserError(`request body has ${pe.length} bytes; the limit is bodyLimitBytes ${pe.limit}`, 'too_large');
+  if (pe?.type === 'entity.too.large')
+    return new UserError(`request body has ${pe.length} bytes; the limit is bodyLimitBytes ${pe.limit}`, 'too_large');
   if (pe?.type === 'request.aborted') return new UserError('request body was aborted by the client', 'cancelled');
-  if (typeof pe?.type === 'string' && typeof pe.status === 'number' && pe.status < 500) return new UserError(`bad request body (${pe.type})`, 'invalid_request');
+  if (typeof pe?.type === 'string' && typeof pe.status === 'number' && pe.status < 500)
+    return new UserError(`bad request body (${pe.type})`, 'invalid_request');
   return null;
 }
 

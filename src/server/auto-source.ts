@@ -29,9 +29,18 @@ export function detectorFor(ctx: ServerContext, candidates: readonly string[]): 
  * The detected source of each text (its language and confidence, LibreTranslate's
  * `detectedLanguage`), among the languages that translate into `target` and `target` itself.
  */
-export async function resolveAutoSource(ctx: ServerContext, texts: readonly string[], target: string, names: readonly string[]): Promise<Detection[]> {
+export async function resolveAutoSource(
+  ctx: ServerContext,
+  texts: readonly string[],
+  target: string,
+  names: readonly string[],
+): Promise<Detection[]> {
   const sources = ctx.registry.sources(target);
-  if (sources.length === 0) throw badRequest(`no model translates into ${JSON.stringify(target)}; pairs served: ${ctx.registry.pairNames().join(', ')}`, 'unknown_pair');
+  if (sources.length === 0)
+    throw badRequest(
+      `no model translates into ${JSON.stringify(target)}; pairs served: ${ctx.registry.pairNames().join(', ')}`,
+      'unknown_pair',
+    );
   let detector: LanguageDetector;
   try {
     detector = await detectorFor(ctx, [...new Set([...sources, target])]);
@@ -49,7 +58,10 @@ export async function resolveAutoSource(ctx: ServerContext, texts: readonly stri
     if (d) return d;
     together ??= detector.detectBatch([...texts])[0];
     if (together) return together;
-    throw badRequest(`could not detect the language of ${names[i]} (${JSON.stringify(texts[i]!.slice(0, 40))}${texts[i]!.length > 40 ? '…' : ''}); give "source" (one of ${sources.join(', ')})`, 'undetected_language');
+    throw badRequest(
+      `could not detect the language of ${names[i]} (${JSON.stringify(texts[i]!.slice(0, 40))}${texts[i]!.length > 40 ? '…' : ''}); give "source" (one of ${sources.join(', ')})`,
+      'undetected_language',
+    );
   });
 }
 
@@ -57,6 +69,10 @@ export async function resolveAutoSource(ctx: ServerContext, texts: readonly stri
 export async function detectLanguage(ctx: ServerContext, texts: readonly string[], field = 'q'): Promise<Detection[]> {
   const detector = await detectorFor(ctx, ctx.registry.sources());
   const found = texts.length === 1 ? detector.detect(texts[0]!) : detector.detectBatch([...texts]);
-  if (found.length === 0) throw badRequest(`could not detect the language of ${field}: too short, or no letters of ${ctx.registry.sources().join(', ')}`, 'undetected_language');
+  if (found.length === 0)
+    throw badRequest(
+      `could not detect the language of ${field}: too short, or no letters of ${ctx.registry.sources().join(', ')}`,
+      'undetected_language',
+    );
   return found;
 }

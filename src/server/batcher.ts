@@ -115,14 +115,24 @@ export class Batcher {
    * and resolves with the n-best of each, in order. Rejects with 429 if the queue is full, 503
    * after stop(), or the signal's reason if it fires first.
    */
-  submit(engine: TranslationEngine, pair: string, srcs: readonly Int32Array[], settings: DecodeSettings, opts: SubmitOptions = {}): Promise<TranslationHypothesis[][]> {
+  submit(
+    engine: TranslationEngine,
+    pair: string,
+    srcs: readonly Int32Array[],
+    settings: DecodeSettings,
+    opts: SubmitOptions = {},
+  ): Promise<TranslationHypothesis[][]> {
     if (!this.accepting) return Promise.reject(new UserError('the server is shutting down', 'unavailable'));
     const { signal, onStep } = opts;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const cap = this.config.maxQueueSentences;
     const queued = this.queued;
     if (queued + srcs.length > cap) {
-      return Promise.reject(new UserError(`the translation queue is full (${queued} of ${cap} sentences waiting); retry later`, 'queue_full', { 'Retry-After': '1' }));
+      return Promise.reject(
+        new UserError(`the translation queue is full (${queued} of ${cap} sentences waiting); retry later`, 'queue_full', {
+          'Retry-After': '1',
+        }),
+      );
     }
     if (this.config.scheduler === 'step') {
       if (engine.continuous && engine.decode) return this.submitSteps(engine, pair, srcs, settings, opts);
@@ -159,7 +169,13 @@ export class Batcher {
   }
 
   /** Step scheduler: every sentence joins the engine's decode loop on its own. */
-  private submitSteps(engine: TranslationEngine, pair: string, srcs: readonly Int32Array[], settings: DecodeSettings, opts: SubmitOptions): Promise<TranslationHypothesis[][]> {
+  private submitSteps(
+    engine: TranslationEngine,
+    pair: string,
+    srcs: readonly Int32Array[],
+    settings: DecodeSettings,
+    opts: SubmitOptions,
+  ): Promise<TranslationHypothesis[][]> {
     this.engines.add(engine);
     const { signal, onStep } = opts;
     const started = performance.now();

@@ -39,7 +39,8 @@ export function parseBody(bytes: unknown, contentType: string | undefined): unkn
   const text = decodeUtf8(buf);
   const type = (contentType ?? '').toLowerCase();
   if (type.startsWith('application/x-www-form-urlencoded')) return formToObject(text);
-  if (type.startsWith('multipart/')) throw badRequest(`content type ${type.split(';')[0]} is not supported; send application/json or application/x-www-form-urlencoded`);
+  if (type.startsWith('multipart/'))
+    throw badRequest(`content type ${type.split(';')[0]} is not supported; send application/json or application/x-www-form-urlencoded`);
   try {
     return JSON.parse(text);
   } catch (e) {

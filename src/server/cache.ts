@@ -22,7 +22,10 @@ export class TranslationCache {
     readonly maxBytes: number,
     private readonly metrics?: ServerMetrics,
   ) {
-    this.lru = maxBytes > 0 ? new LRUCache<string, TranslationHypothesis[]>({ maxSize: maxBytes, sizeCalculation: (v, k) => entryBytes(v, k) }) : null;
+    this.lru =
+      maxBytes > 0
+        ? new LRUCache<string, TranslationHypothesis[]>({ maxSize: maxBytes, sizeCalculation: (v, k) => entryBytes(v, k) })
+        : null;
   }
 
   get enabled(): boolean {

@@ -82,7 +82,11 @@ export const ServerSettingsSchema = z.strictObject({
   /** Largest WebSocket message, bytes. Default 64 KB. */
   wsMaxMessageBytes: posInt.default(65_536),
   /** Bytes of finished sentences the translation cache keeps (LRU); 0 = no cache. Default 64 MB. */
-  cacheMaxBytes: z.number().int().min(0).default(64 * 1024 * 1024),
+  cacheMaxBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024 * 1024),
 });
 export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 
@@ -95,7 +99,12 @@ export const ServeConfigSchema = z.strictObject({
     .record(z.string(), ModelEntrySchema)
     .superRefine((m, ctx) => {
       for (const k of Object.keys(m)) {
-        if (!PAIR.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `expected a language pair such as "en-de" (ISO 639 codes, source-target), got ${JSON.stringify(k)}` });
+        if (!PAIR.test(k))
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: `expected a language pair such as "en-de" (ISO 639 codes, source-target), got ${JSON.stringify(k)}`,
+          });
       }
     })
     .refine((m) => Object.keys(m).length > 0, 'at least one model'),
@@ -130,7 +139,23 @@ export function splitPair(pair: string): { source: string; target: string } {
 
 /** Built-in display names (LibreTranslate's /languages shows names). */
 export const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
-  ar: 'Arabic', cs: 'Czech', de: 'German', en: 'English', es: 'Spanish', fi: 'Finnish', fr: 'French',
-  hi: 'Hindi', it: 'Italian', ja: 'Japanese', ko: 'Korean', nl: 'Dutch', pl: 'Polish', pt: 'Portuguese',
-  ro: 'Romanian', ru: 'Russian', tr: 'Turkish', uk: 'Ukrainian', zh: 'Chinese',
+  ar: 'Arabic',
+  cs: 'Czech',
+  de: 'German',
+  en: 'English',
+  es: 'Spanish',
+  fi: 'Finnish',
+  fr: 'French',
+  hi: 'Hindi',
+  it: 'Italian',
+  ja: 'Japanese',
+  ko: 'Korean',
+  nl: 'Dutch',
+  pl: 'Polish',
+  pt: 'Portuguese',
+  ro: 'Romanian',
+  ru: 'Russian',
+  tr: 'Turkish',
+  uk: 'Ukrainian',
+  zh: 'Chinese',
 };

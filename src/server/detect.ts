@@ -55,9 +55,13 @@ export class LanguageDetector {
    */
   static async create(candidates: readonly string[], options: Partial<DetectorOptions> = {}): Promise<LanguageDetector> {
     const unknown = Object.keys(options).filter((k) => !(k in DEFAULT_DETECTOR_OPTIONS));
-    if (unknown.length > 0) throw new Error(`language detection: unknown option(s) ${unknown.join(', ')}; expected ${Object.keys(DEFAULT_DETECTOR_OPTIONS).join(', ')}`);
+    if (unknown.length > 0)
+      throw new Error(
+        `language detection: unknown option(s) ${unknown.join(', ')}; expected ${Object.keys(DEFAULT_DETECTOR_OPTIONS).join(', ')}`,
+      );
     const opts = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
-    if (!(opts.minConfidence >= 0 && opts.minConfidence <= 100)) throw new Error(`language detection: minConfidence must be within 0-100, got ${opts.minConfidence}`);
+    if (!(opts.minConfidence >= 0 && opts.minConfidence <= 100))
+      throw new Error(`language detection: minConfidence must be within 0-100, got ${opts.minConfidence}`);
     // The small n-gram table places en/de/fr as well as the medium and large ones (docs/langid.md).
     const { eld } = (await import('eld/small')) as { eld: Eld & { newInstance(): Eld } };
     return new LanguageDetector(eld.newInstance(), candidates, opts.minConfidence);
@@ -82,7 +86,10 @@ export class LanguageDetector {
         );
       }
       const other = this.served.get(base);
-      if (other !== undefined) throw new Error(`language detection: candidates '${other}' and '${code}' are both '${base}' to ${LIBRARY}, which cannot tell them apart`);
+      if (other !== undefined)
+        throw new Error(
+          `language detection: candidates '${other}' and '${code}' are both '${base}' to ${LIBRARY}, which cannot tell them apart`,
+        );
       this.served.set(base, code);
     }
     eld.setLanguageSubset([...this.served.keys()]);

@@ -120,20 +120,35 @@ export class TranslatorEngine implements TranslationEngine {
 
   async decode(src: Int32Array, settings: DecodeSettings, opts: DecodeOptions): Promise<TranslationHypothesis[]> {
     const t = this.translator;
-    if (!this.continuous) throw new Error('TranslatorEngine.decode: the model cannot decode rows at different positions (no concatStates/stepRows)');
+    if (!this.continuous)
+      throw new Error('TranslatorEngine.decode: the model cannot decode rows at different positions (no concatStates/stepRows)');
     let loop = this.loops.get(settings.beamSize);
     if (!loop) {
-      loop = new ContinuousGenerator(t.model as ContinuousDecoderModel, t.generationConfig({ beamSize: settings.beamSize, nbest: settings.beamSize }), {
-        maxRows: Math.max(opts.maxRows, settings.beamSize),
-        onStep: opts.observeStep,
-      });
+      loop = new ContinuousGenerator(
+        t.model as ContinuousDecoderModel,
+        t.generationConfig({ beamSize: settings.beamSize, nbest: settings.beamSize }),
+        {
+          maxRows: Math.max(opts.maxRows, settings.beamSize),
+          onStep: opts.observeStep,
+        },
+      );
       this.loops.set(settings.beamSize, loop);
     }
     const onStep = opts.onStep;
-    const r = await loop.add(src, { nbest: settings.nbest, lenpen: settings.lenpen, maxLen: Math.min(settings.maxLength, this.maxOutputTokens) }, {
-      signal: opts.signal,
-      onStep: onStep && ((e) => onStep({ step: e.step, beams: e.beams.map((b: BeamView) => ({ text: t.detokenize(b.tokens), tokens: Array.from(b.tokens), score: b.score })) })),
-    });
+    const r = await loop.add(
+      src,
+      { nbest: settings.nbest, lenpen: settings.lenpen, maxLen: Math.min(settings.maxLength, this.maxOutputTokens) },
+      {
+        signal: opts.signal,
+        onStep:
+          onStep &&
+          ((e) =>
+            onStep({
+              step: e.step,
+              beams: e.beams.map((b: BeamView) => ({ text: t.detokenize(b.tokens), tokens: Array.from(b.tokens), score: b.score })),
+            })),
+      },
+    );
     return r.hypos.map((h) => t.toHypothesis(h));
   }
 

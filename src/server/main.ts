@@ -54,7 +54,9 @@ export async function startServer(config: ServeConfig, opts: StartOptions): Prom
       registry.dispose();
       log('[serve] stopped');
     })());
-  const loaded = (opts.load ?? ((r) => loadModels(config, r, log)))(registry).then(() => log(`[serve] ready: ${registry.pairNames().join(', ')}`));
+  const loaded = (opts.load ?? ((r) => loadModels(config, r, log)))(registry).then(() =>
+    log(`[serve] ready: ${registry.pairNames().join(', ')}`),
+  );
   return { server, app, registry, url, loaded, stop };
 }
 

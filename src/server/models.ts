@@ -37,7 +37,11 @@ export class ModelRegistry {
     if (this.pairs.has(pair)) throw new Error(`model for ${pair} added twice`);
     const { source, target } = splitPair(pair);
     const g = engine.generationDefaults;
-    const served: ServedDecoding = { ...decoding, beamSize: decoding.beamSize ?? g?.beamSize ?? 5, lenpen: decoding.lenpen ?? g?.lenpen ?? 1 };
+    const served: ServedDecoding = {
+      ...decoding,
+      beamSize: decoding.beamSize ?? g?.beamSize ?? 5,
+      lenpen: decoding.lenpen ?? g?.lenpen ?? 1,
+    };
     this.pairs.set(pair, { pair, source, target, engine, decoding: served });
   }
 
@@ -102,7 +106,10 @@ export async function loadModels(config: ServeConfig, registry: ModelRegistry, l
     const d = entry.decoding;
     let translator: InstanceType<typeof Translator>;
     try {
-      translator = await Translator.load(ckpt, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS, generation: { noRepeatNgramSize: d.noRepeatNgramSize, unkPenalty: d.unkPenalty } });
+      translator = await Translator.load(ckpt, {
+        maxTokens: UNBOUNDED_TRANSLATOR_TOKENS,
+        generation: { noRepeatNgramSize: d.noRepeatNgramSize, unkPenalty: d.unkPenalty },
+      });
     } catch (e) {
       throw new Error(`models.${pair}.checkpoint: ${(e as Error).message}`);
     }
@@ -113,16 +120,22 @@ export async function loadModels(config: ServeConfig, registry: ModelRegistry, l
       if (entry.sentencepiece !== undefined) {
         const want = readMtCheckpointConfig(ckpt).spm.sha256;
         const sha = sha256Of(resolve(entry.sentencepiece));
-        if (sha !== want) throw new Error(`models.${pair}.sentencepiece: ${entry.sentencepiece} (sha256 ${sha.slice(0, 12)}…) is not the SentencePiece model ${ckpt} was trained with (${want.slice(0, 12)}…)`);
+        if (sha !== want)
+          throw new Error(
+            `models.${pair}.sentencepiece: ${entry.sentencepiece} (sha256 ${sha.slice(0, 12)}…) is not the SentencePiece model ${ckpt} was trained with (${want.slice(0, 12)}…)`,
+          );
       }
-      if (mc.langs.src !== source || mc.langs.tgt !== target) throw new Error(`models.${pair}: ${ckpt} translates ${mc.langs.src}-${mc.langs.tgt}, not ${pair}`);
+      if (mc.langs.src !== source || mc.langs.tgt !== target)
+        throw new Error(`models.${pair}: ${ckpt} translates ${mc.langs.src}-${mc.langs.tgt}, not ${pair}`);
       precision = precisionLine(applyPrecision(translator.model as unknown as Module, entry.precision ?? checkpointPrecision(ckpt)));
     } catch (e) {
       translator.dispose();
       throw e;
     }
     registry.add(pair, new TranslatorEngine(translator), d);
-    log(`[serve] ${pair}: ${ckpt} (${mc.model.arch}, d ${mc.model.dim}, ${mc.model.encoderLayers}+${mc.model.decoderLayers} layers, vocab ${mc.model.vocabSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${precision}`);
+    log(
+      `[serve] ${pair}: ${ckpt} (${mc.model.arch}, d ${mc.model.dim}, ${mc.model.encoderLayers}+${mc.model.decoderLayers} layers, vocab ${mc.model.vocabSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${precision}`,
+    );
   }
   registry.markReady();
 }

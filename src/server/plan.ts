@@ -39,7 +39,8 @@ export function checkTexts(texts: readonly string[], limits: ServerSettings, fie
   }
   const names = textNames(texts.length, field);
   texts.forEach((text, i) => {
-    if (text.length > limits.maxCharsPerText) throw badRequest(`${names[i]} has ${text.length} characters; the limit is maxCharsPerText ${limits.maxCharsPerText}`, 'over_limit');
+    if (text.length > limits.maxCharsPerText)
+      throw badRequest(`${names[i]} has ${text.length} characters; the limit is maxCharsPerText ${limits.maxCharsPerText}`, 'over_limit');
   });
 }
 
@@ -51,13 +52,15 @@ export function checkReady(registry: ModelRegistry): void {
 export function planTranslation(inp: PlanInput, registry: ModelRegistry, limits: ServerSettings): Plan {
   checkReady(registry);
   const served = registry.get(inp.source, inp.target);
-  if (!served) throw badRequest(`unknown language pair ${inp.source}-${inp.target}; pairs served: ${registry.pairNames().join(', ')}`, 'unknown_pair');
+  if (!served)
+    throw badRequest(`unknown language pair ${inp.source}-${inp.target}; pairs served: ${registry.pairNames().join(', ')}`, 'unknown_pair');
   const { engine, decoding } = served;
 
   const alternatives = inp.alternatives ?? 0;
   const nbest = Math.max(inp.n_best ?? 1, alternatives + 1);
   // the field that asked for the most hypotheses, as the client wrote it
-  const asked = inp.n_best !== undefined && inp.n_best >= alternatives + 1 ? `n_best ${inp.n_best}` : `alternatives ${alternatives} (+1 for the best)`;
+  const asked =
+    inp.n_best !== undefined && inp.n_best >= alternatives + 1 ? `n_best ${inp.n_best}` : `alternatives ${alternatives} (+1 for the best)`;
   const beamSize = inp.beam_size ?? Math.max(decoding.beamSize, nbest);
   if (beamSize > limits.maxBeamSize) {
     const why = inp.beam_size !== undefined ? `beam_size ${beamSize}` : `${asked} needs beam_size ${beamSize}, which`;
@@ -66,7 +69,8 @@ export function planTranslation(inp: PlanInput, registry: ModelRegistry, limits:
   if (nbest > beamSize) throw badRequest(`${asked} asks for more hypotheses than beam_size ${beamSize} keeps`, 'over_limit');
   let maxLength = inp.max_length ?? decoding.maxLength;
   if (maxLength > engine.maxOutputTokens) {
-    if (inp.max_length !== undefined) throw badRequest(`max_length ${maxLength} is over this model's limit of ${engine.maxOutputTokens} tokens`, 'over_limit');
+    if (inp.max_length !== undefined)
+      throw badRequest(`max_length ${maxLength} is over this model's limit of ${engine.maxOutputTokens} tokens`, 'over_limit');
     maxLength = engine.maxOutputTokens; // the pair's default, capped by the model (as fairseq caps max_len)
   }
   const settings: DecodeSettings = { beamSize, nbest, lenpen: inp.length_penalty ?? decoding.lenpen, maxLength };

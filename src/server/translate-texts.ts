@@ -20,7 +20,6 @@ import { type Plan, textNames } from './plan.js';
 
 export type TextFormat = 'text' | 'html';
 
-
 export interface TranslateTextsOptions {
   format: TextFormat;
   /** Look units up in the translation cache and store new ones (ignored when streaming). */
@@ -51,8 +50,17 @@ export function planUnits(text: string, format: TextFormat, plan: Plan, maxBatch
   if (opts.maxTokens < 1) throw new Error(`maxBatchTokens ${maxBatchTokens} leaves no room for a sentence`);
   if (format === 'text') {
     const ranges = planText(text, opts);
-    if (ranges.length === 0 && normalizeLine(text) === '') throw badRequest(`${where} has nothing to translate after cleaning (control characters and whitespace only)`);
-    return { units: ranges.map((r) => text.slice(r.start, r.end)), build: async (pick) => assemble(text, ranges, ranges.map((_, i) => pick(i))).text };
+    if (ranges.length === 0 && normalizeLine(text) === '')
+      throw badRequest(`${where} has nothing to translate after cleaning (control characters and whitespace only)`);
+    return {
+      units: ranges.map((r) => text.slice(r.start, r.end)),
+      build: async (pick) =>
+        assemble(
+          text,
+          ranges,
+          ranges.map((_, i) => pick(i)),
+        ).text,
+    };
   }
   const blocks = htmlBlocks(text);
   const perBlock: TextRange[][] = blocks.map((b) => planText(b, opts));
@@ -67,7 +75,13 @@ export function planUnits(text: string, format: TextFormat, plan: Plan, maxBatch
     build: (pick) =>
       translateHtml(text, async (got: string[]): Promise<BlockTranslation[]> => {
         if (got.length !== blocks.length) throw new Error(`translateHtml asked for ${got.length} blocks; htmlBlocks gave ${blocks.length}`);
-        return got.map((b, j) => assemble(b, perBlock[j]!, perBlock[j]!.map((_, k) => pick(first[j]! + k))));
+        return got.map((b, j) =>
+          assemble(
+            b,
+            perBlock[j]!,
+            perBlock[j]!.map((_, k) => pick(first[j]! + k)),
+          ),
+        );
       }),
   };
 }
@@ -76,12 +90,20 @@ export function planUnits(text: string, format: TextFormat, plan: Plan, maxBatch
  * Translates `texts` (all of the plan's pair) and returns the n-best of each text, best first, as
  * whole texts (see the file comment).
  */
-export async function translateTexts(ctx: ServerContext, plan: Plan, texts: readonly string[], opts: TranslateTextsOptions): Promise<TranslationHypothesis[][]> {
+export async function translateTexts(
+  ctx: ServerContext,
+  plan: Plan,
+  texts: readonly string[],
+  opts: TranslateTextsOptions,
+): Promise<TranslationHypothesis[][]> {
   const names = opts.names ?? textNames(texts.length);
   const planned = texts.map((t, i) => planUnits(t, opts.format, plan, ctx.settings.maxBatchTokens, names[i]!));
   const total = planned.reduce((n, p) => n + p.units.length, 0);
   if (total > ctx.settings.maxQueueSentences) {
-    throw badRequest(`the texts hold ${total} sentences; the limit is maxQueueSentences ${ctx.settings.maxQueueSentences} per request`, 'over_limit');
+    throw badRequest(
+      `the texts hold ${total} sentences; the limit is maxQueueSentences ${ctx.settings.maxQueueSentences} per request`,
+      'over_limit',
+    );
   }
   planned.forEach((p, i) => opts.onUnits?.(i, p.units));
   const streaming = opts.onStep !== undefined;

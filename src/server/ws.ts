@@ -39,7 +39,9 @@ export class StreamServer {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       if (path !== STREAM_PATH || this.ctx.state.shuttingDown) {
-        socket.end(`HTTP/1.1 ${path !== STREAM_PATH ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        socket.end(
+          `HTTP/1.1 ${path !== STREAM_PATH ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        );
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
@@ -78,7 +80,10 @@ export class StreamServer {
       let raw: unknown;
       try {
         if (bytes.length > ctx.settings.wsMaxMessageBytes) {
-          throw new UserError(`message has ${bytes.length} bytes; the limit is wsMaxMessageBytes ${ctx.settings.wsMaxMessageBytes}`, 'too_large');
+          throw new UserError(
+            `message has ${bytes.length} bytes; the limit is wsMaxMessageBytes ${ctx.settings.wsMaxMessageBytes}`,
+            'too_large',
+          );
         }
         const text = decodeUtf8(bytes, isBinary ? 'binary message' : 'message');
         try {
@@ -98,7 +103,11 @@ export class StreamServer {
         const c = StreamCancelSchema.safeParse(raw);
         if (!c.success) return fail(id, new UserError(formatIssues(c.error), 'invalid_request'));
         const ctrl = inFlight.get(c.data.id);
-        if (!ctrl) return fail(c.data.id, new UserError(`no request with id ${JSON.stringify(c.data.id)} is in flight on this socket`, 'invalid_request'));
+        if (!ctrl)
+          return fail(
+            c.data.id,
+            new UserError(`no request with id ${JSON.stringify(c.data.id)} is in flight on this socket`, 'invalid_request'),
+          );
         ctrl.abort(new CancelledError(`request ${JSON.stringify(c.data.id)}`));
         return;
       }
@@ -130,8 +139,13 @@ export class StreamServer {
     const ctrl = new AbortController();
     const signal = AbortSignal.any([ctrl.signal, AbortSignal.timeout(ctx.settings.requestTimeoutMs)]);
     try {
-      if (inFlight.has(id)) throw new UserError(`id ${JSON.stringify(id)} is already in flight on this socket; use a new id per request`, 'invalid_request');
-      if (inFlight.size >= ctx.settings.wsMaxInFlight) throw new UserError(`${inFlight.size} requests in flight on this socket; the limit is wsMaxInFlight ${ctx.settings.wsMaxInFlight}`, 'queue_full');
+      if (inFlight.has(id))
+        throw new UserError(`id ${JSON.stringify(id)} is already in flight on this socket; use a new id per request`, 'invalid_request');
+      if (inFlight.size >= ctx.settings.wsMaxInFlight)
+        throw new UserError(
+          `${inFlight.size} requests in flight on this socket; the limit is wsMaxInFlight ${ctx.settings.wsMaxInFlight}`,
+          'queue_full',
+        );
       if (ctx.state.shuttingDown) throw new UserError('the server is shutting down', 'unavailable');
       ctx.access.check(m.api_key ?? queryKey, address);
       checkReady(ctx.registry);
@@ -151,7 +165,8 @@ export class StreamServer {
         cache: false,
         signal,
         onUnits: (_t, units) => send(detected ? { id, sentences: units, detectedLanguage: detected } : { id, sentences: units }),
-        onStep: (_t, sentence, e) => send({ id, sentence, step: e.step, beams: e.beams.map((b) => ({ text: b.text, tokens: b.tokens, score: b.score })) }),
+        onStep: (_t, sentence, e) =>
+          send({ id, sentence, step: e.step, beams: e.beams.map((b) => ({ text: b.text, tokens: b.tokens, score: b.score })) }),
       });
       const translations = hyps!.map((x) => ({ text: x.text, score: x.score }));
       send(detected ? { id, done: true, translations, detectedLanguage: detected } : { id, done: true, translations });

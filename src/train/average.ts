@@ -70,7 +70,8 @@ export function averageCheckpoints(inputs: readonly string[], out: string): Aver
     if (!existsSync(path)) throw new UserError(`checkpoint ${path}: file not found`, 'not_found');
     const { tensors, metadata } = readSafetensors(path);
     const raw = metadata.config;
-    if (raw === undefined) throw new UserError(`checkpoint ${path}: no model config in its metadata (is it a resmlp checkpoint?)`, 'invalid_data');
+    if (raw === undefined)
+      throw new UserError(`checkpoint ${path}: no model config in its metadata (is it a resmlp checkpoint?)`, 'invalid_data');
     const config: unknown = JSON.parse(raw);
     const model = new Map([...tensors].filter(([k]) => !k.startsWith(OPT_PREFIX)));
     if (first === null) {
@@ -83,7 +84,10 @@ export function averageCheckpoints(inputs: readonly string[], out: string): Aver
     if (raw !== first.configRaw) {
       const diff = jsonDiff(first.config, config);
       if (diff.length > 0) {
-        throw new UserError(`checkpoint ${path}: its model config differs from ${first.path}'s, so they cannot be averaged:\n  ${diff.join('\n  ')}`, 'invalid_data');
+        throw new UserError(
+          `checkpoint ${path}: its model config differs from ${first.path}'s, so they cannot be averaged:\n  ${diff.join('\n  ')}`,
+          'invalid_data',
+        );
       }
     }
     const problems: string[] = [];
@@ -91,17 +95,25 @@ export function averageCheckpoints(inputs: readonly string[], out: string): Aver
     for (const [k, t] of model) {
       const f = first.tensors.get(k);
       if (f === undefined) problems.push(`unexpected '${k}'`);
-      else if (f.shape.join(',') !== t.shape.join(',')) problems.push(`'${k}': shape [${t.shape.join(', ')}], ${first.path} has [${f.shape.join(', ')}]`);
+      else if (f.shape.join(',') !== t.shape.join(','))
+        problems.push(`'${k}': shape [${t.shape.join(', ')}], ${first.path} has [${f.shape.join(', ')}]`);
       else if (f.data.constructor !== t.data.constructor) problems.push(`'${k}': dtype ${t.dtype}, ${first.path} has ${f.dtype}`);
     }
-    if (problems.length > 0) throw new UserError(`checkpoint ${path}: its tensors do not match ${first.path}'s:\n  ${problems.slice(0, 10).join('\n  ')}`, 'invalid_data');
+    if (problems.length > 0)
+      throw new UserError(
+        `checkpoint ${path}: its tensors do not match ${first.path}'s:\n  ${problems.slice(0, 10).join('\n  ')}`,
+        'invalid_data',
+      );
     for (const [k, t] of model) {
       const s = sums.get(k);
       if (s) {
         const d = t.data as Float32Array;
         for (let i = 0; i < d.length; i++) s[i]! += d[i]!;
       } else if (!sameValues(t.data, first.tensors.get(k)!.data)) {
-        throw new UserError(`checkpoint ${path}: integer tensor '${k}' differs from ${first.path}'s (integer tensors are not averaged; they must be equal)`, 'invalid_data');
+        throw new UserError(
+          `checkpoint ${path}: integer tensor '${k}' differs from ${first.path}'s (integer tensors are not averaged; they must be equal)`,
+          'invalid_data',
+        );
       }
     }
   }
@@ -119,7 +131,11 @@ export function averageCheckpoints(inputs: readonly string[], out: string): Aver
     }
     parameters += t.data.length;
   }
-  const metadata = { format: CHECKPOINT_FORMAT, config: first!.configRaw, averaged: JSON.stringify({ inputs: inputs.map((p) => basename(p)) }) };
+  const metadata = {
+    format: CHECKPOINT_FORMAT,
+    config: first!.configRaw,
+    averaged: JSON.stringify({ inputs: inputs.map((p) => basename(p)) }),
+  };
   writeSafetensors(out, outTensors, metadata);
   return { out, inputs: [...inputs], tensors: outTensors.size, parameters };
 }

@@ -95,7 +95,8 @@ export function loadCheckpoint<C>(
     }
     if (opts.optimizer) {
       const slots = new Map([...tensors].filter(([k]) => k.startsWith(OPT_PREFIX)).map(([k, t]) => [k.slice(OPT_PREFIX.length), t]));
-      if (metadata.optimizer === undefined) throw new Error(`checkpoint ${path}: no optimizer state (it holds weights only; start a new run from it instead of resuming)`);
+      if (metadata.optimizer === undefined)
+        throw new Error(`checkpoint ${path}: no optimizer state (it holds weights only; start a new run from it instead of resuming)`);
       opts.optimizer.setState({ slots, scalars: JSON.parse(metadata.optimizer) as Record<string, number> });
     }
     const trainer = metadata.trainer !== undefined ? (JSON.parse(metadata.trainer) as TrainerState) : undefined;

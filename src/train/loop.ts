@@ -134,9 +134,11 @@ export function resolveTrainerConfig(c: Partial<TrainerConfig> = {}): TrainerCon
   for (const k of ints) {
     const v = cfg[k];
     const min = k === 'updateFreq' || k === 'epochs' ? 1 : 0;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`trainer: '${k}' must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      throw new Error(`trainer: '${k}' must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   }
-  if (!OPTIMIZERS.includes(cfg.optimizer as never)) throw new Error(`trainer: unknown optimizer '${cfg.optimizer}' (expected one of ${OPTIMIZERS.join(', ')})`);
+  if (!OPTIMIZERS.includes(cfg.optimizer as never))
+    throw new Error(`trainer: unknown optimizer '${cfg.optimizer}' (expected one of ${OPTIMIZERS.join(', ')})`);
   if (!(cfg.schedule.lr > 0)) throw new Error(`trainer: schedule.lr must be > 0, got ${cfg.schedule.lr}`);
   if (!(cfg.clipNorm >= 0)) throw new Error(`trainer: clipNorm must be ≥ 0, got ${cfg.clipNorm}`);
   if (!(cfg.maxTimeSec >= 0)) throw new Error(`trainer: maxTimeSec must be ≥ 0, got ${cfg.maxTimeSec}`);
@@ -151,7 +153,16 @@ export interface TrainerHooks {
   /** The run was re-planned to fit trainer.timeBudgetSec (after its first epoch, and after later ones until half-way). */
   onPlan?(p: { epochs: number; totalUpdates: number }): void;
   /** After each update: loss (mean over the update's batches), lr, grad norm, units done, totals. */
-  onUpdate?(u: { epoch: number; batch: number; batches: number; update: number; loss: number; lr: number; gradNorm: number; units: number }): void;
+  onUpdate?(u: {
+    epoch: number;
+    batch: number;
+    batches: number;
+    update: number;
+    loss: number;
+    lr: number;
+    gradNorm: number;
+    units: number;
+  }): void;
   /** After each validation. */
   onValidate?(v: { epoch: number; update: number; metrics: Record<string, number>; best: boolean }): void;
   /** At the start and end of each epoch. */
@@ -206,7 +217,12 @@ export const BEST = 'checkpoint_best.safetensors';
  * with warm-up), and the rest of the budget is shared out with 2% headroom (host noise; the
  * budget is a limit, not a target).
  */
-export function planEpochs(cfg: Pick<TrainerConfig, 'epochs' | 'timeBudgetSec'>, epoch: number, now: number, firstEpochSec: number | undefined): { perEpoch: number; planned: number } {
+export function planEpochs(
+  cfg: Pick<TrainerConfig, 'epochs' | 'timeBudgetSec'>,
+  epoch: number,
+  now: number,
+  firstEpochSec: number | undefined,
+): { perEpoch: number; planned: number } {
   if (epoch === 1) return { perEpoch: now, planned: Math.min(cfg.epochs, Math.max(1, Math.floor(cfg.timeBudgetSec / now))) };
   const perEpoch = firstEpochSec === undefined ? now / epoch : (now - firstEpochSec) / (epoch - 1);
   return { perEpoch, planned: Math.min(cfg.epochs, Math.max(epoch, epoch + Math.floor((cfg.timeBudgetSec - now) / (1.02 * perEpoch)))) };
@@ -236,7 +252,15 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
   if (lead) mkdirSync(opts.outDir, { recursive: true });
   const lastPath = join(opts.outDir, LAST);
   const optimizer: Optimizer = createOptimizer(cfg.optimizer, task.params, cfg);
-  let state: TrainerState = { epoch: 0, batchInEpoch: 0, updates: 0, best: null, badValidations: 0, rng: task.getRngState(), elapsedSec: 0 };
+  let state: TrainerState = {
+    epoch: 0,
+    batchInEpoch: 0,
+    updates: 0,
+    best: null,
+    badValidations: 0,
+    rng: task.getRngState(),
+    elapsedSec: 0,
+  };
   if (lead && (opts.resume ?? true) && existsSync(lastPath)) {
     const loaded = loadCheckpoint(lastPath, task.params, { optimizer });
     if (loaded.trainer === undefined) throw new Error(`${lastPath}: no trainer state; cannot resume from it`);
@@ -252,7 +276,9 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
   if (dp.description) log(dp.description);
   const planned = state.plannedEpochs;
   if (planned !== undefined && !(Number.isInteger(planned) && planned >= 1 && planned <= cfg.epochs)) {
-    throw new Error(`${lastPath}: trainer state plans ${planned} epochs, but trainer.epochs is ${cfg.epochs} (expected an integer 1..${cfg.epochs})`);
+    throw new Error(
+      `${lastPath}: trainer state plans ${planned} epochs, but trainer.epochs is ${cfg.epochs} (expected an integer 1..${cfg.epochs})`,
+    );
   }
   /** Epochs this run trains: trainer.epochs, or fewer once fitted to timeBudgetSec. */
   let epochs = planned ?? cfg.epochs;
@@ -297,7 +323,9 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
     lastValidation = metrics;
     const score = metrics[cfg.bestMetric];
     if (score === undefined || !Number.isFinite(score)) {
-      throw new Error(`trainer: bestMetric '${cfg.bestMetric}' is not among the validation metrics (${Object.keys(metrics).join(', ')}) or is not finite (${score})`);
+      throw new Error(
+        `trainer: bestMetric '${cfg.bestMetric}' is not among the validation metrics (${Object.keys(metrics).join(', ')}) or is not finite (${score})`,
+      );
     }
     const better = state.best === null || (cfg.maximize ? score > state.best.score : score < state.best.score);
     if (better) {
@@ -369,7 +397,9 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
       const loss = sums.loss / group;
       if (!Number.isFinite(loss)) {
         for (const g of gradMap.values()) g.dispose();
-        throw new Error(`trainer: loss is ${loss} at epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, update ${state.updates} (lower the learning rate or enable clipNorm)`);
+        throw new Error(
+          `trainer: loss is ${loss} at epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, update ${state.updates} (lower the learning rate or enable clipNorm)`,
+        );
       }
       const gradNorm = clipGradNorm(gradMap, cfg.clipNorm);
       const lr = learningRate(schedule, state.updates);
@@ -411,7 +441,9 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
         }
         if (changed || state.epoch === 1 || state.planFinal) {
           const took =
-            state.epoch <= 2 ? `epoch ${state.epoch} took ${perEpoch.toFixed(state.epoch === 1 ? 0 : 1)} s` : `epochs 2–${state.epoch} took ${perEpoch.toFixed(1)} s each`;
+            state.epoch <= 2
+              ? `epoch ${state.epoch} took ${perEpoch.toFixed(state.epoch === 1 ? 0 : 1)} s`
+              : `epochs 2–${state.epoch} took ${perEpoch.toFixed(1)} s each`;
           log(
             `time budget ${cfg.timeBudgetSec} s: ${took}, so the run trains ${epochs} of ${cfg.epochs} epochs` +
               (autoSteps ? ` (${schedule.totalSteps} updates, LR schedule fitted to them)` : '') +
@@ -437,7 +469,10 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
       if (lastUpdate && stoppedBy !== 'interrupt' && validatedAt !== state.updates) await validate();
       // Rank 0 decides (its validation, clock and plan); the other ranks follow.
       const plan = { epochs, plannedEpochs: state.plannedEpochs, firstEpochSec: state.firstEpochSec, planFinal: state.planFinal };
-      const decided: { stoppedBy: TrainResult['stoppedBy'] | null; plan: typeof plan } = dp.agree(state.updates, { stoppedBy: stop ? stoppedBy : null, plan });
+      const decided: { stoppedBy: TrainResult['stoppedBy'] | null; plan: typeof plan } = dp.agree(state.updates, {
+        stoppedBy: stop ? stoppedBy : null,
+        plan,
+      });
       if (!lead) {
         stop = decided.stoppedBy !== null;
         stoppedBy = decided.stoppedBy ?? 'done';

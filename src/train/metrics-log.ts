@@ -89,7 +89,8 @@ export function readMetricsFile(file: string, opts: { event?: string } = {}): Re
       throw new Error(`${file}:${i + 1}: expected an object with a string "event", found ${line.slice(0, 80)}`);
     }
     const rec = obj as MetricsRecord;
-    for (const [k, v] of Object.entries(rec)) if (typeof v === 'string' && v in NON_FINITE && k !== 'event' && k !== 'time') rec[k] = NON_FINITE[v];
+    for (const [k, v] of Object.entries(rec))
+      if (typeof v === 'string' && v in NON_FINITE && k !== 'event' && k !== 'time') rec[k] = NON_FINITE[v];
     if (opts.event === undefined || rec.event === opts.event) records.push(rec);
   }
   return { records, tornTail };

@@ -86,7 +86,10 @@ export function formatTick(v: number, step: number): string {
   if (v === 0) return '0';
   if (step < 1e-3 || step >= 1e4) {
     const digits = Math.max(0, Math.min(3, Math.floor(Math.log10(Math.abs(v))) - Math.floor(Math.log10(step) + 1e-9)));
-    return v.toExponential(digits).replace(/\.?0+e/, 'e').replace('e+', 'e');
+    return v
+      .toExponential(digits)
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   }
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   return v.toFixed(Math.min(decimals, 6));
@@ -210,7 +213,12 @@ export function renderLineChart(series: Series[], opts: LineChartOptions = {}): 
     let t1 = 1;
     const dx = x1 - x0;
     const dy = y1 - y0;
-    for (const [p, q] of [[-dx, x0 - left], [dx, right - x0], [-dy, y0 - top], [dy, bottom - y0]]) {
+    for (const [p, q] of [
+      [-dx, x0 - left],
+      [dx, right - x0],
+      [-dy, y0 - top],
+      [dy, bottom - y0],
+    ]) {
       if (p === 0) {
         if (q < 0) return null;
       } else {
@@ -263,12 +271,14 @@ export function renderLineChart(series: Series[], opts: LineChartOptions = {}): 
         const cur: [number, number] = [px(x), py(y)];
         // the segment's points every few pixels, so a line crossing the box counts too
         const steps = prev ? Math.min(200, Math.ceil(Math.hypot(cur[0] - prev[0], cur[1] - prev[1]) / 4)) : 0;
-        for (let k = 1; k <= steps; k++) drawn.push([prev![0] + ((cur[0] - prev![0]) * k) / steps, prev![1] + ((cur[1] - prev![1]) * k) / steps]);
+        for (let k = 1; k <= steps; k++)
+          drawn.push([prev![0] + ((cur[0] - prev![0]) * k) / steps, prev![1] + ((cur[1] - prev![1]) * k) / steps]);
         drawn.push(cur);
         prev = cur;
       }
     }
-    const hidden = ([cx, cy]: [number, number]) => drawn.filter(([x, y]) => x >= cx - 4 && x <= cx + boxW + 4 && y >= cy - 4 && y <= cy + boxH + 4).length;
+    const hidden = ([cx, cy]: [number, number]) =>
+      drawn.filter(([x, y]) => x >= cx - 4 && x <= cx + boxW + 4 && y >= cy - 4 && y <= cy + boxH + 4).length;
     let [bx, by] = corners[0]!;
     let least = hidden(corners[0]!);
     for (const c of corners.slice(1)) {
@@ -345,7 +355,8 @@ export function divergingColor(t: number): RGB {
  * values, row-major), as PNG bytes. Missing trailing cells stay blank.
  */
 export function renderImageGrid(images: Float32Array[], rows: number, cols: number, opts: ImageGridOptions = {}): Buffer {
-  if (!(Number.isInteger(rows) && rows > 0 && Number.isInteger(cols) && cols > 0)) throw new Error(`renderImageGrid: rows and cols must be positive integers, got ${rows}×${cols}`);
+  if (!(Number.isInteger(rows) && rows > 0 && Number.isInteger(cols) && cols > 0))
+    throw new Error(`renderImageGrid: rows and cols must be positive integers, got ${rows}×${cols}`);
   if (images.length > rows * cols) throw new Error(`renderImageGrid: ${images.length} images do not fit a ${rows}×${cols} grid`);
   if (images.length === 0) throw new Error('renderImageGrid: no images');
   const n = images[0].length;
@@ -442,7 +453,11 @@ const NOT_METRICS = new Set(['time', 'event', 'step', 'epoch', 'update', 'update
  * chart per other numeric field of non-train events (e.g. `acc.png`, `bleu.png`).
  * Returns the files written.
  */
-export function plotMetrics(records: MetricsRecord[] | string, outDir: string, opts: { x?: string; logLoss?: boolean; width?: number; height?: number } = {}): string[] {
+export function plotMetrics(
+  records: MetricsRecord[] | string,
+  outDir: string,
+  opts: { x?: string; logLoss?: boolean; width?: number; height?: number } = {},
+): string[] {
   const recs = typeof records === 'string' ? readMetrics(records) : records;
   const xField = opts.x ?? 'step';
   fs.mkdirSync(outDir, { recursive: true });

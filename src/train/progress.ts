@@ -68,7 +68,11 @@ export function formatDuration(sec: number | null): string {
 export function formatCount(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  for (const [div, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+  for (const [div, suffix] of [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const) {
     if (a >= div * 0.9995) return `${(v / div).toPrecision(3)}${suffix}`;
   }
   if (a === 0) return '0';
@@ -109,7 +113,8 @@ export class Progress {
   constructor(config: Partial<ProgressConfig> = {}, opts: { stream?: ProgressStream; now?: () => number; start?: number } = {}) {
     this.cfg = resolveConfig('progress config', DEFAULT_PROGRESS_CONFIG, config);
     const { total } = this.cfg;
-    if (total !== null && !(Number.isFinite(total) && total >= 0)) throw new Error(`progress config: total must be a number ≥ 0 or null, got ${total}`);
+    if (total !== null && !(Number.isFinite(total) && total >= 0))
+      throw new Error(`progress config: total must be a number ≥ 0 or null, got ${total}`);
     this.stream = opts.stream ?? process.stderr;
     this.now = opts.now ?? (() => performance.now() / 1000);
     this.tty = this.stream.isTTY === true;
@@ -126,7 +131,8 @@ export class Progress {
 
   /** Changes the planned total (a run that re-plans its length, see trainer.timeBudgetSec). */
   setTotal(total: number | null): void {
-    if (total !== null && !(Number.isFinite(total) && total >= 0)) throw new Error(`progress: total must be a number ≥ 0 or null, got ${total}`);
+    if (total !== null && !(Number.isFinite(total) && total >= 0))
+      throw new Error(`progress: total must be a number ≥ 0 or null, got ${total}`);
     this.cfg = { ...this.cfg, total };
   }
 

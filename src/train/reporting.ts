@@ -38,7 +38,13 @@ export interface Reporting {
 
 /** Builds the trainer hooks of a run: progress bar, JSONL metrics, PNG curves. */
 export function createReporting(opts: ReportingOptions): Reporting {
-  if (!isLeadRank()) return { hooks: { log: () => {} }, metrics: { log: (event) => ({ time: new Date().toISOString(), event }) }, plot: () => [], close: () => {} };
+  if (!isLeadRank())
+    return {
+      hooks: { log: () => {} },
+      metrics: { log: (event) => ({ time: new Date().toISOString(), event }) },
+      plot: () => [],
+      close: () => {},
+    };
   const stream = opts.stream ?? process.stderr;
   const metricsFile = join(opts.outDir, 'metrics.jsonl');
   const metrics = new MetricsLog(metricsFile, { append: opts.append ?? true });
@@ -59,7 +65,10 @@ export function createReporting(opts: ReportingOptions): Reporting {
 
   const hooks: TrainerHooks = {
     onStart({ totalUpdates, startUpdate }) {
-      bar = new Progress({ total: totalUpdates, label: opts.label ?? 'train', stepUnit: 'upd', unit: opts.unit }, { stream, start: startUpdate });
+      bar = new Progress(
+        { total: totalUpdates, label: opts.label ?? 'train', stepUnit: 'upd', unit: opts.unit },
+        { stream, start: startUpdate },
+      );
       acc = { loss: 0, n: 0, units: 0, t: performance.now() };
     },
     onPlan({ totalUpdates }) {
@@ -72,7 +81,15 @@ export function createReporting(opts: ReportingOptions): Reporting {
       acc.units += u.units;
       if (u.update % logEvery === 0) {
         const sec = (performance.now() - acc.t) / 1000;
-        metrics.log('train', { update: u.update, epoch: u.epoch + 1, loss: acc.loss / acc.n, lr: u.lr, gradNorm: u.gradNorm, [`${opts.unit}PerSec`]: acc.units / sec, elapsedSec: (performance.now() - t0) / 1000 });
+        metrics.log('train', {
+          update: u.update,
+          epoch: u.epoch + 1,
+          loss: acc.loss / acc.n,
+          lr: u.lr,
+          gradNorm: u.gradNorm,
+          [`${opts.unit}PerSec`]: acc.units / sec,
+          elapsedSec: (performance.now() - t0) / 1000,
+        });
         acc = { loss: 0, n: 0, units: 0, t: performance.now() };
       }
     },

@@ -55,10 +55,16 @@ const plural = (n: number, word: string) => (n === 1 ? word : `${word}s`);
  * `vision run config: trainer.schedule: unknown config key 'lrr'; known keys: name, lr, …`.
  * `options` may be a list of required keys (shorthand for `{ required }`).
  */
-export function resolveConfig<T extends object>(where: string, defaults: T, given: unknown, options: ResolveOptions | readonly string[] = {}): T {
+export function resolveConfig<T extends object>(
+  where: string,
+  defaults: T,
+  given: unknown,
+  options: ResolveOptions | readonly string[] = {},
+): T {
   const opts: ResolveOptions = Array.isArray(options) ? { required: options as readonly string[] } : (options as ResolveOptions);
   const fail = opts.error ?? ((message: string) => new ConfigError(message));
-  if (given !== undefined && given !== null && !isPlainObject(given)) throw fail(`${where}: expected an object of config keys, got ${JSON.stringify(given)}`);
+  if (given !== undefined && given !== null && !isPlainObject(given))
+    throw fail(`${where}: expected an object of config keys, got ${JSON.stringify(given)}`);
   return resolveAt(where, '', defaults as Record<string, unknown>, given ?? {}, opts.nested, opts, fail) as T;
 }
 
@@ -154,10 +160,12 @@ function readChain(shown: string[], real: string[]): Record<string, unknown> {
   } catch (e) {
     throw new ConfigError(`${chain}: invalid JSON (${(e as Error).message})`);
   }
-  if (!isPlainObject(json)) throw new ConfigError(`${chain}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : JSON.stringify(json)}`);
+  if (!isPlainObject(json))
+    throw new ConfigError(`${chain}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : JSON.stringify(json)}`);
   const { extends: base, ...own } = json;
   if (base === undefined) return own;
-  if (typeof base !== 'string' || base === '') throw new ConfigError(`${chain}: 'extends' must be the path of a base config (relative to this file), got ${JSON.stringify(base)}`);
+  if (typeof base !== 'string' || base === '')
+    throw new ConfigError(`${chain}: 'extends' must be the path of a base config (relative to this file), got ${JSON.stringify(base)}`);
   const baseReal = path.resolve(path.dirname(file), base);
   const baseShown = path.join(path.dirname(shown[shown.length - 1]!), base);
   if (real.includes(baseReal)) throw new ConfigError(`${chain} extends ${baseShown}: a cycle (a config cannot extend itself)`);
@@ -187,7 +195,9 @@ export function setPath(config: Record<string, unknown>, key: string, value: unk
     const next = node[p];
     if (next === undefined) node[p] = {};
     else if (!isPlainObject(next)) {
-      throw new ConfigError(`${flag}: cannot set '${key}': '${parts.slice(0, i + 1).join('.')}' is ${JSON.stringify(next)}, not an object of config keys`);
+      throw new ConfigError(
+        `${flag}: cannot set '${key}': '${parts.slice(0, i + 1).join('.')}' is ${JSON.stringify(next)}, not an object of config keys`,
+      );
     }
     node = node[p] as Record<string, unknown>;
   }

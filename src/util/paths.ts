@@ -30,7 +30,9 @@ export const sharedDir: string = path.resolve(repoRoot, '..', 'shared');
 export function sharedPath(...parts: string[]): string {
   const p = path.join(sharedDir, ...parts);
   if (!fs.existsSync(p)) {
-    throw new Error(`shared file ${p} is missing: benchmarks read their data from <repoRoot>/../shared beside the clone (repoRoot = ${repoRoot})`);
+    throw new Error(
+      `shared file ${p} is missing: benchmarks read their data from <repoRoot>/../shared beside the clone (repoRoot = ${repoRoot})`,
+    );
   }
   return p;
 }

@@ -52,7 +52,14 @@ export function timmToDeit<T extends { shape: number[] }>(state: Map<string, T>)
   const out = new Map<string, T>();
   for (const [key, v] of state) {
     // the table reversed; 'ls' only as the LayerScale name (so 'mlp_channels' keeps its 'ls')
-    const k = key.split('stem.').join('patch_embed.').split('linear_tokens.').join('attn.').split('mlp_channels.').join('mlp.').replace(/\.ls([12])$/, '.gamma_$1');
+    const k = key
+      .split('stem.')
+      .join('patch_embed.')
+      .split('linear_tokens.')
+      .join('attn.')
+      .split('mlp_channels.')
+      .join('mlp.')
+      .replace(/\.ls([12])$/, '.gamma_$1');
     let value = v;
     if ((k.endsWith('.alpha') || k.endsWith('.beta')) && v.shape.length === 3) value = { ...v, shape: [v.shape[2]!] };
     out.set(k, value);
@@ -90,7 +97,10 @@ export function fromTimmConfig(c: Record<string, unknown>): Partial<ResMlpConfig
 export function inferConfig(state: Map<string, { shape: number[] }>, where: string): Partial<ResMlpConfig> {
   const need = (k: string): number[] => {
     const t = state.get(k);
-    if (!t) throw new Error(`${where}: cannot infer the model config: key '${k}' is missing (and the file has no config metadata; pass a config)`);
+    if (!t)
+      throw new Error(
+        `${where}: cannot infer the model config: key '${k}' is missing (and the file has no config metadata; pass a config)`,
+      );
     return t.shape;
   };
   const [d, C, p] = need('stem.proj.weight') as [number, number, number, number];

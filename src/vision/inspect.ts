@@ -35,7 +35,12 @@ export function layerSparsity(model: ResMlp, threshold = 0.05): LayerSparsity[] 
   const params = model.stateDict();
   for (let i = 0; i < model.config.depth; i++) {
     const get = (k: string) => params.get(`blocks.${i}.${k}`)!.dataSync();
-    out.push({ layer: i, tokens: sparsity(get('linear_tokens.weight'), threshold), fc1: sparsity(get('mlp_channels.fc1.weight'), threshold), fc2: sparsity(get('mlp_channels.fc2.weight'), threshold) });
+    out.push({
+      layer: i,
+      tokens: sparsity(get('linear_tokens.weight'), threshold),
+      fc1: sparsity(get('mlp_channels.fc1.weight'), threshold),
+      fc2: sparsity(get('mlp_channels.fc2.weight'), threshold),
+    });
   }
   return out;
 }
@@ -58,14 +63,22 @@ export function writeCrossPatchImages(model: ResMlp, outDir: string, rowsShown =
     const A = params.get(`blocks.${i}.linear_tokens.weight`)!.dataSync() as Float32Array; // (N, N)
     const images = matrixRowsAsImages(A, N, rows);
     const file = path.join(outDir, `cross_patch_layer${i}.png`);
-    writeImageGrid(file, images, Math.ceil(rows.length / cols), cols, { title: `layer ${i}: rows of A (patch i reads patch j)`, captions: rows.map((r) => `${r}`), textScale: 1 });
+    writeImageGrid(file, images, Math.ceil(rows.length / cols), cols, {
+      title: `layer ${i}: rows of A (patch i reads patch j)`,
+      captions: rows.map((r) => `${r}`),
+      textScale: 1,
+    });
     files.push(file);
   }
   return files;
 }
 
 /** Loads a checkpoint, writes the cross-patch PNGs, and returns them with the per-layer sparsity. */
-export function inspectCheckpoint(checkpoint: string, outDir: string, opts: { rows?: number; threshold?: number } = {}): { files: string[]; layers: LayerSparsity[] } {
+export function inspectCheckpoint(
+  checkpoint: string,
+  outDir: string,
+  opts: { rows?: number; threshold?: number } = {},
+): { files: string[]; layers: LayerSparsity[] } {
   const model = loadClassifier(checkpoint);
   try {
     const files = writeCrossPatchImages(model, outDir, opts.rows ?? 16);

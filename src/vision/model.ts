@@ -76,7 +76,8 @@ export function resolveResMlpConfig(c: Partial<ResMlpConfig> = {}): ResMlpConfig
   if (!Number.isFinite(r.layerScale)) throw new Error(`${where}: 'layerScale' must be a finite number, got ${r.layerScale}`);
   checkRate(where, 'drop', r.drop);
   checkRate(where, 'dropPath', r.dropPath);
-  if (r.pooling !== 'avg' && r.pooling !== 'class-mlp') throw new Error(`${where}: 'pooling' must be 'avg' or 'class-mlp', got ${JSON.stringify(r.pooling)}`);
+  if (r.pooling !== 'avg' && r.pooling !== 'class-mlp')
+    throw new Error(`${where}: 'pooling' must be 'avg' or 'class-mlp', got ${JSON.stringify(r.pooling)}`);
   return r;
 }
 
@@ -185,11 +186,20 @@ export class ClassMlpBlock extends Module {
     this.ls2 = this.registerParameter('ls2', tf.fill([dim], layerScale));
     this.norm1 = this.registerModule('norm1', new Affine(dim));
     // start as average pooling: w_j = 1/N, b = 0
-    this.aggregate = this.registerModule('aggregate', new Linear({ inFeatures: seqLen, outFeatures: 1, weightInit: { kind: 'constant', value: 1 / seqLen } }, rng));
+    this.aggregate = this.registerModule(
+      'aggregate',
+      new Linear({ inFeatures: seqLen, outFeatures: 1, weightInit: { kind: 'constant', value: 1 / seqLen } }, rng),
+    );
     this.proj = this.registerModule('proj', new Linear({ inFeatures: 2 * dim, outFeatures: dim }, rng));
     this.norm2 = this.registerModule('norm2', new Affine(dim));
-    this.fc1 = this.registerModule('fc1', new Linear({ inFeatures: dim, outFeatures: hidden, biasInit: { kind: 'normal', std: 1e-6 } }, rng));
-    this.fc2 = this.registerModule('fc2', new Linear({ inFeatures: hidden, outFeatures: dim, biasInit: { kind: 'normal', std: 1e-6 } }, rng));
+    this.fc1 = this.registerModule(
+      'fc1',
+      new Linear({ inFeatures: dim, outFeatures: hidden, biasInit: { kind: 'normal', std: 1e-6 } }, rng),
+    );
+    this.fc2 = this.registerModule(
+      'fc2',
+      new Linear({ inFeatures: hidden, outFeatures: dim, biasInit: { kind: 'normal', std: 1e-6 } }, rng),
+    );
   }
 
   /** cls (B, d), token-major patches (N, B, d) → (B, d). */
@@ -252,7 +262,10 @@ export class ResMlp extends Module {
       );
     }
     // timm: head weight and bias zero
-    this.head = this.registerModule('head', new Linear({ inFeatures: c.embedDim, outFeatures: c.numClasses, weightInit: { kind: 'zeros' } }, rng));
+    this.head = this.registerModule(
+      'head',
+      new Linear({ inFeatures: c.embedDim, outFeatures: c.numClasses, weightInit: { kind: 'zeros' } }, rng),
+    );
   }
 
   /** x (B, H, W, C) NHWC → pooled features (B, d). */

@@ -33,9 +33,17 @@ export function inputNormalization(inChans: number, data: ClassifierData): { mea
 }
 
 /** The `top` most probable classes of the PNG `file` under `model` (eval mode), most probable first. */
-export async function predictImage(model: ResMlp, data: ClassifierData, file: string, opts: PredictOptions = {}): Promise<ClassProbability[]> {
+export async function predictImage(
+  model: ResMlp,
+  data: ClassifierData,
+  file: string,
+  opts: PredictOptions = {},
+): Promise<ClassProbability[]> {
   const c = model.config;
-  const x = imageToInput(file, c.imgSize, c.inChans, inputNormalization(c.inChans, data), { resize: opts.resize ?? 'bilinear', invert: opts.invert === true });
+  const x = imageToInput(file, c.imgSize, c.inChans, inputNormalization(c.inChans, data), {
+    resize: opts.resize ?? 'bilinear',
+    invert: opts.invert === true,
+  });
   const probs = tf.tidy(() => tf.softmax(model.predict(x))); // (1, classes)
   const p = await probs.data();
   tf.dispose([x, probs]);

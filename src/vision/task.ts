@@ -47,19 +47,40 @@ export interface EvalOptions {
  */
 export function testViews(x: tf.Tensor4D, black: number[], shift: number, flip: boolean): tf.Tensor4D[] {
   const [, H, W, C] = x.shape;
-  if (!(Number.isInteger(shift) && shift >= 0 && shift < Math.min(H, W))) throw new Error(`test-time shift must be an integer in [0, ${Math.min(H, W)}), got ${shift}`);
+  if (!(Number.isInteger(shift) && shift >= 0 && shift < Math.min(H, W)))
+    throw new Error(`test-time shift must be an integer in [0, ${Math.min(H, W)}), got ${shift}`);
   const views: tf.Tensor4D[] = [x];
   if (shift > 0) {
     const b = tf.tensor4d(black.length === 1 ? new Array(C).fill(black[0]) : black, [1, 1, 1, C]); // (1, 1, 1, C)
     // pad x − black with zeros, then add black back: the border reads as black pixels in every channel
-    const padded = tf.add(tf.pad(tf.sub(x, b), [[0, 0], [shift, shift], [shift, shift], [0, 0]]), b); // (B, H+2s, W+2s, C)
-    for (const [dy, dx] of [[-shift, 0], [shift, 0], [0, -shift], [0, shift]]) views.push(tf.slice(padded, [0, shift + dy!, shift + dx!, 0], [-1, H, W, -1]) as tf.Tensor4D);
+    const padded = tf.add(
+      tf.pad(tf.sub(x, b), [
+        [0, 0],
+        [shift, shift],
+        [shift, shift],
+        [0, 0],
+      ]),
+      b,
+    ); // (B, H+2s, W+2s, C)
+    for (const [dy, dx] of [
+      [-shift, 0],
+      [shift, 0],
+      [0, -shift],
+      [0, shift],
+    ])
+      views.push(tf.slice(padded, [0, shift + dy!, shift + dx!, 0], [-1, H, W, -1]) as tf.Tensor4D);
   }
   return flip ? [...views, ...views.map((v) => tf.reverse(v, 2))] : views; // NHWC: axis 2 is W
 }
 
 /** Loss and accuracy of `model` (switched to eval mode for the pass) on every image of `set`. */
-export async function evaluate(model: ResMlp, set: ImageSet, norm: Pick<LoaderConfig, 'mean' | 'std'>, batchSize = 500, opts: EvalOptions = {}): Promise<EvalResult> {
+export async function evaluate(
+  model: ResMlp,
+  set: ImageSet,
+  norm: Pick<LoaderConfig, 'mean' | 'std'>,
+  batchSize = 500,
+  opts: EvalOptions = {},
+): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;
@@ -73,10 +94,13 @@ export async function evaluate(model: ResMlp, set: ImageSet, norm: Pick<LoaderCo
       const [lossT, hitT, hit5T] = tf.tidy(() => {
         // (B, classes); with test-time views, the log of the mean of their class probabilities
         const views = testViews(b.x, black, opts.shift ?? 0, opts.flip ?? false);
-        const logits = views.length === 1
-          ? model.forward(b.x)
-          : tf.sub(tf.logSumExp(tf.stack(views.map((v) => tf.logSoftmax(model.forward(v)))), 0), Math.log(views.length));
-        const loss = tf.sum(tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, model.config.numClasses), logits, undefined, 0, tf.Reduction.NONE));
+        const logits =
+          views.length === 1
+            ? model.forward(b.x)
+            : tf.sub(tf.logSumExp(tf.stack(views.map((v) => tf.logSoftmax(model.forward(v)))), 0), Math.log(views.length));
+        const loss = tf.sum(
+          tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, model.config.numClasses), logits, undefined, 0, tf.Reduction.NONE),
+        );
         const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), 'float32'));
         const top = tf.topk(logits, k).indices; // (B, k)
         const hit5 = tf.sum(tf.cast(tf.equal(top, tf.expandDims(b.y, 1)), 'float32'));
@@ -185,8 +209,10 @@ export class ClassificationTask implements TrainTask<ImageBatch> {
   setRngState(state: unknown): void {
     const s = state as { seed?: unknown } | null;
     if (s && typeof s === 'object' && s.seed !== undefined && s.seed !== this.loader.config.seed) {
-      throw new UserError(`cannot resume: the checkpoint was trained with seed ${String(s.seed)}, this run has seed ${this.loader.config.seed}; pass --seed ${String(s.seed)} or start a new run folder`, 'invalid_config');
+      throw new UserError(
+        `cannot resume: the checkpoint was trained with seed ${String(s.seed)}, this run has seed ${this.loader.config.seed}; pass --seed ${String(s.seed)} or start a new run folder`,
+        'invalid_config',
+      );
     }
   }
-
 }

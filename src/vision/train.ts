@@ -106,10 +106,13 @@ export function resolveVisionRunConfig(given: Record<string, unknown> = {}): Vis
     },
   });
   r.trainer = resolveTrainerConfig(r.trainer);
-  if (!DATASETS.includes(r.dataset)) throw new Error(`vision run config: unknown dataset '${r.dataset}' (expected one of ${DATASETS.join(', ')})`);
+  if (!DATASETS.includes(r.dataset))
+    throw new Error(`vision run config: unknown dataset '${r.dataset}' (expected one of ${DATASETS.join(', ')})`);
   if (!(r.valFraction >= 0 && r.valFraction < 1)) throw new Error(`vision run config: valFraction must be in [0, 1), got ${r.valFraction}`);
-  if (!(Number.isInteger(r.testShift) && r.testShift >= 0)) throw new Error(`vision run config: testShift must be an integer ≥ 0 (pixels), got ${JSON.stringify(r.testShift)}`);
-  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new Error(`vision run config: labelSmoothing must be in [0, 1), got ${r.labelSmoothing}`);
+  if (!(Number.isInteger(r.testShift) && r.testShift >= 0))
+    throw new Error(`vision run config: testShift must be an integer ≥ 0 (pixels), got ${JSON.stringify(r.testShift)}`);
+  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1))
+    throw new Error(`vision run config: labelSmoothing must be in [0, 1), got ${r.labelSmoothing}`);
   modelConfig(r.model, r.modelOverrides); // validates the model name and overrides
   return r;
 }
@@ -124,7 +127,10 @@ export interface LoadedData {
 export function loadDataset(name: DatasetName, dir: string | null): LoadedData {
   switch (name) {
     case 'fashion-mnist':
-      return { ...fashionMnist(dir ?? FASHION_MNIST_DIR), norm: { mean: [...NORMALIZATION.fashionMnist.mean], std: [...NORMALIZATION.fashionMnist.std] } };
+      return {
+        ...fashionMnist(dir ?? FASHION_MNIST_DIR),
+        norm: { mean: [...NORMALIZATION.fashionMnist.mean], std: [...NORMALIZATION.fashionMnist.std] },
+      };
     case 'mnist':
       if (!dir) throw new Error(`dataset 'mnist' needs dataDir (a directory with train-images-idx3-ubyte[.gz] etc.)`);
       return { ...mnist(dir), norm: { mean: [...NORMALIZATION.mnist.mean], std: [...NORMALIZATION.mnist.std] } };
@@ -164,7 +170,14 @@ export function buildRun(cfg: VisionRunConfig, data: LoadedData): { model: ResMl
   if (cfg.valFraction > 0) ({ train: trainSet, val } = heldOutSplit(data.train, cfg.valFraction, cfg.seed));
   const model = new ResMlp(mc, cfg.seed);
   const loader = { ...data.norm, seed: cfg.seed, ...cfg.loader };
-  const task = new ClassificationTask(model, { train: trainSet, val, loader, labelSmoothing: cfg.labelSmoothing, evalBatchSize: cfg.evalBatchSize, dataset: cfg.dataset });
+  const task = new ClassificationTask(model, {
+    train: trainSet,
+    val,
+    loader,
+    labelSmoothing: cfg.labelSmoothing,
+    evalBatchSize: cfg.evalBatchSize,
+    dataset: cfg.dataset,
+  });
   return { model, task, val };
 }
 
@@ -183,27 +196,54 @@ export async function runTraining(cfg: VisionRunConfig, opts: RunOptions = {}): 
   const { model, task } = buildRun(cfg, data);
   const reporting = createReporting({ outDir, unit: 'img', label: 'train', stream: opts.stream as never });
   const say = reporting.hooks.log!;
-  say(`model ${cfg.model}: ${model.numParameters().toLocaleString('en-US')} parameters, ${model.config.imgSize}×${model.config.imgSize}×${model.config.inChans}, patch ${model.config.patchSize}, d ${model.config.embedDim}, depth ${model.config.depth}`);
+  say(
+    `model ${cfg.model}: ${model.numParameters().toLocaleString('en-US')} parameters, ${model.config.imgSize}×${model.config.imgSize}×${model.config.inChans}, patch ${model.config.patchSize}, d ${model.config.embedDim}, depth ${model.config.depth}`,
+  );
   try {
-    const result = await train(task, resolveTrainerConfig(cfg.trainer), { outDir, resume: opts.resume ?? false, signal: opts.signal, hooks: reporting.hooks, fingerprint: { config: cfg } });
+    const result = await train(task, resolveTrainerConfig(cfg.trainer), {
+      outDir,
+      resume: opts.resume ?? false,
+      signal: opts.signal,
+      hooks: reporting.hooks,
+      fingerprint: { config: cfg },
+    });
     reporting.close();
     let test: EvalResult | null = null;
     let testFlip: EvalResult | null = null;
     let testTta: EvalResult | null = null;
     if ((opts.testEval ?? true) && result.stoppedBy !== 'interrupt' && lead) {
       test = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize);
-      reporting.metrics.log('test', { update: result.updates, loss: test.loss, accuracy: test.accuracy, top5: test.top5, elapsedSec: result.elapsedSec });
-      say(`test: accuracy ${(100 * test.accuracy).toFixed(2)}%, top-5 ${(100 * test.top5).toFixed(2)}%, loss ${test.loss.toFixed(4)} (${test.count} images, last weights, ${result.elapsedSec.toFixed(0)} s of training)`);
+      reporting.metrics.log('test', {
+        update: result.updates,
+        loss: test.loss,
+        accuracy: test.accuracy,
+        top5: test.top5,
+        elapsedSec: result.elapsedSec,
+      });
+      say(
+        `test: accuracy ${(100 * test.accuracy).toFixed(2)}%, top-5 ${(100 * test.top5).toFixed(2)}%, loss ${test.loss.toFixed(4)} (${test.count} images, last weights, ${result.elapsedSec.toFixed(0)} s of training)`,
+      );
       if (cfg.testFlip) {
         testFlip = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize, { flip: true });
-        reporting.metrics.log('testFlip', { update: result.updates, loss: testFlip.loss, accuracy: testFlip.accuracy, top5: testFlip.top5 });
-        say(`test with flip averaging: accuracy ${(100 * testFlip.accuracy).toFixed(2)}%, top-5 ${(100 * testFlip.top5).toFixed(2)}%, loss ${testFlip.loss.toFixed(4)} (mean softmax of each image and its mirror)`);
+        reporting.metrics.log('testFlip', {
+          update: result.updates,
+          loss: testFlip.loss,
+          accuracy: testFlip.accuracy,
+          top5: testFlip.top5,
+        });
+        say(
+          `test with flip averaging: accuracy ${(100 * testFlip.accuracy).toFixed(2)}%, top-5 ${(100 * testFlip.top5).toFixed(2)}%, loss ${testFlip.loss.toFixed(4)} (mean softmax of each image and its mirror)`,
+        );
       }
       if (cfg.testShift > 0) {
         testTta = await evaluate(model, data.test, task.loader.config, cfg.evalBatchSize, { flip: cfg.testFlip, shift: cfg.testShift });
         reporting.metrics.log('testTta', { update: result.updates, loss: testTta.loss, accuracy: testTta.accuracy, top5: testTta.top5 });
-        const views = cfg.testFlip ? `each image, its shifts by ±${cfg.testShift} px and their mirrors (10 views)` : `each image and its shifts by ±${cfg.testShift} px (5 views)`;
-        say(`test with shift${cfg.testFlip ? ' and flip' : ''} averaging: accuracy ${(100 * testTta.accuracy).toFixed(2)}%, top-5 ${(100 * testTta.top5).toFixed(2)}%, loss ${testTta.loss.toFixed(4)} (mean softmax of ${views})`);
+        const views = cfg.testFlip
+          ? `each image, its shifts by ±${cfg.testShift} px and their mirrors (10 views)`
+          : `each image and its shifts by ±${cfg.testShift} px (5 views)`;
+        say(
+          `test with shift${cfg.testFlip ? ' and flip' : ''} averaging: accuracy ${(100 * testTta.accuracy).toFixed(2)}%, top-5 ${(100 * testTta.top5).toFixed(2)}%, loss ${testTta.loss.toFixed(4)} (mean softmax of ${views})`,
+        );
       }
     }
     reporting.plot();

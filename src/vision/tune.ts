@@ -50,9 +50,11 @@ export function logUniformSamples(n: number, lo: number, hi: number, seed: numbe
 }
 
 export function checkBudget(b: TuneBudget): void {
-  for (const k of ['trials', 'maxEpochs'] as const) if (!(Number.isInteger(b[k]) && b[k] >= 1)) throw new Error(`tune: ${k} must be an integer ≥ 1, got ${b[k]}`);
+  for (const k of ['trials', 'maxEpochs'] as const)
+    if (!(Number.isInteger(b[k]) && b[k] >= 1)) throw new Error(`tune: ${k} must be an integer ≥ 1, got ${b[k]}`);
   if (!(Number.isInteger(b.patience) && b.patience >= 1)) throw new Error(`tune: patience must be an integer ≥ 1, got ${b.patience}`);
-  if (!(Number.isInteger(b.trainLimit) && b.trainLimit >= 0)) throw new Error(`tune: trainLimit must be an integer ≥ 0, got ${b.trainLimit}`);
+  if (!(Number.isInteger(b.trainLimit) && b.trainLimit >= 0))
+    throw new Error(`tune: trainLimit must be an integer ≥ 0, got ${b.trainLimit}`);
 }
 
 export async function tuneAndTrain(
@@ -63,7 +65,15 @@ export async function tuneAndTrain(
   checkBudget(budget);
   const data = opts.data ?? loadDataset(cfg.dataset, cfg.dataDir);
   const trialData: LoadedData =
-    budget.trainLimit > 0 && budget.trainLimit < data.train.n ? { ...data, train: subset(data.train, Array.from({ length: budget.trainLimit }, (_, i) => i)) } : data;
+    budget.trainLimit > 0 && budget.trainLimit < data.train.n
+      ? {
+          ...data,
+          train: subset(
+            data.train,
+            Array.from({ length: budget.trainLimit }, (_, i) => i),
+          ),
+        }
+      : data;
   const say = (s: string) => (opts.stream ?? process.stderr).write(`[tune] ${s}\n`);
   const lrs = logUniformSamples(budget.trials, budget.lrMin, budget.lrMax, cfg.seed);
   const trials: TrialResult[] = [];
@@ -99,7 +109,9 @@ export async function tuneAndTrain(
       stoppedBy: r.train.stoppedBy,
     };
     trials.push(trial);
-    say(`trial ${t + 1}: best held-out accuracy ${(100 * trial.bestAccuracy).toFixed(2)}% at epoch ${trial.bestEpoch} (${trial.epochsRun} run, ${trial.stoppedBy})`);
+    say(
+      `trial ${t + 1}: best held-out accuracy ${(100 * trial.bestAccuracy).toFixed(2)}% at epoch ${trial.bestEpoch} (${trial.epochsRun} run, ${trial.stoppedBy})`,
+    );
   }
   const done = trials.filter((t) => Number.isFinite(t.bestAccuracy));
   if (done.length === 0) throw new Error('tune: no trial finished a validation (interrupted?)');
@@ -114,7 +126,12 @@ export async function tuneAndTrain(
       ...cfg,
       valFraction: 0,
       out: outDir,
-      trainer: { ...cfg.trainer, epochs: best.epochs, timeBudgetSec: 0, schedule: { ...cfg.trainer.schedule!, lr: best.lr, totalSteps: 0 } },
+      trainer: {
+        ...cfg.trainer,
+        epochs: best.epochs,
+        timeBudgetSec: 0,
+        schedule: { ...cfg.trainer.schedule!, lr: best.lr, totalSteps: 0 },
+      },
     };
     say(`final run: lr ${best.lr.toExponential(3)}, ${best.epochs} epoch(s) on the full training set`);
     const r = await runTraining(finalCfg, { data, signal: opts.signal, stream: opts.stream });

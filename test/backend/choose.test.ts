@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, setThreads, AUTO_ORDER, type Loader } from '../../src/backend/choose.js';
 
-const absent = (pkg: string): Loader => async () => {
-  throw new Error(`Cannot find package '${pkg}' imported from choose.ts`);
-};
+const absent =
+  (pkg: string): Loader =>
+  async () => {
+    throw new Error(`Cannot find package '${pkg}' imported from choose.ts`);
+  };
 // A stand-in for tfjs-node: registers nothing new, activates the cpu backend.
 const present: Loader = async () => ({ tfName: 'cpu', threads: 7 });
 
@@ -29,7 +31,10 @@ test('auto picks tfjs-node when present and logs why tfjs-node-gpu was skipped',
   });
   assert.equal(info.name, 'tensorflow');
   assert.equal(info.threads, 7);
-  assert.deepEqual(info.skipped.map((s) => s.name), ['tensorflow-gpu']);
+  assert.deepEqual(
+    info.skipped.map((s) => s.name),
+    ['tensorflow-gpu'],
+  );
   assert.match(info.skipped[0]!.reason, /Cannot find package '@tensorflow\/tfjs-node-gpu'/);
   assert.equal(lines.length, 2);
   assert.match(lines[0]!, /tensorflow-gpu skipped: Cannot find package/);
@@ -41,14 +46,21 @@ test('auto falls through absent and throwing candidates, each with its reason', 
   const info = await initBackend('auto', {
     loaders: {
       'tensorflow-gpu': absent('@tensorflow/tfjs-node-gpu'),
-      tensorflow: async () => { throw new Error('libtensorflow.so: cannot open shared object file\nmore detail'); },
-      native: async () => { throw new Error('native addon not built: g++ missing'); },
+      tensorflow: async () => {
+        throw new Error('libtensorflow.so: cannot open shared object file\nmore detail');
+      },
+      native: async () => {
+        throw new Error('native addon not built: g++ missing');
+      },
       wasm: async () => ({ tfName: 'no-such-backend', threads: 1 }),
     },
     log: (l) => lines.push(l),
   });
   assert.equal(info.name, 'cpu');
-  assert.deepEqual(info.skipped.map((s) => s.name), ['tensorflow-gpu', 'tensorflow', 'native', 'wasm']);
+  assert.deepEqual(
+    info.skipped.map((s) => s.name),
+    ['tensorflow-gpu', 'tensorflow', 'native', 'wasm'],
+  );
   assert.equal(info.skipped[1]!.reason, 'libtensorflow.so: cannot open shared object file');
   assert.match(info.skipped[2]!.reason, /g\+\+ missing/);
   assert.match(info.skipped[3]!.reason, /could not initialise backend 'no-such-backend'/);
@@ -83,7 +95,10 @@ test('on this machine: tfjs-node is absent, auto picks native, and wasm and cpu 
   const lines: string[] = [];
   const info = await initBackend('auto', { log: (l) => lines.push(l) });
   assert.equal(info.name, 'native', `auto chose ${info.name}; skipped: ${JSON.stringify(info.skipped)}`);
-  assert.deepEqual(info.skipped.map((s) => s.name), ['tensorflow-gpu', 'tensorflow']);
+  assert.deepEqual(
+    info.skipped.map((s) => s.name),
+    ['tensorflow-gpu', 'tensorflow'],
+  );
   assert.equal(tf.getBackend(), 'native');
   assert.ok(info.threads >= 1);
   await assert.rejects(initBackend('tensorflow', { log: () => {} }), /requested but is unavailable/);

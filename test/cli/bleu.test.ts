@@ -67,7 +67,10 @@ test('text output of several metrics, aligned on "=" in sacreBLEU order', async 
   assert.match(lines[1], /^\s*chrF2\|nrefs:2\|/);
   assert.match(lines[2], /^\s*TER\|nrefs:2\|case:lc\|tok:tercom\|/);
   const eq = lines.map((l) => l.indexOf(' = '));
-  assert.ok(eq.every((c) => c === eq[0]), `'=' columns ${eq}`);
+  assert.ok(
+    eq.every((c) => c === eq[0]),
+    `'=' columns ${eq}`,
+  );
   const refs = [REFS, REFS2];
   assert.ok(lines[0].includes(` = ${corpusBleu(HYPS, refs).score.toFixed(2)} `));
   assert.ok(lines[1].endsWith(` = ${corpusChrf(HYPS, refs).score.toFixed(2)}`));
@@ -77,17 +80,17 @@ test('text output of several metrics, aligned on "=" in sacreBLEU order', async 
 test('-b prints only the scores, one per line; stdin is the hypothesis without -i', async () => {
   const { code, out } = await cli([ref, '-m', 'bleu', 'chrf', '-b', '-w', '3'], HYPS.join('\n') + '\n');
   assert.equal(code, 0);
-  assert.deepEqual(out.trimEnd().split('\n'), [
-    corpusBleu(HYPS, [REFS]).score.toFixed(3),
-    corpusChrf(HYPS, [REFS]).score.toFixed(3),
-  ]);
+  assert.deepEqual(out.trimEnd().split('\n'), [corpusBleu(HYPS, [REFS]).score.toFixed(3), corpusChrf(HYPS, [REFS]).score.toFixed(3)]);
 });
 
 test('BLEU options: tokenizer, lowercase, smoothing, chrF++ word order', async () => {
   const a = await cli([ref, '-i', hyp, '-tok', 'intl', '-lc', '-s', 'floor', '-sv', '0.2', '-f', 'text']);
   assert.equal(a.code, 0, a.err);
   const e = corpusBleu(HYPS, [REFS], { tokenize: 'intl', lowercase: true, smoothMethod: 'floor', smoothValue: 0.2 });
-  assert.ok(a.out.startsWith(`BLEU|nrefs:1|case:lc|eff:no|tok:intl|smooth:floor[0.20]|version:${packageVersion()} = ${e.score.toFixed(1)} `), a.out);
+  assert.ok(
+    a.out.startsWith(`BLEU|nrefs:1|case:lc|eff:no|tok:intl|smooth:floor[0.20]|version:${packageVersion()} = ${e.score.toFixed(1)} `),
+    a.out,
+  );
   const b = await cli([ref, '-i', hyp, '-m', 'chrf', '--chrf-word-order', '2', '-f', 'text']);
   assert.match(b.out, /^chrF2\+\+\|nrefs:1\|case:mixed\|eff:yes\|nc:6\|nw:2\|space:no\|/);
 });
@@ -110,7 +113,10 @@ test('sentence level: one line per segment with effective order', async () => {
 });
 
 test('tab-separated references with -nr', async () => {
-  const tsv = file('refs.tsv', REFS.map((r, i) => `${r}\t${REFS2[i]}`));
+  const tsv = file(
+    'refs.tsv',
+    REFS.map((r, i) => `${r}\t${REFS2[i]}`),
+  );
   const { code, out } = await cli([tsv, '-i', hyp, '-nr', '2', '-b']);
   assert.equal(code, 0);
   assert.equal(out.trim(), corpusBleu(HYPS, [REFS, REFS2]).score.toFixed(1));
@@ -132,7 +138,10 @@ test('errors go to stderr with exit code 1 and say what is wrong', async () => {
   const short = file('short.txt', HYPS.slice(0, 2));
   const mismatch = await cli([ref, ref2, '-i', short]);
   assert.equal(mismatch.code, 1);
-  assert.match(mismatch.err, /line count mismatch: hypothesis .*short\.txt has 2 lines; reference .*ref\.txt has 4 lines; reference .*ref2\.txt has 4 lines/);
+  assert.match(
+    mismatch.err,
+    /line count mismatch: hypothesis .*short\.txt has 2 lines; reference .*ref\.txt has 4 lines; reference .*ref2\.txt has 4 lines/,
+  );
 
   const metric = await cli([ref, '-i', hyp, '-m', 'meteor']);
   assert.equal(metric.code, 1);

@@ -21,11 +21,18 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 function sink(): { io: Partial<CliIO>; out: () => string; err: () => string } {
   let out = '';
   let err = '';
-  return { io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, out: () => out, err: () => err };
+  return {
+    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 /** A command that records what it got and does what `behave` says. */
-function fake(behave: (ctx: CommandContext) => number | Promise<number>, extra: Partial<Parameters<typeof defineCommand>[0]> = {}): Command {
+function fake(
+  behave: (ctx: CommandContext) => number | Promise<number>,
+  extra: Partial<Parameters<typeof defineCommand>[0]> = {},
+): Command {
   return defineCommand({
     name: 'demo run',
     summary: 'a command for tests',
@@ -40,10 +47,13 @@ describe('runCommand', () => {
   test('--help prints usage (under the command name), summary, options and notes; exit 0; run is not called', async () => {
     let called = false;
     const s = sink();
-    const cmd = fake(() => {
-      called = true;
-      return 0;
-    }, { notes: 'see also: nothing' });
+    const cmd = fake(
+      () => {
+        called = true;
+        return 0;
+      },
+      { notes: 'see also: nothing' },
+    );
     assert.equal(await runCommand(cmd, ['--size', '4', '--help'], s.io), 0);
     assert.equal(called, false);
     assert.equal(s.out(), helpText(cmd));
@@ -56,11 +66,14 @@ describe('runCommand', () => {
   test('run gets flags with defaults, positionals when allowed, overrides when allowed, and its io', async () => {
     let got: CommandContext | null = null;
     const s = sink();
-    const cmd = fake((ctx) => {
-      got = ctx;
-      ctx.io.stdout.write('done\n');
-      return 7;
-    }, { positionals: true, overrides: true });
+    const cmd = fake(
+      (ctx) => {
+        got = ctx;
+        ctx.io.stdout.write('done\n');
+        return 7;
+      },
+      { positionals: true, overrides: true },
+    );
     assert.equal(await runCommand(cmd, ['-l', 'a.txt', '--model.dim', '8', 'b.txt'], s.io), 7);
     assert.deepEqual(got!.flags, { size: 3, loud: true });
     assert.deepEqual(got!.positionals, ['a.txt', 'b.txt']);
@@ -87,20 +100,46 @@ describe('runCommand', () => {
       assert.equal(s.out(), '');
     }
     const s = sink();
-    assert.equal(await runCommand(fake(() => 0, { usageExitCode: 1 }), ['--bogus'], s.io), 1, 'a command may keep another exit code for usage errors');
+    assert.equal(
+      await runCommand(
+        fake(() => 0, { usageExitCode: 1 }),
+        ['--bogus'],
+        s.io,
+      ),
+      1,
+      'a command may keep another exit code for usage errors',
+    );
   });
 
   test('other user errors print one line, exit with their exitCode; a ConfigError is one', async () => {
-    for (const e of [new UserError('reference file not found: r.txt'), new UserError('no such pair', 'unknown_pair'), new ConfigError("config c.json: unknown config key 'x'")]) {
+    for (const e of [
+      new UserError('reference file not found: r.txt'),
+      new UserError('no such pair', 'unknown_pair'),
+      new ConfigError("config c.json: unknown config key 'x'"),
+    ]) {
       const s = sink();
-      assert.equal(await runCommand(fake(() => Promise.reject(e)), [], s.io), 1);
+      assert.equal(
+        await runCommand(
+          fake(() => Promise.reject(e)),
+          [],
+          s.io,
+        ),
+        1,
+      );
       assert.equal(s.err(), `resmlp demo run: ${e.message}\n`);
     }
   });
 
   test('anything else propagates with its stack (main.ts prints it)', async () => {
     const bug = new TypeError('x is undefined');
-    await assert.rejects(runCommand(fake(() => Promise.reject(bug)), [], sink().io), (e) => e === bug);
+    await assert.rejects(
+      runCommand(
+        fake(() => Promise.reject(bug)),
+        [],
+        sink().io,
+      ),
+      (e) => e === bug,
+    );
   });
 
   test('definitions are checked', () => {
@@ -114,10 +153,18 @@ describe('dispatch', () => {
   const entry = (name: string): CommandEntry => ({
     name,
     summary: `summary of ${name}`,
-    load: async () => defineCommand({ name, summary: `summary of ${name}`, usage: '', flags: {}, positionals: true, run: ({ positionals }) => {
-      calls.push([name, ...positionals]);
-      return 0;
-    } }),
+    load: async () =>
+      defineCommand({
+        name,
+        summary: `summary of ${name}`,
+        usage: '',
+        flags: {},
+        positionals: true,
+        run: ({ positionals }) => {
+          calls.push([name, ...positionals]);
+          return 0;
+        },
+      }),
   });
   const table = [entry('img train'), entry('img eval'), entry('bleu')];
 
@@ -125,13 +172,19 @@ describe('dispatch', () => {
     calls.length = 0;
     assert.equal(await dispatch(['img', 'eval', 'a', 'b'], sink().io, table), 0);
     assert.equal(await dispatch(['bleu', 'img'], sink().io, table), 0);
-    assert.deepEqual(calls, [['img eval', 'a', 'b'], ['bleu', 'img']]);
+    assert.deepEqual(calls, [
+      ['img eval', 'a', 'b'],
+      ['bleu', 'img'],
+    ]);
   });
 
   test('a group alone lists its commands (exit 2; with --help exit 0); an unknown subcommand is a usage error', async () => {
     let s = sink();
     assert.equal(await dispatch(['img'], s.io, table), 2);
-    assert.match(s.out(), /^usage: resmlp img <command> \[options\]\n\ncommands:\n {2}img train +summary of img train\n {2}img eval +summary of img eval\n/);
+    assert.match(
+      s.out(),
+      /^usage: resmlp img <command> \[options\]\n\ncommands:\n {2}img train +summary of img train\n {2}img eval +summary of img eval\n/,
+    );
     assert.doesNotMatch(s.out(), /bleu/);
     s = sink();
     assert.equal(await dispatch(['img', '--help'], s.io, table), 0);
@@ -177,7 +230,10 @@ describe('the command table', () => {
       for (const v of Object.values(mod)) {
         if (typeof v !== 'object' || v === null || !('usage' in v) || !('run' in v) || !('name' in v)) continue;
         found++;
-        assert.ok(listed.has((v as Command).name), `${f} defines '${(v as Command).name}', which the table of src/cli/commands.ts does not list`);
+        assert.ok(
+          listed.has((v as Command).name),
+          `${f} defines '${(v as Command).name}', which the table of src/cli/commands.ts does not list`,
+        );
       }
     }
     assert.ok(found >= COMMANDS.length, `found ${found} command definitions for ${COMMANDS.length} entries`);

@@ -47,14 +47,20 @@ describe('resmlp mt average', () => {
     const run = runFolder('run', [200, 400, 600, 800]);
     const r = await call(['--run', run, '--last', '3']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /averaged 3 checkpoint\(s\): .*checkpoint_400\.safetensors, .*checkpoint_600\.safetensors, .*checkpoint_800\.safetensors/);
+    assert.match(
+      r.stdout,
+      /averaged 3 checkpoint\(s\): .*checkpoint_400\.safetensors, .*checkpoint_600\.safetensors, .*checkpoint_800\.safetensors/,
+    );
     const out = join(run, 'checkpoint_avg3.safetensors');
     assert.match(r.stdout, new RegExp(`wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\d+ tensors`));
     const [a, b] = [await Translator.load(out), await Translator.load(fx.checkpoint)];
     try {
       const lines = fx.lines.slice(0, 3);
       const opts = { maxLenB: 4 };
-      assert.deepEqual((await a.translate(lines, opts)).map((x) => x.text), (await b.translate(lines, opts)).map((x) => x.text));
+      assert.deepEqual(
+        (await a.translate(lines, opts)).map((x) => x.text),
+        (await b.translate(lines, opts)).map((x) => x.text),
+      );
     } finally {
       a.dispose();
       b.dispose();
@@ -77,7 +83,10 @@ describe('resmlp mt average', () => {
     const run = runFolder('short', [100, 200]);
     const r = await call(['--run', run, '--last', '5']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /holds only 2 \(checkpoint_100\.safetensors, checkpoint_200\.safetensors\), fewer than the 5 to average: .*keepLast ≥ 5/);
+    assert.match(
+      r.stderr,
+      /holds only 2 \(checkpoint_100\.safetensors, checkpoint_200\.safetensors\), fewer than the 5 to average: .*keepLast ≥ 5/,
+    );
     assert.equal((await call(['--run', run])).code, 2);
     assert.equal((await call(['--inputs', fx.checkpoint])).code, 2);
     assert.equal((await call(['--inputs', fx.checkpoint, '--run', run, '--last', '1', '--out', 'x'])).code, 2);

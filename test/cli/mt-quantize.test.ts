@@ -36,20 +36,30 @@ async function call(runner: typeof translateCli, argv: string[], lines: string[]
   let stdout = '';
   let stderr = '';
   const stdin = Readable.from([lines.map((l) => l + '\n').join('')]);
-  const code = await runner(argv, { stdin, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  const code = await runner(argv, {
+    stdin,
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
   return { code, stdout, stderr };
 }
 
-const translate = (checkpoint: string, extra: string[]) => call(translateCli, ['--checkpoint', checkpoint, '--backend', 'native', '--max-len-b', '5', ...extra], fx.lines.slice(0, 6));
+const translate = (checkpoint: string, extra: string[]) =>
+  call(translateCli, ['--checkpoint', checkpoint, '--backend', 'native', '--max-len-b', '5', ...extra], fx.lines.slice(0, 6));
 
 describe('resmlp mt quantize', () => {
-  it('writes the int8 checkpoint beside its source; it decodes in int8 by default, as --precision int8 on the fp32 one', { skip }, async () => {
+  it('writes the int8 checkpoint beside its source; it decodes in int8 by default, as --precision int8 on the fp32 one', {
+    skip,
+  }, async () => {
     const q = await call(quantizeCli, ['--checkpoint', fx.checkpoint]);
     assert.equal(q.code, 0, q.stderr);
     const out = defaultInt8Path(fx.checkpoint);
     assert.match(out, /checkpoint_best_int8\.safetensors$/);
     assert.ok(existsSync(out));
-    assert.match(q.stdout, /^wrote .*checkpoint_best_int8\.safetensors: \d+ linear layers in int8 \(weights [\d.]+ MB → [\d.]+ MB, [\d.]+× smaller\)/);
+    assert.match(
+      q.stdout,
+      /^wrote .*checkpoint_best_int8\.safetensors: \d+ linear layers in int8 \(weights [\d.]+ MB → [\d.]+ MB, [\d.]+× smaller\)/,
+    );
 
     const int8 = await translate(out, []);
     assert.equal(int8.code, 0, int8.stderr);
@@ -74,15 +84,36 @@ describe('resmlp mt quantize', () => {
 
   it('on a CPU without VNNI (forced), --precision int8 decodes in fp32, says why, and translates as fp32', async () => {
     const fp32 = await translate(fx.checkpoint, ['--precision', 'fp32']);
-    const args = ['--import', 'tsx', 'src/cli/main.ts', 'mt', 'translate', '--checkpoint', fx.checkpoint, '--backend', 'native', '--max-len-b', '5', '--quiet', '--precision', 'int8'];
+    const args = [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'mt',
+      'translate',
+      '--checkpoint',
+      fx.checkpoint,
+      '--backend',
+      'native',
+      '--max-len-b',
+      '5',
+      '--quiet',
+      '--precision',
+      'int8',
+    ];
     const child = spawnSync(process.execPath, args, {
       cwd: repo,
-      input: fx.lines.slice(0, 6).map((l) => l + '\n').join(''),
+      input: fx.lines
+        .slice(0, 6)
+        .map((l) => l + '\n')
+        .join(''),
       encoding: 'utf8',
       env: { ...process.env, DNNL_MAX_CPU_ISA: 'AVX512_CORE' },
     });
     assert.equal(child.status, 0, child.stderr);
-    assert.match(child.stderr, /\[resmlp\] precision: fp32 \(int8 requested, but (this CPU has no VNNI int8 instructions|this build of the native addon has no oneDNN)/);
+    assert.match(
+      child.stderr,
+      /\[resmlp\] precision: fp32 \(int8 requested, but (this CPU has no VNNI int8 instructions|this build of the native addon has no oneDNN)/,
+    );
     assert.equal(child.stdout, fp32.stdout);
   });
 });

@@ -41,7 +41,11 @@ interface Out {
 async function call(runner: typeof translateCli, argv: string[], stdin: NodeJS.ReadableStream = Readable.from([])): Promise<Out> {
   let stdout = '';
   let stderr = '';
-  const code = await runner(argv, { stdin, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  const code = await runner(argv, {
+    stdin,
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
   return { code, stdout, stderr };
 }
 
@@ -89,12 +93,18 @@ describe('resmlp mt translate', () => {
     } finally {
       t.dispose();
     }
-    assert.deepEqual(out, expected.map((x) => x.text));
+    assert.deepEqual(
+      out,
+      expected.map((x) => x.text),
+    );
     assert.equal(out[1], '');
     assert.equal(out[10], '');
     // the random model's texts repeat, its scores do not: check the order on the scores
     const j = await call(translateCli, [...args, '--json'], input(lines));
-    const scores = j.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { hypotheses: { score: number }[] }).hypotheses[0]?.score ?? null);
+    const scores = j.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { hypotheses: { score: number }[] }).hypotheses[0]?.score ?? null);
     const want = expected.map((x) => x.hypotheses[0]?.score ?? null);
     scores.forEach((s, i) => assert.ok(s === want[i] || Math.abs(s! - want[i]!) < 1e-5, `line ${i + 1}: score ${s} vs ${want[i]}`));
     assert.equal(new Set(want.filter((x) => x !== null).map((x) => x!.toFixed(4))).size, 10, 'scores differ by line');
@@ -105,7 +115,10 @@ describe('resmlp mt translate', () => {
     const r = await call(translateCli, [...base(), '--json', '--beam', '3', '--nbest', '2'], input(lines));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /translated 3 lines .* lines\/s; beam 3/);
-    const objs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const objs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     assert.equal(objs.length, 3);
     objs.forEach((o, i) => {
       assert.equal(o.line, i + 1);
@@ -128,8 +141,14 @@ describe('resmlp mt translate', () => {
   it('text mode with --nbest > 1 writes Moses n-best lines', async () => {
     const r = await call(translateCli, [...base(), '--beam', '2', '--nbest', '2', '-q'], input([fx.lines[4]!, fx.lines[5]!]));
     assert.equal(r.code, 0, r.stderr);
-    const rows = r.stdout.trim().split('\n').map((l) => l.split(' ||| '));
-    assert.deepEqual(rows.map((x) => x[0]), ['0', '0', '1', '1']);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ||| '));
+    assert.deepEqual(
+      rows.map((x) => x[0]),
+      ['0', '0', '1', '1'],
+    );
     for (const x of rows) assert.match(x[2]!, /^-?\d+\.\d{6}$/);
   });
 
@@ -139,7 +158,13 @@ describe('resmlp mt translate', () => {
     const json = async (extra: string[]) => {
       const r = await call(translateCli, [...base(), '--json', '--beam', '2', '--chunk-lines', '2', ...extra], input(lines));
       assert.equal(r.code, 0, r.stderr);
-      return { stderr: r.stderr, objs: r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>) };
+      return {
+        stderr: r.stderr,
+        objs: r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, any>),
+      };
     };
     const { objs } = await json(['-q']);
     assert.equal(objs.length, 3);
@@ -158,7 +183,11 @@ describe('resmlp mt translate', () => {
     const stdin = new PassThrough();
     let stdout = '';
     const before = tf.memory().numTensors;
-    const done = translateCli([...base(), '--chunk-lines', '2', '-q'], { stdin, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true } });
+    const done = translateCli([...base(), '--chunk-lines', '2', '-q'], {
+      stdin,
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: () => true },
+    });
     stdin.write(`${fx.lines[0]}\n${fx.lines[1]}\n`);
     const t0 = Date.now();
     try {

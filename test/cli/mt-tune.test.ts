@@ -50,9 +50,27 @@ function copyRun(name: string): string {
 describe('resmlp mt tune', () => {
   it('prints a row per lenpen, stores the best with the beam, and Translator.load reads it', async () => {
     const ckpt = copyRun('a');
-    const r = await call(['--checkpoint', ckpt, '--src', src, '--ref', ref, '--lenpen', '0.5,2', '--beam', '2', '--max-len-b', '4', '--backend', backend]);
+    const r = await call([
+      '--checkpoint',
+      ckpt,
+      '--src',
+      src,
+      '--ref',
+      ref,
+      '--lenpen',
+      '0.5,2',
+      '--beam',
+      '2',
+      '--max-len-b',
+      '4',
+      '--backend',
+      backend,
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^decoding 4 sentences .* beam 2 for each of 2 length penalties\nlenpen +BLEU +BP +ratio +seconds\n0\.5 .*\n2 .*\nbest: lenpen (0\.5|2) \(BLEU [\d.]+, BP [\d.]+\), beam 2; BLEU\|nrefs:1\|/);
+    assert.match(
+      r.stdout,
+      /^decoding 4 sentences .* beam 2 for each of 2 length penalties\nlenpen +BLEU +BP +ratio +seconds\n0\.5 .*\n2 .*\nbest: lenpen (0\.5|2) \(BLEU [\d.]+, BP [\d.]+\), beam 2; BLEU\|nrefs:1\|/,
+    );
     const best = Number(/best: lenpen ([\d.]+)/.exec(r.stdout)![1]);
     assert.match(r.stdout, /stored in .* \(generation\.lenpen [\d.]+, beamSize 2; the file was replaced atomically, weights unchanged\)/);
     const t = await Translator.load(ckpt);
@@ -67,10 +85,33 @@ describe('resmlp mt tune', () => {
 
   it('--json reports the trials; --dry-run stores nothing', async () => {
     const ckpt = copyRun('b');
-    const r = await call(['--checkpoint', ckpt, '--src', src, '--ref', ref, '--lenpen', '1,1.5', '--max-len-b', '3', '--backend', backend, '--json', '--dry-run']);
+    const r = await call([
+      '--checkpoint',
+      ckpt,
+      '--src',
+      src,
+      '--ref',
+      ref,
+      '--lenpen',
+      '1,1.5',
+      '--max-len-b',
+      '3',
+      '--backend',
+      backend,
+      '--json',
+      '--dry-run',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    const o = JSON.parse(r.stdout) as { trials: { lenpen: number; bleu: number; bp: number }[]; best: { lenpen: number }; beamSize: number; stored: string | null };
-    assert.deepEqual(o.trials.map((x) => x.lenpen), [1, 1.5]);
+    const o = JSON.parse(r.stdout) as {
+      trials: { lenpen: number; bleu: number; bp: number }[];
+      best: { lenpen: number };
+      beamSize: number;
+      stored: string | null;
+    };
+    assert.deepEqual(
+      o.trials.map((x) => x.lenpen),
+      [1, 1.5],
+    );
     assert.equal(o.beamSize, 2, "the checkpoint's beam");
     assert.equal(o.stored, null);
     assert.equal(readMtCheckpointConfig(ckpt).generation.lenpen, undefined);

@@ -29,9 +29,25 @@ test('each patch-communication variant keeps (B, L, d) and has the expected para
   const expect: Record<(typeof VARIANTS)[number], string[]> = {
     linear: ['ls1', 'ls2', 'norm1.alpha', 'norm1.beta', 'linear_tokens.weight', 'linear_tokens.bias'],
     none: ['ls2'],
-    mlp: ['ls1', 'ls2', 'norm1.alpha', 'norm1.beta', 'mlp_tokens.fc1.weight', 'mlp_tokens.fc1.bias', 'mlp_tokens.fc2.weight', 'mlp_tokens.fc2.bias'],
+    mlp: [
+      'ls1',
+      'ls2',
+      'norm1.alpha',
+      'norm1.beta',
+      'mlp_tokens.fc1.weight',
+      'mlp_tokens.fc1.bias',
+      'mlp_tokens.fc2.weight',
+      'mlp_tokens.fc2.bias',
+    ],
   };
-  const channel = ['norm2.alpha', 'norm2.beta', 'mlp_channels.fc1.weight', 'mlp_channels.fc1.bias', 'mlp_channels.fc2.weight', 'mlp_channels.fc2.bias'];
+  const channel = [
+    'norm2.alpha',
+    'norm2.beta',
+    'mlp_channels.fc1.weight',
+    'mlp_channels.fc1.bias',
+    'mlp_channels.fc2.weight',
+    'mlp_channels.fc2.bias',
+  ];
   for (const v of VARIANTS) {
     const b = ResBlock.fromConfig({ dim: 8, seqLen: 6, tokenMixing: v }, new Rng(1));
     assert.deepEqual([...b.namedParameters().keys()], [...expect[v], ...channel], v);
@@ -99,7 +115,8 @@ test('gradients through every block variant (affine and layernorm, causal) match
     const b = ResBlock.fromConfig({ dim: 3, seqLen: 5, mlpHidden: 6, layerScale: 0.5, ...c }, new Rng(7));
     // move Affine away from the identity so its gradients are generic
     tf.tidy(() => {
-      for (const [name, p] of b.namedParameters()) if (name.endsWith('alpha') || name.endsWith('beta')) p.assign(tf.add(p, randn(p.shape, name.length, 0.3)));
+      for (const [name, p] of b.namedParameters())
+        if (name.endsWith('alpha') || name.endsWith('beta')) p.assign(tf.add(p, randn(p.shape, name.length, 0.3)));
     });
     const x = tf.variable(randn([2, 4, 3], 8));
     checkGradients(() => projectLoss(b.forward(x as tf.Tensor3D)), [x, ...b.parameters()], { coords: 3 });
@@ -181,8 +198,14 @@ test('forward and a training step (variableGrads + update) leave tf.memory().num
 
 test('config errors name the key and the value', () => {
   const rng = new Rng(0);
-  assert.throws(() => ResBlock.fromConfig({ dim: 4, seqLen: 3, tokenMixing: 'attn' as any }, rng), /'tokenMixing' must be 'linear', 'none', 'mlp' or 'attention', got "attn"/);
-  assert.throws(() => ResBlock.fromConfig({ dim: 4, seqLen: 3, tokenMixing: 'mlp', causal: true }, rng), /'causal' is only supported with tokenMixing 'linear'/);
+  assert.throws(
+    () => ResBlock.fromConfig({ dim: 4, seqLen: 3, tokenMixing: 'attn' as any }, rng),
+    /'tokenMixing' must be 'linear', 'none', 'mlp' or 'attention', got "attn"/,
+  );
+  assert.throws(
+    () => ResBlock.fromConfig({ dim: 4, seqLen: 3, tokenMixing: 'mlp', causal: true }, rng),
+    /'causal' is only supported with tokenMixing 'linear'/,
+  );
   assert.throws(() => ResBlock.fromConfig({ dim: 0, seqLen: 3 }, rng), /'dim' must be an integer ≥ 1, got 0/);
   assert.throws(() => ResBlock.fromConfig({ dim: 4, seqLen: 3, dropPath: 1 }, rng), /'dropPath' must be a number in \[0, 1\), got 1/);
   assert.throws(() => ResBlock.fromConfig({ dim: 4 } as any, rng), /missing required config key 'seqLen'/);
@@ -201,7 +224,10 @@ test("tokenMixing 'attention': self-attention under fairseq's names, causal when
   assert.ok(earlier > 0);
   tf.dispose([x, g]);
   b.dispose();
-  assert.throws(() => ResBlock.fromConfig({ dim: 6, seqLen: 3, tokenMixing: 'attention', heads: 4 }, new Rng(0)), /'dim' 6 must be divisible by 'heads' 4/);
+  assert.throws(
+    () => ResBlock.fromConfig({ dim: 6, seqLen: 3, tokenMixing: 'attention', heads: 4 }, new Rng(0)),
+    /'dim' 6 must be divisible by 'heads' 4/,
+  );
 });
 
 /** A test sublayer: x ⊙ w ⊙ ctx.factor (so the test sees the context reach it). */
@@ -228,7 +254,17 @@ test('layers passed in: an extra sublayer gets its own norm_<tag> and ls_<tag>, 
     mlp: makeChannelMlp(c, rng),
   });
   const names = [...b.namedParameters().keys()];
-  assert.deepEqual(names.slice(0, 9), ['ls1', 'ls_x', 'ls2', 'norm1.alpha', 'norm1.beta', 'linear_tokens.weight', 'linear_tokens.bias', 'norm_x.alpha', 'norm_x.beta']);
+  assert.deepEqual(names.slice(0, 9), [
+    'ls1',
+    'ls_x',
+    'ls2',
+    'norm1.alpha',
+    'norm1.beta',
+    'linear_tokens.weight',
+    'linear_tokens.bias',
+    'norm_x.alpha',
+    'norm_x.beta',
+  ]);
   assert.deepEqual(names.slice(9, 12), ['scale.w', 'norm2.alpha', 'norm2.beta']);
   tf.tidy(() => {
     for (const [name, p] of b.namedParameters()) if (/alpha|beta|ls/.test(name)) p.assign(tf.add(p, randn(p.shape, name.length, 0.2)));
@@ -243,7 +279,11 @@ test('layers passed in: an extra sublayer gets its own norm_<tag> and ls_<tag>, 
   });
   assert.ok(maxAbsDiff(y, ref) < 1e-6);
   resetParameters(b, new Rng(0));
-  for (const ls of [b.ls1!, e.ls!, b.ls2!]) assert.ok(ls.dataSync().every((v) => Math.abs(v - 0.3) < 1e-7), 'resetParameters restores every LayerScale');
+  for (const ls of [b.ls1!, e.ls!, b.ls2!])
+    assert.ok(
+      ls.dataSync().every((v) => Math.abs(v - 0.3) < 1e-7),
+      'resetParameters restores every LayerScale',
+    );
   tf.dispose([x, y, ref]);
   b.dispose();
 });

@@ -22,7 +22,14 @@ before(async () => {
 
 test('lookup returns rows of the weight with shape (...S, d)', () => {
   const emb = new Embedding({ numEmbeddings: 6, dim: 3 }, new Rng(1));
-  const ids = tf.tensor2d([[1, 5], [0, 1]], [2, 2], 'int32');
+  const ids = tf.tensor2d(
+    [
+      [1, 5],
+      [0, 1],
+    ],
+    [2, 2],
+    'int32',
+  );
   const y = emb.forward(ids);
   assert.deepEqual(y.shape, [2, 2, 3]);
   const ref = tf.gather(emb.weight, ids);
@@ -77,6 +84,9 @@ test('init N(0, d^-0.5) (fairseq); ids must be int32; paddingIdx inside the voca
   const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
   assert.ok(Math.abs(std - 1 / 8) < 0.005, `std ${std}`);
   assert.throws(() => emb.forward(tf.zeros([2])), /ids must be int32, got float32/);
-  assert.throws(() => new Embedding({ numEmbeddings: 4, dim: 2, paddingIdx: 4 }, new Rng(0)), /'paddingIdx' 4 is outside the vocabulary \[0, 4\)/);
+  assert.throws(
+    () => new Embedding({ numEmbeddings: 4, dim: 2, paddingIdx: 4 }, new Rng(0)),
+    /'paddingIdx' 4 is outside the vocabulary \[0, 4\)/,
+  );
   emb.dispose();
 });

@@ -8,8 +8,14 @@ test('Rng: same seed same stream, fork is independent of later draws and of the 
   const a = new Rng(123);
   const b = new Rng(123);
   const sa = Array.from({ length: 5 }, () => a.next());
-  assert.deepEqual(sa, Array.from({ length: 5 }, () => b.next()));
-  assert.notDeepEqual(sa, Array.from({ length: 5 }, () => new Rng(124).next()));
+  assert.deepEqual(
+    sa,
+    Array.from({ length: 5 }, () => b.next()),
+  );
+  assert.notDeepEqual(
+    sa,
+    Array.from({ length: 5 }, () => new Rng(124).next()),
+  );
   const f1 = a.fork('x').next();
   assert.equal(a.fork('x').next(), f1, 'fork does not advance the parent');
   assert.notEqual(a.fork('y').next(), f1);

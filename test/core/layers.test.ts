@@ -17,7 +17,12 @@ test('Linear: weight (out, in) as PyTorch; y = x Wᵀ + b for rank 2 and 3; grad
   const lin = new Linear({ inFeatures: 3, outFeatures: 2 }, new Rng(1));
   assert.deepEqual(lin.weight.shape, [2, 3]);
   tf.tidy(() => {
-    lin.weight.assign(tf.tensor2d([[1, 2, 3], [0, -1, 0.5]]));
+    lin.weight.assign(
+      tf.tensor2d([
+        [1, 2, 3],
+        [0, -1, 0.5],
+      ]),
+    );
     lin.bias!.assign(tf.tensor1d([10, 20]));
   });
   assert.deepEqual(lin.forward(tf.tensor2d([[1, 1, 2]])).arraySync(), [[19, 20]]);

@@ -23,12 +23,7 @@ function hand(logits: number[][], targets: number[], eps: number, variant: 'unif
     const lse = m + Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0));
     let loss = 0;
     for (let v = 0; v < V; v++) {
-      const q =
-        variant === 'uniform'
-          ? (v === targets[i] ? 1 - eps : 0) + eps / V
-          : v === targets[i]
-            ? 1 - eps
-            : eps / (V - 1);
+      const q = variant === 'uniform' ? (v === targets[i] ? 1 - eps : 0) + eps / V : v === targets[i] ? 1 - eps : eps / (V - 1);
       loss -= q * (row[v] - lse);
     }
     total += loss;
@@ -80,7 +75,11 @@ test('gradient w.r.t. logits: finite differences, and equals (softmax − q)/cou
   const x = tf.variable(randn([6, 7], 1, 2));
   const t = tf.tensor1d([0, 3, 6, 2, 3, 1], 'int32');
   for (const variant of ['uniform', 'fairseq'] as const) {
-    checkGradients(() => labelSmoothedCrossEntropy(x, t, { epsilon: 0.2, variant, ignoreIndex: 3 }), [x], { coords: 10, h: 1e-2, atol: 5e-4 });
+    checkGradients(() => labelSmoothedCrossEntropy(x, t, { epsilon: 0.2, variant, ignoreIndex: 3 }), [x], {
+      coords: 10,
+      h: 1e-2,
+      atol: 5e-4,
+    });
   }
   // analytic form, no ignore: (softmax − q)/M
   const g = tf.grad((l: tf.Tensor) => labelSmoothedCrossEntropy(l, t, { epsilon: 0.2 }))(x);
@@ -121,6 +120,9 @@ test('rejects bad targets and configs with actionable messages', () => {
   assert.throws(() => labelSmoothedCrossEntropy(L, tf.zeros([2])), /targets must be int32, got float32/);
   assert.throws(() => labelSmoothedCrossEntropy(L, tf.zeros([3], 'int32')), /targets shape \[3\] must equal .* \[2\]/);
   assert.throws(() => labelSmoothedCrossEntropy(L, tf.zeros([2], 'int32'), { epsilon: 1 }), /'epsilon' must be in \[0, 1\)/);
-  assert.throws(() => labelSmoothedCrossEntropy(L, tf.zeros([2], 'int32'), { smoothing: 0.1 } as any), /LabelSmoothedLossConfig: unknown config key 'smoothing'/);
+  assert.throws(
+    () => labelSmoothedCrossEntropy(L, tf.zeros([2], 'int32'), { smoothing: 0.1 } as any),
+    /LabelSmoothedLossConfig: unknown config key 'smoothing'/,
+  );
   L.dispose();
 });

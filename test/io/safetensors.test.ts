@@ -25,10 +25,18 @@ test('write then read round trip keeps names, order, shapes, values, metadata; h
   const p = path.join(dir, 'a.safetensors');
   const w = new Float32Array([1.5, -2, 3.25, 0, 1e-8, 7]);
   const idx = new Int32Array([-3, 2147483647, 5]);
-  writeSafetensors(p, new Map<string, any>([['w', { shape: [2, 3], data: w }], ['idx', { shape: [3], data: idx }], ['empty', { shape: [0, 4], data: new Float32Array(0) }]]), {
-    config: '{"d":4}',
-    format: 'pt',
-  });
+  writeSafetensors(
+    p,
+    new Map<string, any>([
+      ['w', { shape: [2, 3], data: w }],
+      ['idx', { shape: [3], data: idx }],
+      ['empty', { shape: [0, 4], data: new Float32Array(0) }],
+    ]),
+    {
+      config: '{"d":4}',
+      format: 'pt',
+    },
+  );
   const bytes = fs.readFileSync(p);
   const n = Number(bytes.readBigUInt64LE(0));
   assert.equal(n % 8, 0);
@@ -120,21 +128,49 @@ test('malformed files: each gets one error naming the file and the problem', () 
   const good = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
   const cases: [string, Uint8Array, RegExp][] = [
     ['short.st', new Uint8Array([1, 2, 3]), /short\.st: truncated file: 3 bytes/],
-    ['hlen.st', (() => { const b = rawFile(good, data8); b.writeBigUInt64LE(10_000n); return b; })(), /hlen\.st: header length 10000 beyond file/],
+    [
+      'hlen.st',
+      (() => {
+        const b = rawFile(good, data8);
+        b.writeBigUInt64LE(10_000n);
+        return b;
+      })(),
+      /hlen\.st: header length 10000 beyond file/,
+    ],
     ['json.st', rawFile(null, data8, '{"a": {'), /json\.st: invalid JSON header/],
     ['arr.st', rawFile([1, 2], data8), /arr\.st: invalid header: expected a JSON object, found an array/],
     ['dtype.st', rawFile({ a: { dtype: 'F128', shape: [2], data_offsets: [0, 8] } }, data8), /dtype\.st: tensor 'a': unknown dtype "F128"/],
-    ['size.st', rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data8), /size\.st: tensor 'a': shape \[3\] of F32 needs 12 bytes, but data_offsets \[0,8\] span 8 bytes/],
-    ['range.st', rawFile({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data8), /range\.st: tensor 'a': data_offsets \[0,16\] out of range: the data section has 8 bytes/],
+    [
+      'size.st',
+      rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data8),
+      /size\.st: tensor 'a': shape \[3\] of F32 needs 12 bytes, but data_offsets \[0,8\] span 8 bytes/,
+    ],
+    [
+      'range.st',
+      rawFile({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data8),
+      /range\.st: tensor 'a': data_offsets \[0,16\] out of range: the data section has 8 bytes/,
+    ],
     [
       'overlap.st',
       rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data8),
       /overlap\.st: tensor '.*': data_offsets \[4, 8\] overlap tensor/,
     ],
-    ['hole.st', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data8), /hole\.st: tensor 'a': .* leave a hole at bytes \[0, 4\)/],
-    ['trail.st', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, data8), /trail\.st: data section has 8 bytes but the tensors cover 4/],
+    [
+      'hole.st',
+      rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data8),
+      /hole\.st: tensor 'a': .* leave a hole at bytes \[0, 4\)/,
+    ],
+    [
+      'trail.st',
+      rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, data8),
+      /trail\.st: data section has 8 bytes but the tensors cover 4/,
+    ],
     ['meta.st', rawFile({ __metadata__: { n: 3 }, ...good }, data8), /meta\.st: __metadata__ key 'n' must be a string/],
-    ['offs.st', rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, data8), /offs\.st: tensor 'a': data_offsets must be \[begin, end\]/],
+    [
+      'offs.st',
+      rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, data8),
+      /offs\.st: tensor 'a': data_offsets must be \[begin, end\]/,
+    ],
   ];
   for (const [name, bytes, re] of cases) {
     const p = write(name, bytes);
@@ -145,7 +181,10 @@ test('malformed files: each gets one error naming the file and the problem', () 
   writeSafetensors(valid, { a: { shape: [4], data: new Float32Array(4) } });
   const full = fs.readFileSync(valid);
   const cut = write('cut.st', full.subarray(0, full.length - 3));
-  assert.throws(() => readSafetensors(cut), /cut\.st: tensor 'a': data_offsets \[0,16\] out of range: the data section has 13 bytes \(file of \d+ bytes truncated\?\)/);
+  assert.throws(
+    () => readSafetensors(cut),
+    /cut\.st: tensor 'a': data_offsets \[0,16\] out of range: the data section has 13 bytes \(file of \d+ bytes truncated\?\)/,
+  );
   assert.throws(() => readSafetensors(path.join(dir, 'nope.st')), /nope\.st: cannot read file \(no such file\)/);
   assert.throws(() => readSafetensorsHeader(path.join(dir, 'hlen.st')), /hlen\.st: header length 10000 beyond file/);
   fs.rmSync(dir, { recursive: true });
@@ -154,10 +193,19 @@ test('malformed files: each gets one error naming the file and the problem', () 
 test('writer rejects shape/size mismatch naming the key, and unwritable targets', () => {
   const dir = tmpDir();
   const p = path.join(dir, 'x.st');
-  assert.throws(() => writeSafetensors(p, { 'blocks.0.w': { shape: [2, 2], data: new Float32Array(3) } }), /x\.st: tensor 'blocks\.0\.w': shape \[2,2\] expects 4 elements, data has 3/);
+  assert.throws(
+    () => writeSafetensors(p, { 'blocks.0.w': { shape: [2, 2], data: new Float32Array(3) } }),
+    /x\.st: tensor 'blocks\.0\.w': shape \[2,2\] expects 4 elements, data has 3/,
+  );
   assert.throws(() => writeSafetensors(p, { a: { dtype: 'I32', shape: [1], data: new Float32Array(1) } }), /dtype I32 needs an Int32Array/);
-  assert.throws(() => writeSafetensors(p, { a: { shape: [1], data: new Float32Array(1) } }, { k: 5 as any }), /metadata key 'k' must be a string/);
-  assert.throws(() => writeSafetensors(path.join(dir, 'no', 'such', 'dir.st'), { a: { shape: [1], data: new Float32Array(1) } }), /cannot write .*dir\.st: directory .* does not exist/);
+  assert.throws(
+    () => writeSafetensors(p, { a: { shape: [1], data: new Float32Array(1) } }, { k: 5 as any }),
+    /metadata key 'k' must be a string/,
+  );
+  assert.throws(
+    () => writeSafetensors(path.join(dir, 'no', 'such', 'dir.st'), { a: { shape: [1], data: new Float32Array(1) } }),
+    /cannot write .*dir\.st: directory .* does not exist/,
+  );
   assert.equal(fs.existsSync(p), false);
   assert.deepEqual(fs.readdirSync(dir), []);
   fs.rmSync(dir, { recursive: true });

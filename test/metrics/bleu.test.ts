@@ -61,7 +61,13 @@ test('several references: max n-gram counts and closest (shorter on ties) refere
   assert.equal(s.refLen, 3);
   assert.equal(s.signature.split('|')[0], 'nrefs:2');
   // '' marks a missing reference: the signature reports a variable number
-  const v = corpusBleu(['a b', 'c d'], [['a b', 'c d'], ['a x', '']]);
+  const v = corpusBleu(
+    ['a b', 'c d'],
+    [
+      ['a b', 'c d'],
+      ['a x', ''],
+    ],
+  );
   assert.equal(v.signature.split('|')[0], 'nrefs:var');
   assert.throws(() => corpusBleu(['a'], [['']]), /empty reference sentence at segment 1/);
 });
@@ -69,7 +75,10 @@ test('several references: max n-gram counts and closest (shorter on ties) refere
 test('text and JSON formatting as sacreBLEU prints them', () => {
   const s = corpusBleu(['the cat sat on the mat'], [['the cat sat on a mat']]);
   const text = s.format(1, false, s.signature);
-  assert.match(text, /^BLEU\|nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:[^ ]+ = \d+\.\d \d+\.\d\/\d+\.\d\/\d+\.\d\/\d+\.\d \(BP = 1\.000 ratio = 1\.000 hyp_len = 6 ref_len = 6\)$/);
+  assert.match(
+    text,
+    /^BLEU\|nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:[^ ]+ = \d+\.\d \d+\.\d\/\d+\.\d\/\d+\.\d\/\d+\.\d \(BP = 1\.000 ratio = 1\.000 hyp_len = 6 ref_len = 6\)$/,
+  );
   assert.equal(s.format(2, true), s.score.toFixed(2));
   const json = JSON.parse(s.format(1, false, s.signature, true));
   assert.equal(json.name, 'BLEU');

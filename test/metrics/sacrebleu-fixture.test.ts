@@ -82,7 +82,10 @@ for (const c of cases) {
     const s =
       c.level === 'corpus'
         ? m.corpusScore(c.hyps, c.refs)
-        : m.sentenceScore(c.hyps[0], c.refs.map((stream) => stream[0]));
+        : m.sentenceScore(
+            c.hyps[0],
+            c.refs.map((stream) => stream[0]),
+          );
     const tol = c.metric === 'ter' ? 1e-4 : 1e-6;
     assert.ok(Math.abs(s.score - c.score) <= tol, `score ${s.score} != sacreBLEU ${c.score} (tolerance ${tol})`);
     const expectedSig = c.signature.replace(`version:${sacreVersion}`, `version:${ours}`);

@@ -54,7 +54,10 @@ describe('Translator', () => {
     assert.ok(new Set(a.map((r) => r.hypotheses[0]!.tokens.join(' '))).size > 3, 'random model gives varied outputs');
     // reversed input → reversed output
     const rev = await small.translate(texts.slice().reverse());
-    assert.deepEqual(rev.map((r) => r.text), a.map((r) => r.text).reverse());
+    assert.deepEqual(
+      rev.map((r) => r.text),
+      a.map((r) => r.text).reverse(),
+    );
   });
 
   it('refuses an over-length sentence naming its index, length and the limit; skips it on request', async () => {
@@ -78,7 +81,10 @@ describe('Translator', () => {
     const [r] = await t.translate([atLimit]);
     assert.equal(r!.srcTokens, 63);
     assert.equal(r!.hypotheses.length, 1);
-    assert.throws(() => t.validate([fx.lines[1]!, fx.lines[2]!, long]), (e: unknown) => e instanceof SentenceTooLongError && e.sentence === 2);
+    assert.throws(
+      () => t.validate([fx.lines[1]!, fx.lines[2]!, long]),
+      (e: unknown) => e instanceof SentenceTooLongError && e.sentence === 2,
+    );
     assert.deepEqual(t.validate([fx.lines[1]!, '', atLimit]), [t.tokenize(fx.lines[1]!).length, 0, 63]);
     const skipped = await t.translate([fx.lines[1]!, long, fx.lines[2]!], { onTooLong: 'skip' });
     assert.equal(skipped[1]!.skipped, 'too-long');
@@ -137,7 +143,13 @@ describe('Translator', () => {
   it('gives empty results for empty or whitespace-only lines, and cleans input as in training', async () => {
     const t = new Translator(model, spm, { generation: GEN });
     const res = await t.translate(['', '  \t ', fx.lines[3]!]);
-    assert.deepEqual(res.slice(0, 2).map((r) => [r.text, r.skipped, r.hypotheses.length]), [['', 'empty', 0], ['', 'empty', 0]]);
+    assert.deepEqual(
+      res.slice(0, 2).map((r) => [r.text, r.skipped, r.hypotheses.length]),
+      [
+        ['', 'empty', 0],
+        ['', 'empty', 0],
+      ],
+    );
     assert.equal(res[2]!.hypotheses.length, 1);
     assert.deepEqual(t.tokenize(`  ${fx.lines[3]}\u0007 `), t.tokenize(fx.lines[3]!));
     assert.deepEqual(await t.translate([]), []);
@@ -173,8 +185,14 @@ describe('Translator', () => {
     const seqB = await t.translate(b, { beamSize: 3, nbest: 2 });
     const before = tf.memory().numTensors;
     const [parA, parB] = await Promise.all([t.translate(a), t.translate(b, { beamSize: 3, nbest: 2 })]);
-    assert.deepEqual(parA.map((r) => r.hypotheses.map((h) => h.tokens)), seqA.map((r) => r.hypotheses.map((h) => h.tokens)));
-    assert.deepEqual(parB.map((r) => r.hypotheses.map((h) => h.tokens)), seqB.map((r) => r.hypotheses.map((h) => h.tokens)));
+    assert.deepEqual(
+      parA.map((r) => r.hypotheses.map((h) => h.tokens)),
+      seqA.map((r) => r.hypotheses.map((h) => h.tokens)),
+    );
+    assert.deepEqual(
+      parB.map((r) => r.hypotheses.map((h) => h.tokens)),
+      seqB.map((r) => r.hypotheses.map((h) => h.tokens)),
+    );
     assert.equal(tf.memory().numTensors, before);
   });
 
@@ -191,6 +209,9 @@ describe('Translator', () => {
       t.dispose();
     }
     assert.throws(() => new Translator(model, spm, { maxTokens: 10 }), /maxTokens 10 is below the model's maxLen 64/);
-    assert.throws(() => new Translator(model, spm, { maxTokenz: 10 } as never), /TranslatorOptions: unknown config key 'maxTokenz'; known keys: maxTokens, maxSentences, generation/);
+    assert.throws(
+      () => new Translator(model, spm, { maxTokenz: 10 } as never),
+      /TranslatorOptions: unknown config key 'maxTokenz'; known keys: maxTokens, maxSentences, generation/,
+    );
   });
 });

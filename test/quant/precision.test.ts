@@ -15,7 +15,14 @@ import * as tf from '@tensorflow/tfjs';
 import { int8Support } from '../../src/backend/native.js';
 import { Linear } from '../../src/core/linear.js';
 import { loadSeq2Seq, readMtCheckpointConfig, type Seq2Seq } from '../../src/mt/model/index.js';
-import { applyPrecision, choosePrecision, int8Layers, isInt8Checkpoint, precisionLine, writeInt8Checkpoint } from '../../src/quant/index.js';
+import {
+  applyPrecision,
+  choosePrecision,
+  int8Layers,
+  isInt8Checkpoint,
+  precisionLine,
+  writeInt8Checkpoint,
+} from '../../src/quant/index.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
 
@@ -41,7 +48,12 @@ function stepLogProbs(model: Seq2Seq): Float32Array[] {
   const state = model.initState(enc);
   try {
     const out: Float32Array[] = [];
-    for (const [t, tok] of [[0, model.bosId], [1, 4], [2, 5]] as const) out.push(Float32Array.from(model.step(new Int32Array(srcs.length).fill(tok), state, t)));
+    for (const [t, tok] of [
+      [0, model.bosId],
+      [1, 4],
+      [2, 5],
+    ] as const)
+      out.push(Float32Array.from(model.step(new Int32Array(srcs.length).fill(tok), state, t)));
     return out;
   } finally {
     model.disposeState(state);

@@ -13,9 +13,18 @@ import { useTestBackend } from '../helpers/backend.js';
 import { CharTokenizer, engineFor, FakeSeqModel, post, SlowFakeSeqModel, startTestServer, waitFor } from './helpers.js';
 
 const SENTENCES = [
-  'a man rides a bike', 'two dogs play', 'the sun is hot today', 'hello', 'where is the station?',
-  'i like green tea', 'a very long sentence with many words in it', 'ok', 'children run in the park',
-  'the cat sleeps', 'snow falls', 'we eat bread and cheese',
+  'a man rides a bike',
+  'two dogs play',
+  'the sun is hot today',
+  'hello',
+  'where is the station?',
+  'i like green tea',
+  'a very long sentence with many words in it',
+  'ok',
+  'children run in the park',
+  'the cat sleeps',
+  'snow falls',
+  'we eat bread and cheese',
 ];
 const S: DecodeSettings = { beamSize: 4, nbest: 2, lenpen: 1, maxLength: 30 };
 
@@ -113,7 +122,7 @@ describe('Batcher', () => {
     open();
     await Promise.all(first);
     await Promise.all([...cohortB, ...again]);
-    assert.deepEqual(b.batchSizes, [3, 5], 'B waits 30 ms after A ends, so A\'s clients join it');
+    assert.deepEqual(b.batchSizes, [3, 5], "B waits 30 ms after A ends, so A's clients join it");
   });
 
   test('stop(): queued and decoding work finishes, new work is refused with 503, idle() resolves after', async () => {
@@ -154,7 +163,8 @@ describe('Batcher', () => {
   });
 
   test('HTTP clients share batches: results equal to batching off', async () => {
-    const ask = (url: string, q: string) => post(`${url}/translate`, { q, source: 'en', target: 'de', n_best: 2, return_scores: true }).then((r) => r.body);
+    const ask = (url: string, q: string) =>
+      post(`${url}/translate`, { q, source: 'en', target: 'de', n_best: 2, return_scores: true }).then((r) => r.body);
     const off = await startTestServer({ scheduler: 'batch', maxWaitMs: 0, maxBatchSentences: 1 });
     const single = [];
     try {
@@ -180,7 +190,21 @@ describe('Batcher', () => {
   test('tiny real Seq2Seq (random init): batched == one by one, no tensor leak', async () => {
     await useTestBackend();
     const tok = new CharTokenizer();
-    const model = new Seq2Seq({ vocabSize: tok.vocabSize, maxLen: 48, dim: 16, mlpHidden: 32, encoderLayers: 1, decoderLayers: 1, heads: 2, dropout: 0, bosId: 0, padId: 1, eosId: 2, unkId: 3, seed: 7 });
+    const model = new Seq2Seq({
+      vocabSize: tok.vocabSize,
+      maxLen: 48,
+      dim: 16,
+      mlpHidden: 32,
+      encoderLayers: 1,
+      decoderLayers: 1,
+      heads: 2,
+      dropout: 0,
+      bosId: 0,
+      padId: 1,
+      eosId: 2,
+      unkId: 3,
+      seed: 7,
+    });
     model.eval();
     try {
       const e = new SpyEngine(engineFor(model, tok));
@@ -193,7 +217,11 @@ describe('Batcher', () => {
       const got = await Promise.all(texts.map((t) => b.submit(e, 'en-de', enc(e, [t]), settings).then((r) => r[0]!)));
       assert.equal(e.calls.length, 1);
       for (const [i, g] of got.entries()) {
-        assert.deepEqual(g.map((h) => h.tokens), solo[i]!.map((h) => h.tokens), `sentence ${i}`);
+        assert.deepEqual(
+          g.map((h) => h.tokens),
+          solo[i]!.map((h) => h.tokens),
+          `sentence ${i}`,
+        );
         g.forEach((h, k) => assert.ok(Math.abs(h.score - solo[i]![k]!.score) < 1e-4));
       }
       assert.equal(tf.memory().numTensors, before);
@@ -260,7 +288,21 @@ describe('step scheduler', () => {
   test('tiny real Seq2Seq (random init): joined mid-decode == one by one, no tensor leak', async () => {
     await useTestBackend();
     const tok = new CharTokenizer();
-    const model = new Seq2Seq({ vocabSize: tok.vocabSize, maxLen: 48, dim: 16, mlpHidden: 32, encoderLayers: 1, decoderLayers: 1, heads: 2, dropout: 0, bosId: 0, padId: 1, eosId: 2, unkId: 3, seed: 7 });
+    const model = new Seq2Seq({
+      vocabSize: tok.vocabSize,
+      maxLen: 48,
+      dim: 16,
+      mlpHidden: 32,
+      encoderLayers: 1,
+      decoderLayers: 1,
+      heads: 2,
+      dropout: 0,
+      bosId: 0,
+      padId: 1,
+      eosId: 2,
+      unkId: 3,
+      seed: 7,
+    });
     model.eval();
     try {
       const e = engineFor(model, tok);
@@ -275,7 +317,11 @@ describe('step scheduler', () => {
       for (const t of texts.slice(1)) got.push(b.submit(e, 'en-de', enc(e, [t]), settings));
       const res = (await Promise.all(got)).map((r) => r[0]!);
       for (const [i, g] of res.entries()) {
-        assert.deepEqual(g.map((h) => h.tokens), alone[i]!.map((h) => h.tokens), `sentence ${i}`);
+        assert.deepEqual(
+          g.map((h) => h.tokens),
+          alone[i]!.map((h) => h.tokens),
+          `sentence ${i}`,
+        );
         g.forEach((h, k) => assert.ok(Math.abs(h.score - alone[i]![k]!.score) < 1e-4));
       }
       assert.ok(Math.max(...e.stepSentences()) > 1, 'sentences shared steps');
@@ -286,7 +332,8 @@ describe('step scheduler', () => {
   });
 
   test('HTTP clients share decoding steps: results equal to batching off', async () => {
-    const ask = (url: string, q: string) => post(`${url}/translate`, { q, source: 'en', target: 'de', n_best: 2, return_scores: true, cache: false }).then((r) => r.body);
+    const ask = (url: string, q: string) =>
+      post(`${url}/translate`, { q, source: 'en', target: 'de', n_best: 2, return_scores: true, cache: false }).then((r) => r.body);
     const off = await startTestServer({ scheduler: 'batch', maxWaitMs: 0, maxBatchSentences: 1 });
     const single = [];
     try {

@@ -84,7 +84,10 @@ describe('LanguageDetector', () => {
     const mixed = [SENTENCES.de![0]!, SENTENCES.de![2]!, 'Hello world, how are you?', '1234 !!!'];
     const d = enDeFr.detectBatch(mixed);
     assertWellFormed(d, ['en', 'de', 'fr'], 'batch');
-    assert.deepEqual(d.map((x) => x.language), ['de', 'en']);
+    assert.deepEqual(
+      d.map((x) => x.language),
+      ['de', 'en'],
+    );
     // Two German sentences (~40 letters each) against one English (~19): about 81 / 19.
     assert.ok(d[0]!.confidence > 75 && d[0]!.confidence < 90, JSON.stringify(d));
     // One short German reply and one long English sentence: the long one outweighs it, where an

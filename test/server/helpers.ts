@@ -132,15 +132,97 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
 /** Word-by-word dictionaries of the LexiconModel (lower case; unknown words are copied). */
 export const LEXICON: Record<string, Record<string, string>> = {
   'en-de': {
-    a: 'ein', an: 'ein', the: 'der', dog: 'hund', dogs: 'hunde', cat: 'katze', cats: 'katzen', man: 'mann', woman: 'frau', children: 'kinder', group: 'gruppe', of: 'von',
-    runs: 'läuft', run: 'laufen', sleeps: 'schläft', sleep: 'schlafen', is: 'ist', are: 'sind', on: 'auf', in: 'in', beach: 'strand', snow: 'schnee', two: 'zwei',
-    playing: 'spielen', plays: 'spielt', near: 'nahe', red: 'rote', fence: 'zaun', blue: 'blauen', shirt: 'hemd', standing: 'steht', ladder: 'leiter', and: 'und',
-    cleaning: 'putzt', window: 'fenster', with: 'mit', ball: 'ball', house: 'haus', small: 'klein', big: 'gross', hello: 'hallo', world: 'welt', very: 'sehr',
-    important: 'wichtig', text: 'text', this: 'dies', good: 'gut', night: 'nacht', park: 'park', street: 'strasse', green: 'grünen', grass: 'gras', at: 'an',
-    sun: 'sonne', rose: 'ging auf', birds: 'vögel', sang: 'sangen', when: 'als', bird: 'vogel', sings: 'singt', tree: 'baum', read: 'lies', book: 'buch',
+    a: 'ein',
+    an: 'ein',
+    the: 'der',
+    dog: 'hund',
+    dogs: 'hunde',
+    cat: 'katze',
+    cats: 'katzen',
+    man: 'mann',
+    woman: 'frau',
+    children: 'kinder',
+    group: 'gruppe',
+    of: 'von',
+    runs: 'läuft',
+    run: 'laufen',
+    sleeps: 'schläft',
+    sleep: 'schlafen',
+    is: 'ist',
+    are: 'sind',
+    on: 'auf',
+    in: 'in',
+    beach: 'strand',
+    snow: 'schnee',
+    two: 'zwei',
+    playing: 'spielen',
+    plays: 'spielt',
+    near: 'nahe',
+    red: 'rote',
+    fence: 'zaun',
+    blue: 'blauen',
+    shirt: 'hemd',
+    standing: 'steht',
+    ladder: 'leiter',
+    and: 'und',
+    cleaning: 'putzt',
+    window: 'fenster',
+    with: 'mit',
+    ball: 'ball',
+    house: 'haus',
+    small: 'klein',
+    big: 'gross',
+    hello: 'hallo',
+    world: 'welt',
+    very: 'sehr',
+    important: 'wichtig',
+    text: 'text',
+    this: 'dies',
+    good: 'gut',
+    night: 'nacht',
+    park: 'park',
+    street: 'strasse',
+    green: 'grünen',
+    grass: 'gras',
+    at: 'an',
+    sun: 'sonne',
+    rose: 'ging auf',
+    birds: 'vögel',
+    sang: 'sangen',
+    when: 'als',
+    bird: 'vogel',
+    sings: 'singt',
+    tree: 'baum',
+    read: 'lies',
+    book: 'buch',
   },
-  'en-fr': { a: 'un', the: 'le', dog: 'chien', cat: 'chat', runs: 'court', sleeps: 'dort', on: 'sur', beach: 'plage', hello: 'bonjour', world: 'monde', and: 'et' },
-  'de-en': { ein: 'a', eine: 'a', der: 'the', die: 'the', hund: 'dog', katze: 'cat', läuft: 'runs', schläft: 'sleeps', am: 'on the', strand: 'beach', hallo: 'hello', welt: 'world' },
+  'en-fr': {
+    a: 'un',
+    the: 'le',
+    dog: 'chien',
+    cat: 'chat',
+    runs: 'court',
+    sleeps: 'dort',
+    on: 'sur',
+    beach: 'plage',
+    hello: 'bonjour',
+    world: 'monde',
+    and: 'et',
+  },
+  'de-en': {
+    ein: 'a',
+    eine: 'a',
+    der: 'the',
+    die: 'the',
+    hund: 'dog',
+    katze: 'cat',
+    läuft: 'runs',
+    schläft: 'sleeps',
+    am: 'on the',
+    strand: 'beach',
+    hallo: 'hello',
+    welt: 'world',
+  },
 };
 
 /** What the LexiconModel outputs for `source`: each word looked up, punctuation kept. */
@@ -249,13 +331,22 @@ export const PAIRS = ['en-de', 'en-fr', 'de-en'] as const;
  * The app around fake engines for en-de, en-fr, de-en, listening on 127.0.0.1:<random>: HashModels
  * (slow-able), or with `lexicon` LexiconModels whose answers are dictionary translations.
  */
-export async function startTestServer(settings: Partial<ServerSettings> = {}, opts: { ready?: boolean; log?: (l: string) => void; lexicon?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  settings: Partial<ServerSettings> = {},
+  opts: { ready?: boolean; log?: (l: string) => void; lexicon?: boolean } = {},
+): Promise<TestServer> {
   const registry = new ModelRegistry();
   const tok = new CharTokenizer();
   const models: Record<string, SlowFakeSeqModel> = {};
   for (const pair of PAIRS) {
-    models[pair] = opts.lexicon ? (new LexiconModel(pair, tok, LEXICON_MAX_POSITIONS) as unknown as SlowFakeSeqModel) : new SlowFakeSeqModel(tok.vocabSize);
-    registry.add(pair, engineFor(models[pair]!, tok), DecodingDefaultsSchema.parse({ beamSize: 4, maxLength: opts.lexicon ? LEXICON_MAX_POSITIONS - 1 : 40 }));
+    models[pair] = opts.lexicon
+      ? (new LexiconModel(pair, tok, LEXICON_MAX_POSITIONS) as unknown as SlowFakeSeqModel)
+      : new SlowFakeSeqModel(tok.vocabSize);
+    registry.add(
+      pair,
+      engineFor(models[pair]!, tok),
+      DecodingDefaultsSchema.parse({ beamSize: 4, maxLength: opts.lexicon ? LEXICON_MAX_POSITIONS - 1 : 40 }),
+    );
   }
   if (opts.ready ?? true) registry.markReady();
   const logs: string[] = [];
@@ -281,7 +372,11 @@ export async function startTestServer(settings: Partial<ServerSettings> = {}, op
 }
 
 /** POST JSON (or raw bytes) and return status + parsed body. */
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
   const raw = body instanceof Uint8Array || typeof body === 'string' ? body : JSON.stringify(body);
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
   const text = await res.text();

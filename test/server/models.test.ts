@@ -12,7 +12,13 @@ import { CharTokenizer, FakeSeqModel } from './helpers.js';
 test("decoding defaults: the config's, else the checkpoint's, else beam 5 and lenpen 1", () => {
   const tok = new CharTokenizer();
   // a translator whose generation defaults came from a tuned checkpoint (Translator.load merges them)
-  const tuned = () => new TranslatorEngine(new Translator(new FakeSeqModel(tok.vocabSize), tok, { maxTokens: UNBOUNDED_TRANSLATOR_TOKENS, generation: { beamSize: 6, lenpen: 1.4 } }));
+  const tuned = () =>
+    new TranslatorEngine(
+      new Translator(new FakeSeqModel(tok.vocabSize), tok, {
+        maxTokens: UNBOUNDED_TRANSLATOR_TOKENS,
+        generation: { beamSize: 6, lenpen: 1.4 },
+      }),
+    );
   const r = new ModelRegistry();
   r.add('en-de', tuned(), DecodingDefaultsSchema.parse({}));
   r.add('en-fr', tuned(), DecodingDefaultsSchema.parse({ lenpen: 0.8 }));

@@ -15,10 +15,21 @@ const CHROMIUM = '/usr/bin/chromium';
 
 const LAUNCH = {
   executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 };
 
-test('page: pick a pair, type, watch the beams, get the n-best', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)` }, async () => {
+test('page: pick a pair, type, watch the beams, get the n-best', {
+  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`,
+}, async () => {
   const s = await startTestServer();
   s.models['en-fr']!.stepDelayMs = 30; // slow enough to see intermediate steps
   const browser = await chromium.launch(LAUNCH);
@@ -45,10 +56,25 @@ test('page: pick a pair, type, watch the beams, get the n-best', { skip: existsS
     const seen = (await page.evaluate('window.seenSteps')) as string[];
     const steps = seen.filter((x) => x !== '–').map(Number);
     assert.ok(steps.length >= 3, `the page showed steps ${steps}`);
-    assert.deepEqual(steps, [...steps].sort((a, b) => a - b), 'steps shown in order');
-    const final = await page.$$eval('#final tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
-    const http = await post(`${s.url}/translate`, { q: 'a little girl climbs a tree', source: 'en', target: 'fr', beam_size: 3, n_best: 3 });
-    assert.deepEqual(final, http.body.nbest.map((h: { text: string; score: number }, i: number) => [String(i + 1), h.text, h.score.toFixed(3)]));
+    assert.deepEqual(
+      steps,
+      [...steps].sort((a, b) => a - b),
+      'steps shown in order',
+    );
+    const final = await page.$$eval('#final tbody tr', (rows) =>
+      rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    const http = await post(`${s.url}/translate`, {
+      q: 'a little girl climbs a tree',
+      source: 'en',
+      target: 'fr',
+      beam_size: 3,
+      n_best: 3,
+    });
+    assert.deepEqual(
+      final,
+      http.body.nbest.map((h: { text: string; score: number }, i: number) => [String(i + 1), h.text, h.score.toFixed(3)]),
+    );
     const shot = join(process.env.RESMLP_SCREENSHOT_DIR ?? tmpdir(), 'resmlp-serve-page.png');
     await page.screenshot({ path: shot, fullPage: true });
     assert.deepEqual(errors, []);
@@ -58,7 +84,9 @@ test('page: pick a pair, type, watch the beams, get the n-best', { skip: existsS
   }
 });
 
-test('page: a paragraph is built sentence by sentence, with the detected language', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)` }, async () => {
+test('page: a paragraph is built sentence by sentence, with the detected language', {
+  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`,
+}, async () => {
   const s = await startTestServer({}, { lexicon: true });
   s.models['en-de']!.stepDelayMs = 20; // slow enough to see the sentences grow
   const browser = await chromium.launch(LAUNCH);
@@ -82,8 +110,19 @@ test('page: a paragraph is built sentence by sentence, with the detected languag
     const seen = (await page.evaluate('window.seen')) as string[][];
     const built = seen.filter((v) => v.length === 3);
     assert.ok(built.length >= 5, `the paragraph changed ${built.length} times while decoding`);
-    assert.ok(built.some((v) => v.filter((x) => x.startsWith('live:')).length >= 2), 'several sentences decode at once (one batch)');
-    assert.ok(built.some((v) => v[0]!.startsWith('live:') && v[0]!.length > 'live:'.length + 3 && v[0] !== 'live:' + lexiconText('en-de', 'A dog runs on the beach.')), 'a sentence shown half built');
+    assert.ok(
+      built.some((v) => v.filter((x) => x.startsWith('live:')).length >= 2),
+      'several sentences decode at once (one batch)',
+    );
+    assert.ok(
+      built.some(
+        (v) =>
+          v[0]!.startsWith('live:') &&
+          v[0]!.length > 'live:'.length + 3 &&
+          v[0] !== 'live:' + lexiconText('en-de', 'A dog runs on the beach.'),
+      ),
+      'a sentence shown half built',
+    );
     assert.match((await page.textContent('#sentences')) ?? '', /3 sentences, detected en \d+%/);
     const final = await page.textContent('#paragraph');
     const http = await post(`${s.url}/translate`, { q, source: 'en', target: 'de' });

@@ -36,15 +36,24 @@ describe('serve config: precision per model', () => {
     assert.throws(() => resolveServeConfig({ models: { 'en-de': { checkpoint: 'x', precision: 'fp16' } } }), /models\.en-de\.precision: /);
   });
 
-  test("'int8' serves the model with int8 linear layers and says so; absent, fp32", { skip: support.available ? false : `int8 unavailable here: ${support.reason}` }, async () => {
+  test("'int8' serves the model with int8 linear layers and says so; absent, fp32", {
+    skip: support.available ? false : `int8 unavailable here: ${support.reason}`,
+  }, async () => {
     for (const precision of ['int8', undefined] as const) {
       const registry = new ModelRegistry();
       const lines: string[] = [];
       try {
-        await loadModels(resolveServeConfig({ models: { 'en-de': { checkpoint: fx.checkpoint, ...(precision ? { precision } : {}) } } }), registry, (l) => lines.push(l));
+        await loadModels(
+          resolveServeConfig({ models: { 'en-de': { checkpoint: fx.checkpoint, ...(precision ? { precision } : {}) } } }),
+          registry,
+          (l) => lines.push(l),
+        );
         const layers = int8Layers(registry);
         assert.ok(layers.length > 0 && layers.every((x) => x === (precision === 'int8')));
-        assert.match(lines.join('\n'), precision === 'int8' ? /\[serve\] en-de: .*; precision: int8 \(oneDNN/ : /\[serve\] en-de: .*; precision: fp32$/);
+        assert.match(
+          lines.join('\n'),
+          precision === 'int8' ? /\[serve\] en-de: .*; precision: int8 \(oneDNN/ : /\[serve\] en-de: .*; precision: fp32$/,
+        );
         const engine = registry.get('en', 'de')!.engine as TranslatorEngine;
         const [r] = await engine.translator.translate([fx.lines[0]!], { maxLenA: 0, maxLenB: 4 });
         assert.ok(r!.hypotheses.length > 0);

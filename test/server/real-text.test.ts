@@ -80,12 +80,18 @@ describe('real text', () => {
     assert.equal(r.body.translatedText, lexiconText('en-de', TEXT));
     assert.equal(r.body.translatedText.split(/(?<=\.)\s+/u).length, 8, 'eight sentences, in order');
     const live = engine.stepSentences!().slice(before);
-    assert.ok(live[0]! >= 8, `the paragraph's sentences and pieces decode in the same steps (live per step: ${live.slice(0, 5).join(',')}…)`);
+    assert.ok(
+      live[0]! >= 8,
+      `the paragraph's sentences and pieces decode in the same steps (live per step: ${live.slice(0, 5).join(',')}…)`,
+    );
   });
 
   test('a 300-token sentence is split at words and translated, not refused', async () => {
     const words = ['the', 'dog', 'runs', 'on', 'the', 'beach', 'and'];
-    const long = Array.from({ length: 80 }, (_, i) => words[i % words.length]).join(' ').slice(0, 300).trim();
+    const long = Array.from({ length: 80 }, (_, i) => words[i % words.length])
+      .join(' ')
+      .slice(0, 300)
+      .trim();
     assert.ok(long.length >= 299 && !/[.!?,;:]/.test(long));
     const r = await post(T(), { q: long, source: 'en', target: 'de', cache: false });
     assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -94,20 +100,36 @@ describe('real text', () => {
 
   test('control and invisible characters: the same answer as for the clean text', async () => {
     const clean = await post(T(), { q: 'A dog runs on the beach. Two cats sleep.', source: 'en', target: 'de', cache: false });
-    const dirty = await post(T(), { q: 'A\u0007 dog\u200b runs\u00ad on the\u202a beach\u202c.\u0000 Two\u2066 cats\u2069 sleep.\ufeff', source: 'en', target: 'de', cache: false });
+    const dirty = await post(T(), {
+      q: 'A\u0007 dog\u200b runs\u00ad on the\u202a beach\u202c.\u0000 Two\u2066 cats\u2069 sleep.\ufeff',
+      source: 'en',
+      target: 'de',
+      cache: false,
+    });
     assert.equal(dirty.status, 200);
     assert.equal(clean.body.translatedText, 'ein hund läuft auf der strand. zwei katzen schlafen.');
     assert.equal(dirty.body.translatedText.replace(/\ufeff$/u, ''), clean.body.translatedText);
   });
 
   test('n-best of a paragraph: alternatives are whole texts, the best first in nbest', async () => {
-    const r = await post(T(), { q: 'A dog. A cat.', source: 'en', target: 'de', alternatives: 2, n_best: 3, return_scores: true, cache: false });
+    const r = await post(T(), {
+      q: 'A dog. A cat.',
+      source: 'en',
+      target: 'de',
+      alternatives: 2,
+      n_best: 3,
+      return_scores: true,
+      cache: false,
+    });
     assert.equal(r.status, 200);
     assert.equal(r.body.translatedText, 'ein hund. ein katze.');
     // rank k joins the k-th hypothesis of each sentence (its best where it has fewer)
     const each = await post(T(), { q: ['A dog.', 'A cat.'], source: 'en', target: 'de', n_best: 3, cache: false });
     const [dog, cat] = each.body.nbest as { text: string }[][];
-    assert.deepEqual(r.body.alternatives, [1, 2].map((k) => `${(dog![k] ?? dog![0]!).text} ${(cat![k] ?? cat![0]!).text}`));
+    assert.deepEqual(
+      r.body.alternatives,
+      [1, 2].map((k) => `${(dog![k] ?? dog![0]!).text} ${(cat![k] ?? cat![0]!).text}`),
+    );
     assert.equal(r.body.nbest[0].text, r.body.translatedText);
     const best = r.body.nbest[0];
     assert.equal(best.positional_scores.length, best.tokens.length, 'one score per token, EOS of each sentence included');
@@ -121,7 +143,10 @@ describe('real text', () => {
     const r = await post(T(), { q: ['Ein Hund läuft am Strand.', 'A dog runs on the beach.'], source: 'auto', target: 'en', cache: false });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(r.body.translatedText, ['a dog runs on the beach.', 'A dog runs on the beach.']);
-    assert.deepEqual(r.body.detectedLanguage.map((d: { language: string }) => d.language), ['de', 'en']);
+    assert.deepEqual(
+      r.body.detectedLanguage.map((d: { language: string }) => d.language),
+      ['de', 'en'],
+    );
     for (const d of r.body.detectedLanguage) assert.ok(d.confidence > 0 && d.confidence <= 100);
     const one = await post(T(), { q: 'A dog runs on the beach.', source: 'auto', target: 'de' });
     assert.equal(one.body.detectedLanguage.language, 'en');
@@ -137,14 +162,18 @@ describe('real text', () => {
     const r = await post(`${s.url}/detect`, { q: 'Der Hund läuft schnell über die grüne Wiese.' });
     assert.equal(r.status, 200);
     assert.equal(r.body[0].language, 'de');
-    assert.ok(r.body.every((d: { language: string }) => ['de', 'en'].includes(d.language)), 'only served source languages');
+    assert.ok(
+      r.body.every((d: { language: string }) => ['de', 'en'].includes(d.language)),
+      'only served source languages',
+    );
     const bad = await post(`${s.url}/detect`, { q: '12 34' });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error, /could not detect the language of q/);
   });
 
   test('the cache answers a repeated paragraph without decoding; cache: false skips it', async () => {
-    const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? NaN);
+    const metric = async (name: string) =>
+      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? NaN);
     const q = 'A man is standing on a ladder. Two dogs are playing in the snow. A cat sleeps.';
     const first = await post(T(), { q, source: 'en', target: 'de' });
     const steps = s.models['en-de']!.steps;
@@ -168,10 +197,14 @@ describe('real text', () => {
   });
 
   test('format html: tags, attributes and entities kept; code untouched', async () => {
-    const html = '<p class="x">A <b>dog</b> runs on the <a href="/b?x=1&amp;y=2">beach</a>.</p>\n<pre>the dog</pre><p>Hello &amp; world.</p>';
+    const html =
+      '<p class="x">A <b>dog</b> runs on the <a href="/b?x=1&amp;y=2">beach</a>.</p>\n<pre>the dog</pre><p>Hello &amp; world.</p>';
     const r = await post(T(), { q: html, source: 'en', target: 'de', format: 'html', cache: false });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.equal(r.body.translatedText, '<p class="x">ein <b>hund</b> läuft auf der <a href="/b?x=1&amp;y=2">strand</a>.</p>\n<pre>the dog</pre><p>hallo &amp; welt.</p>');
+    assert.equal(
+      r.body.translatedText,
+      '<p class="x">ein <b>hund</b> läuft auf der <a href="/b?x=1&amp;y=2">strand</a>.</p>\n<pre>the dog</pre><p>hallo &amp; welt.</p>',
+    );
   });
 
   test('errors name the field the client sent', async () => {

@@ -47,7 +47,10 @@ describe('POST /translate', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.nbest.length, 3);
     const scores = r.body.nbest.map((h: { score: number }) => h.score);
-    assert.deepEqual([...scores].sort((a, b) => b - a), scores);
+    assert.deepEqual(
+      [...scores].sort((a, b) => b - a),
+      scores,
+    );
     assert.equal(r.body.nbest[0].text, r.body.translatedText);
     assert.equal(r.body.score, scores[0]);
     const best = r.body.nbest[0];
@@ -88,14 +91,30 @@ describe('POST /translate', () => {
     ['beam_size 2.5', { q: 'hi', source: 'en', target: 'de', beam_size: 2.5 }, /beam_size: .*expected int/],
     ['beam_size a string', { q: 'hi', source: 'en', target: 'de', beam_size: '4' }, /beam_size: .*number/],
     ['beam_size over the limit', { q: 'hi', source: 'en', target: 'de', beam_size: 7 }, /beam_size 7 is over the limit maxBeamSize 6/],
-    ['n_best over beam', { q: 'hi', source: 'en', target: 'de', beam_size: 2, n_best: 3 }, /n_best 3 asks for more hypotheses than beam_size 2/],
-    ['alternatives over beam', { q: 'hi', source: 'en', target: 'de', beam_size: 2, alternatives: 2 }, /alternatives 2 \(\+1 for the best\) asks for more hypotheses than beam_size 2/],
+    [
+      'n_best over beam',
+      { q: 'hi', source: 'en', target: 'de', beam_size: 2, n_best: 3 },
+      /n_best 3 asks for more hypotheses than beam_size 2/,
+    ],
+    [
+      'alternatives over beam',
+      { q: 'hi', source: 'en', target: 'de', beam_size: 2, alternatives: 2 },
+      /alternatives 2 \(\+1 for the best\) asks for more hypotheses than beam_size 2/,
+    ],
     ['alternatives negative', { q: 'hi', source: 'en', target: 'de', alternatives: -1 }, /alternatives: /],
     ['return_scores not a boolean', { q: 'hi', source: 'en', target: 'de', return_scores: 'yes' }, /return_scores: .*boolean/],
     ['length_penalty not finite', { q: 'hi', source: 'en', target: 'de', length_penalty: 'inf' }, /length_penalty: /],
-    ['max_length over the model', { q: 'hi', source: 'en', target: 'de', max_length: 500 }, /max_length 500 is over this model's limit of 47 tokens/],
+    [
+      'max_length over the model',
+      { q: 'hi', source: 'en', target: 'de', max_length: 500 },
+      /max_length 500 is over this model's limit of 47 tokens/,
+    ],
     ['too many texts', { q: ['a', 'b', 'c', 'd', 'e'], source: 'en', target: 'de' }, /q has 5 texts; the limit is maxTextsPerRequest 4/],
-    ['text over the char limit', { q: ['ok', 'x'.repeat(61)], source: 'en', target: 'de' }, /q\[1\] has 61 characters; the limit is maxCharsPerText 60/],
+    [
+      'text over the char limit',
+      { q: ['ok', 'x'.repeat(61)], source: 'en', target: 'de' },
+      /q\[1\] has 61 characters; the limit is maxCharsPerText 60/,
+    ],
     ['body not an object', [1, 2], /expected object/],
     ['body null', null, /expected object/],
   ];
@@ -116,7 +135,10 @@ describe('POST /translate', () => {
       const text = await (await fetch(`${s2.url}/metrics`)).text();
       const over = /resmlp_batch_source_tokens_bucket\{le="8"\} (\d+)[\s\S]*resmlp_batch_source_tokens_count (\d+)/.exec(text)!;
       assert.ok(Number(over[2]) >= 4, 'four or more batches (one piece of at most 9 tokens + EOS each)');
-      assert.equal(s2.app.context.batcher.batchSizes.every((n) => n === 1), true);
+      assert.equal(
+        s2.app.context.batcher.batchSizes.every((n) => n === 1),
+        true,
+      );
     } finally {
       await s2.close();
     }
@@ -323,7 +345,10 @@ describe('serving limits', () => {
       assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.example');
       const other = await fetch(`${s.url}/languages`, { headers: { origin: 'https://evil.example' } });
       assert.equal(other.headers.get('access-control-allow-origin'), null);
-      const pre = await fetch(`${s.url}/translate`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+      const pre = await fetch(`${s.url}/translate`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      });
       assert.equal(pre.status, 204);
       assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);
     } finally {
@@ -361,10 +386,14 @@ describe('serving limits', () => {
       assert.deepEqual(late.body, { error: 'the server is shutting down' });
 
       const upgrade = new WebSocket(s.wsUrl);
-      const refused = await new Promise<string>((r) => upgrade.once('error', (e) => r(e.message)).once('open', () => {
-        upgrade.close();
-        r('the upgrade was accepted');
-      }));
+      const refused = await new Promise<string>((r) =>
+        upgrade
+          .once('error', (e) => r(e.message))
+          .once('open', () => {
+            upgrade.close();
+            r('the upgrade was accepted');
+          }),
+      );
       assert.match(refused, /Unexpected server response: 503/);
 
       const reply = new Promise<unknown>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));

@@ -20,7 +20,11 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function runCli(args: string[], env: Record<string, string> = {}) {
   const code = `import(${JSON.stringify(join(ROOT, 'src/cli/serve.ts'))}).then((m) => m.run(${JSON.stringify(args)})).then((c) => { process.exitCode = c; })`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, env: { ...process.env, RESMLP_BACKEND: 'cpu', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
+    cwd: ROOT,
+    env: { ...process.env, RESMLP_BACKEND: 'cpu', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let stdout = '';
   const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
@@ -75,7 +79,11 @@ describe('serve config', () => {
     assert.ok(files.length > 0);
     for (const f of files) readServeConfig(join(dir, f));
     const yaml = readFileSync(join(ROOT, 'deploy', 'k8s', 'configmap.yaml'), 'utf8');
-    const block = yaml.split('serve.json: |\n')[1]!.split('\n').filter((l) => l.startsWith('    ')).join('\n');
+    const block = yaml
+      .split('serve.json: |\n')[1]!
+      .split('\n')
+      .filter((l) => l.startsWith('    '))
+      .join('\n');
     resolveServeConfig(JSON.parse(block), 'deploy/k8s/configmap.yaml serve.json');
   });
 });
@@ -113,7 +121,13 @@ describe('resmlp serve', () => {
     const cfg = join(tmp, 'serve.json');
     // maxLiveRows 4: the streaming request below (beam 4) fills the decode loop, so the POST's
     // sentences wait in the queue while it decodes (the step scheduler would otherwise take them in at once)
-    writeFileSync(cfg, JSON.stringify({ server: { maxLiveRows: 4 }, models: { 'en-de': { checkpoint: fx.checkpoint, sentencepiece: fx.spmModel, decoding: { beamSize: 2, maxLength: 20 } } } }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        server: { maxLiveRows: 4 },
+        models: { 'en-de': { checkpoint: fx.checkpoint, sentencepiece: fx.spmModel, decoding: { beamSize: 2, maxLength: 20 } } },
+      }),
+    );
     const p = runCli(['--config', cfg, '--port', '0']);
     try {
       // wait on what the server says, not on sleeps: a loaded machine boots slower
@@ -124,7 +138,11 @@ describe('resmlp serve', () => {
         { code: 'de', name: 'German', targets: [] },
         { code: 'en', name: 'English', targets: ['de'] },
       ]);
-      const one = await fetch(`${url}/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q: fx.lines[0], source: 'en', target: 'de' }) });
+      const one = await fetch(`${url}/translate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ q: fx.lines[0], source: 'en', target: 'de' }),
+      });
       assert.equal(one.status, 200);
       assert.equal(typeof ((await one.json()) as { translatedText: unknown }).translatedText, 'string');
       // SIGTERM while a WebSocket request is decoding (its first step has arrived) and a POST waits
@@ -146,17 +164,27 @@ describe('resmlp serve', () => {
       const queued = async () => ((await (await fetch(`${url}/health`)).json()) as { queued: number }).queued;
       const batchesBefore = metric(await metrics(), 'resmlp_batch_sentences_count');
       const q = fx.lines.slice(0, 16);
-      const inflight = fetch(`${url}/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q, source: 'en', target: 'de', beam_size: 4, max_length: 40 }) });
+      const inflight = fetch(`${url}/translate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ q, source: 'en', target: 'de', beam_size: 4, max_length: 40 }),
+      });
       // SIGTERM only once the server holds the POST (queued behind the stream; or, should the
       // stream have ended first, in a batch of the batch scheduler): a request that had not
       // arrived yet would rightly be refused
-      await waitFor('the POST reaches the batcher', async () => (await queued()) > 0 || metric(await metrics(), 'resmlp_batch_sentences_count') > batchesBefore);
+      await waitFor(
+        'the POST reaches the batcher',
+        async () => (await queued()) > 0 || metric(await metrics(), 'resmlp_batch_sentences_count') > batchesBefore,
+      );
       p.child.kill('SIGTERM');
       const r = await inflight;
       assert.equal(r.status, 200);
       assert.equal(((await r.json()) as { translatedText: string[] }).translatedText.length, 16);
       assert.equal(await closed, 1001, 'sockets are closed with 1001 going away');
-      assert.ok(msgs.some((m) => m.done), 'the streaming request finished before its socket closed');
+      assert.ok(
+        msgs.some((m) => m.done),
+        'the streaming request finished before its socket closed',
+      );
       assert.equal(await p.exited, 0);
       assert.match(p.err(), /SIGTERM[\s\S]*shutting down[\s\S]*stopped/);
     } finally {

@@ -35,10 +35,13 @@ class Client {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no matching message in ${ms} ms; got ${JSON.stringify(this.messages.slice(-5))}`)), ms);
-      this.waiters.push({ pred, resolve: (m) => {
-        clearTimeout(t);
-        resolve(m);
-      } });
+      this.waiters.push({
+        pred,
+        resolve: (m) => {
+          clearTimeout(t);
+          resolve(m);
+        },
+      });
     });
   }
   of(id: unknown): any[] {
@@ -162,7 +165,10 @@ describe('WebSocket /translate/stream', () => {
       c.send({ id: 'd1', q: 'again', source: 'en', target: 'fr' });
       assert.match((await c.next((m) => m.id === 'd1' && m.error)).error, /id "d1" is already in flight/);
       c.send({ id: 'd4', q: 'fourth', source: 'en', target: 'fr' });
-      assert.match((await c.next((m) => m.id === 'd4' && m.error)).error, /3 requests in flight on this socket; the limit is wsMaxInFlight 3/);
+      assert.match(
+        (await c.next((m) => m.id === 'd4' && m.error)).error,
+        /3 requests in flight on this socket; the limit is wsMaxInFlight 3/,
+      );
       release();
       await c.next((m) => m.id === 'd3' && m.done);
     } finally {
@@ -204,7 +210,7 @@ describe('WebSocket /translate/stream', () => {
       for (const k of [0, 1, 2]) {
         const steps = msgs.filter((m) => m.sentence === k);
         assert.ok(steps.length >= 3, `sentence ${k}: ${steps.length} steps`);
-        steps.forEach((m, t) => assert.equal(m.step, t, 'each sentence\'s steps in order'));
+        steps.forEach((m, t) => assert.equal(m.step, t, "each sentence's steps in order"));
         assert.deepEqual(steps[steps.length - 1].beams, [], 'a sentence ends with an empty step');
         const last = steps[steps.length - 2].beams[0].text;
         assert.equal(last, lexiconText('en-de', msgs[0].sentences[k]));

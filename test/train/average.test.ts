@@ -31,7 +31,10 @@ async function write(name: string, seed: number, config: unknown = CONFIG, shape
   optimizer.step(grads, 1e-3); // the slots exist from the first step on
   tf.dispose([...grads.values()]);
   try {
-    await saveCheckpoint(path, params, config, { optimizer, trainer: { epoch: 1, batchInEpoch: 0, updates: seed, best: null, badValidations: 0, rng: null, elapsedSec: 0 } });
+    await saveCheckpoint(path, params, config, {
+      optimizer,
+      trainer: { epoch: 1, batchInEpoch: 0, updates: seed, best: null, badValidations: 0, rng: null, elapsedSec: 0 },
+    });
   } finally {
     optimizer.dispose();
     for (const v of params.values()) v.dispose();
@@ -60,7 +63,10 @@ describe('averageCheckpoints', () => {
     const src = readSafetensors(a);
     const avg = readSafetensors(out);
     assert.deepEqual([...avg.tensors.keys()].sort(), ['layer.bias', 'layer.weight']);
-    assert.ok([...src.tensors.keys()].some((k) => k.startsWith('__optimizer__.')), 'the inputs do hold optimizer slots');
+    assert.ok(
+      [...src.tensors.keys()].some((k) => k.startsWith('__optimizer__.')),
+      'the inputs do hold optimizer slots',
+    );
     for (const [k, t] of avg.tensors) assert.deepEqual(t.data, src.tensors.get(k)!.data, k);
     assert.equal(avg.metadata.trainer, undefined);
     assert.equal(avg.metadata.optimizer, undefined);
@@ -89,8 +95,14 @@ describe('averageCheckpoints', () => {
     const b = await write('c2.safetensors', 42, { kind: 'toy', dim: 4 });
     const c = await write('c3.safetensors', 43, CONFIG, [2, 4]);
     const out = join(dir, 'never.safetensors');
-    assert.throws(() => averageCheckpoints([a, b], out), (e: Error) => e.message.includes(`checkpoint ${b}: its model config differs from ${a}'s`) && e.message.includes('dim: 3 vs 4'));
-    assert.throws(() => averageCheckpoints([a, c], out), (e: Error) => e.message.includes(`checkpoint ${c}: its tensors do not match`) && e.message.includes("'layer.weight': shape [2, 4]"));
+    assert.throws(
+      () => averageCheckpoints([a, b], out),
+      (e: Error) => e.message.includes(`checkpoint ${b}: its model config differs from ${a}'s`) && e.message.includes('dim: 3 vs 4'),
+    );
+    assert.throws(
+      () => averageCheckpoints([a, c], out),
+      (e: Error) => e.message.includes(`checkpoint ${c}: its tensors do not match`) && e.message.includes("'layer.weight': shape [2, 4]"),
+    );
     assert.throws(() => averageCheckpoints([a, join(dir, 'missing.safetensors')], out), /missing\.safetensors: file not found/);
     const junk = join(dir, 'junk.safetensors');
     writeFileSync(junk, 'not a checkpoint');
@@ -121,8 +133,14 @@ describe('lastCheckpoints', () => {
       w.dispose();
     }
     const last = lastCheckpoints(run, 3);
-    assert.deepEqual(last.map((p) => p.slice(run.length + 1)), ['checkpoint_4.safetensors', 'checkpoint_5.safetensors', 'checkpoint_6.safetensors']);
-    assert.throws(() => lastCheckpoints(run, 5), /holds only 4 \(checkpoint_3\.safetensors, .*\), fewer than the 5 to average: .*keepLast ≥ 5/);
+    assert.deepEqual(
+      last.map((p) => p.slice(run.length + 1)),
+      ['checkpoint_4.safetensors', 'checkpoint_5.safetensors', 'checkpoint_6.safetensors'],
+    );
+    assert.throws(
+      () => lastCheckpoints(run, 5),
+      /holds only 4 \(checkpoint_3\.safetensors, .*\), fewer than the 5 to average: .*keepLast ≥ 5/,
+    );
     const out = join(run, 'avg.safetensors');
     averageCheckpoints(lastCheckpoints(run, 4), out);
     const vals = [3, 4, 5, 6].map((u) => readSafetensors(join(run, `checkpoint_${u}.safetensors`)).tensors.get('w')!.data[0]!);

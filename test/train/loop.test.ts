@@ -21,12 +21,22 @@ interface Batch {
 
 /** 8 batches of 4 examples, 3 features, 2 classes; batch (e, i) is a pure function of (seed, e, i). */
 function toyTask(seed = 1): TrainTask<Batch> & { dispose(): void; noise: Rng } {
-  const w = tf.variable(tf.tensor2d([[0.1, -0.2], [0.05, 0.3], [-0.1, 0.2]]), true);
+  const w = tf.variable(
+    tf.tensor2d([
+      [0.1, -0.2],
+      [0.05, 0.3],
+      [-0.1, 0.2],
+    ]),
+    true,
+  );
   const b = tf.variable(tf.zeros([2]), true);
   const noise = new Rng(seed + 100); // stands in for a dropout generator: consumed every loss call
   let training = true;
   const task = {
-    params: new Map<string, tf.Variable>([['fc.weight', w], ['fc.bias', b]]),
+    params: new Map<string, tf.Variable>([
+      ['fc.weight', w],
+      ['fc.bias', b],
+    ]),
     modelConfig: { kind: 'toy', features: 3 },
     noise,
     numBatches: () => 8,
@@ -67,7 +77,10 @@ function toyTask(seed = 1): TrainTask<Batch> & { dispose(): void; noise: Rng } {
   return task;
 }
 
-const base = { optimizer: 'adamw', schedule: { name: 'cosine' as const, lr: 0.05, warmupSteps: 2, warmupInit: 0, totalSteps: 16, minLr: 0 } };
+const base = {
+  optimizer: 'adamw',
+  schedule: { name: 'cosine' as const, lr: 0.05, warmupSteps: 2, warmupInit: 0, totalSteps: 16, minLr: 0 },
+};
 
 function weights(task: TrainTask<Batch>): number[] {
   return [...task.params.values()].flatMap((v) => Array.from(v.dataSync()));
@@ -93,7 +106,9 @@ test('resume continues exactly: 2 updates + save + resume + 2 updates equals 4 u
 
 test('updateFreq 2 takes half the updates per epoch', async () => {
   const task = toyTask();
-  const r = await train(task, resolveTrainerConfig({ ...base, epochs: 1, updateFreq: 2 }), { outDir: mkdtempSync(join(tmpdir(), 'loop-c-')) });
+  const r = await train(task, resolveTrainerConfig({ ...base, epochs: 1, updateFreq: 2 }), {
+    outDir: mkdtempSync(join(tmpdir(), 'loop-c-')),
+  });
   assert.equal(r.updates, 4);
   assert.equal(r.epochsDone, 1);
   task.dispose();
@@ -102,9 +117,16 @@ test('updateFreq 2 takes half the updates per epoch', async () => {
 test('validation writes best; numbered checkpoints are pruned to keepLast', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'loop-d-'));
   const task = toyTask();
-  const r = await train(task, resolveTrainerConfig({ ...base, epochs: 1, validateEvery: 2, checkpointEvery: 2, keepLast: 2 }), { outDir: dir });
+  const r = await train(task, resolveTrainerConfig({ ...base, epochs: 1, validateEvery: 2, checkpointEvery: 2, keepLast: 2 }), {
+    outDir: dir,
+  });
   assert.ok(existsSync(join(dir, LAST)) && existsSync(join(dir, BEST)));
-  assert.deepEqual(readdirSync(dir).filter((f) => /^checkpoint_\d+/.test(f)).sort(), ['checkpoint_6.safetensors', 'checkpoint_8.safetensors']);
+  assert.deepEqual(
+    readdirSync(dir)
+      .filter((f) => /^checkpoint_\d+/.test(f))
+      .sort(),
+    ['checkpoint_6.safetensors', 'checkpoint_8.safetensors'],
+  );
   assert.ok(r.best !== null && r.lastValidation !== null);
   task.dispose();
 });
@@ -140,7 +162,10 @@ test('a training update leaks no tensors', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'loop-g-'));
   await train(task, resolveTrainerConfig({ ...base, epochs: 1, maxUpdates: 1 }), { outDir: dir, resume: false });
   const before = tf.memory().numTensors;
-  await train(task, resolveTrainerConfig({ ...base, epochs: 1, maxUpdates: 3 }), { outDir: mkdtempSync(join(tmpdir(), 'loop-h-')), resume: false });
+  await train(task, resolveTrainerConfig({ ...base, epochs: 1, maxUpdates: 3 }), {
+    outDir: mkdtempSync(join(tmpdir(), 'loop-h-')),
+    resume: false,
+  });
   assert.equal(tf.memory().numTensors, before);
   task.dispose();
 });
@@ -197,7 +222,14 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   });
   // epoch 1: ⌊1.5 / 0.35⌋ = 4 epochs; epoch 2 took 0.1 s: 2 + ⌊(1.5 − 0.45) / (1.02 · 0.1)⌋ = 12,
   // the same after epochs 3–5; after epoch 6, half of 12, the plan is fixed
-  assert.deepEqual(plans, [{ epochs: 4, totalUpdates: 32 }, { epochs: 12, totalUpdates: 96 }], logs.join('\n'));
+  assert.deepEqual(
+    plans,
+    [
+      { epochs: 4, totalUpdates: 32 },
+      { epochs: 12, totalUpdates: 96 },
+    ],
+    logs.join('\n'),
+  );
   const planned = plans.at(-1)!.epochs;
   // the task heard the run's length before the first update and after each plan that changed it
   assert.deepEqual(told, [40, ...plans.map((p) => p.epochs)]);
@@ -205,15 +237,21 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   assert.equal(r.epochsDone, planned);
   assert.equal(r.updates, planned * 8);
   assert.equal(r.stoppedBy, 'done');
-  assert.ok(logs.some((m) => m.includes('epoch 1 took') && m.includes('planned again after each epoch until half-way')), logs.join('\n'));
+  assert.ok(
+    logs.some((m) => m.includes('epoch 1 took') && m.includes('planned again after each epoch until half-way')),
+    logs.join('\n'),
+  );
   const fixed = logs.filter((m) => m.includes('plan fixed'));
   assert.equal(fixed.length, 1, logs.join('\n'));
   const m = /(?:epoch 2|epochs 2–(\d+)) took [\d.]+ s(?: each)?, so the run trains (\d+) of 40 epochs/.exec(fixed[0]!);
   assert.ok(m !== null && Number(m[2]) === planned, fixed[0]);
   const fixedAt = m[1] === undefined ? 2 : Number(m[1]);
   assert.equal(fixedAt, 6, `fixed at epoch ${fixedAt}, half-way through ${planned}`);
-  assert.match(fixed[0]!, /epochs 2–6 took 0\.1 s each, so the run trains 12 of 40 epochs \(96 updates, LR schedule fitted to them\); plan fixed/);
-  assert.equal(r.elapsedSec, (350 + 11 * 100) / 1000, 'elapsed time is the clock\'s: 12 validations');
+  assert.match(
+    fixed[0]!,
+    /epochs 2–6 took 0\.1 s each, so the run trains 12 of 40 epochs \(96 updates, LR schedule fitted to them\); plan fixed/,
+  );
+  assert.equal(r.elapsedSec, (350 + 11 * 100) / 1000, "elapsed time is the clock's: 12 validations");
   // the cosine schedule ran to its end: the last update's lr is near minLr (0), not mid-schedule
   assert.ok(lrs.at(-1)! < 0.01 * base.schedule.lr, `last lr ${lrs.at(-1)}`);
 
@@ -221,11 +259,15 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   const fast = toyTask();
   const toldFast: number[] = [];
   fast.setEpochs = (n) => toldFast.push(n);
-  const more = await train(fast, resolveTrainerConfig({ ...base, schedule: { ...base.schedule, totalSteps: 0 }, epochs: 40, timeBudgetSec: 1.5 }), {
-    outDir: dir,
-    clock: () => ms,
-    hooks: { onPlan: () => assert.fail('a resumed run must not re-plan') },
-  });
+  const more = await train(
+    fast,
+    resolveTrainerConfig({ ...base, schedule: { ...base.schedule, totalSteps: 0 }, epochs: 40, timeBudgetSec: 1.5 }),
+    {
+      outDir: dir,
+      clock: () => ms,
+      hooks: { onPlan: () => assert.fail('a resumed run must not re-plan') },
+    },
+  );
   assert.equal(more.epochsDone, planned);
   assert.equal(more.updates, planned * 8, 'already done: nothing more to train');
   assert.deepEqual(toldFast, [planned], 'a resumed run tells the task the saved plan');

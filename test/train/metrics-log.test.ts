@@ -27,7 +27,10 @@ test('log then read back, with timestamps, events and NaN/Infinity kept', () => 
   assert.ok(Number.isNaN(all[1].loss as number));
   assert.equal(all[1].gradNorm, Infinity);
   assert.deepEqual(all[2].extra, { nested: [1, 2] });
-  assert.deepEqual(readMetrics(file, { event: 'valid' }).map((r) => r.acc), [0.5]);
+  assert.deepEqual(
+    readMetrics(file, { event: 'valid' }).map((r) => r.acc),
+    [0.5],
+  );
   assert.deepEqual(series(all, 'train', 'step', 'loss').length, 2);
   assert.deepEqual(series(all, 'train', 'step', 'lr'), [[1, 0.001]]);
   assert.throws(() => log.log('x', { event: 'y' }), /reserved/);
@@ -47,9 +50,15 @@ test('append continues a file (after a torn line), append:false starts fresh', (
   assert.throws(() => readMetrics(file), /m\.jsonl:2: invalid JSON line/);
   const fresh = new MetricsLog(file, { append: false });
   fresh.log('train', { step: 1 });
-  assert.deepEqual(readMetrics(file).map((r) => r.step), [1]);
+  assert.deepEqual(
+    readMetrics(file).map((r) => r.step),
+    [1],
+  );
   new MetricsLog(file).log('train', { step: 2 });
-  assert.deepEqual(readMetrics(file).map((r) => r.step), [1, 2]);
+  assert.deepEqual(
+    readMetrics(file).map((r) => r.step),
+    [1, 2],
+  );
   fs.writeFileSync(path.join(dir, 'bad.jsonl'), '[1,2]\n');
   assert.throws(() => readMetrics(path.join(dir, 'bad.jsonl')), /bad\.jsonl:1: expected an object with a string "event"/);
   assert.throws(() => readMetrics(path.join(dir, 'none.jsonl')), /none\.jsonl: cannot read metrics \(no such file\)/);

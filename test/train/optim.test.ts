@@ -11,11 +11,23 @@ before(async () => {
   await tf.setBackend('cpu');
 });
 
-const P0 = [[0.5, -1.0, 2.0], [0.25, 0.0, -0.75]];
+const P0 = [
+  [0.5, -1.0, 2.0],
+  [0.25, 0.0, -0.75],
+];
 const GRADS = [
-  [[0.1, -0.2, 0.3], [0.0, 0.5, -0.1]],
-  [[-0.3, 0.1, 0.2], [0.4, -0.2, 0.05]],
-  [[0.05, 0.05, -0.4], [-0.1, 0.3, 0.2]],
+  [
+    [0.1, -0.2, 0.3],
+    [0.0, 0.5, -0.1],
+  ],
+  [
+    [-0.3, 0.1, 0.2],
+    [0.4, -0.2, 0.05],
+  ],
+  [
+    [0.05, 0.05, -0.4],
+    [-0.1, 0.3, 0.2],
+  ],
 ];
 const LR = 0.1;
 
@@ -34,7 +46,9 @@ print(json.dumps(p.detach().flatten().tolist()))
   return JSON.parse(r.stdout.trim()) as number[];
 }
 
-function runOurs(make: (params: Map<string, tf.Variable>) => { step: (g: Map<string, tf.Tensor>, lr: number) => void; dispose(): void }): number[] {
+function runOurs(
+  make: (params: Map<string, tf.Variable>) => { step: (g: Map<string, tf.Tensor>, lr: number) => void; dispose(): void },
+): number[] {
   const p = tf.variable(tf.tensor(P0));
   const params = new Map([['w', p]]);
   const opt = make(params);
@@ -82,7 +96,11 @@ test('Lamb follows its formula (trust ratio ‖p‖/‖u‖)', () => {
     const ratio = pn > 0 && un > 0 ? pn / un : 1;
     p = p.map((pj, j) => pj - LR * ratio * u[j]!);
   });
-  close(runOurs((ps) => new Lamb(ps, cfg)), p, 1e-5);
+  close(
+    runOurs((ps) => new Lamb(ps, cfg)),
+    p,
+    1e-5,
+  );
 });
 
 test('optimizer state round trip continues identically', () => {
@@ -120,7 +138,10 @@ test('setState rejects a slot whose shape does not match its parameter', () => {
 });
 
 test('clipGradNorm scales to the max norm and reports the norm before clipping', () => {
-  const grads = new Map<string, tf.Tensor>([['a', tf.tensor([3, 0])], ['b', tf.tensor([0, 4])]]);
+  const grads = new Map<string, tf.Tensor>([
+    ['a', tf.tensor([3, 0])],
+    ['b', tf.tensor([0, 4])],
+  ]);
   const n = clipGradNorm(grads, 1);
   assert.ok(Math.abs(n - 5) < 1e-6);
   close([...grads.get('a')!.dataSync(), ...grads.get('b')!.dataSync()], [0.6, 0, 0, 0.8], 1e-5);

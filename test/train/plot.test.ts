@@ -7,7 +7,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { renderLineChart, renderImageGrid, matrixRowsAsImages, niceTicks, formatTick, divergingColor, plotMetrics, PALETTE, writeLineChart } from '../../src/train/plot.js';
+import {
+  renderLineChart,
+  renderImageGrid,
+  matrixRowsAsImages,
+  niceTicks,
+  formatTick,
+  divergingColor,
+  plotMetrics,
+  PALETTE,
+  writeLineChart,
+} from '../../src/train/plot.js';
 import { MetricsLog } from '../../src/train/metrics-log.js';
 
 function decode(buf: Buffer): PNG {
@@ -52,7 +62,15 @@ test('niceTicks and formatTick tables', () => {
 test('line chart: PNG of the requested size, series drawn in their colours inside the plot, legend', () => {
   const up: [number, number][] = Array.from({ length: 200 }, (_, i) => [i, i * i]);
   const down: [number, number][] = Array.from({ length: 20 }, (_, i) => [i * 10, 40000 - i * 1000]);
-  const png = decode(renderLineChart([{ name: 'train loss', points: up }, { name: 'valid', points: down }], { width: 640, height: 400, title: 'Loss', xLabel: 'step', yLabel: 'loss' }));
+  const png = decode(
+    renderLineChart(
+      [
+        { name: 'train loss', points: up },
+        { name: 'valid', points: down },
+      ],
+      { width: 640, height: 400, title: 'Loss', xLabel: 'step', yLabel: 'loss' },
+    ),
+  );
   assert.equal(png.width, 640);
   assert.equal(png.height, 400);
   const blue = countColor(png, PALETTE[0]);
@@ -65,7 +83,18 @@ test('line chart: PNG of the requested size, series drawn in their colours insid
   // text is drawn (dark ink in the title band)
   assert.ok(countColor(png, [40, 40, 40], [0, 0, 640, 40]) > 50);
   // NaN breaks the line rather than throwing; an empty series list still renders axes
-  const gap = decode(renderLineChart([{ name: 'x', points: [[0, 1], [1, NaN], [2, 3]] }]));
+  const gap = decode(
+    renderLineChart([
+      {
+        name: 'x',
+        points: [
+          [0, 1],
+          [1, NaN],
+          [2, 3],
+        ],
+      },
+    ]),
+  );
   assert.equal(gap.width, 800);
   assert.equal(decode(renderLineChart([])).height, 480);
 });
@@ -83,7 +112,22 @@ test('the legend goes to the corner that hides the fewest points, never over the
 });
 
 test('log-y chart drops non-positive values and needs a positive yMin', () => {
-  const png = decode(renderLineChart([{ name: 'ppl', points: [[0, 1000], [1, 100], [2, 10], [3, 0]] }], { logY: true }));
+  const png = decode(
+    renderLineChart(
+      [
+        {
+          name: 'ppl',
+          points: [
+            [0, 1000],
+            [1, 100],
+            [2, 10],
+            [3, 0],
+          ],
+        },
+      ],
+      { logY: true },
+    ),
+  );
   assert.ok(countColor(png, PALETTE[0]) > 100);
   assert.throws(() => renderLineChart([{ name: 'a', points: [[0, 1]] }], { logY: true, yMin: 0 }), /log y axis needs yMin > 0/);
   assert.throws(() => renderLineChart([], { width: 60, height: 60 }), /too small/);
@@ -118,7 +162,10 @@ test('matrixRowsAsImages reshapes rows of a cross-patch matrix into patch-grid i
   const a = Float32Array.from({ length: n * n }, (_, k) => k);
   const imgs = matrixRowsAsImages(a, n, [0, 5]);
   assert.equal(imgs.length, 2);
-  assert.deepEqual([...imgs[1]], Array.from({ length: 16 }, (_, j) => 5 * 16 + j));
+  assert.deepEqual(
+    [...imgs[1]],
+    Array.from({ length: 16 }, (_, j) => 5 * 16 + j),
+  );
   assert.equal(matrixRowsAsImages(a, n).length, 16);
   const png = decode(renderImageGrid(matrixRowsAsImages(a, n), 4, 4, { cellScale: 2, pad: 1 }));
   assert.equal(png.width, 1 + 4 * (4 * 2 + 1));
@@ -141,7 +188,15 @@ test('plotMetrics writes loss, lr and validation-metric charts from a JSONL log'
   }
   // both events on the loss chart
   assert.ok(countColor(decode(fs.readFileSync(path.join(dir, 'plots', 'loss.png'))), PALETTE[1]) > 20);
-  writeLineChart(path.join(dir, 'one.png'), [{ name: 'a', points: [[0, 0], [1, 1]] }]);
+  writeLineChart(path.join(dir, 'one.png'), [
+    {
+      name: 'a',
+      points: [
+        [0, 0],
+        [1, 1],
+      ],
+    },
+  ]);
   assert.ok(fs.existsSync(path.join(dir, 'one.png')));
   fs.rmSync(dir, { recursive: true });
 });

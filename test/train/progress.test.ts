@@ -55,7 +55,10 @@ test('rate, ETA and the plain line (non-TTY) with a fake clock', () => {
   p.log('validation: acc=0.9');
   p.finish({ acc: 0.9 });
   p.finish();
-  assert.deepEqual(writes.slice(1), ['validation: acc=0.9\n', 'train  20% 20/100 [00:10<00:40, 2.00 step/s, 128 img/s] loss=1.6 acc=0.9\n']);
+  assert.deepEqual(writes.slice(1), [
+    'validation: acc=0.9\n',
+    'train  20% 20/100 [00:10<00:40, 2.00 step/s, 128 img/s] loss=1.6 acc=0.9\n',
+  ]);
 });
 
 test('the rate follows the window: a slow start fades out', () => {

@@ -30,7 +30,13 @@ test('input errors of the translation side are UserErrors with their kinds', () 
 });
 
 test('anything else is internal: 500, message hidden', () => {
-  assert.deepEqual(errorAnswer(new Error('secret /etc/passwd')), { status: 500, kind: 'internal', message: 'internal error', headers: {}, internal: true });
+  assert.deepEqual(errorAnswer(new Error('secret /etc/passwd')), {
+    status: 500,
+    kind: 'internal',
+    message: 'internal error',
+    headers: {},
+    internal: true,
+  });
   assert.equal(errorAnswer('a string').status, 500);
 });
 

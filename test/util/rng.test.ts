@@ -19,8 +19,20 @@ test('same seed gives the same stream; different seeds differ', () => {
   assert.deepEqual(sa, sb);
   assert.notDeepEqual(sa, sc);
   assert.notDeepEqual(
-    Array.from({ length: 4 }, ((r) => () => r.next())(new Rng('abc'))),
-    Array.from({ length: 4 }, ((r) => () => r.next())(new Rng('abd'))),
+    Array.from(
+      { length: 4 },
+      (
+        (r) => () =>
+          r.next()
+      )(new Rng('abc')),
+    ),
+    Array.from(
+      { length: 4 },
+      (
+        (r) => () =>
+          r.next()
+      )(new Rng('abd')),
+    ),
   );
 });
 
@@ -53,8 +65,14 @@ test('uniform in [0,1), int(n) in range and roughly uniform, normal has mean 0 /
 test('shuffle and permutation are permutations', () => {
   const r = new Rng(1);
   const p = r.permutation(100);
-  assert.deepEqual([...p].sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
-  assert.notDeepEqual([...p], Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((x, y) => x - y),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    [...p],
+    Array.from({ length: 100 }, (_, i) => i),
+  );
   const arr = ['a', 'b', 'c', 'd', 'e'];
   r.shuffle(arr);
   assert.deepEqual([...arr].sort(), ['a', 'b', 'c', 'd', 'e']);

@@ -58,7 +58,14 @@ test('tiny-timm: timm-named weights reproduce timm logits within 1e-4 (config in
   const f = fixture();
   const model = loadClassifier(fixtureFile());
   assert.deepEqual(
-    { imgSize: model.config.imgSize, patchSize: model.config.patchSize, embedDim: model.config.embedDim, depth: model.config.depth, numClasses: model.config.numClasses, inChans: model.config.inChans },
+    {
+      imgSize: model.config.imgSize,
+      patchSize: model.config.patchSize,
+      embedDim: model.config.embedDim,
+      depth: model.config.depth,
+      numClasses: model.config.numClasses,
+      inChans: model.config.inChans,
+    },
     { imgSize: 12, patchSize: 4, embedDim: 16, depth: 2, numClasses: 5, inChans: 3 },
   );
   const d = checkParity(model, f);
@@ -96,7 +103,10 @@ test('tiny-timm under the official deit names (patch_embed, attn, mlp, gamma_1/2
 
 test('save + load round trip keeps the config (metadata) and the logits', async () => {
   const dir = tmpDir();
-  const model = new ResMlp({ imgSize: 28, inChans: 1, patchSize: 7, embedDim: 16, depth: 2, numClasses: 5, layerScale: 0.1, pooling: 'class-mlp', classBlocks: 1 }, 3);
+  const model = new ResMlp(
+    { imgSize: 28, inChans: 1, patchSize: 7, embedDim: 16, depth: 2, numClasses: 5, layerScale: 0.1, pooling: 'class-mlp', classBlocks: 1 },
+    3,
+  );
   // a non-zero head so the logits depend on every weight
   tf.tidy(() => model.head.weight.assign(tf.randomNormal(model.head.weight.shape, 0, 0.1, 'float32', 1)));
   const file = path.join(dir, 'm.safetensors');
@@ -126,7 +136,10 @@ test('bad files: each case names what is wrong', () => {
   const fc1 = wrong.get('blocks.1.mlp_channels.fc1.weight')!;
   wrong.set('blocks.1.mlp_channels.fc1.weight', { ...fc1, shape: [32, 32], data: fc1.data.slice(0, 32 * 32) as Float32Array });
   const cfg = fromTimmConfig(fixture().config);
-  assert.throws(() => loadClassifier(write('wrong-shape.safetensors', wrong), cfg), /'blocks\.1\.mlp_channels\.fc1\.weight': expected shape \[64, 16\], found \[32, 32\]/);
+  assert.throws(
+    () => loadClassifier(write('wrong-shape.safetensors', wrong), cfg),
+    /'blocks\.1\.mlp_channels\.fc1\.weight': expected shape \[64, 16\], found \[32, 32\]/,
+  );
   // missing key
   const missing = new Map(tensors);
   missing.delete('blocks.0.ls2');
@@ -136,7 +149,10 @@ test('bad files: each case names what is wrong', () => {
   extra.set('blocks.2.ls1', { dtype: 'F32', shape: [16], data: new Float32Array(16) });
   assert.throws(() => loadClassifier(write('extra.safetensors', extra), cfg), /unexpected keys \(1\): 'blocks\.2\.ls1'/);
   // config mismatch (file holds 5 classes)
-  assert.throws(() => loadClassifier(fixtureFile(), { ...cfg, numClasses: 7 }), /'head\.weight': expected shape \[7, 16\], found \[5, 16\]/);
+  assert.throws(
+    () => loadClassifier(fixtureFile(), { ...cfg, numClasses: 7 }),
+    /'head\.weight': expected shape \[7, 16\], found \[5, 16\]/,
+  );
   // truncated file
   const bytes = fs.readFileSync(fixtureFile());
   const trunc = path.join(dir, 'trunc.safetensors');

@@ -59,16 +59,25 @@ test('usage and flag validation', async () => {
 });
 
 test('config validation: unknown keys at any level are named; overrides parse JSON values', async () => {
-  assert.throws(() => resolveVisionRunConfig({ modle: 'x' }), /vision run config: unknown config key 'modle'; known keys: model, modelOverrides/);
+  assert.throws(
+    () => resolveVisionRunConfig({ modle: 'x' }),
+    /vision run config: unknown config key 'modle'; known keys: model, modelOverrides/,
+  );
   assert.throws(() => resolveVisionRunConfig({ outDir: 'runs/x' }), /vision run config: config key 'outDir' was renamed to 'out'/);
   assert.throws(() => resolveVisionRunConfig({ trainer: { epochz: 3 } }), /vision run config: trainer: unknown config key 'epochz'/);
   assert.throws(() => resolveVisionRunConfig({ testShift: 1.5 }), /testShift must be an integer ≥ 0 \(pixels\), got 1.5/);
   assert.throws(() => resolveVisionRunConfig({ loader: { eraseProb: -0.1 } }), /eraseProb must be in \[0, 1\], got -0.1/);
-  assert.throws(() => resolveVisionRunConfig({ trainer: { schedule: { lrr: 1 } } }), /vision run config: trainer\.schedule: unknown config key 'lrr'/);
+  assert.throws(
+    () => resolveVisionRunConfig({ trainer: { schedule: { lrr: 1 } } }),
+    /vision run config: trainer\.schedule: unknown config key 'lrr'/,
+  );
   assert.throws(() => resolveVisionRunConfig({ loader: { batchsize: 3 } }), /vision run config: loader: unknown config key 'batchsize'/);
   assert.throws(() => resolveVisionRunConfig({ modelOverrides: { dimm: 3 } }), /unknown config key 'dimm'/);
   assert.throws(() => resolveVisionRunConfig({ dataset: 'imagenet' }), /unknown dataset 'imagenet'/);
-  const o = applyOverrides({ trainer: { epochs: 3 } }, { 'trainer.epochs': '5', 'trainer.schedule.lr': '0.01', model: 'resmlp_fmnist_tiny', 'loader.hflip': 'false' });
+  const o = applyOverrides(
+    { trainer: { epochs: 3 } },
+    { 'trainer.epochs': '5', 'trainer.schedule.lr': '0.01', model: 'resmlp_fmnist_tiny', 'loader.hflip': 'false' },
+  );
   assert.deepEqual(o, { trainer: { epochs: 5, schedule: { lr: 0.01 } }, model: 'resmlp_fmnist_tiny', loader: { hflip: false } });
   const cfg = resolveVisionRunConfig(o);
   assert.equal(cfg.trainer.epochs, 5);
@@ -119,17 +128,34 @@ test('train (3 updates) → eval → inspect, end to end on a tiny MNIST-format 
   const cfgFile = path.join(dir, 'tiny.json');
   fs.writeFileSync(
     cfgFile,
-    JSON.stringify({ model: 'resmlp_fmnist_tiny', dataset: 'mnist', dataDir: data, trainer: { epochs: 1, maxUpdates: 3, schedule: { warmupSteps: 1 } }, loader: { batchSize: 16 }, testFlip: true, testShift: 1 }),
+    JSON.stringify({
+      model: 'resmlp_fmnist_tiny',
+      dataset: 'mnist',
+      dataDir: data,
+      trainer: { epochs: 1, maxUpdates: 3, schedule: { warmupSteps: 1 } },
+      loader: { batchSize: 16 },
+      testFlip: true,
+      testShift: 1,
+    }),
   );
   const out = path.join(dir, 'run');
   const r = await cli(['train', '--config', cfgFile, '--out', out, '--backend', BACKEND]);
   assert.equal(r.code, 0, r.err);
-  const summary = JSON.parse(r.out.trim().split('\n').pop()!) as { updates: number; stoppedBy: string; test: { accuracy: number; count: number }; testFlip: { accuracy: number; loss: number; count: number }; testTta: { loss: number; count: number } };
+  const summary = JSON.parse(r.out.trim().split('\n').pop()!) as {
+    updates: number;
+    stoppedBy: string;
+    test: { accuracy: number; count: number };
+    testFlip: { accuracy: number; loss: number; count: number };
+    testTta: { loss: number; count: number };
+  };
   assert.equal(summary.updates, 3);
   assert.equal(summary.testFlip.count, 40); // testFlip: the flip-averaged result beside the plain one
   assert.match(r.err, /test with flip averaging: accuracy \d+\.\d\d%/);
   assert.equal(summary.testTta.count, 40); // testShift: shifts and mirrors averaged
-  assert.match(r.err, /test with shift and flip averaging: accuracy \d+\.\d\d%.*\(mean softmax of each image, its shifts by ±1 px and their mirrors \(10 views\)\)/);
+  assert.match(
+    r.err,
+    /test with shift and flip averaging: accuracy \d+\.\d\d%.*\(mean softmax of each image, its shifts by ±1 px and their mirrors \(10 views\)\)/,
+  );
   assert.equal(summary.stoppedBy, 'maxUpdates');
   assert.equal(summary.test.count, 40);
   assert.match(r.err, /model resmlp_fmnist_tiny: [\d,]+ parameters/);
@@ -140,7 +166,10 @@ test('train (3 updates) → eval → inspect, end to end on a tiny MNIST-format 
   assert.ok(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').includes('"event":"test"'));
   assert.ok(fs.existsSync(path.join(out, 'config.json')));
   // a fresh run refuses to overwrite the last checkpoint
-  await assert.rejects(cli(['train', '--config', cfgFile, '--out', out, '--backend', BACKEND]), /checkpoint_last\.safetensors exists: pass --resume/);
+  await assert.rejects(
+    cli(['train', '--config', cfgFile, '--out', out, '--backend', BACKEND]),
+    /checkpoint_last\.safetensors exists: pass --resume/,
+  );
 
   const ev = await cli(['eval', '--checkpoint', ckpt, '--data-dir', data, '--backend', BACKEND]);
   assert.equal(ev.code, 0, ev.err);
@@ -218,14 +247,29 @@ test('predict: top-k with class names from a PNG (RGB → grayscale, resized, no
     });
   };
   const expect = (got: { pct: number; index: number; name: string | undefined }[], want: [number, string, number][]) => {
-    assert.deepEqual(got.map((g) => [g.index, g.name]), want.map(([i, n]) => [i, n]));
+    assert.deepEqual(
+      got.map((g) => [g.index, g.name]),
+      want.map(([i, n]) => [i, n]),
+    );
     got.forEach((g, j) => assert.ok(Math.abs(g.pct - want[j]![2]) < 0.006, `${g.name}: ${g.pct}% against ${want[j]![2].toFixed(4)}%`));
   };
-  expect(await predict(white), [[0, 'cat', pct[0]!], [1, 'dog', pct[1]!]]);
-  expect(await predict(black), [[2, 'emu', pct[0]!], [1, 'dog', pct[1]!]]);
-  expect(await predict('--invert', white), [[2, 'emu', pct[0]!], [1, 'dog', pct[1]!]]);
+  expect(await predict(white), [
+    [0, 'cat', pct[0]!],
+    [1, 'dog', pct[1]!],
+  ]);
+  expect(await predict(black), [
+    [2, 'emu', pct[0]!],
+    [1, 'dog', pct[1]!],
+  ]);
+  expect(await predict('--invert', white), [
+    [2, 'emu', pct[0]!],
+    [1, 'dog', pct[1]!],
+  ]);
   fs.writeFileSync(path.join(dir, 'bad.png'), 'not a png');
-  await assert.rejects(cli(['predict', '--checkpoint', ckpt, path.join(dir, 'bad.png'), '--backend', BACKEND]), /bad\.png: not a valid PNG image/);
+  await assert.rejects(
+    cli(['predict', '--checkpoint', ckpt, path.join(dir, 'bad.png'), '--backend', BACKEND]),
+    /bad\.png: not a valid PNG image/,
+  );
   fs.rmSync(dir, { recursive: true });
 });
 
@@ -255,7 +299,11 @@ test('tune: log-uniform learning rates, trials on a held-out split with patience
     out: dir,
   });
   const sink = { write: () => true };
-  const r = await tuneAndTrain(cfg, { trials: 2, maxEpochs: 2, patience: 1, lrMin: 1e-3, lrMax: 1e-2, trainLimit: 0, final: true }, { data: { train, test, norm: { mean: [0.5], std: [0.25] } }, stream: sink });
+  const r = await tuneAndTrain(
+    cfg,
+    { trials: 2, maxEpochs: 2, patience: 1, lrMin: 1e-3, lrMax: 1e-2, trainLimit: 0, final: true },
+    { data: { train, test, norm: { mean: [0.5], std: [0.25] } }, stream: sink },
+  );
   assert.equal(r.trials.length, 2);
   for (const t of r.trials) {
     assert.ok(t.epochsRun >= 1 && t.epochsRun <= 2);

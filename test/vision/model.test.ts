@@ -78,7 +78,10 @@ test('forward on the small presets: logits shape, finite, features/head split; n
         tf.dispose([y, f, h]);
       }
       assert.equal(tf.memory().numTensors, before, `${name} ${pooling}: leaked tensors`);
-      assert.throws(() => m.forward(tf.zeros([1, c.imgSize + 4, c.imgSize + 4, c.inChans]) as tf.Tensor4D), /expected input \(B, \d+, \d+, \d\) NHWC/);
+      assert.throws(
+        () => m.forward(tf.zeros([1, c.imgSize + 4, c.imgSize + 4, c.inChans]) as tf.Tensor4D),
+        /expected input \(B, \d+, \d+, \d\) NHWC/,
+      );
       x.dispose();
       m.dispose();
     }
@@ -108,7 +111,8 @@ test('token-major block forward equals core ResBlock.forward on (B, N, d) (eval 
   m.eval();
   // perturb the token-mixing biases and Affines so every parameter matters
   tf.tidy(() => {
-    for (const [k, v] of m.stateDict()) if (/(linear_tokens\.bias|alpha|beta)$/.test(k)) v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', k.length)));
+    for (const [k, v] of m.stateDict())
+      if (/(linear_tokens\.bias|alpha|beta)$/.test(k)) v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', k.length)));
   });
   const x = tf.randomNormal([2, 16, 16, 1], 0, 1, 'float32', 11) as tf.Tensor4D;
   const ours = m.forwardFeatures(x);
@@ -126,7 +130,10 @@ test('token-major block forward equals core ResBlock.forward on (B, N, d) (eval 
 
 test('gradients reach every parameter (avg and class-MLP pooling)', () => {
   for (const pooling of ['avg', 'class-mlp'] as const) {
-    const m = new ResMlp({ imgSize: 8, inChans: 1, patchSize: 2, embedDim: 8, depth: 2, numClasses: 3, layerScale: 0.5, pooling, classBlocks: 1 }, 5);
+    const m = new ResMlp(
+      { imgSize: 8, inChans: 1, patchSize: 2, embedDim: 8, depth: 2, numClasses: 3, layerScale: 0.5, pooling, classBlocks: 1 },
+      5,
+    );
     tf.tidy(() => m.head.weight.assign(tf.randomNormal(m.head.weight.shape, 0, 0.5, 'float32', 6)));
     const x = tf.randomNormal([4, 8, 8, 1], 0, 1, 'float32', 8) as tf.Tensor4D;
     const vars = m.parameters();

@@ -16,7 +16,7 @@ before(async () => {
   await useTestBackend();
 });
 
-test('normalisation: the checkpoint\'s statistics, else ImageNet\'s (timm) for RGB and 0.5 for one channel', () => {
+test("normalisation: the checkpoint's statistics, else ImageNet's (timm) for RGB and 0.5 for one channel", () => {
   assert.deepEqual(inputNormalization(3, {}), { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
   assert.deepEqual(inputNormalization(3, {}), { mean: [...NORMALIZATION.imagenet.mean], std: [...NORMALIZATION.imagenet.std] });
   assert.deepEqual(inputNormalization(1, {}), { mean: [0.5], std: [0.5] });
@@ -39,10 +39,19 @@ test('top-k: most probable first, class names or `class k`, never more than the 
   fs.writeFileSync(file, PNG.sync.write(png));
   const z = Math.exp(0) + Math.exp(2) + Math.exp(1);
   const two = await predictImage(model, { classes: ['cat', 'dog', 'emu'] }, file, { top: 2 });
-  assert.deepEqual(two.map((c) => [c.index, c.name]), [[1, 'dog'], [2, 'emu']]);
+  assert.deepEqual(
+    two.map((c) => [c.index, c.name]),
+    [
+      [1, 'dog'],
+      [2, 'emu'],
+    ],
+  );
   assert.ok(Math.abs(two[0]!.prob - Math.exp(2) / z) < 1e-5);
   const all = await predictImage(model, {}, file, { top: 10 });
-  assert.deepEqual(all.map((c) => c.name), ['class 1', 'class 2', 'class 0']);
+  assert.deepEqual(
+    all.map((c) => c.name),
+    ['class 1', 'class 2', 'class 0'],
+  );
   assert.ok(Math.abs(all.reduce((s, c) => s + c.prob, 0) - 1) < 1e-5);
   model.dispose();
   fs.rmSync(dir, { recursive: true });

@@ -18,4 +18,3 @@ export function syntheticSet(n: number, seed = 0): ImageSet {
   }
   return { images, labels, n, h: 8, w: 8, c: 1, classes: ['top', 'middle', 'bottom'] };
 }
-

@@ -19,7 +19,17 @@ before(async () => {
   await useTestBackend();
 });
 
-const MODEL: Partial<ResMlpConfig> = { imgSize: 8, inChans: 1, patchSize: 2, embedDim: 8, depth: 2, numClasses: 3, layerScale: 0.1, drop: 0.1, dropPath: 0.2 };
+const MODEL: Partial<ResMlpConfig> = {
+  imgSize: 8,
+  inChans: 1,
+  patchSize: 2,
+  embedDim: 8,
+  depth: 2,
+  numClasses: 3,
+  layerScale: 0.1,
+  drop: 0.1,
+  dropPath: 0.2,
+};
 const TRAINER = resolveTrainerConfig({
   epochs: 2,
   optimizer: 'lamb',
@@ -63,9 +73,16 @@ test('resume: 2 updates + save + resume (fresh model) + 2 updates equals 4 unint
   const b3 = makeTask(data, null);
   const reseed = b3.model.dropoutRng.reseed.bind(b3.model.dropoutRng);
   b3.model.dropoutRng.reseed = (key: string) => reseed(`other:${key}`);
-  await train(b3.task, { ...TRAINER, maxUpdates: 4 }, { outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'resmlp-vision-c-')), resume: false });
+  await train(
+    b3.task,
+    { ...TRAINER, maxUpdates: 4 },
+    { outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'resmlp-vision-c-')), resume: false },
+  );
   const other = snapshot(b3.model);
-  assert.ok([...straight].some(([k, v]) => JSON.stringify(other.get(k)) !== JSON.stringify(v)), 'dropout masks change the result');
+  assert.ok(
+    [...straight].some(([k, v]) => JSON.stringify(other.get(k)) !== JSON.stringify(v)),
+    'dropout masks change the result',
+  );
 
   // the checkpoint holds the config and the data description
   const { model: loaded, data: meta } = loadClassifierWithData(path.join(dirB, 'checkpoint_last.safetensors'));
@@ -93,7 +110,11 @@ test('a training step leaks no tensors; training learns the synthetic task', asy
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resmlp-vision-learn-'));
   const beforeTrain = tf.memory().numTensors;
-  const r = await train(task, { ...TRAINER, epochs: 8, optimizer: 'adamw', schedule: { ...TRAINER.schedule, lr: 1e-2, totalSteps: 0 } }, { outDir: dir, resume: false });
+  const r = await train(
+    task,
+    { ...TRAINER, epochs: 8, optimizer: 'adamw', schedule: { ...TRAINER.schedule, lr: 1e-2, totalSteps: 0 } },
+    { outDir: dir, resume: false },
+  );
   assert.equal(tf.memory().numTensors, beforeTrain, 'tensors leaked by the training loop');
   const ev = await evaluate(model, val, task.loader.config);
   assert.equal(ev.count, 30);
@@ -107,11 +128,19 @@ test('a training step leaks no tensors; training learns the synthetic task', asy
 test('cleanEpochs: the trainer tells the task the run length, so its last epoch is uncropped', async () => {
   const data = syntheticSet(16);
   const model = new ResMlp(MODEL, 4);
-  const task = new ClassificationTask(model, { train: data, val: null, loader: { batchSize: 8, cropPadding: 1, cleanEpochs: 1 }, dataset: 'synthetic' });
+  const task = new ClassificationTask(model, {
+    train: data,
+    val: null,
+    loader: { batchSize: 8, cropPadding: 1, cleanEpochs: 1 },
+    dataset: 'synthetic',
+  });
   assert.ok(!task.loader.isCleanEpoch(1), 'before training the run length is unknown');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resmlp-vision-c-'));
   await train(task, { ...TRAINER, epochs: 3, schedule: { ...TRAINER.schedule, totalSteps: 0 } }, { outDir: dir, resume: false });
-  assert.deepEqual([0, 1, 2].map((e) => task.loader.isCleanEpoch(e)), [false, false, true]);
+  assert.deepEqual(
+    [0, 1, 2].map((e) => task.loader.isCleanEpoch(e)),
+    [false, false, true],
+  );
   assert.ok(task.loader.augmentDraws(2, 0, 8)!.every((d) => d.dy === 1 && d.dx === 1));
   model.dispose();
   fs.rmSync(dir, { recursive: true });
@@ -120,30 +149,43 @@ test('cleanEpochs: the trainer tells the task the run length, so its last epoch 
 test('task checks the data against the model', () => {
   const data = syntheticSet(16);
   const model = new ResMlp({ ...MODEL, numClasses: 4 }, 0);
-  assert.throws(() => new ClassificationTask(model, { train: data, val: null, loader: {} }), /the data has 3 classes but the model head has 4/);
+  assert.throws(
+    () => new ClassificationTask(model, { train: data, val: null, loader: {} }),
+    /the data has 3 classes but the model head has 4/,
+  );
   const model2 = new ResMlp({ ...MODEL, imgSize: 16 }, 0);
-  assert.throws(() => new ClassificationTask(model2, { train: data, val: null, loader: {} }), /images are 8×8×1 but the model expects 16×16×1/);
+  assert.throws(
+    () => new ClassificationTask(model2, { train: data, val: null, loader: {} }),
+    /images are 8×8×1 but the model expects 16×16×1/,
+  );
   model.dispose();
   model2.dispose();
 });
 
 test('test-time views: shifts by ±s pixels with a black border (per channel), then mirrors', () => {
   // one 3×4 image with 2 channels: value = 10·y + x + 100·c (normalised units); black is (−1, −2)
-  const v = Array.from({ length: 3 * 4 * 2 }, (_, i) => { const c = i % 2, x = (i >> 1) % 4, y = Math.floor(i / 8); return 10 * y + x + 100 * c; });
+  const v = Array.from({ length: 3 * 4 * 2 }, (_, i) => {
+    const c = i % 2,
+      x = (i >> 1) % 4,
+      y = Math.floor(i / 8);
+    return 10 * y + x + 100 * c;
+  });
   const img = tf.tensor4d(v, [1, 3, 4, 2]);
   const at = (t: tf.Tensor, y: number, x: number, c: number) => t.dataSync()[(y * 4 + x) * 2 + c]!;
   const views = testViews(img, [-1, -2], 1, true);
   assert.equal(views.length, 10);
   const [id, up, down, left, right] = views; // shifted by dy = −1, +1 and dx = −1, +1 (content moves the other way)
-  for (let y = 0; y < 3; y++) for (let x = 0; x < 4; x++) for (let c = 0; c < 2; c++) {
-    const src = (yy: number, xx: number) => (yy < 0 || yy > 2 || xx < 0 || xx > 3 ? [-1, -2][c]! : 10 * yy + xx + 100 * c);
-    assert.equal(at(id!, y, x, c), src(y, x));
-    assert.equal(at(up!, y, x, c), src(y - 1, x));
-    assert.equal(at(down!, y, x, c), src(y + 1, x));
-    assert.equal(at(left!, y, x, c), src(y, x - 1));
-    assert.equal(at(right!, y, x, c), src(y, x + 1));
-    assert.equal(at(views[5 + 3]!, y, x, c), src(y, 3 - x - 1), 'mirror of the left shift');
-  }
+  for (let y = 0; y < 3; y++)
+    for (let x = 0; x < 4; x++)
+      for (let c = 0; c < 2; c++) {
+        const src = (yy: number, xx: number) => (yy < 0 || yy > 2 || xx < 0 || xx > 3 ? [-1, -2][c]! : 10 * yy + xx + 100 * c);
+        assert.equal(at(id!, y, x, c), src(y, x));
+        assert.equal(at(up!, y, x, c), src(y - 1, x));
+        assert.equal(at(down!, y, x, c), src(y + 1, x));
+        assert.equal(at(left!, y, x, c), src(y, x - 1));
+        assert.equal(at(right!, y, x, c), src(y, x + 1));
+        assert.equal(at(views[5 + 3]!, y, x, c), src(y, 3 - x - 1), 'mirror of the left shift');
+      }
   assert.equal(testViews(img, [0], 0, false).length, 1);
   assert.throws(() => testViews(img, [0], 3, false), /test-time shift must be an integer in \[0, 3\), got 3/);
   tf.dispose([img, ...views]);
@@ -162,11 +204,13 @@ test('shift evaluation scores the mean softmax over the 10 views; no tensors lea
   const x = tf.tidy(() => tf.div(tf.sub(tf.div(tf.tensor4d(set.images, [set.n, 8, 8, 1], 'float32'), 255), 0.5), 0.25)) as tf.Tensor4D;
   model.eval();
   const p = tf.tidy(() => tf.div(tf.addN(testViews(x, [-2], 1, true).map((v) => tf.softmax(model.forward(v)))), 10));
-  const pv = await p.array() as number[][];
+  const pv = (await p.array()) as number[][];
   tf.dispose([x, p]);
-  let hits = 0, loss = 0;
+  let hits = 0,
+    loss = 0;
   for (let i = 0; i < set.n; i++) {
-    const row = pv[i]!, y = set.labels[i]!;
+    const row = pv[i]!,
+      y = set.labels[i]!;
     if (row.indexOf(Math.max(...row)) === y) hits++;
     loss -= Math.log(row[y]!);
   }
@@ -190,11 +234,13 @@ test('flip evaluation scores the mean softmax of each image and its mirror', asy
   const x = tf.tidy(() => tf.div(tf.sub(tf.div(tf.tensor4d(set.images, [set.n, 8, 8, 1], 'float32'), 255), 0.5), 0.25)) as tf.Tensor4D; // (n, 8, 8, 1)
   model.eval();
   const p = tf.tidy(() => tf.div(tf.add(tf.softmax(model.forward(x)), tf.softmax(model.forward(tf.reverse(x, 2) as tf.Tensor4D))), 2));
-  const pv = await p.array() as number[][];
+  const pv = (await p.array()) as number[][];
   tf.dispose([x, p]);
-  let hits = 0, loss = 0;
+  let hits = 0,
+    loss = 0;
   for (let i = 0; i < set.n; i++) {
-    const row = pv[i]!, y = set.labels[i]!;
+    const row = pv[i]!,
+      y = set.labels[i]!;
     if (row.indexOf(Math.max(...row)) === y) hits++;
     loss -= Math.log(row[y]!);
   }

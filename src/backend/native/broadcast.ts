@@ -25,15 +25,19 @@ export function broadcastPlan(aShape: readonly number[], bShape: readonly number
     const d = Math.max(da, db);
     out.push(da === 0 || db === 0 ? 0 : d);
     if (d === 1) continue;
-    const pa = da !== 1, pb = db !== 1;
+    const pa = da !== 1,
+      pb = db !== 1;
     const last = groups[groups.length - 1];
     if (last && last.pa === pa && last.pb === pb) last.d *= d;
     else groups.push({ d, pa, pb });
   }
   if (groups.length === 0) groups.push({ d: 1, pa: false, pb: false });
   const n = groups.length;
-  const dims = new Int32Array(n), as = new Int32Array(n), bs = new Int32Array(n);
-  let sa = 1, sb = 1;
+  const dims = new Int32Array(n),
+    as = new Int32Array(n),
+    bs = new Int32Array(n);
+  let sa = 1,
+    sb = 1;
   for (let i = n - 1; i >= 0; i--) {
     const g = groups[i];
     dims[i] = g.d;

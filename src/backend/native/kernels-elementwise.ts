@@ -9,7 +9,8 @@ import { FUSED_KERNELS } from '../fused.js';
 
 /** a ∘ b with broadcasting, natively (op a binary op code); null when not float32 or not broadcastable. */
 export function nativeBinary(addon: NativeAddon, backend: Backend, op: number, a: TensorInfo, b: TensorInfo): TensorInfo | null {
-  const av = f32(backend, a), bv = f32(backend, b);
+  const av = f32(backend, a),
+    bv = f32(backend, b);
   if (!av || !bv) return null;
   const plan = broadcastPlan(a.shape, b.shape);
   if (!plan) return null;
@@ -81,7 +82,7 @@ export function elementwiseKernels({ addon, ops }: LoadedAddon): KernelTable {
       const x = inputs.x as TensorInfo;
       if (attrs.dtype !== 'float32' || (x.dtype !== 'bool' && x.dtype !== 'int32' && x.dtype !== 'float32')) return null;
       const v = backend.data.get(x.dataId).values;
-      if (v instanceof Float32Array) return null;  // already float32 storage: the cpu kernel's identity/share is right
+      if (v instanceof Float32Array) return null; // already float32 storage: the cpu kernel's identity/share is right
       if (!(v instanceof Uint8Array || v instanceof Int32Array)) return null;
       const y = newF32(backend, v.length);
       y.set(v);
@@ -89,8 +90,11 @@ export function elementwiseKernels({ addon, ops }: LoadedAddon): KernelTable {
     },
 
     Select: ({ inputs, backend }) => {
-      const c = inputs.condition as TensorInfo, t = inputs.t as TensorInfo, e = inputs.e as TensorInfo;
-      const tv = f32(backend, t), ev = f32(backend, e);
+      const c = inputs.condition as TensorInfo,
+        t = inputs.t as TensorInfo,
+        e = inputs.e as TensorInfo;
+      const tv = f32(backend, t),
+        ev = f32(backend, e);
       const cv = backend.data.get(c.dataId).values;
       if (!tv || !ev || !(cv instanceof Uint8Array) || cv.length !== tv.length || ev.length !== tv.length) return null;
       const y = newF32(backend, tv.length);

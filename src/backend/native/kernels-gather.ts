@@ -10,13 +10,16 @@ import { newF32 } from './pool.js';
 export function gatherKernels({ addon }: LoadedAddon): KernelTable {
   return {
     GatherV2: ({ inputs, backend, attrs }) => {
-      const x = inputs.x as TensorInfo, indices = inputs.indices as TensorInfo;
-      if ((attrs.batchDims as number | undefined ?? 0) !== 0) return null;
+      const x = inputs.x as TensorInfo,
+        indices = inputs.indices as TensorInfo;
+      if (((attrs.batchDims as number | undefined) ?? 0) !== 0) return null;
       const iv = i32(backend, indices);
       const xv = f32(backend, x) ?? i32(backend, x);
       if (!iv || !xv) return null;
       const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
-      const outer = size(x.shape.slice(0, axis)), dimSize = x.shape[axis], slice = size(x.shape.slice(axis + 1));
+      const outer = size(x.shape.slice(0, axis)),
+        dimSize = x.shape[axis],
+        slice = size(x.shape.slice(axis + 1));
       const outShape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
       const n = size(outShape);
       const y = xv instanceof Float32Array ? newF32(backend, n) : new Int32Array(n);
@@ -25,8 +28,10 @@ export function gatherKernels({ addon }: LoadedAddon): KernelTable {
     },
 
     UnsortedSegmentSum: ({ inputs, backend, attrs }) => {
-      const x = inputs.x as TensorInfo, ids = inputs.segmentIds as TensorInfo;
-      const xv = f32(backend, x), iv = i32(backend, ids);
+      const x = inputs.x as TensorInfo,
+        ids = inputs.segmentIds as TensorInfo;
+      const xv = f32(backend, x),
+        iv = i32(backend, ids);
       if (!xv || !iv) return null;
       const numSegments = Number(attrs.numSegments);
       const inner = x.shape.slice(ids.shape.length);
@@ -39,9 +44,11 @@ export function gatherKernels({ addon }: LoadedAddon): KernelTable {
 
     ScatterNd: ({ inputs, backend, attrs }) => {
       // Embedding backward: rows of `updates` summed into a zero (shape) tensor at `indices`.
-      const indices = inputs.indices as TensorInfo, updates = inputs.updates as TensorInfo;
+      const indices = inputs.indices as TensorInfo,
+        updates = inputs.updates as TensorInfo;
       const shape = attrs.shape as number[];
-      const uv = f32(backend, updates), iv = i32(backend, indices);
+      const uv = f32(backend, updates),
+        iv = i32(backend, indices);
       if (!uv || !iv || updates.shape.length === 0) return null;
       const sliceRank = indices.shape.length > 1 ? indices.shape[indices.shape.length - 1] : 1;
       if (sliceRank < 1) return null;

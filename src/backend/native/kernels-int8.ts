@@ -46,10 +46,12 @@ export function int8Kernels({ addon, ops }: LoadedAddon): KernelTable {
       const epilogue = ops.linearEpilogue[attrs.epilogue as LinearEpilogue];
       if (epilogue === undefined) throw new Error(`${INT8_LINEAR_KERNEL}: unknown epilogue ${JSON.stringify(attrs.epilogue)}`);
       const K = x.shape[x.shape.length - 1];
-      if (K !== w.K) throw new Error(`${INT8_LINEAR_KERNEL}: input last dim ${K} does not match the weight (${w.N}, ${w.K}); input shape [${x.shape}]`);
+      if (K !== w.K)
+        throw new Error(`${INT8_LINEAR_KERNEL}: input last dim ${K} does not match the weight (${w.N}, ${w.K}); input shape [${x.shape}]`);
       const M = size(x.shape) / K;
       const b = bias ? f32(backend, bias) : null;
-      if (bias && (!b || b.length !== w.N)) throw new Error(`${INT8_LINEAR_KERNEL}: bias must be float32 of ${w.N} values, found ${bias.dtype} [${bias.shape}]`);
+      if (bias && (!b || b.length !== w.N))
+        throw new Error(`${INT8_LINEAR_KERNEL}: bias must be float32 of ${w.N} values, found ${bias.dtype} [${bias.shape}]`);
       const y = newF32(backend, M * w.N);
       addon.int8Linear(w.handle, f32Values(backend, x, INT8_LINEAR_KERNEL), M, b, y, epilogue);
       return backend.makeTensorInfo([...x.shape.slice(0, -1), w.N], 'float32', y);

@@ -10,14 +10,19 @@ import { newF32 } from './pool.js';
 function transposePlan(shape: readonly number[], perm: readonly number[]): { dims: Int32Array; strides: Int32Array } {
   const strides: number[] = new Array(shape.length);
   let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { strides[i] = s; s *= shape[i]; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
   const groups: { d: number; axis: number }[] = [];
   for (const ax of perm) {
     if (shape[ax] === 1) continue;
     const last = groups[groups.length - 1];
     // merge when this input axis follows the group's last axis directly in memory
-    if (last && strides[last.axis] === strides[ax] * shape[ax]) { last.d *= shape[ax]; last.axis = ax; }
-    else groups.push({ d: shape[ax], axis: ax });
+    if (last && strides[last.axis] === strides[ax] * shape[ax]) {
+      last.d *= shape[ax];
+      last.axis = ax;
+    } else groups.push({ d: shape[ax], axis: ax });
   }
   if (groups.length === 0) groups.push({ d: 1, axis: -1 });
   return {
@@ -57,16 +62,28 @@ export function layoutKernels({ addon }: LoadedAddon): KernelTable {
       const n = size(sz);
       const strides: number[] = new Array(x.shape.length);
       let st = 1;
-      for (let i = x.shape.length - 1; i >= 0; i--) { strides[i] = st; st *= x.shape[i]; }
+      for (let i = x.shape.length - 1; i >= 0; i--) {
+        strides[i] = st;
+        st *= x.shape[i];
+      }
       const offset = begin.reduce((acc, b, i) => acc + b * strides[i]!, 0);
-      const dims: number[] = [], sts: number[] = [];
+      const dims: number[] = [],
+        sts: number[] = [];
       for (let i = 0; i < sz.length; i++) {
         if (sz[i] === 1) continue;
         const k = dims.length - 1;
-        if (k >= 0 && sts[k] === strides[i]! * sz[i]!) { dims[k] *= sz[i]!; sts[k] = strides[i]!; }
-        else { dims.push(sz[i]!); sts.push(strides[i]!); }
+        if (k >= 0 && sts[k] === strides[i]! * sz[i]!) {
+          dims[k] *= sz[i]!;
+          sts[k] = strides[i]!;
+        } else {
+          dims.push(sz[i]!);
+          sts.push(strides[i]!);
+        }
       }
-      if (dims.length === 0) { dims.push(1); sts.push(1); }
+      if (dims.length === 0) {
+        dims.push(1);
+        sts.push(1);
+      }
       const y = v instanceof Float32Array ? newF32(backend, n) : new Int32Array(n);
       if (n > 0) addon.transpose(v.subarray(offset), y, Int32Array.from(dims), Int32Array.from(sts));
       return backend.makeTensorInfo(sz, x.dtype, y);
@@ -88,7 +105,10 @@ export function layoutKernels({ addon }: LoadedAddon): KernelTable {
       if (xv.length > 0 && L > 0) {
         const ost: number[] = new Array(r);
         let st = 1;
-        for (let i = r - 1; i >= 0; i--) { ost[i] = st; st *= outShape[i]!; }
+        for (let i = r - 1; i >= 0; i--) {
+          ost[i] = st;
+          st *= outShape[i]!;
+        }
         const idx = new Array<number>(r - 1).fill(0);
         const rows = xv.length / L;
         for (let row = 0; row < rows; row++) {
@@ -108,12 +128,18 @@ export function layoutKernels({ addon }: LoadedAddon): KernelTable {
       const ts = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as TensorInfo[];
       if (ts.length === 0) return null;
       const axis = tf.util.parseAxisParam(attrs.axis as number, ts[0]!.shape)[0]!;
-      const outShape = tf.backend_util.computeOutShape(ts.map((t) => t.shape), axis);
+      const outShape = tf.backend_util.computeOutShape(
+        ts.map((t) => t.shape),
+        axis,
+      );
       const nonEmpty = ts.filter((t) => size(t.shape) > 0);
       if (nonEmpty.length < 2) return null; // the cpu kernel returns the one input itself
       const vs = nonEmpty.map((t) => f32(backend, t));
       if (vs.some((v) => !v)) return null;
-      tf.backend_util.assertParamsConsistent(ts.map((t) => t.shape), axis);
+      tf.backend_util.assertParamsConsistent(
+        ts.map((t) => t.shape),
+        axis,
+      );
       const outer = size(outShape.slice(0, axis));
       const inners = Int32Array.from(nonEmpty.map((t) => size(t.shape.slice(axis))));
       const y = newF32(backend, size(outShape));

@@ -9,19 +9,31 @@ import { nativeBinary } from './kernels-elementwise.js';
 import { newF32 } from './pool.js';
 
 /** [B..., M, N] = op(A) op(B) with batch dims broadcast; null when not float32. */
-export function nativeMatMul(addon: NativeAddon, backend: Backend, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo | null {
-  const av = f32(backend, a), bv = f32(backend, b);
+export function nativeMatMul(
+  addon: NativeAddon,
+  backend: Backend,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): TensorInfo | null {
+  const av = f32(backend, a),
+    bv = f32(backend, b);
   if (!av || !bv) return null;
-  const ar = a.shape.length, br = b.shape.length;
+  const ar = a.shape.length,
+    br = b.shape.length;
   const M = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
   const Ka = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
   const Kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
   const N = transposeB ? b.shape[br - 2] : b.shape[br - 1];
   if (Ka !== Kb) {
-    throw new Error(`Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${a.shape} and ` +
-      `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+    throw new Error(
+      `Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${a.shape} and ` +
+        `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
   }
-  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+  const batchA = a.shape.slice(0, -2),
+    batchB = b.shape.slice(0, -2);
   if (ar === 3 && br === 3 && a.shape[0] === b.shape[0]) {
     // fast path for the common (B, M, K) × (B, K, N)
     const batch = a.shape[0];
@@ -40,7 +52,8 @@ export function nativeMatMul(addon: NativeAddon, backend: Backend, a: TensorInfo
     addon.sgemm(transposeA, transposeB, M, N, K, av, bv, y);
   } else if (plan.dims.length === 1) {
     // one collapsed batch dim: each side strided or broadcast (stride 0)
-    const sa = M * K, sb = K * N;
+    const sa = M * K,
+      sb = K * N;
     if (!transposeA && plan.bs[0] === 0) {
       // every batch of a times the same b: one (batch·M, K) × (K, N) product
       addon.sgemm(false, transposeB, batch * M, N, K, av, bv, y);
@@ -49,11 +62,15 @@ export function nativeMatMul(addon: NativeAddon, backend: Backend, a: TensorInfo
     }
   } else {
     // offsets of each output batch in a and b, from the collapsed broadcast plan
-    const aOff = new Int32Array(batch), bOff = new Int32Array(batch);
+    const aOff = new Int32Array(batch),
+      bOff = new Int32Array(batch);
     const { dims, as, bs } = plan;
-    const sa = M * K, sb = K * N;
+    const sa = M * K,
+      sb = K * N;
     for (let i = 0; i < batch; i++) {
-      let r = i, oa = 0, ob = 0;
+      let r = i,
+        oa = 0,
+        ob = 0;
       for (let d = dims.length - 1; d >= 0; d--) {
         const idx = r % dims[d];
         r = (r - idx) / dims[d];
@@ -67,7 +84,6 @@ export function nativeMatMul(addon: NativeAddon, backend: Backend, a: TensorInfo
   }
   return backend.makeTensorInfo(outShape, 'float32', y);
 }
-
 
 export function matmulKernels({ addon, ops }: LoadedAddon): KernelTable {
   const act = ops.activation as Readonly<Record<string, number>>;
@@ -85,7 +101,10 @@ export function matmulKernels({ addon, ops }: LoadedAddon): KernelTable {
       const N = y.shape[y.shape.length - 1];
       const yv = () => backend.data.get(cur.dataId).values as Float32Array;
       const biasV = bias ? f32(backend, bias) : null;
-      if (bias && !biasV) { backend.disposeIntermediateTensorInfo(y); return null; }
+      if (bias && !biasV) {
+        backend.disposeIntermediateTensorInfo(y);
+        return null;
+      }
       const rowBias = biasV && biasV.length === N && (bias!.shape.length === 1 || size(bias!.shape.slice(0, -1)) === 1);
       if (biasV && !rowBias) {
         const s = nativeBinary(addon, backend, ops.binary.Add, cur, bias!);

@@ -8,16 +8,29 @@ import { nativeTranspose } from './kernels-layout.js';
 import { newF32 } from './pool.js';
 
 /** op (a reduce op code) over `axis` of x (all axes when undefined); null when x is not float32 storage or empty. */
-function nativeReduce(addon: NativeAddon, backend: Backend, op: number, x: TensorInfo, axis: number | number[] | undefined, keepDims: boolean): TensorInfo | null {
+function nativeReduce(
+  addon: NativeAddon,
+  backend: Backend,
+  op: number,
+  x: TensorInfo,
+  axis: number | number[] | undefined,
+  keepDims: boolean,
+): TensorInfo | null {
   const xv = f32(backend, x);
   if (!xv || xv.length === 0) return null;
   const rank = x.shape.length;
-  const axes = tf.util.parseAxisParam(axis ?? (null as unknown as number[]), x.shape).slice().sort((p, q) => p - q);
+  const axes = tf.util
+    .parseAxisParam(axis ?? (null as unknown as number[]), x.shape)
+    .slice()
+    .sort((p, q) => p - q);
   if (axes.length === 0) return null;
   const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
   const finalShape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
   const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
-  let src = xv, outer: number, Rn: number, inner: number;
+  let src = xv,
+    outer: number,
+    Rn: number,
+    inner: number;
   let tmp: TensorInfo | null = null;
   if (contiguous) {
     outer = size(x.shape.slice(0, axes[0]));
@@ -36,7 +49,6 @@ function nativeReduce(addon: NativeAddon, backend: Backend, op: number, x: Tenso
   if (tmp) backend.disposeIntermediateTensorInfo(tmp);
   return backend.makeTensorInfo(finalShape, 'float32', y);
 }
-
 
 export function reduceKernels({ addon, ops }: LoadedAddon): KernelTable {
   const reduce = (name: keyof OpCodes['reduce'], axisAttr = 'axis'): Impl => {

@@ -24,7 +24,9 @@ export function loadAddon(): LoadedAddon | null {
   if (loaded || loadError) return loaded;
   if (!existsSync(addonPath)) {
     // the build's reason, first line only (the file has the details)
-    const why = existsSync(failFile) ? `${readFileSync(failFile, 'utf8').split('\n')[0]!.trim()} (details: ${failFile})` : 'no build was attempted or it left nothing';
+    const why = existsSync(failFile)
+      ? `${readFileSync(failFile, 'utf8').split('\n')[0]!.trim()} (details: ${failFile})`
+      : 'no build was attempted or it left nothing';
     loadError = `native addon not built (${addonPath} missing): ${why}. Build it with: node native/build.mjs`;
     return null;
   }
@@ -37,7 +39,7 @@ export function loadAddon(): LoadedAddon | null {
   // is its pthreads build, its workers would compete with spinning OpenMP workers, so the spin is
   // kept short then (OpenBLAS's OpenMP build, the one binding.gyp links, shares our pool and does
   // not need it). Read by libgomp when it loads; a value the user set is kept.
-  const split = process.env.RESMLP_MATMUL_SPLIT || '1';  // 0: OpenBLAS threads each product itself
+  const split = process.env.RESMLP_MATMUL_SPLIT || '1'; // 0: OpenBLAS threads each product itself
   if (split !== '0' && split !== '1') {
     loadError = `RESMLP_MATMUL_SPLIT must be 0 or 1, found ${JSON.stringify(split)}`;
     return null;
@@ -67,7 +69,7 @@ export function loadAddon(): LoadedAddon | null {
     }
     addon.setThreads(n);
   } else {
-    addon.setThreads(addon.getThreads());  // applies the default (all cores) to OpenBLAS too
+    addon.setThreads(addon.getThreads()); // applies the default (all cores) to OpenBLAS too
   }
   if (split === '0') addon.setMatmulSplit(false);
   loaded = checked;
@@ -95,7 +97,7 @@ export function blasDescription(): string {
   const a = loadAddon();
   if (!a) return 'unavailable';
   const { core, threading } = a.addon.blasCore();
-  return `${core.trim()} (${coreTypeChoice?.reason ?? 'OpenBLAS\'s own detection'}), ${threading === 'openmp' ? 'OpenMP' : threading} build`;
+  return `${core.trim()} (${coreTypeChoice?.reason ?? "OpenBLAS's own detection"}), ${threading === 'openmp' ? 'OpenMP' : threading} build`;
 }
 
 /** Whether the addon loads; `reason` says why not (build failure text, load error, mismatch). */

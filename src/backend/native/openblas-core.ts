@@ -25,9 +25,25 @@ export interface CoreTypeChoice {
 
 /** x86 kernel sets OpenBLAS knows, by the widest vector instructions they use (a name not here gets no hint). */
 const CORE_RANK: Record<string, number> = {
-  prescott: 0, core2: 0, penryn: 0, dunnington: 0, nehalem: 0, atom: 0, opteron: 0, barcelona: 0, bobcat: 0,
-  sandybridge: 1, bulldozer: 1, piledriver: 1, steamroller: 1, excavator: 1,
-  haswell: 2, zen: 2, skylakex: 3, cooperlake: 4, sapphirerapids: 5,
+  prescott: 0,
+  core2: 0,
+  penryn: 0,
+  dunnington: 0,
+  nehalem: 0,
+  atom: 0,
+  opteron: 0,
+  barcelona: 0,
+  bobcat: 0,
+  sandybridge: 1,
+  bulldozer: 1,
+  piledriver: 1,
+  steamroller: 1,
+  excavator: 1,
+  haswell: 2,
+  zen: 2,
+  skylakex: 3,
+  cooperlake: 4,
+  sapphirerapids: 5,
 };
 
 /**
@@ -37,10 +53,13 @@ const CORE_RANK: Record<string, number> = {
  */
 export function chooseOpenblasCoreType(env: NodeJS.ProcessEnv, flags: Set<string>): CoreTypeChoice {
   const has = (...f: string[]) => f.every((x) => flags.has(x));
-  const core = has('avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl') ? 'SkylakeX'
-    : has('avx2', 'fma') ? 'Haswell'
-    : has('avx') ? 'Sandybridge'
-    : null;
+  const core = has('avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl')
+    ? 'SkylakeX'
+    : has('avx2', 'fma')
+      ? 'Haswell'
+      : has('avx')
+        ? 'Sandybridge'
+        : null;
   if (env.OPENBLAS_CORETYPE) {
     // the user's choice stands; say when it is narrower than what the CPU runs (seen: an
     // environment pinning Haswell on an AVX-512 EPYC, where SkylakeX's kernels are faster)
@@ -50,6 +69,6 @@ export function chooseOpenblasCoreType(env: NodeJS.ProcessEnv, flags: Set<string
     const hint = narrower ? `; this CPU runs ${core}: unset it for ${core}'s kernels` : '';
     return { set: null, reason: `OPENBLAS_CORETYPE=${user} from the environment${hint}` };
   }
-  if (env.RESMLP_OPENBLAS_AUTOCORE === '0') return { set: null, reason: 'OpenBLAS\'s own detection (RESMLP_OPENBLAS_AUTOCORE=0)' };
-  return core ? { set: core, reason: `OPENBLAS_CORETYPE=${core} from the CPU flags` } : { set: null, reason: 'OpenBLAS\'s own detection' };
+  if (env.RESMLP_OPENBLAS_AUTOCORE === '0') return { set: null, reason: "OpenBLAS's own detection (RESMLP_OPENBLAS_AUTOCORE=0)" };
+  return core ? { set: core, reason: `OPENBLAS_CORETYPE=${core} from the CPU flags` } : { set: null, reason: "OpenBLAS's own detection" };
 }

@@ -24,7 +24,8 @@ const POOL_MIN = 4096; // elements: smaller arrays are cheap to allocate
 export function memoryLimitBytes(): { bytes: number; source: string } {
   const host = os.totalmem();
   const constrained = (process as unknown as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
-  if (constrained !== undefined && constrained > 0 && constrained < host) return { bytes: constrained, source: 'process.constrainedMemory() (the container limit)' };
+  if (constrained !== undefined && constrained > 0 && constrained < host)
+    return { bytes: constrained, source: 'process.constrainedMemory() (the container limit)' };
   try {
     const raw = readFileSync('/sys/fs/cgroup/memory.max', 'utf8').trim(); // cgroup v2; "max" = no limit
     const n = Number(raw);

@@ -54,9 +54,12 @@ export function resolveBatchingConfig(overrides: Partial<BatchingConfig> = {}): 
   const c = resolveConfig('batching config', DEFAULT_BATCHING, overrides, { error: (message) => new BatchingError(message) });
   if (!Number.isInteger(c.maxLen) || c.maxLen < 2) throw new BatchingError(`maxLen must be an integer ≥ 2, got ${c.maxLen}`);
   if (!Number.isInteger(c.maxTokens) || c.maxTokens < c.maxLen) {
-    throw new BatchingError(`maxTokens must be an integer ≥ maxLen (${c.maxLen}) so that every kept sentence fits a batch, got ${c.maxTokens}`);
+    throw new BatchingError(
+      `maxTokens must be an integer ≥ maxLen (${c.maxLen}) so that every kept sentence fits a batch, got ${c.maxTokens}`,
+    );
   }
-  if (!Number.isInteger(c.maxSentences) || c.maxSentences < 0) throw new BatchingError(`maxSentences must be an integer ≥ 0, got ${c.maxSentences}`);
+  if (!Number.isInteger(c.maxSentences) || c.maxSentences < 0)
+    throw new BatchingError(`maxSentences must be an integer ≥ 0, got ${c.maxSentences}`);
   if (!Number.isFinite(c.seed)) throw new BatchingError(`seed must be a finite number, got ${c.seed}`);
   return c;
 }
@@ -71,7 +74,10 @@ export interface PairSource {
 }
 
 /** Adapts anything with `src`/`tgt` token files (e.g. ParallelSplit) to a PairSource. */
-export function pairSource(split: { src: { size: number; length(i: number): number; get(i: number): Int32Array }; tgt: { length(i: number): number; get(i: number): Int32Array } }): PairSource {
+export function pairSource(split: {
+  src: { size: number; length(i: number): number; get(i: number): Int32Array };
+  tgt: { length(i: number): number; get(i: number): Int32Array };
+}): PairSource {
   return {
     size: split.src.size,
     srcLength: (i) => split.src.length(i),
@@ -231,7 +237,8 @@ export class TokenBatcher {
   rows(epoch: number, index: number): Int32Array {
     const { sorted, order, bounds } = this.epochPlan(epoch);
     const b = order[index];
-    if (b === undefined || !Number.isInteger(index)) throw new BatchingError(`batch ${index} does not exist in epoch ${epoch} (it has ${order.length})`);
+    if (b === undefined || !Number.isInteger(index))
+      throw new BatchingError(`batch ${index} does not exist in epoch ${epoch} (it has ${order.length})`);
     return sorted.slice(bounds[b]!, bounds[b + 1]!);
   }
 
@@ -285,13 +292,29 @@ export class TokenBatcher {
       tgtTokens += t.length + 1;
     }
     const next = index + 1 < numBatches ? { epoch, batch: index + 1 } : { epoch: epoch + 1, batch: 0 };
-    return { epoch, index, numBatches, indices: rows, size: B, srcLen: S, tgtLen: T, src, tgtIn, tgtOut, srcLengths, tgtLengths, tgtTokens, next };
+    return {
+      epoch,
+      index,
+      numBatches,
+      indices: rows,
+      size: B,
+      srcLen: S,
+      tgtLen: T,
+      src,
+      tgtIn,
+      tgtOut,
+      srcLengths,
+      tgtLengths,
+      tgtTokens,
+      next,
+    };
   }
 
   /** The batches of one epoch from `startBatch` on. */
   *epoch(epoch: number, startBatch = 0): Generator<Batch> {
     const n = this.numBatches(epoch);
-    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > n) throw new BatchingError(`start batch ${startBatch} outside [0, ${n}] for epoch ${epoch}`);
+    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > n)
+      throw new BatchingError(`start batch ${startBatch} outside [0, ${n}] for epoch ${epoch}`);
     for (let i = startBatch; i < n; i++) yield this.batch(epoch, i);
   }
 

@@ -138,7 +138,10 @@ class OffsetFileWriter {
   count = 0;
 
   /** `wideAt`: the first offset written as uint64 (2^32; tests lower it to exercise widening). */
-  constructor(readonly file: string, private readonly wideAt = 2 ** 32) {
+  constructor(
+    readonly file: string,
+    private readonly wideAt = 2 ** 32,
+  ) {
     this.fd = fs.openSync(file, 'w');
   }
 
@@ -198,7 +201,12 @@ export class TokenFileWriter {
   private total = 0;
 
   /** `opts.wideOffsetsAt`: tests only (see OffsetFileWriter). */
-  constructor(readonly prefix: string, readonly idDtype: IdDtype, readonly vocabSize: number, opts: { wideOffsetsAt?: number } = {}) {
+  constructor(
+    readonly prefix: string,
+    readonly idDtype: IdDtype,
+    readonly vocabSize: number,
+    opts: { wideOffsetsAt?: number } = {},
+  ) {
     checkEndian();
     this.fd = fs.openSync(`${prefix}.ids`, 'w');
     const n = 1 << 18;
@@ -237,7 +245,8 @@ export class TokenFileWriter {
 function readExact(file: string, bytesPer: number): Buffer {
   if (!fs.existsSync(file)) throw new DatasetFormatError(`dataset file ${file} is missing`);
   const buf = fs.readFileSync(file);
-  if (buf.byteLength % bytesPer !== 0) throw new DatasetFormatError(`${file}: size ${buf.byteLength} is not a multiple of ${bytesPer} bytes`);
+  if (buf.byteLength % bytesPer !== 0)
+    throw new DatasetFormatError(`${file}: size ${buf.byteLength} is not a multiple of ${bytesPer} bytes`);
   // typed-array views need aligned offsets; copy if Node handed us an unaligned slice
   return buf.byteOffset % 8 === 0 ? buf : Buffer.from(buf);
 }
@@ -260,7 +269,12 @@ export class TokenFile {
   /** Sentence boundaries (n+1 entries, in tokens). */
   readonly offsets: Uint32Array | Float64Array;
 
-  constructor(readonly prefix: string, readonly idDtype: IdDtype, offsetDtype: OffsetDtype, opts: { inMemory?: boolean | 'auto' } = {}) {
+  constructor(
+    readonly prefix: string,
+    readonly idDtype: IdDtype,
+    offsetDtype: OffsetDtype,
+    opts: { inMemory?: boolean | 'auto' } = {},
+  ) {
     checkEndian();
     const offBuf = readExact(`${prefix}.off`, OFF_BYTES[offsetDtype]);
     if (offsetDtype === 'uint32') {
@@ -276,12 +290,17 @@ export class TokenFile {
     if (!fs.existsSync(idFile)) throw new DatasetFormatError(`dataset file ${idFile} is missing`);
     const idBytes = fs.statSync(idFile).size;
     if (idBytes !== total * ID_BYTES[idDtype]) {
-      throw new DatasetFormatError(`${idFile}: ${idBytes} bytes, but ${prefix}.off promises ${total} ${idDtype} tokens (${total * ID_BYTES[idDtype]} bytes)`);
+      throw new DatasetFormatError(
+        `${idFile}: ${idBytes} bytes, but ${prefix}.off promises ${total} ${idDtype} tokens (${total * ID_BYTES[idDtype]} bytes)`,
+      );
     }
     const mode = opts.inMemory ?? 'auto';
     if (mode === true || (mode === 'auto' && idBytes <= IN_MEMORY_MAX_BYTES)) {
       const b = readExact(idFile, ID_BYTES[idDtype]);
-      this.ids = idDtype === 'uint16' ? new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2) : new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+      this.ids =
+        idDtype === 'uint16'
+          ? new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2)
+          : new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
     } else {
       this.fd = fs.openSync(idFile, 'r');
     }
@@ -318,7 +337,10 @@ export class TokenFile {
       if (n === 0) throw new DatasetFormatError(`${this.prefix}.ids: ended inside sentence ${i} (the file shrank while open?)`);
       got += n;
     }
-    const view = this.idDtype === 'uint16' ? new Uint16Array(this.scratch.buffer, this.scratch.byteOffset, b - a) : new Int32Array(this.scratch.buffer, this.scratch.byteOffset, b - a);
+    const view =
+      this.idDtype === 'uint16'
+        ? new Uint16Array(this.scratch.buffer, this.scratch.byteOffset, b - a)
+        : new Int32Array(this.scratch.buffer, this.scratch.byteOffset, b - a);
     return Int32Array.from(view);
   }
 

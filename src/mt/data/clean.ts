@@ -25,8 +25,9 @@
  * Format characters but ZWNJ, ZWJ and U+FEFF (whitespace in step 3), lone surrogates, and the
  * noncharacters U+FDD0–FDEF and U+xFFFE/xFFFF of every plane (step 2 of the file comment).
  */
-// biome-ignore lint/suspicious/noMisleadingCharacterClass: ZWNJ/ZWJ/BOM are listed to be EXCLUDED from the Cf class, not joined
-const INVISIBLE = /[^\P{Cf}\u200c\u200d\ufeff]|\p{Cs}|[\u{FDD0}-\u{FDEF}]|[\u{FFFE}\u{FFFF}\u{1FFFE}\u{1FFFF}\u{2FFFE}\u{2FFFF}\u{3FFFE}\u{3FFFF}\u{4FFFE}\u{4FFFF}\u{5FFFE}\u{5FFFF}\u{6FFFE}\u{6FFFF}\u{7FFFE}\u{7FFFF}\u{8FFFE}\u{8FFFF}\u{9FFFE}\u{9FFFF}\u{AFFFE}\u{AFFFF}\u{BFFFE}\u{BFFFF}\u{CFFFE}\u{CFFFF}\u{DFFFE}\u{DFFFF}\u{EFFFE}\u{EFFFF}\u{FFFFE}\u{FFFFF}\u{10FFFE}\u{10FFFF}]/gu;
+const INVISIBLE =
+  // biome-ignore lint/suspicious/noMisleadingCharacterClass: ZWNJ/ZWJ/BOM are listed to be EXCLUDED from the Cf class, not joined
+  /[^\P{Cf}\u200c\u200d\ufeff]|\p{Cs}|[\u{FDD0}-\u{FDEF}]|[\u{FFFE}\u{FFFF}\u{1FFFE}\u{1FFFF}\u{2FFFE}\u{2FFFF}\u{3FFFE}\u{3FFFF}\u{4FFFE}\u{4FFFF}\u{5FFFE}\u{5FFFF}\u{6FFFE}\u{6FFFF}\u{7FFFE}\u{7FFFF}\u{8FFFE}\u{8FFFF}\u{9FFFE}\u{9FFFF}\u{AFFFE}\u{AFFFF}\u{BFFFE}\u{BFFFF}\u{CFFFE}\u{CFFFF}\u{DFFFE}\u{DFFFF}\u{EFFFE}\u{EFFFF}\u{FFFFE}\u{FFFFF}\u{10FFFE}\u{10FFFF}]/gu;
 
 /** Normalise one line (see the file comment). Idempotent. */
 export function normalizeLine(line: string): string {

@@ -73,7 +73,8 @@ export interface DatasetManifest {
 /** Reads and checks `<dir>/manifest.json`. */
 export function readManifest(dir: string): DatasetManifest {
   const file = path.join(dir, MANIFEST);
-  if (!fs.existsSync(file)) throw new DatasetFormatError(`${dir} holds no prepared dataset (no ${MANIFEST}); run \`resmlp mt prepare\` first`);
+  if (!fs.existsSync(file))
+    throw new DatasetFormatError(`${dir} holds no prepared dataset (no ${MANIFEST}); run \`resmlp mt prepare\` first`);
   let m: DatasetManifest;
   try {
     m = JSON.parse(fs.readFileSync(file, 'utf8')) as DatasetManifest;
@@ -81,7 +82,8 @@ export function readManifest(dir: string): DatasetManifest {
     throw new DatasetFormatError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
   if (m.format !== FORMAT_NAME) throw new DatasetFormatError(`${file}: format ${JSON.stringify(m.format)}, expected ${FORMAT_NAME}`);
-  if (m.version !== FORMAT_VERSION) throw new DatasetFormatError(`${file}: format version ${m.version}, this code reads version ${FORMAT_VERSION}`);
+  if (m.version !== FORMAT_VERSION)
+    throw new DatasetFormatError(`${file}: format version ${m.version}, this code reads version ${FORMAT_VERSION}`);
   return m;
 }
 
@@ -125,7 +127,11 @@ export class ParallelSplit {
 }
 
 export class PreparedDataset {
-  private constructor(readonly dir: string, readonly manifest: DatasetManifest, private readonly inMemory: boolean | 'auto') {}
+  private constructor(
+    readonly dir: string,
+    readonly manifest: DatasetManifest,
+    private readonly inMemory: boolean | 'auto',
+  ) {}
 
   /**
    * Opens a prepared dataset folder. `inMemory`: true loads every token file whole, false reads

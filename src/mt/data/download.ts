@@ -131,7 +131,9 @@ async function transfer(url: string, part: string, timeoutMs: number, log: (s: s
     const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
     if (!m || Number(m[1]) !== size) {
       res.resume();
-      throw new DownloadError(`${target} answered a range request for bytes ${size}- with Content-Range ${JSON.stringify(res.headers['content-range'])}`);
+      throw new DownloadError(
+        `${target} answered a range request for bytes ${size}- with Content-Range ${JSON.stringify(res.headers['content-range'])}`,
+      );
     }
     append = true;
     total = m[3] === '*' ? null : Number(m[3]);
@@ -159,7 +161,9 @@ async function transfer(url: string, part: string, timeoutMs: number, log: (s: s
           last = now;
           const have = size + received;
           const pct = total ? ` (${((100 * have) / total).toFixed(1)}%)` : '';
-          log(`downloading ${path.basename(part, '.part')}: ${(have / 1e6).toFixed(1)} MB${pct}, ${(received / 1e6 / ((now - t0) / 1000)).toFixed(1)} MB/s`);
+          log(
+            `downloading ${path.basename(part, '.part')}: ${(have / 1e6).toFixed(1)} MB${pct}, ${(received / 1e6 / ((now - t0) / 1000)).toFixed(1)} MB/s`,
+          );
         }
       });
       res!.on('aborted', () => reject(new DownloadError(`transfer of ${target} was interrupted`)));
@@ -178,10 +182,20 @@ async function transfer(url: string, part: string, timeoutMs: number, log: (s: s
   return { size: now, total, complete: true };
 }
 
-function verify(spec: DownloadSpec, h: { sha256: string; md5: string }, recorded: DownloadRecord | undefined): { ok: boolean; detail: string; by: 'published' | 'recorded' | null } {
-  if (spec.sha256) return { ok: h.sha256 === spec.sha256.toLowerCase(), detail: `sha256 expected ${spec.sha256}, got ${h.sha256}`, by: 'published' };
+function verify(
+  spec: DownloadSpec,
+  h: { sha256: string; md5: string },
+  recorded: DownloadRecord | undefined,
+): { ok: boolean; detail: string; by: 'published' | 'recorded' | null } {
+  if (spec.sha256)
+    return { ok: h.sha256 === spec.sha256.toLowerCase(), detail: `sha256 expected ${spec.sha256}, got ${h.sha256}`, by: 'published' };
   if (spec.md5) return { ok: h.md5 === spec.md5.toLowerCase(), detail: `md5 expected ${spec.md5}, got ${h.md5}`, by: 'published' };
-  if (recorded) return { ok: h.sha256 === recorded.sha256, detail: `sha256 recorded at first download ${recorded.sha256}, got ${h.sha256}`, by: 'recorded' };
+  if (recorded)
+    return {
+      ok: h.sha256 === recorded.sha256,
+      detail: `sha256 recorded at first download ${recorded.sha256}, got ${h.sha256}`,
+      by: 'recorded',
+    };
   return { ok: true, detail: '', by: null };
 }
 
@@ -189,7 +203,11 @@ function verify(spec: DownloadSpec, h: { sha256: string; md5: string }, recorded
  * Ensures `<dir>/<spec.file>` holds the verified content of `spec.url`; downloads or resumes it
  * as needed. Returns the path and the file's record.
  */
-export async function download(spec: DownloadSpec, dir: string, opts: DownloadOptions = {}): Promise<{ path: string; record: DownloadRecord; downloaded: boolean }> {
+export async function download(
+  spec: DownloadSpec,
+  dir: string,
+  opts: DownloadOptions = {},
+): Promise<{ path: string; record: DownloadRecord; downloaded: boolean }> {
   const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const retries = opts.retries ?? 5;
   const timeoutMs = opts.timeoutMs ?? 60000;
@@ -210,11 +228,22 @@ export async function download(spec: DownloadSpec, dir: string, opts: DownloadOp
       const bad = `${dest}.corrupt`;
       fs.renameSync(file, bad);
       const src = v.by === 'published' && spec.checksumSource ? ` (published checksum from ${spec.checksumSource})` : '';
-      throw new DownloadError(`checksum mismatch for ${spec.url}: ${v.detail}${src}; the file was moved to ${bad}; run again to download it afresh`);
+      throw new DownloadError(
+        `checksum mismatch for ${spec.url}: ${v.detail}${src}; the file was moved to ${bad}; run again to download it afresh`,
+      );
     }
     if (file !== dest) fs.renameSync(file, dest);
-    const rec: DownloadRecord = { url: spec.url, sha256: h.sha256, bytes: h.bytes, verifiedBy: v.by ?? 'recorded', recordedAt: recorded?.recordedAt ?? new Date().toISOString() };
-    if (!v.by) log(`${spec.file}: no published checksum; recorded sha256 ${h.sha256} in ${path.join(dir, DOWNLOAD_RECORDS)} (later runs verify against it)`);
+    const rec: DownloadRecord = {
+      url: spec.url,
+      sha256: h.sha256,
+      bytes: h.bytes,
+      verifiedBy: v.by ?? 'recorded',
+      recordedAt: recorded?.recordedAt ?? new Date().toISOString(),
+    };
+    if (!v.by)
+      log(
+        `${spec.file}: no published checksum; recorded sha256 ${h.sha256} in ${path.join(dir, DOWNLOAD_RECORDS)} (later runs verify against it)`,
+      );
     writeRecord(dir, spec.file, rec);
     return { path: dest, record: rec, downloaded };
   };
@@ -233,5 +262,7 @@ export async function download(spec: DownloadSpec, dir: string, opts: DownloadOp
       if (attempt < retries) log(`${spec.file}: ${(e as Error).message}; resuming (attempt ${attempt + 2} of ${retries + 1})`);
     }
   }
-  throw new DownloadError(`cannot download ${spec.url} after ${retries + 1} attempts: ${(lastErr as Error)?.message}; the partial file ${part} is kept, run again to resume`);
+  throw new DownloadError(
+    `cannot download ${spec.url} after ${retries + 1} attempts: ${(lastErr as Error)?.message}; the partial file ${part} is kept, run again to resume`,
+  );
 }

@@ -17,10 +17,12 @@ export class ExtractError extends UserError {
 function runTar(args: string[], what: string): string {
   const r = spawnSync('tar', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.error) {
-    if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new ExtractError(`tar not found on PATH (needed to ${what}); install it with \`apt-get install tar\``);
+    if ((r.error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ExtractError(`tar not found on PATH (needed to ${what}); install it with \`apt-get install tar\``);
     throw new ExtractError(`cannot run tar to ${what}: ${r.error.message}`);
   }
-  if (r.status !== 0) throw new ExtractError(`tar failed to ${what} (exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.status !== 0)
+    throw new ExtractError(`tar failed to ${what} (exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
   return r.stdout;
 }
 

@@ -88,7 +88,8 @@ export function resolvePrepareOptions(overrides: Partial<PrepareOptions> = {}): 
   intAtLeast('spmThreads', 1);
   if (o.vocabSize > 2 ** 31 - 1) throw new PrepareError(`vocabSize ${o.vocabSize} is too large`);
   if (!(typeof o.maxRatio === 'number' && o.maxRatio >= 1)) throw new PrepareError(`maxRatio must be a number ≥ 1, got ${o.maxRatio}`);
-  if (o.modelType !== 'unigram' && o.modelType !== 'bpe') throw new PrepareError(`modelType must be 'unigram' or 'bpe', got ${JSON.stringify(o.modelType)}`);
+  if (o.modelType !== 'unigram' && o.modelType !== 'bpe')
+    throw new PrepareError(`modelType must be 'unigram' or 'bpe', got ${JSON.stringify(o.modelType)}`);
   return o;
 }
 
@@ -139,10 +140,15 @@ function fingerprintOf(options: PrepareOptions, inputs: Record<string, { src: In
   return crypto.createHash('sha256').update(JSON.stringify(canon)).digest('hex');
 }
 
-function describeDifference(old: DatasetManifest, options: PrepareOptions, inputs: Record<string, { src: InputFileInfo; tgt: InputFileInfo }>): string {
+function describeDifference(
+  old: DatasetManifest,
+  options: PrepareOptions,
+  inputs: Record<string, { src: InputFileInfo; tgt: InputFileInfo }>,
+): string {
   const diffs: string[] = [];
   for (const [k, v] of Object.entries(options)) {
-    if (JSON.stringify(old.options[k]) !== JSON.stringify(v)) diffs.push(`option ${k}: ${JSON.stringify(old.options[k])} there, ${JSON.stringify(v)} now`);
+    if (JSON.stringify(old.options[k]) !== JSON.stringify(v))
+      diffs.push(`option ${k}: ${JSON.stringify(old.options[k])} there, ${JSON.stringify(v)} now`);
   }
   const splits = new Set([...Object.keys(old.splits), ...Object.keys(inputs)]);
   for (const s of splits) {
@@ -153,7 +159,10 @@ function describeDifference(old: DatasetManifest, options: PrepareOptions, input
       continue;
     }
     for (const side of ['src', 'tgt'] as const) {
-      if (a[side].sha256 !== b[side].sha256) diffs.push(`${s} ${side} input: ${a[side].path} (sha256 ${a[side].sha256.slice(0, 12)}…) there, ${b[side].path} (sha256 ${b[side].sha256.slice(0, 12)}…) now`);
+      if (a[side].sha256 !== b[side].sha256)
+        diffs.push(
+          `${s} ${side} input: ${a[side].path} (sha256 ${a[side].sha256.slice(0, 12)}…) there, ${b[side].path} (sha256 ${b[side].sha256.slice(0, 12)}…) now`,
+        );
     }
   }
   return diffs.length > 0 ? diffs.join('; ') : `format differs (fingerprint ${old.fingerprint?.slice(0, 12)}…)`;
@@ -179,7 +188,9 @@ function progress(log: (s: string) => void, label: string, total: number) {
       const now = Date.now();
       if (now - last >= 5000) {
         last = now;
-        log(`${label}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} lines (${((100 * done) / Math.max(total, 1)).toFixed(1)}%, ${((now - t0) / 1000).toFixed(0)} s)`);
+        log(
+          `${label}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} lines (${((100 * done) / Math.max(total, 1)).toFixed(1)}%, ${((now - t0) / 1000).toFixed(0)} s)`,
+        );
       }
     },
     done(extra: string) {
@@ -209,7 +220,9 @@ export function checkParallel(pair: FilePair, split: string): number {
   const ns = countLines(pair.src);
   const nt = countLines(pair.tgt);
   if (ns !== nt) {
-    throw new PrepareError(`${split}: source and target line counts differ: ${pair.src} has ${ns} lines, ${pair.tgt} has ${nt}; the files must be line-aligned`);
+    throw new PrepareError(
+      `${split}: source and target line counts differ: ${pair.src} has ${ns} lines, ${pair.tgt} has ${nt}; the files must be line-aligned`,
+    );
   }
   return ns;
 }
@@ -218,7 +231,12 @@ export function checkParallel(pair: FilePair, split: string): number {
  * Runs the pipeline (see the file comment). Returns the manifest; `reused` when an identical
  * dataset was already in `outDir`.
  */
-export async function prepareDataset(inputs: PrepareInputs, outDir: string, overrides: Partial<PrepareOptions> = {}, run: PrepareRunOptions = {}): Promise<PrepareResult> {
+export async function prepareDataset(
+  inputs: PrepareInputs,
+  outDir: string,
+  overrides: Partial<PrepareOptions> = {},
+  run: PrepareRunOptions = {},
+): Promise<PrepareResult> {
   const log = run.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const options = resolvePrepareOptions(overrides);
   const splitPairs: [SplitName, FilePair][] = [['train', inputs.train]];
@@ -244,7 +262,9 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
     const entries = fs.readdirSync(out).filter((e) => e !== TMP);
     if (entries.length > 0) {
       if (!fs.existsSync(path.join(out, MANIFEST))) {
-        throw new PrepareError(`output folder ${out} is not empty and holds no dataset manifest (${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}); choose an empty or new folder`);
+        throw new PrepareError(
+          `output folder ${out} is not empty and holds no dataset manifest (${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}); choose an empty or new folder`,
+        );
       }
       const old = readManifest(out);
       if (old.fingerprint === fingerprint && allFilesPresent(out, old)) {
@@ -252,7 +272,9 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
         return { manifest: old, reused: true, dir: out };
       }
       if (!run.force) {
-        throw new PrepareError(`output folder ${out} already holds a different dataset (${describeDifference(old, options, inputInfo)}); pass --force to overwrite it or choose another --out`);
+        throw new PrepareError(
+          `output folder ${out} already holds a different dataset (${describeDifference(old, options, inputInfo)}); pass --force to overwrite it or choose another --out`,
+        );
       }
       log(`--force: replacing the dataset in ${out}`);
       const listed = new Set<string>([MANIFEST]);
@@ -263,7 +285,10 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
         for (const f of [s.src.ids, s.src.off, s.tgt.ids, s.tgt.off, s.lines, s.src.text, s.tgt.text]) if (f) listed.add(f);
       }
       const foreign = entries.filter((e) => !listed.has(e));
-      if (foreign.length > 0) throw new PrepareError(`--force: ${out} also holds files this tool did not write (${foreign.slice(0, 5).join(', ')}); move them away first`);
+      if (foreign.length > 0)
+        throw new PrepareError(
+          `--force: ${out} also holds files this tool did not write (${foreign.slice(0, 5).join(', ')}); move them away first`,
+        );
       for (const e of entries) fs.rmSync(path.join(out, e), { force: true });
     }
   }
@@ -316,7 +341,8 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
     }
     p1.done(`${dropped.empty} pairs with an empty side dropped`);
     const keptCount = keptLines.count;
-    if (keptCount === 0) throw new PrepareError(`no training pair is left after cleaning ${inputs.train.src} / ${inputs.train.tgt} (all had an empty side)`);
+    if (keptCount === 0)
+      throw new PrepareError(`no training pair is left after cleaning ${inputs.train.src} / ${inputs.train.tgt} (all had an empty side)`);
 
     // 4. joint SentencePiece on both sides of the cleaned training text; spm_train samples
     //    spmInputSentenceSize sentences from them while reading (reservoir sampling), so its
@@ -331,7 +357,9 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
       bin: run.spmBin ?? DEFAULT_SPM_TRAIN.bin,
     };
     const t0 = Date.now();
-    log(`training SentencePiece (${options.modelType}, vocab ${options.vocabSize}) on ${options.spmInputSentenceSize > 0 && options.spmInputSentenceSize < 2 * keptCount ? `${options.spmInputSentenceSize.toLocaleString('en-US')} sampled of ` : ''}${(2 * keptCount).toLocaleString('en-US')} sentences…`);
+    log(
+      `training SentencePiece (${options.modelType}, vocab ${options.vocabSize}) on ${options.spmInputSentenceSize > 0 && options.spmInputSentenceSize < 2 * keptCount ? `${options.spmInputSentenceSize.toLocaleString('en-US')} sampled of ` : ''}${(2 * keptCount).toLocaleString('en-US')} sentences…`,
+    );
     const trained = trainSentencePiece([cleanSrc, cleanTgt], path.join(tmp, 'spm'), spmOpts);
     log(`SentencePiece trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const sp = await SentencePiece.load(trained.model);
@@ -395,12 +423,27 @@ export async function prepareDataset(inputs: PrepareInputs, outDir: string, over
         pairs: lines.count,
         dropped: d,
         ...(isTrain ? {} : { emptyKept }),
-        src: { ids: `${name}.src.ids`, off: `${name}.src.off`, offsetDtype: ws2.offsetDtype, tokens: ws2.tokens, ...(isTrain ? {} : { text: `${name}.src.txt` }) },
-        tgt: { ids: `${name}.tgt.ids`, off: `${name}.tgt.off`, offsetDtype: wt2.offsetDtype, tokens: wt2.tokens, ...(isTrain ? {} : { text: `${name}.tgt.txt` }) },
+        src: {
+          ids: `${name}.src.ids`,
+          off: `${name}.src.off`,
+          offsetDtype: ws2.offsetDtype,
+          tokens: ws2.tokens,
+          ...(isTrain ? {} : { text: `${name}.src.txt` }),
+        },
+        tgt: {
+          ids: `${name}.tgt.ids`,
+          off: `${name}.tgt.off`,
+          offsetDtype: wt2.offsetDtype,
+          tokens: wt2.tokens,
+          ...(isTrain ? {} : { text: `${name}.tgt.txt` }),
+        },
         lines: `${name}.lines`,
         inputs: inputInfo[name]!,
       };
-      if (isTrain && lines.count === 0) throw new PrepareError(`every training pair was filtered out (maxLen ${options.maxLen}, maxRatio ${options.maxRatio}); relax the filters`);
+      if (isTrain && lines.count === 0)
+        throw new PrepareError(
+          `every training pair was filtered out (maxLen ${options.maxLen}, maxRatio ${options.maxRatio}); relax the filters`,
+        );
     }
 
     return {

@@ -58,7 +58,8 @@ export const MULTI30K_LOCAL_HINT =
   'e.g. data/task1/raw of a clone of github.com/multi30k/dataset; the quick start takes it as MULTI30K_FROM=DIR bash scripts/quickstart.sh';
 
 function checkLang(lang: string, allowed: readonly string[], what: string): void {
-  if (!allowed.includes(lang)) throw new SourceError(`${what} language ${JSON.stringify(lang)} is not available; choose one of ${allowed.join(', ')}`);
+  if (!allowed.includes(lang))
+    throw new SourceError(`${what} language ${JSON.stringify(lang)} is not available; choose one of ${allowed.join(', ')}`);
 }
 
 /** Multi30k as plain files in `rawDir` (or straight from `from`), ready for prepareDataset. */
@@ -231,7 +232,10 @@ export async function fetchWmt14(rawDir: string, opt: Wmt14Options): Promise<Pre
   log('assembling the training text');
   await concatFiles(trainSrc, out(`train.${src}`));
   await concatFiles(trainTgt, out(`train.${tgt}`));
-  for (const [k, split] of [['dev', 'valid'], ['test', 'test']] as const) {
+  for (const [k, split] of [
+    ['dev', 'valid'],
+    ['test', 'test'],
+  ] as const) {
     const [s, t] = await get(k);
     const ns = sgmlToText(s, out(`${split}.${src}`));
     const nt = sgmlToText(t, out(`${split}.${tgt}`));

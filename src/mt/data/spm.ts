@@ -78,7 +78,11 @@ export function spmTrainArgs(inputs: string[], modelPrefix: string, opt: SpmTrai
  * Trains a model with spm_train; writes `<modelPrefix>.model` and `<modelPrefix>.vocab`.
  * Errors: spm_train missing (names the Debian package), or its failure with its last stderr lines.
  */
-export function trainSentencePiece(inputs: string[], modelPrefix: string, opt: SpmTrainOptions): { model: string; vocab: string; args: string[] } {
+export function trainSentencePiece(
+  inputs: string[],
+  modelPrefix: string,
+  opt: SpmTrainOptions,
+): { model: string; vocab: string; args: string[] } {
   const args = spmTrainArgs(inputs, modelPrefix, opt);
   const r = spawnSync(opt.bin, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.error) {
@@ -152,7 +156,9 @@ export class SentencePiece {
     for (const id of [ids.eos, pieces.length - 1, Math.floor(pieces.length / 2)]) {
       const piece = pieces[id]!;
       if (model.pieceToId(piece) !== id) {
-        throw new SentencePieceError(`${vocab} does not belong to ${abs}: piece ${JSON.stringify(piece)} has id ${model.pieceToId(piece)} in the model, ${id} in the vocab`);
+        throw new SentencePieceError(
+          `${vocab} does not belong to ${abs}: piece ${JSON.stringify(piece)} has id ${model.pieceToId(piece)} in the model, ${id} in the vocab`,
+        );
       }
     }
     return model;

@@ -19,7 +19,16 @@
 // concatenate).
 
 import { type GenerationConfig, maxLength, resolveGenerationConfig } from './config.js';
-import { BeamHistory, type BeamView, finalizeHypothesis, type Hypothesis, nanToNegInf, type SentenceResult, sortHypotheses, type StepEvent } from './hypotheses.js';
+import {
+  BeamHistory,
+  type BeamView,
+  finalizeHypothesis,
+  type Hypothesis,
+  nanToNegInf,
+  type SentenceResult,
+  sortHypotheses,
+  type StepEvent,
+} from './hypotheses.js';
 import type { StepContext } from './processors.js';
 import { SequenceGenerator } from './generator.js';
 import type { ContinuousDecoderModel } from './types.js';
@@ -100,7 +109,9 @@ export class ContinuousGenerator<S = unknown> {
     this.base = new SequenceGenerator(model, this.config);
     this.options = { ...DEFAULT_CONTINUOUS, ...options };
     if (!Number.isInteger(this.options.maxRows) || this.options.maxRows < this.config.beamSize) {
-      throw new Error(`ContinuousGenerator: maxRows must be an integer ≥ the beam size ${this.config.beamSize}, got ${this.options.maxRows}`);
+      throw new Error(
+        `ContinuousGenerator: maxRows must be an integer ≥ the beam size ${this.config.beamSize}, got ${this.options.maxRows}`,
+      );
     }
   }
 
@@ -124,13 +135,16 @@ export class ContinuousGenerator<S = unknown> {
    * resolves with its n-best. Rejects only on a model error (which fails every live sentence).
    */
   add(src: Int32Array, settings: SentenceSettings, opts: SentenceOptions = {}): Promise<SentenceResult> {
-    if (!(src instanceof Int32Array) || src.length === 0) throw new Error('ContinuousGenerator.add: src must be a non-empty Int32Array (tokens + EOS)');
+    if (!(src instanceof Int32Array) || src.length === 0)
+      throw new Error('ContinuousGenerator.add: src must be a non-empty Int32Array (tokens + EOS)');
     const beam = this.config.beamSize;
-    if (!(Number.isInteger(settings.nbest) && settings.nbest >= 1 && settings.nbest <= beam)) throw new Error(`ContinuousGenerator.add: nbest must be in [1, ${beam}], got ${settings.nbest}`);
+    if (!(Number.isInteger(settings.nbest) && settings.nbest >= 1 && settings.nbest <= beam))
+      throw new Error(`ContinuousGenerator.add: nbest must be in [1, ${beam}], got ${settings.nbest}`);
     if (!Number.isFinite(settings.lenpen)) throw new Error(`ContinuousGenerator.add: lenpen must be finite, got ${settings.lenpen}`);
     const cap = this.model.maxPositions - 1;
     const maxLen = Math.min(settings.maxLen ?? maxLength(this.config, src.length, this.model.maxPositions), cap);
-    if (!(Number.isInteger(maxLen) && maxLen >= 0)) throw new Error(`ContinuousGenerator.add: maxLen must be an integer ≥ 0, got ${settings.maxLen}`);
+    if (!(Number.isInteger(maxLen) && maxLen >= 0))
+      throw new Error(`ContinuousGenerator.add: maxLen must be an integer ≥ 0, got ${settings.maxLen}`);
     return new Promise<SentenceResult>((resolve, reject) => {
       if (opts.signal?.aborted) {
         resolve({ hypos: [], aborted: true });
@@ -249,7 +263,9 @@ export class ContinuousGenerator<S = unknown> {
     });
     const lprobs = await m.stepRows(prev, this.state!, positions);
     if (!(lprobs instanceof Float32Array) || lprobs.length !== rows * V) {
-      throw new Error(`ContinuousGenerator: model.stepRows must return a Float32Array of ${rows}×${V} log-probs, got ${lprobs instanceof Float32Array ? lprobs.length + ' values' : Object.prototype.toString.call(lprobs)}`);
+      throw new Error(
+        `ContinuousGenerator: model.stepRows must return a Float32Array of ${rows}×${V} log-probs, got ${lprobs instanceof Float32Array ? lprobs.length + ' values' : Object.prototype.toString.call(lprobs)}`,
+      );
     }
     this.stats.steps++;
     if (this.stats.sentencesPerStep.length < 10_000) this.stats.sentencesPerStep.push(live.length);

@@ -99,7 +99,8 @@ export function incrementalFullCheck<EI, SI, EF>(
   inc: IncrementalDecoderModel<EI, SI>,
   full: FullDecoderModel<EF>,
 ): { model: IncrementalDecoderModel<{ inc: EI; full: FullEnc<EF> }, CheckState<SI, EF>>; report: IncrementalCheckReport } {
-  if (inc.vocabSize !== full.vocabSize) throw new Error(`incrementalFullCheck: vocab sizes differ (incremental ${inc.vocabSize}, full ${full.vocabSize})`);
+  if (inc.vocabSize !== full.vocabSize)
+    throw new Error(`incrementalFullCheck: vocab sizes differ (incremental ${inc.vocabSize}, full ${full.vocabSize})`);
   const f = fullAsIncremental(full);
   const report: IncrementalCheckReport = { maxAbsDiff: 0, worst: null, steps: 0, compared: 0 };
   const V = inc.vocabSize;
@@ -121,7 +122,8 @@ export function incrementalFullCheck<EI, SI, EF>(
       async step(prevTokens, st, t) {
         const a = await inc.step(prevTokens, st.inner, t);
         const b = await f.step(prevTokens, st.full, t);
-        if (a.length !== b.length) throw new Error(`incrementalFullCheck: step ${t}: incremental gave ${a.length} values, full ${b.length}`);
+        if (a.length !== b.length)
+          throw new Error(`incrementalFullCheck: step ${t}: incremental gave ${a.length} values, full ${b.length}`);
         for (let i = 0; i < a.length; i++) {
           const x = a[i];
           const y = b[i];

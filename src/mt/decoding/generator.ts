@@ -28,7 +28,16 @@
 
 import { type GenerationConfig, maxLength, resolveGenerationConfig } from './config.js';
 import { fullAsIncremental } from './full-adapter.js';
-import { BeamHistory, type BeamView, finalizeHypothesis, type Hypothesis, nanToNegInf, type SentenceResult, sortHypotheses, type StepEvent } from './hypotheses.js';
+import {
+  BeamHistory,
+  type BeamView,
+  finalizeHypothesis,
+  type Hypothesis,
+  nanToNegInf,
+  type SentenceResult,
+  sortHypotheses,
+  type StepEvent,
+} from './hypotheses.js';
 import {
   BanTokensProcessor,
   ForceEosAtMaxLenProcessor,
@@ -82,15 +91,25 @@ export class SequenceGenerator {
     this.model = (isIncremental(model) ? model : fullAsIncremental(model)) as IncrementalDecoderModel<unknown, unknown>;
     const m = this.model;
     const V = m.vocabSize;
-    for (const [name, id] of [['padId', m.padId], ['bosId', m.bosId], ['eosId', m.eosId]] as const) {
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`SequenceGenerator: model.${name} must be an id in [0, ${V}), got ${id}`);
+    for (const [name, id] of [
+      ['padId', m.padId],
+      ['bosId', m.bosId],
+      ['eosId', m.eosId],
+    ] as const) {
+      if (!Number.isInteger(id) || id < 0 || id >= V)
+        throw new Error(`SequenceGenerator: model.${name} must be an id in [0, ${V}), got ${id}`);
     }
-    if (!Number.isInteger(m.maxPositions) || m.maxPositions < 1) throw new Error(`SequenceGenerator: model.maxPositions must be an integer >= 1, got ${m.maxPositions}`);
+    if (!Number.isInteger(m.maxPositions) || m.maxPositions < 1)
+      throw new Error(`SequenceGenerator: model.maxPositions must be an integer >= 1, got ${m.maxPositions}`);
     const cfg = this.config;
-    this.search = cfg.search === 'greedy' || (cfg.search === 'auto' && cfg.beamSize === 1) ? new GreedySearch() : new BeamSearch(cfg.beamSize, m.rowTopK?.bind(m));
+    this.search =
+      cfg.search === 'greedy' || (cfg.search === 'auto' && cfg.beamSize === 1)
+        ? new GreedySearch()
+        : new BeamSearch(cfg.beamSize, m.rowTopK?.bind(m));
     this.processors = [new BanTokensProcessor([m.padId])];
     if (cfg.unkPenalty !== 0) {
-      if (m.unkId === undefined) throw new Error(`SequenceGenerator: unkPenalty ${cfg.unkPenalty} needs model.unkId, which the model does not define`);
+      if (m.unkId === undefined)
+        throw new Error(`SequenceGenerator: unkPenalty ${cfg.unkPenalty} needs model.unkId, which the model does not define`);
       this.processors.push(new UnkPenaltyProcessor(m.unkId, cfg.unkPenalty));
     }
     if (cfg.noRepeatNgramSize > 0) this.processors.push(new NoRepeatNgramProcessor(cfg.noRepeatNgramSize));
@@ -113,9 +132,11 @@ export class SequenceGenerator {
     const N = src.length;
     const { signal, signals, onStep } = opts;
     const yieldEveryStep = opts.yieldEveryStep ?? true;
-    if (signals !== undefined && signals.length !== N) throw new Error(`generate: signals has ${signals.length} entries for ${N} sentences`);
+    if (signals !== undefined && signals.length !== N)
+      throw new Error(`generate: signals has ${signals.length} entries for ${N} sentences`);
     src.forEach((s, i) => {
-      if (!(s instanceof Int32Array)) throw new Error(`generate: src[${i}] must be an Int32Array, got ${Object.prototype.toString.call(s)}`);
+      if (!(s instanceof Int32Array))
+        throw new Error(`generate: src[${i}] must be an Int32Array, got ${Object.prototype.toString.call(s)}`);
     });
     signal?.throwIfAborted();
 
@@ -176,7 +197,9 @@ export class SequenceGenerator {
         const lprobs = await m.step(prevTokens, state, t);
         signal?.throwIfAborted();
         if (!(lprobs instanceof Float32Array) || lprobs.length !== rows * V) {
-          throw new Error(`generate: model.step at step ${t} must return a Float32Array of ${rows}×${V} = ${rows * V} log-probs, got ${lprobs instanceof Float32Array ? lprobs.length + ' values' : Object.prototype.toString.call(lprobs)}`);
+          throw new Error(
+            `generate: model.step at step ${t} must return a Float32Array of ${rows}×${V} = ${rows * V} log-probs, got ${lprobs instanceof Float32Array ? lprobs.length + ' values' : Object.prototype.toString.call(lprobs)}`,
+          );
         }
         stats.steps++;
         stats.rowsPerStep.push(rows);
@@ -294,6 +317,11 @@ function gather<T extends Int32Array | Float64Array>(a: T, order: Int32Array): T
 }
 
 /** One-shot helper: build a generator and run it. */
-export function generate(model: DecoderModel<any, any>, src: readonly Int32Array[], config: Partial<GenerationConfig> = {}, opts: GenerateOptions = {}): Promise<GenerationOutput> {
+export function generate(
+  model: DecoderModel<any, any>,
+  src: readonly Int32Array[],
+  config: Partial<GenerationConfig> = {},
+  opts: GenerateOptions = {},
+): Promise<GenerationOutput> {
   return new SequenceGenerator(model, config).generate(src, opts);
 }

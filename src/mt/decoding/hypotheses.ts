@@ -60,7 +60,16 @@ export function sortHypotheses(h: Hypothesis[]): Hypothesis[] {
  * step t − 1, then EOS with log-prob `eosLp`; score = cumScore / (t + 1) ** lenpen when scores
  * are normalised. Shared by SequenceGenerator and ContinuousGenerator.
  */
-export function finalizeHypothesis(history: BeamHistory, t: number, histRow: number, eosId: number, eosLp: number, cumScore: number, normalize: boolean, lenpen: number): Hypothesis {
+export function finalizeHypothesis(
+  history: BeamHistory,
+  t: number,
+  histRow: number,
+  eosId: number,
+  eosLp: number,
+  cumScore: number,
+  normalize: boolean,
+  lenpen: number,
+): Hypothesis {
   let tokens: Int32Array;
   let positionalScores: Float32Array;
   if (t === 0) {

@@ -35,7 +35,10 @@ export class BanTokensProcessor implements LogitsProcessor {
 
 /** fairseq --unkpen: subtract `penalty` from the unk log-prob. */
 export class UnkPenaltyProcessor implements LogitsProcessor {
-  constructor(readonly unkId: number, readonly penalty: number) {}
+  constructor(
+    readonly unkId: number,
+    readonly penalty: number,
+  ) {}
   process(lprobs: Float32Array, ctx: StepContext): void {
     const V = ctx.vocabSize;
     for (let r = 0; r < ctx.rows; r++) lprobs[r * V + this.unkId] -= this.penalty;

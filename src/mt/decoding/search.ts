@@ -60,7 +60,10 @@ export class BeamSearch implements Search {
   private rowValues = new Float32Array(0);
   private rowIds = new Int32Array(0);
 
-  constructor(beamSize: number, private readonly rowTopK?: RowTopK) {
+  constructor(
+    beamSize: number,
+    private readonly rowTopK?: RowTopK,
+  ) {
     if (!Number.isInteger(beamSize) || beamSize < 1) throw new Error(`BeamSearch: beamSize must be an integer >= 1, got ${beamSize}`);
     this.beamSize = beamSize;
     this.heap = new TopK(2 * beamSize);

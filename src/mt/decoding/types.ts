@@ -103,9 +103,7 @@ export function isContinuous<E, S>(m: DecoderModel<E, S>): m is ContinuousDecode
   return typeof c.concatStates === 'function' && typeof c.stepRows === 'function';
 }
 
-export type DecoderModel<EncOut = unknown, State = unknown> =
-  | IncrementalDecoderModel<EncOut, State>
-  | FullDecoderModel<EncOut>;
+export type DecoderModel<EncOut = unknown, State = unknown> = IncrementalDecoderModel<EncOut, State> | FullDecoderModel<EncOut>;
 
 export function isIncremental<E, S>(m: DecoderModel<E, S>): m is IncrementalDecoderModel<E, S> {
   return typeof (m as IncrementalDecoderModel<E, S>).step === 'function';

@@ -79,7 +79,8 @@ export const DEFAULT_SEQ2SEQ: Omit<Seq2SeqConfig, 'vocabSize' | 'maxLen'> = {
 export function resolveSeq2SeqConfig(c: Partial<Seq2SeqConfig>): Seq2SeqConfig {
   const where = 'Seq2SeqConfig';
   const r = resolveConfig(where, DEFAULT_SEQ2SEQ as Seq2SeqConfig, c, ['vocabSize', 'maxLen']);
-  if (r.arch !== 'resmlp' && r.arch !== 'transformer') throw new Error(`${where}: 'arch' must be 'resmlp' or 'transformer', got ${JSON.stringify(r.arch)}`);
+  if (r.arch !== 'resmlp' && r.arch !== 'transformer')
+    throw new Error(`${where}: 'arch' must be 'resmlp' or 'transformer', got ${JSON.stringify(r.arch)}`);
   checkInt(where, 'vocabSize', r.vocabSize, 2);
   checkInt(where, 'maxLen', r.maxLen, 2);
   for (const k of ['dim', 'mlpHidden', 'encoderLayers', 'decoderLayers', 'heads'] as const) checkInt(where, k, r[k]);
@@ -88,13 +89,15 @@ export function resolveSeq2SeqConfig(c: Partial<Seq2SeqConfig>): Seq2SeqConfig {
     if (r[k] >= r.vocabSize) throw new Error(`${where}: '${k}' ${r[k]} is outside the vocabulary [0, ${r.vocabSize})`);
   }
   if (r.dim % r.heads !== 0) throw new Error(`${where}: 'dim' ${r.dim} must be divisible by 'heads' ${r.heads}`);
-  if (r.norm !== 'affine' && r.norm !== 'layernorm') throw new Error(`${where}: 'norm' must be 'affine' or 'layernorm', got ${JSON.stringify(r.norm)}`);
+  if (r.norm !== 'affine' && r.norm !== 'layernorm')
+    throw new Error(`${where}: 'norm' must be 'affine' or 'layernorm', got ${JSON.stringify(r.norm)}`);
   if (r.layerScale !== null && !(typeof r.layerScale === 'number' && Number.isFinite(r.layerScale))) {
     throw new Error(`${where}: 'layerScale' must be a finite number or null, got ${JSON.stringify(r.layerScale)}`);
   }
   checkRate(where, 'dropout', r.dropout);
   checkRate(where, 'attentionDropout', r.attentionDropout);
-  if (typeof r.scaleEmbedding !== 'boolean') throw new Error(`${where}: 'scaleEmbedding' must be a boolean, got ${JSON.stringify(r.scaleEmbedding)}`);
+  if (typeof r.scaleEmbedding !== 'boolean')
+    throw new Error(`${where}: 'scaleEmbedding' must be a boolean, got ${JSON.stringify(r.scaleEmbedding)}`);
   checkInt(where, 'seed', r.seed, 0);
   return r;
 }

@@ -15,4 +15,11 @@ export {
 } from './layers.js';
 export { MultiHeadAttention, CrossAttention, sinusoidalPositions, causalBias, MASKED, type KeysValues } from '../../core/attention.js';
 export { SeedTree } from '../../util/seed-tree.js';
-export { loadTranslationCheckpoint, loadSeq2Seq, readMtCheckpointConfig, MT_CHECKPOINT_KIND, type MtCheckpointConfig, sha256Of } from './load.js';
+export {
+  loadTranslationCheckpoint,
+  loadSeq2Seq,
+  readMtCheckpointConfig,
+  MT_CHECKPOINT_KIND,
+  type MtCheckpointConfig,
+  sha256Of,
+} from './load.js';

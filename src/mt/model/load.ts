@@ -36,7 +36,10 @@ export function sha256Of(file: string): string {
 /** Reads and checks the translation config of a checkpoint. */
 export function readMtCheckpointConfig(path: string): MtCheckpointConfig {
   const c = readCheckpointConfig<MtCheckpointConfig>(path);
-  if (c.kind !== MT_CHECKPOINT_KIND) throw new Error(`checkpoint ${path}: config kind ${JSON.stringify(c.kind)}, expected '${MT_CHECKPOINT_KIND}' (is it a translation checkpoint?)`);
+  if (c.kind !== MT_CHECKPOINT_KIND)
+    throw new Error(
+      `checkpoint ${path}: config kind ${JSON.stringify(c.kind)}, expected '${MT_CHECKPOINT_KIND}' (is it a translation checkpoint?)`,
+    );
   return c;
 }
 
@@ -52,7 +55,11 @@ export function copySentencePieceBeside(from: string, to: string, config: MtChec
   if (!existsSync(dst)) throw new UserError(`cannot write ${to}: folder ${dst} does not exist`, 'not_found');
   const model = join(dst, config.spm.model);
   if (existsSync(model)) {
-    if (sha256Of(model) !== config.spm.sha256) throw new UserError(`cannot write ${to}: ${model} is another SentencePiece model than ${from}'s; write it beside ${from} or into another folder`, 'invalid_data');
+    if (sha256Of(model) !== config.spm.sha256)
+      throw new UserError(
+        `cannot write ${to}: ${model} is another SentencePiece model than ${from}'s; write it beside ${from} or into another folder`,
+        'invalid_data',
+      );
     return false;
   }
   copyFileSync(join(src, config.spm.model), model);
@@ -65,11 +72,14 @@ export async function loadTranslationCheckpoint(path: string): Promise<{ model: 
   const config = readMtCheckpointConfig(path);
   const dir = dirname(resolve(path));
   const spmPath = resolve(dir, config.spm.model);
-  if (!existsSync(spmPath)) throw new Error(`checkpoint ${path}: its SentencePiece model ${spmPath} is missing (it must stay next to the checkpoint)`);
+  if (!existsSync(spmPath))
+    throw new Error(`checkpoint ${path}: its SentencePiece model ${spmPath} is missing (it must stay next to the checkpoint)`);
   const sha = sha256Of(spmPath);
-  if (sha !== config.spm.sha256) throw new Error(`checkpoint ${path}: ${spmPath} has sha256 ${sha}, but the model was trained with ${config.spm.sha256}`);
+  if (sha !== config.spm.sha256)
+    throw new Error(`checkpoint ${path}: ${spmPath} has sha256 ${sha}, but the model was trained with ${config.spm.sha256}`);
   const spm = await SentencePiece.load(spmPath, resolve(dir, config.spm.vocab));
-  if (spm.vocabSize !== config.model.vocabSize) throw new Error(`checkpoint ${path}: SentencePiece has ${spm.vocabSize} pieces, the model ${config.model.vocabSize}`);
+  if (spm.vocabSize !== config.model.vocabSize)
+    throw new Error(`checkpoint ${path}: SentencePiece has ${spm.vocabSize} pieces, the model ${config.model.vocabSize}`);
   return { model: loadSeq2Seq(path, config), spm, config };
 }
 
@@ -77,7 +87,8 @@ export async function loadTranslationCheckpoint(path: string): Promise<{ model: 
 export function loadSeq2Seq(path: string, config: MtCheckpointConfig = readMtCheckpointConfig(path)): Seq2Seq {
   const model = new Seq2Seq(config.model);
   try {
-    if (isInt8Checkpoint(config)) loadInt8Checkpoint(path, model); // weights dequantised, int8 kept (src/quant)
+    if (isInt8Checkpoint(config))
+      loadInt8Checkpoint(path, model); // weights dequantised, int8 kept (src/quant)
     else loadCheckpoint(path, model.namedParameters());
   } catch (e) {
     model.dispose();

@@ -111,19 +111,44 @@ function leftPad3(x: tf.Tensor3D | null, R: number, L: number, d: number): tf.Te
 /** Keys/values (R, H, l, dh) left-padded with zeros to length L on dim 2. */
 function leftPad4(x: tf.Tensor4D, L: number): tf.Tensor4D {
   const l = x.shape[2];
-  return l === L ? x : (tf.pad(x, [[0, 0], [0, 0], [L - l, 0], [0, 0]]) as tf.Tensor4D);
+  return l === L
+    ? x
+    : (tf.pad(x, [
+        [0, 0],
+        [0, 0],
+        [L - l, 0],
+        [0, 0],
+      ]) as tf.Tensor4D);
 }
 
 /** Encoder keys/values (E, H, s, dh) right-padded with zeros to S source positions (masked by srcBias). */
 function padSource(x: tf.Tensor4D, S: number): tf.Tensor4D {
   const s = x.shape[2];
-  return s === S ? x : (tf.pad(x, [[0, 0], [0, 0], [0, S - s], [0, 0]]) as tf.Tensor4D);
+  return s === S
+    ? x
+    : (tf.pad(x, [
+        [0, 0],
+        [0, 0],
+        [0, S - s],
+        [0, 0],
+      ]) as tf.Tensor4D);
 }
 
 /** (E, a, b, S) right-padded to S on the last dim with `value`. */
 function rightPad4(x: tf.Tensor4D, S: number, value: number): tf.Tensor4D {
   const s = x.shape[3];
-  return s === S ? x : (tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, S - s]], value) as tf.Tensor4D);
+  return s === S
+    ? x
+    : (tf.pad(
+        x,
+        [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [0, S - s],
+        ],
+        value,
+      ) as tf.Tensor4D);
 }
 
 function disposeCache(c: LayerCache): void {
@@ -161,7 +186,10 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
     this.unkId = c.unkId;
     this.maxPositions = c.maxLen;
     this.embedScale = c.scaleEmbedding ? Math.sqrt(c.dim) : 1;
-    this.embed_tokens = this.registerModule('embed_tokens', new Embedding({ numEmbeddings: c.vocabSize, dim: c.dim, paddingIdx: c.padId }, r));
+    this.embed_tokens = this.registerModule(
+      'embed_tokens',
+      new Embedding({ numEmbeddings: c.vocabSize, dim: c.dim, paddingIdx: c.padId }, r),
+    );
     const enc: EncoderLayer[] = [];
     for (let i = 0; i < c.encoderLayers; i++) enc.push(encoderLayer(c, r));
     this.encoder = this.registerModule('encoder', new Stack(enc, mtNorm(c)));
@@ -207,7 +235,11 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
       const mask = tf.cast(tf.notEqual(src, this.padId), 'float32'); // (B, S)
       const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [B, 1, 1, S]) as tf.Tensor4D; // (B, 1, 1, S)
       // (B, S, d) by an outer product with ones: a full-shape mask multiplies in the fast kernel
-      const mask3 = tf.reshape(tf.matMul(tf.reshape(mask, [B * S, 1]), tf.ones([1, this.config.dim])), [B, S, this.config.dim]) as tf.Tensor3D;
+      const mask3 = tf.reshape(tf.matMul(tf.reshape(mask, [B * S, 1]), tf.ones([1, this.config.dim])), [
+        B,
+        S,
+        this.config.dim,
+      ]) as tf.Tensor3D;
       let x = this.embed(src);
       for (const layer of this.encoder.layers) x = layer.forward(x, { mask: mask3, bias });
       return { out: this.encoder.norm.forward(x), bias };
@@ -222,7 +254,8 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
     return tf.tidy(() => {
       // no target mask: targets are right-padded and the mixing is causal (layers.ts)
       let y = this.embed(tgtIn);
-      for (const layer of this.decoder.layers) y = layer.forward(y, { cross: crossAttention(layer).keysValues(enc.out), srcBias: enc.bias });
+      for (const layer of this.decoder.layers)
+        y = layer.forward(y, { cross: crossAttention(layer).keysValues(enc.out), srcBias: enc.bias });
       return this.decoder.norm.forward(y);
     });
   }
@@ -276,18 +309,30 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
   initState(enc: EncoderOutput): DecoderState {
     const cross = [...this.decoder.layers].map((l) => crossAttention(l).keysValues(enc.out));
     const B = enc.out.shape[0];
-    return { rows: B, t: 0, pos: new Int32Array(B), sent: Int32Array.from({ length: B }, (_, i) => i), cross, srcBias: enc.bias.clone(), caches: cross.map(() => null) };
+    return {
+      rows: B,
+      t: 0,
+      pos: new Int32Array(B),
+      sent: Int32Array.from({ length: B }, (_, i) => i),
+      cross,
+      srcBias: enc.bias.clone(),
+      caches: cross.map(() => null),
+    };
   }
 
   step(prevTokens: Int32Array, state: DecoderState, t: number): Float32Array {
-    if (t !== state.t) throw new Error(`Seq2Seq.step: the state is at step ${state.t}, got step ${t}${state.t === -1 ? ' (its rows sit at different positions: use stepRows)' : ''}`);
+    if (t !== state.t)
+      throw new Error(
+        `Seq2Seq.step: the state is at step ${state.t}, got step ${t}${state.t === -1 ? ' (its rows sit at different positions: use stepRows)' : ''}`,
+      );
     return this.decodeStep(prevTokens, state, t);
   }
 
   stepRows(prevTokens: Int32Array, state: DecoderState, positions: Int32Array): Float32Array {
     if (positions.length !== state.rows) throw new Error(`Seq2Seq.stepRows: ${positions.length} positions for ${state.rows} rows`);
     for (let r = 0; r < state.rows; r++) {
-      if (positions[r] !== state.pos[r]) throw new Error(`Seq2Seq.stepRows: row ${r} is at position ${state.pos[r]}, asked to read ${positions[r]}`);
+      if (positions[r] !== state.pos[r])
+        throw new Error(`Seq2Seq.stepRows: row ${r} is at position ${state.pos[r]}, asked to read ${positions[r]}`);
     }
     // all rows at one position with a cache of exactly that length: the plain step
     const t = positions[0] ?? 0;
@@ -306,11 +351,20 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
         const some = (ca ?? cb)!;
         if (some instanceof tf.Tensor) {
           // ResMLP: the causal layer's past inputs (R, l, d)
-          return tf.concat([leftPad3(ca as tf.Tensor3D | null, a.rows, L, this.config.dim), leftPad3(cb as tf.Tensor3D | null, b.rows, L, this.config.dim)], 0);
+          return tf.concat(
+            [
+              leftPad3(ca as tf.Tensor3D | null, a.rows, L, this.config.dim),
+              leftPad3(cb as tf.Tensor3D | null, b.rows, L, this.config.dim),
+            ],
+            0,
+          );
         }
         // self-attention keys/values (R, H, l, dh)
         const [, H, , dh] = some.k.shape;
-        const kvOf = (c: LayerCache, R: number) => (c === null ? { k: tf.zeros([R, H, L, dh]) as tf.Tensor4D, v: tf.zeros([R, H, L, dh]) as tf.Tensor4D } : { k: leftPad4((c as KeysValues).k, L), v: leftPad4((c as KeysValues).v, L) });
+        const kvOf = (c: LayerCache, R: number) =>
+          c === null
+            ? { k: tf.zeros([R, H, L, dh]) as tf.Tensor4D, v: tf.zeros([R, H, L, dh]) as tf.Tensor4D }
+            : { k: leftPad4((c as KeysValues).k, L), v: leftPad4((c as KeysValues).v, L) };
         const x = kvOf(ca, a.rows);
         const y = kvOf(cb, b.rows);
         return { k: tf.concat([x.k, y.k], 0), v: tf.concat([x.v, y.v], 0) };
@@ -340,7 +394,8 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
     const R = state.rows;
     if (prevTokens.length !== R) throw new Error(`Seq2Seq.step: ${prevTokens.length} previous tokens for ${R} rows`);
     const last = typeof t === 'number' ? t : Math.max(...t);
-    if (last >= this.config.maxLen) throw new SequenceTooLongError(`Seq2Seq.step: step ${last} reads position ${last}, beyond the model's maxLen ${this.config.maxLen}`);
+    if (last >= this.config.maxLen)
+      throw new SequenceTooLongError(`Seq2Seq.step: step ${last} reads position ${last}, beyond the model's maxLen ${this.config.maxLen}`);
     const g = groupSize(state.sent, state.srcBias.shape[0]);
     const { logp, caches } = tf.tidy(() => {
       const ids = tf.tensor2d(prevTokens, [R, 1], 'int32');
@@ -391,7 +446,9 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
     };
     // per-row caches follow the order
     const rowsG = gatherBy(order);
-    const caches = state.caches.map((c) => (c === null ? null : c instanceof tf.Tensor ? rowsG.g(c) : { k: rowsG.g(c.k), v: rowsG.g(c.v) }));
+    const caches = state.caches.map((c) =>
+      c === null ? null : c instanceof tf.Tensor ? rowsG.g(c) : { k: rowsG.g(c.k), v: rowsG.g(c.v) },
+    );
     rowsG.done();
     // rows → sentence entries; drop entries no row reads any more (finished sentences)
     const entries = state.srcBias.shape[0];

@@ -81,7 +81,8 @@ export function assemble(text: string, units: readonly TextRange[], translations
   let at = 0;
   const spans: AlignedSpan[] = [];
   units.forEach((u, i) => {
-    if (u.start < at || u.end < u.start || u.end > text.length) throw new Error(`assemble: unit ${i} [${u.start}, ${u.end}) is out of order or outside the text`);
+    if (u.start < at || u.end < u.start || u.end > text.length)
+      throw new Error(`assemble: unit ${i} [${u.start}, ${u.end}) is out of order or outside the text`);
     out += text.slice(at, u.start);
     const t = translations[i]!;
     spans.push({ src: [u.start, u.end], tgt: [out.length, out.length + t.length] });

@@ -40,23 +40,95 @@ export type BlockTranslation = Assembled;
 /** Elements that stay inside a block (phrasing content); the tags of every other element, br and
  * hr included, end a block. Void ones (img, wbr, input) and OPAQUE ones are point markers. */
 const INLINE = new Set([
-  'a', 'abbr', 'acronym', 'b', 'bdi', 'bdo', 'big', 'cite', 'code', 'data', 'del', 'dfn', 'em',
-  'font', 'i', 'ins', 'kbd', 'label', 'mark', 'nobr', 'q', 's', 'samp', 'small', 'span', 'strike',
-  'strong', 'sub', 'sup', 'time', 'tt', 'u', 'var',
-  'img', 'wbr', 'input',
-  'script', 'style', 'noscript', 'template', 'textarea', 'svg', 'math', 'iframe',
+  'a',
+  'abbr',
+  'acronym',
+  'b',
+  'bdi',
+  'bdo',
+  'big',
+  'cite',
+  'code',
+  'data',
+  'del',
+  'dfn',
+  'em',
+  'font',
+  'i',
+  'ins',
+  'kbd',
+  'label',
+  'mark',
+  'nobr',
+  'q',
+  's',
+  'samp',
+  'small',
+  'span',
+  'strike',
+  'strong',
+  'sub',
+  'sup',
+  'time',
+  'tt',
+  'u',
+  'var',
+  'img',
+  'wbr',
+  'input',
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'textarea',
+  'svg',
+  'math',
+  'iframe',
 ]);
 
 /** Elements whose content is never translated (code, raw text, embedded documents). */
 const OPAQUE = new Set([
-  'script', 'style', 'noscript', 'template', 'textarea', 'svg', 'math', 'iframe', 'noembed',
-  'noframes', 'code', 'kbd', 'samp', 'var', 'pre', 'listing', 'xmp', 'plaintext',
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'textarea',
+  'svg',
+  'math',
+  'iframe',
+  'noembed',
+  'noframes',
+  'code',
+  'kbd',
+  'samp',
+  'var',
+  'pre',
+  'listing',
+  'xmp',
+  'plaintext',
 ]);
 
 /** Elements without content or end tag (HTML's void elements, as htmlparser2 knows them). */
 const VOID = new Set([
-  'area', 'base', 'basefont', 'br', 'col', 'command', 'embed', 'frame', 'hr', 'img', 'input',
-  'isindex', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr',
+  'area',
+  'base',
+  'basefont',
+  'br',
+  'col',
+  'command',
+  'embed',
+  'frame',
+  'hr',
+  'img',
+  'input',
+  'isindex',
+  'keygen',
+  'link',
+  'meta',
+  'param',
+  'source',
+  'track',
+  'wbr',
 ]);
 
 /** Start tags that close an open element of these names first (a subset of HTML's implied end
@@ -64,8 +136,29 @@ const VOID = new Set([
 const CLOSES_P = ['p'];
 const HEADINGS = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
 const IMPLIED_CLOSE = new Map<string, ReadonlySet<string>>([
-  ...['address', 'article', 'aside', 'blockquote', 'details', 'div', 'dl', 'fieldset', 'figcaption',
-    'figure', 'footer', 'form', 'header', 'hr', 'main', 'nav', 'ol', 'p', 'pre', 'section', 'table', 'ul',
+  ...[
+    'address',
+    'article',
+    'aside',
+    'blockquote',
+    'details',
+    'div',
+    'dl',
+    'fieldset',
+    'figcaption',
+    'figure',
+    'footer',
+    'form',
+    'header',
+    'hr',
+    'main',
+    'nav',
+    'ol',
+    'p',
+    'pre',
+    'section',
+    'table',
+    'ul',
   ].map((n) => [n, new Set(CLOSES_P)] as const),
   ...HEADINGS.map((n) => [n, new Set([...CLOSES_P, ...HEADINGS])] as const),
   ['li', new Set(['li'])],
@@ -121,7 +214,14 @@ function tokenize(html: string): Array<string | Atom[]> {
     cursor = end;
     atoms.push((top()?.translatable ?? true) ? { kind: 'text', text: decoded, raw } : { kind: 'point', raw });
   };
-  const markup = (start: number, end: number, name: string, kind: 'open' | 'close' | 'void', translatable: boolean, inOpaque: boolean): void => {
+  const markup = (
+    start: number,
+    end: number,
+    name: string,
+    kind: 'open' | 'close' | 'void',
+    translatable: boolean,
+    inOpaque: boolean,
+  ): void => {
     gap(start);
     const raw = html.slice(cursor, end);
     cursor = end;
@@ -221,7 +321,8 @@ function toBlock(atoms: Atom[]): Block {
   const open: number[] = []; // unpaired open markers, innermost last
   for (const a of atoms) {
     if (a.kind === 'text') {
-      if (a.raw === a.text) for (let i = 0; i < a.text.length; i++) rawOfUnit.push(a.text[i]!); // UTF-16 units
+      if (a.raw === a.text)
+        for (let i = 0; i < a.text.length; i++) rawOfUnit.push(a.text[i]!); // UTF-16 units
       else rawOfUnit.push(a.raw, ...Array<string>(a.text.length - 1).fill(''));
       text += a.text;
       continue;
@@ -271,10 +372,14 @@ export async function translateHtml(html: string, translateBlocks: (blocks: stri
   const translations = await translateBlocks(blocks.map((b) => b.text));
   if (!Array.isArray(translations) || translations.length !== blocks.length) {
     const found = Array.isArray(translations) ? `${translations.length}` : typeof translations;
-    throw new Error(`translateHtml: expected ${blocks.length} block translations from translateBlocks (one per block, in order), found ${found}`);
+    throw new Error(
+      `translateHtml: expected ${blocks.length} block translations from translateBlocks (one per block, in order), found ${found}`,
+    );
   }
   const rendered = new Map<Block, string>();
-  blocks.forEach((b, i) => rendered.set(b, renderBlock(b, translations[i]!, `translateHtml: block ${i} (${JSON.stringify(preview(b.text))})`)));
+  blocks.forEach((b, i) =>
+    rendered.set(b, renderBlock(b, translations[i]!, `translateHtml: block ${i} (${JSON.stringify(preview(b.text))})`)),
+  );
   return parts.map((p) => (typeof p === 'string' ? p : (rendered.get(p) ?? p.raw))).join('');
 }
 
@@ -304,8 +409,10 @@ function align(src: string, tr: BlockTranslation, where: string): { text: string
     const ok = (r: unknown, lo: number, hi: number): r is [number, number] =>
       Array.isArray(r) && r.length === 2 && Number.isInteger(r[0]) && Number.isInteger(r[1]) && lo <= r[0] && r[0] <= r[1] && r[1] <= hi;
     if (!ok(s?.src, a, src.length) || !ok(s?.tgt, c, text.length)) {
-      throw new Error(`${where}, span ${i}: expected src within [${a}, ${src.length}] and tgt within [${c}, ${text.length}] ` +
-        `(integer ranges, in order, not overlapping), found ${JSON.stringify(s)}`);
+      throw new Error(
+        `${where}, span ${i}: expected src within [${a}, ${src.length}] and tgt within [${c}, ${text.length}] ` +
+          `(integer ranges, in order, not overlapping), found ${JSON.stringify(s)}`,
+      );
     }
     a = s.src[1];
     c = s.tgt[1];
@@ -464,7 +571,8 @@ function renderBlock(block: Block, tr: BlockTranslation, where: string): string 
   const pos = new Array<number>(n).fill(0);
   const fixed = new Array<boolean>(n).fill(false);
   const letters = [0]; // letters[j]: letters and digits in S[0, j)
-  for (const ch of S) for (let u = 0; u < ch.length; u++) letters.push(letters[letters.length - 1]! + (u === 0 && TRANSLATABLE.test(ch) ? 1 : 0));
+  for (const ch of S)
+    for (let u = 0; u < ch.length; u++) letters.push(letters[letters.length - 1]! + (u === 0 && TRANSLATABLE.test(ch) ? 1 : 0));
   /** The element opened by marker i wrapped a letter or a digit. */
   const wrapsWords = (i: number): boolean => letters[markers[markers[i]!.pair]!.at]! > letters[markers[i]!.at]!;
 
@@ -512,7 +620,8 @@ function renderBlock(block: Block, tr: BlockTranslation, where: string): string 
     const inside = fixedList[at] !== undefined && fixedList[at]! < c ? fixedList[at]! : -1;
     const lastInside = inside < 0 ? -1 : fixedList[lowerBound(fixedList, c) - 1]!;
     const after = fixedList[lowerBound(fixedList, c)] ?? n;
-    if ((before >= 0 && pos[before]! > p) || (inside >= 0 && (pos[inside]! < p || pos[lastInside]! > q)) || (after < n && pos[after]! < q)) return false;
+    if ((before >= 0 && pos[before]! > p) || (inside >= 0 && (pos[inside]! < p || pos[lastInside]! > q)) || (after < n && pos[after]! < q))
+      return false;
     // Words needed and left, within the sentence: the elements around must keep one each.
     const own = inRegion.get(r) ?? { first: o, last: c };
     const from = Math.max(before, Math.min(own.first, o) - 1);

@@ -20,7 +20,8 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * trimmed of whitespace. `maxTokens` must be ≥ 1.
  */
 export function splitLongSentence(text: string, range: TextRange, count: TokenCounter, maxTokens: number): TextRange[] {
-  if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) throw new Error(`splitLongSentence: maxTokens must be a positive integer, got ${maxTokens}`);
+  if (!(Number.isInteger(maxTokens) && maxTokens >= 1))
+    throw new Error(`splitLongSentence: maxTokens must be a positive integer, got ${maxTokens}`);
   const total = count(text.slice(range.start, range.end));
   if (total <= maxTokens) return [range];
   const clauses = cut(text, range, CLAUSE_END);

@@ -20,7 +20,12 @@ export interface UnitHypothesis {
  * Up to `nbest` hypotheses of the whole text, best first. `build` puts one text per unit back
  * into the document (assemble, or an HTML rewrite). Every unit must have a hypothesis.
  */
-export async function joinNBest(units: readonly (readonly UnitHypothesis[])[], nbest: number, lenpen: number, build: (pick: (unit: number) => string) => string | Promise<string>): Promise<UnitHypothesis[]> {
+export async function joinNBest(
+  units: readonly (readonly UnitHypothesis[])[],
+  nbest: number,
+  lenpen: number,
+  build: (pick: (unit: number) => string) => string | Promise<string>,
+): Promise<UnitHypothesis[]> {
   units.forEach((h, k) => {
     if (h.length === 0) throw new Error(`joinNBest: unit ${k} has no hypothesis`);
   });

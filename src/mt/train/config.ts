@@ -90,14 +90,21 @@ export function resolveMtTrainConfig(given: unknown): MtTrainConfig {
   const { model, data, validation } = r;
   const trainer = resolveTrainerConfig(r.trainer);
   const generation = resolveGenerationConfig(r.generation);
-  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new Error(`mt train config: 'labelSmoothing' must be in [0, 1), got ${r.labelSmoothing}`);
+  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1))
+    throw new Error(`mt train config: 'labelSmoothing' must be in [0, 1), got ${r.labelSmoothing}`);
   if (!Number.isInteger(data.maxTokens) || data.maxTokens < model.maxLen) {
-    throw new Error(`mt train config: data.maxTokens (${data.maxTokens}) must be an integer ≥ model.maxLen (${model.maxLen}) so every kept sentence fits a batch`);
+    throw new Error(
+      `mt train config: data.maxTokens (${data.maxTokens}) must be an integer ≥ model.maxLen (${model.maxLen}) so every kept sentence fits a batch`,
+    );
   }
-  if (!Number.isInteger(validation.beamSize) || validation.beamSize < 1) throw new Error(`mt train config: validation.beamSize must be an integer ≥ 1, got ${validation.beamSize}`);
-  if (!Number.isInteger(validation.decodeBatch) || validation.decodeBatch < 1) throw new Error(`mt train config: validation.decodeBatch must be an integer ≥ 1, got ${validation.decodeBatch}`);
+  if (!Number.isInteger(validation.beamSize) || validation.beamSize < 1)
+    throw new Error(`mt train config: validation.beamSize must be an integer ≥ 1, got ${validation.beamSize}`);
+  if (!Number.isInteger(validation.decodeBatch) || validation.decodeBatch < 1)
+    throw new Error(`mt train config: validation.decodeBatch must be an integer ≥ 1, got ${validation.decodeBatch}`);
   if (trainer.bestMetric === 'bleu' && !validation.bleu) {
-    throw new Error(`mt train config: trainer.bestMetric is 'bleu' but validation.bleu is false; set bestMetric to 'loss' (maximize false) or enable BLEU`);
+    throw new Error(
+      `mt train config: trainer.bestMetric is 'bleu' but validation.bleu is false; set bestMetric to 'loss' (maximize false) or enable BLEU`,
+    );
   }
   return { ...r, trainer, generation };
 }

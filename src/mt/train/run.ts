@@ -50,7 +50,9 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
   const ds = PreparedDataset.open(cfg.data.dir);
   const man = ds.manifest;
   if (cfg.data.vocabSize !== null && man.spm.vocabSize !== cfg.data.vocabSize) {
-    throw new Error(`mt train: the config expects a ${cfg.data.vocabSize}-piece vocabulary but ${cfg.data.dir} has ${man.spm.vocabSize} (wrong dataset folder, or prepare it with --vocab-size ${cfg.data.vocabSize})`);
+    throw new Error(
+      `mt train: the config expects a ${cfg.data.vocabSize}-piece vocabulary but ${cfg.data.dir} has ${man.spm.vocabSize} (wrong dataset folder, or prepare it with --vocab-size ${cfg.data.vocabSize})`,
+    );
   }
   const outDir = resolve(cfg.out);
   mkdirSync(outDir, { recursive: true });
@@ -60,7 +62,9 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
   const spmSha = sha256Of(spmSrc);
   const spmDst = join(outDir, 'spm.model');
   if (lead && existsSync(spmDst) && sha256Of(spmDst) !== spmSha) {
-    throw new Error(`mt train: ${outDir} already holds a different SentencePiece model (spm.model); use a new --out folder for this dataset`);
+    throw new Error(
+      `mt train: ${outDir} already holds a different SentencePiece model (spm.model); use a new --out folder for this dataset`,
+    );
   }
   if (lead) copyFileSync(spmSrc, spmDst);
   if (lead) copyFileSync(resolve(cfg.data.dir, man.spm.vocab), join(outDir, 'spm.vocab'));
@@ -85,7 +89,9 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
   if (resuming) {
     const stored = readCheckpointConfig<MtCheckpointConfig>(lastPath);
     if (JSON.stringify(stored.model) !== JSON.stringify(modelConfig)) {
-      throw new Error(`mt train: ${lastPath} was trained with model ${JSON.stringify(stored.model)}, this config gives ${JSON.stringify(modelConfig)}; use the same config or a new --out folder`);
+      throw new Error(
+        `mt train: ${lastPath} was trained with model ${JSON.stringify(stored.model)}, this config gives ${JSON.stringify(modelConfig)}; use the same config or a new --out folder`,
+      );
     }
   }
 
@@ -99,7 +105,8 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
     seed: cfg.seed,
     shuffle: true,
   });
-  if (batcher.skipped > 0) log(`skipped ${batcher.skipped} of ${trainSplit.size} training pairs longer than maxLen − 1 = ${modelConfig.maxLen - 1} tokens`);
+  if (batcher.skipped > 0)
+    log(`skipped ${batcher.skipped} of ${trainSplit.size} training pairs longer than maxLen − 1 = ${modelConfig.maxLen - 1} tokens`);
 
   let validate: (() => Promise<Record<string, number>>) | undefined;
   if (ds.splits.includes('valid') && lead) {
@@ -107,7 +114,8 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
     const vb = new TokenBatcher(pairSource(vs), ids, { maxTokens: cfg.data.maxTokens, maxLen: modelConfig.maxLen, shuffle: false });
     const spm = cfg.validation.bleu ? await SentencePiece.load(spmDst, join(outDir, 'spm.vocab')) : null;
     const refsAll = ds.text('valid', 'tgt');
-    if (cfg.validation.bleu && !refsAll) throw new Error(`mt train: ${cfg.data.dir} has no validation reference text; set validation.bleu false`);
+    if (cfg.validation.bleu && !refsAll)
+      throw new Error(`mt train: ${cfg.data.dir} has no validation reference text; set validation.bleu false`);
     const n = cfg.validation.bleuSentences > 0 ? Math.min(cfg.validation.bleuSentences, vs.size) : vs.size;
     const sources = Array.from({ length: n }, (_, i) => vs.src.get(i));
     const refs = refsAll ? refsAll.slice(0, n) : [];
@@ -133,9 +141,24 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
       `data: ${batcher.kept.length} pairs (${batcher.skipped} skipped for a side longer than maxLen − 1 = ${modelConfig.maxLen - 1} tokens), ${batcher.numBatches(0)} batches/epoch (max ${cfg.data.maxTokens} tokens); backend ${tf.getBackend()}`,
   );
 
-  const reporting = createReporting({ outDir, unit: 'tok', label: 'train', logEvery: 1, append: resuming, plots: opts.plots, stream: opts.progressStream, log: opts.log });
+  const reporting = createReporting({
+    outDir,
+    unit: 'tok',
+    label: 'train',
+    logEvery: 1,
+    append: resuming,
+    plots: opts.plots,
+    stream: opts.progressStream,
+    log: opts.log,
+  });
   try {
-    const result = await train(task, cfg.trainer, { outDir, signal: opts.signal, hooks: reporting.hooks, resume: opts.resume ?? true, fingerprint: { config: cfg, data: { ...man, createdAt: undefined } } });
+    const result = await train(task, cfg.trainer, {
+      outDir,
+      signal: opts.signal,
+      hooks: reporting.hooks,
+      resume: opts.resume ?? true,
+      fingerprint: { config: cfg, data: { ...man, createdAt: undefined } },
+    });
     reporting.close();
     reporting.plot();
     return { ...result, outDir, skippedTrain: batcher.skipped, parameters: model.numParameters() };

@@ -77,7 +77,9 @@ export class MtTrainTask implements TrainTask<Batch> {
   setRngState(state: unknown): void {
     const s = state as { seed?: unknown } | null;
     if (s && s.seed !== undefined && s.seed !== this.opts.seed) {
-      throw new Error(`cannot resume: the checkpoint was trained with seed ${String(s.seed)}, this run has seed ${this.opts.seed}; pass --seed ${String(s.seed)} or start a new run folder`);
+      throw new Error(
+        `cannot resume: the checkpoint was trained with seed ${String(s.seed)}, this run has seed ${this.opts.seed}; pass --seed ${String(s.seed)} or start a new run folder`,
+      );
     }
   }
 }

@@ -31,7 +31,10 @@ export interface LenpenTuning {
 export type LenpenDecoder = (lenpen: number) => Promise<readonly string[]>;
 
 /** Corpus score of hypotheses against one reference each. */
-export type CorpusScorer = (hyps: readonly string[], refs: readonly string[]) => { score: number; bp: number; ratio: number; signature: string };
+export type CorpusScorer = (
+  hyps: readonly string[],
+  refs: readonly string[],
+) => { score: number; bp: number; ratio: number; signature: string };
 
 /** sacreBLEU's corpus BLEU with its defaults (13a, exp smoothing). */
 export const sacreBleuScorer: CorpusScorer = (hyps, refs) => {
@@ -44,7 +47,8 @@ export function parseLenpens(text: string): number[] {
   const parts = text.split(',').map((p) => p.trim());
   const values = parts.map((p) => (p === '' ? NaN : Number(p)));
   const bad = parts.filter((_, i) => !Number.isFinite(values[i]));
-  if (parts.length === 0 || bad.length > 0) throw new UserError(`--lenpen expects comma-separated numbers like 0.6,0.8,1,1.2, got '${text}'`, 'usage');
+  if (parts.length === 0 || bad.length > 0)
+    throw new UserError(`--lenpen expects comma-separated numbers like 0.6,0.8,1,1.2, got '${text}'`, 'usage');
   if (new Set(values).size !== values.length) throw new UserError(`--lenpen lists a value twice: '${text}'`, 'usage');
   return values;
 }
@@ -65,7 +69,8 @@ export async function tuneLenpen(
   let signature = '';
   for (const lenpen of lenpens) {
     const hyps = await decode(lenpen);
-    if (hyps.length !== refs.length) throw new Error(`tuneLenpen: the decoder gave ${hyps.length} hypotheses for ${refs.length} references (lenpen ${lenpen})`);
+    if (hyps.length !== refs.length)
+      throw new Error(`tuneLenpen: the decoder gave ${hyps.length} hypotheses for ${refs.length} references (lenpen ${lenpen})`);
     const s = scorer(hyps, refs);
     signature = s.signature;
     const t: LenpenTrial = { lenpen, bleu: s.score, bp: s.bp, ratio: s.ratio };
@@ -94,7 +99,16 @@ export interface GenerationTuning {
  * and trainer state unchanged). With `out`, a new checkpoint is written there instead (its
  * SentencePiece files copied beside it when it goes to another folder). Returns the new config.
  */
-export function storeTunedGeneration(checkpoint: string, g: { lenpen: number; beamSize: number }, tuning: GenerationTuning, out: string = checkpoint): MtCheckpointConfig {
+export function storeTunedGeneration(
+  checkpoint: string,
+  g: { lenpen: number; beamSize: number },
+  tuning: GenerationTuning,
+  out: string = checkpoint,
+): MtCheckpointConfig {
   copySentencePieceBeside(checkpoint, out, readMtCheckpointConfig(checkpoint));
-  return updateCheckpointConfig<MtCheckpointConfig>(checkpoint, (c) => ({ ...c, generation: { ...c.generation, beamSize: g.beamSize, lenpen: g.lenpen }, tuning }), out);
+  return updateCheckpointConfig<MtCheckpointConfig>(
+    checkpoint,
+    (c) => ({ ...c, generation: { ...c.generation, beamSize: g.beamSize, lenpen: g.lenpen }, tuning }),
+    out,
+  );
 }

@@ -48,7 +48,12 @@ export interface DecodeOptions {
  * in input order. Sentences longer than maxLen − 1 tokens are not translated: their output is
  * '' and they are counted in `skipped`.
  */
-export async function translateTokens(model: Seq2Seq, spm: SentencePiece, sources: readonly Int32Array[], o: DecodeOptions): Promise<{ hyps: string[]; skipped: number }> {
+export async function translateTokens(
+  model: Seq2Seq,
+  spm: SentencePiece,
+  sources: readonly Int32Array[],
+  o: DecodeOptions,
+): Promise<{ hyps: string[]; skipped: number }> {
   const gen = new SequenceGenerator(model, { beamSize: o.beamSize, maxLenA: o.maxLenA, maxLenB: o.maxLenB });
   const hyps = new Array<string>(sources.length).fill('');
   const N = model.config.maxLen;

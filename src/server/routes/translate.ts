@@ -55,7 +55,12 @@ export function translateRoutes(ctx: ServerContext): Router {
             for (const i of idx) results[i] = [{ text: texts[i]!, score: 0, tokens: [], positionalScores: [] }];
             return;
           }
-          const got = await translateTexts(ctx, plan, idx.map((i) => texts[i]!), { format: body.format, cache: body.cache, signal, names: idx.map((i) => names[i]!) });
+          const got = await translateTexts(
+            ctx,
+            plan,
+            idx.map((i) => texts[i]!),
+            { format: body.format, cache: body.cache, signal, names: idx.map((i) => names[i]!) },
+          );
           got.forEach((h, k) => (results[idx[k]!] = h));
         }),
       );
@@ -78,7 +83,11 @@ export function apiKeyOf(body: { api_key?: string; apiKey?: string }): string | 
 
 /** Names fields we ignore in the log, once per route and field. */
 export function logIgnored(ctx: ServerContext, route: string, fields: readonly string[]): void {
-  for (const f of fields) ctx.logOnce(`ignored ${route} ${f}`, `[serve] ${route}: ignoring unknown field ${JSON.stringify(f)} (as LibreTranslate does); logged once`);
+  for (const f of fields)
+    ctx.logOnce(
+      `ignored ${route} ${f}`,
+      `[serve] ${route}: ignoring unknown field ${JSON.stringify(f)} (as LibreTranslate does); logged once`,
+    );
 }
 
 /** LibreTranslate's shape (string for a single q, arrays for an array q) plus our extensions. */
@@ -96,7 +105,12 @@ export function shapeResponse(
   if (detected !== undefined) out.detectedLanguage = pick((_, i) => detected[i]!) as DetectedLanguage | DetectedLanguage[];
   if (withNBest) {
     out.nbest = pick((h) =>
-      h.map((x): NBestEntry => (withScores ? { text: x.text, score: x.score, tokens: x.tokens, positional_scores: x.positionalScores } : { text: x.text, score: x.score })),
+      h.map(
+        (x): NBestEntry =>
+          withScores
+            ? { text: x.text, score: x.score, tokens: x.tokens, positional_scores: x.positionalScores }
+            : { text: x.text, score: x.score },
+      ),
     ) as NBestEntry[] | NBestEntry[][];
   }
   if (withScores) {

@@ -7,7 +7,9 @@ import { DecodingOptions, LangCode, Text } from './common.js';
 import type { DetectedLanguage } from './translate.js';
 import { TextFormat } from './translate.js';
 
-export const StreamId = z.union([z.string().min(1).max(128), z.number().int().safe()], { error: 'expected a non-empty string (≤ 128 chars) or an integer' });
+export const StreamId = z.union([z.string().min(1).max(128), z.number().int().safe()], {
+  error: 'expected a non-empty string (≤ 128 chars) or an integer',
+});
 
 export const StreamRequestSchema = z.strictObject({
   id: StreamId,

@@ -27,7 +27,10 @@ export const KNOWN_FIELDS: ReadonlySet<string> = new Set(['q', ...Object.keys(fi
 const QUnion = z.union([Text, z.array(Text)]);
 export const TranslateRequestSchema = z.object({ q: QUnion, ...fields });
 /** The two shapes of q, validated separately so errors point inside arrays (q.1: …). */
-const SingleSchema = z.object({ q: z.string({ error: 'expected a non-empty string or an array of non-empty strings' }).pipe(Text), ...fields });
+const SingleSchema = z.object({
+  q: z.string({ error: 'expected a non-empty string or an array of non-empty strings' }).pipe(Text),
+  ...fields,
+});
 const ArraySchema = z.object({ q: z.array(Text).min(1, 'must hold at least one text'), ...fields });
 
 export interface ParsedTranslateRequest {

@@ -49,7 +49,9 @@ export function describeDifference(mine: Fingerprint, lead: Fingerprint, max = 4
     leaves(mine[part], '', a);
     leaves(lead[part], '', b);
     const keys = [...new Set([...b.keys(), ...a.keys()])].filter((k) => a.get(k) !== b.get(k));
-    const shown = keys.slice(0, max).map((k) => `${k || '(the whole value)'} is ${a.get(k) ?? '(absent)'} here, ${b.get(k) ?? '(absent)'} on rank 0`);
+    const shown = keys
+      .slice(0, max)
+      .map((k) => `${k || '(the whole value)'} is ${a.get(k) ?? '(absent)'} here, ${b.get(k) ?? '(absent)'} on rank 0`);
     if (keys.length > max) shown.push(`${keys.length - max} more`);
     parts.push(`${part}: ${shown.join('; ')}`);
   }

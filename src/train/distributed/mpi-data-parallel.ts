@@ -106,7 +106,7 @@ export class MpiDataParallel implements DataParallel {
         ? { error: `refusing to start: every rank must run the same config on the same data, but ${bad.join('; ')}` }
         : { description: describeRanks(reports, world.library, s.updateFreq) };
     }
-    verdict = this.bcastJson(verdict, 'check the ranks\' configs');
+    verdict = this.bcastJson(verdict, "check the ranks' configs");
     if (verdict.error) throw new Error(verdict.error);
     this.description = verdict.description ?? '';
 
@@ -191,7 +191,10 @@ export class MpiDataParallel implements DataParallel {
     if (differ.length === 0) return;
     // Should not happen (every rank applies the same step to the same sums); a rank with other
     // threads or kernels can round differently. Rank 0's copy wins.
-    if (this.world.lead) process.stderr.write(`resmlp: parameters of rank(s) ${differ.join(', ')} differed from rank 0's at update ${update}; re-sent rank 0's parameters and optimizer state\n`);
+    if (this.world.lead)
+      process.stderr.write(
+        `resmlp: parameters of rank(s) ${differ.join(', ')} differed from rank 0's at update ${update}; re-sent rank 0's parameters and optimizer state\n`,
+      );
     this.bcastParams(params);
     const st = optimizer.getState();
     const slots = new Map<string, tf.Tensor>();
@@ -206,16 +209,27 @@ export class MpiDataParallel implements DataParallel {
 }
 
 /** "2 ranks × 1 thread on 1 host (vm: ranks 0–1), Open MPI v4.1.4, backend native; an update = 2 ranks × updateFreq 1 batches". */
-function describeRanks(reports: { host: string; threads: string; cpus: number; backend: string }[], library: string, updateFreq: number): string {
+function describeRanks(
+  reports: { host: string; threads: string; cpus: number; backend: string }[],
+  library: string,
+  updateFreq: number,
+): string {
   const n = reports.length;
   const threads = [...new Set(reports.map((r) => r.threads))];
   const hosts = new Map<string, number[]>();
   reports.forEach((r, i) => hosts.set(r.host, [...(hosts.get(r.host) ?? []), i]));
   const backends = [...new Set(reports.map((r) => r.backend))];
-  const tText = threads.length === 1 ? `${threads[0]} thread${threads[0] === '1' ? '' : 's'} each (RESMLP_THREADS)` : `threads ${reports.map((r) => r.threads).join(', ')} (RESMLP_THREADS, by rank)`;
+  const tText =
+    threads.length === 1
+      ? `${threads[0]} thread${threads[0] === '1' ? '' : 's'} each (RESMLP_THREADS)`
+      : `threads ${reports.map((r) => r.threads).join(', ')} (RESMLP_THREADS, by rank)`;
   const hText = [...hosts].map(([h, rs]) => `${h}: ${rs.length} rank${rs.length > 1 ? 's' : ''}`).join(', ');
   const over = reports
-    .map((r, i) => (Number(r.threads) > r.cpus && r.cpus > 0 ? `rank ${i} runs ${r.threads} threads on ${r.cpus} CPU${r.cpus > 1 ? 's' : ''} (mpirun bound it: --bind-to none, or --map-by …:PE=${r.threads})` : ''))
+    .map((r, i) =>
+      Number(r.threads) > r.cpus && r.cpus > 0
+        ? `rank ${i} runs ${r.threads} threads on ${r.cpus} CPU${r.cpus > 1 ? 's' : ''} (mpirun bound it: --bind-to none, or --map-by …:PE=${r.threads})`
+        : '',
+    )
     .filter(Boolean);
   return (
     `data-parallel: ${n} rank${n > 1 ? 's' : ''} × ${tText} on ${hosts.size} host${hosts.size > 1 ? 's' : ''} (${hText}), ${library}, backend ${backends.join('/')}; ` +

@@ -79,7 +79,17 @@ let world: World | null = null;
 let cleanStop = false;
 
 function single(): World {
-  return { rank: 0, size: 1, localRank: 0, localSize: 1, host: os.hostname(), library: 'none', lead: true, label: `the only process (pid ${process.pid})`, addon: null };
+  return {
+    rank: 0,
+    size: 1,
+    localRank: 0,
+    localSize: 1,
+    host: os.hostname(),
+    library: 'none',
+    lead: true,
+    label: `the only process (pid ${process.pid})`,
+    addon: null,
+  };
 }
 
 /** The addon, or an error that says how to get it. */

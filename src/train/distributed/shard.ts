@@ -18,4 +18,3 @@ export function rankBatches(start: number, count: number, rank: number, ranks: n
   for (let k = rank; k < count; k += ranks) mine.push(start + k);
   return mine;
 }
-

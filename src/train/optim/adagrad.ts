@@ -14,7 +14,10 @@ export interface AdagradConfig {
 export const DEFAULT_ADAGRAD: AdagradConfig = { eps: 1e-10, initialAccumulator: 0, weightDecay: 0 };
 
 export class Adagrad extends Optimizer {
-  constructor(params: Map<string, tf.Variable>, readonly cfg: AdagradConfig = DEFAULT_ADAGRAD) {
+  constructor(
+    params: Map<string, tf.Variable>,
+    readonly cfg: AdagradConfig = DEFAULT_ADAGRAD,
+  ) {
     super(params);
   }
 

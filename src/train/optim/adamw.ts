@@ -21,7 +21,10 @@ export function decays(name: string, p: tf.Variable): boolean {
 }
 
 export class AdamW extends Optimizer {
-  constructor(params: Map<string, tf.Variable>, readonly cfg: AdamWConfig = DEFAULT_ADAMW) {
+  constructor(
+    params: Map<string, tf.Variable>,
+    readonly cfg: AdamWConfig = DEFAULT_ADAMW,
+  ) {
     super(params);
   }
 

@@ -16,7 +16,10 @@ export interface LambConfig {
 export const DEFAULT_LAMB: LambConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01 };
 
 export class Lamb extends Optimizer {
-  constructor(params: Map<string, tf.Variable>, readonly cfg: LambConfig = DEFAULT_LAMB) {
+  constructor(
+    params: Map<string, tf.Variable>,
+    readonly cfg: LambConfig = DEFAULT_LAMB,
+  ) {
     super(params);
   }
 

@@ -53,7 +53,9 @@ export function readCifarBatch(file: string): ImageSet {
 export function concatImageSets(sets: ImageSet[]): ImageSet {
   if (sets.length === 0) throw new Error('concatImageSets: no sets given');
   const { h, w, c, classes } = sets[0];
-  for (const s of sets) if (s.h !== h || s.w !== w || s.c !== c) throw new Error(`concatImageSets: image size ${s.h}×${s.w}×${s.c} differs from ${h}×${w}×${c}`);
+  for (const s of sets)
+    if (s.h !== h || s.w !== w || s.c !== c)
+      throw new Error(`concatImageSets: image size ${s.h}×${s.w}×${s.c} differs from ${h}×${w}×${c}`);
   const n = sets.reduce((a, s) => a + s.n, 0);
   const images = new Uint8Array(n * h * w * c);
   const labels = new Uint8Array(n);

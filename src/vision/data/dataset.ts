@@ -86,15 +86,20 @@ export const NORMALIZATION = {
 /** The loader config of `given` over DEFAULT_LOADER_CONFIG; errors name `where` and the key. */
 export function resolveLoaderConfig(given: Partial<LoaderConfig> = {}, where = 'loader config'): LoaderConfig {
   const cfg = resolveConfig(where, DEFAULT_LOADER_CONFIG, given);
-  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new Error(`${where}: batchSize must be an integer ≥ 1, got ${cfg.batchSize}`);
-  if (!Number.isInteger(cfg.cropPadding) || cfg.cropPadding < 0) throw new Error(`${where}: cropPadding must be an integer ≥ 0, got ${cfg.cropPadding}`);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1)
+    throw new Error(`${where}: batchSize must be an integer ≥ 1, got ${cfg.batchSize}`);
+  if (!Number.isInteger(cfg.cropPadding) || cfg.cropPadding < 0)
+    throw new Error(`${where}: cropPadding must be an integer ≥ 0, got ${cfg.cropPadding}`);
   for (const k of ['shuffle', 'dropLast', 'hflip', 'cleanFlip'] as const) {
     if (typeof cfg[k] !== 'boolean') throw new Error(`${where}: ${k} must be true or false, got ${JSON.stringify(cfg[k])}`);
   }
-  if (!Number.isInteger(cfg.cleanEpochs) || cfg.cleanEpochs < 0) throw new Error(`${where}: cleanEpochs must be an integer ≥ 0, got ${cfg.cleanEpochs}`);
-  if (cfg.padMode !== 'zero' && cfg.padMode !== 'reflect') throw new Error(`${where}: padMode must be 'zero' or 'reflect', got ${JSON.stringify(cfg.padMode)}`);
+  if (!Number.isInteger(cfg.cleanEpochs) || cfg.cleanEpochs < 0)
+    throw new Error(`${where}: cleanEpochs must be an integer ≥ 0, got ${cfg.cleanEpochs}`);
+  if (cfg.padMode !== 'zero' && cfg.padMode !== 'reflect')
+    throw new Error(`${where}: padMode must be 'zero' or 'reflect', got ${JSON.stringify(cfg.padMode)}`);
   if (!(cfg.eraseProb >= 0 && cfg.eraseProb <= 1)) throw new Error(`${where}: eraseProb must be in [0, 1], got ${cfg.eraseProb}`);
-  if (cfg.eraseMode !== 'pixel' && cfg.eraseMode !== 'const') throw new Error(`${where}: eraseMode must be 'pixel' or 'const', got ${JSON.stringify(cfg.eraseMode)}`);
+  if (cfg.eraseMode !== 'pixel' && cfg.eraseMode !== 'const')
+    throw new Error(`${where}: eraseMode must be 'pixel' or 'const', got ${JSON.stringify(cfg.eraseMode)}`);
   if (!Number.isFinite(cfg.seed)) throw new Error(`${where}: seed must be a finite number, got ${cfg.seed}`);
   if (!cfg.std.every((s) => s > 0)) throw new Error(`${where}: std values must be > 0, got [${cfg.std}]`);
   return { ...cfg, mean: [...cfg.mean], std: [...cfg.std] };
@@ -123,8 +128,12 @@ export interface LoaderState {
 
 /** Per-channel lookup table: value of pixel v in channel ch is lut[ch * 256 + v]. */
 function normalizationLut(c: number, mean: number[], std: number[]): Float32Array {
-  for (const [name, a] of [['mean', mean], ['std', std]] as const) {
-    if (a.length !== 1 && a.length !== c) throw new Error(`loader config: ${name} has ${a.length} values, expected 1 or ${c} (one per channel)`);
+  for (const [name, a] of [
+    ['mean', mean],
+    ['std', std],
+  ] as const) {
+    if (a.length !== 1 && a.length !== c)
+      throw new Error(`loader config: ${name} has ${a.length} values, expected 1 or ${c} (one per channel)`);
   }
   const lut = new Float32Array(c * 256);
   for (let ch = 0; ch < c; ch++) {
@@ -214,7 +223,8 @@ export interface EraseDraw {
 export function drawErase(rng: Rng, h: number, w: number, prob: number): EraseDraw | null {
   if (!(rng.uniform() < prob)) return null;
   const area = h * w;
-  const logLo = Math.log(0.3), logHi = Math.log(1 / 0.3);
+  const logLo = Math.log(0.3),
+    logHi = Math.log(1 / 0.3);
   for (let attempt = 0; attempt < 10; attempt++) {
     const target = rng.range(0.02, 1 / 3) * area;
     const ratio = Math.exp(rng.range(logLo, logHi));
@@ -229,7 +239,16 @@ export function drawErase(rng: Rng, h: number, w: number, prob: number): EraseDr
  * Overwrites rectangle `e` of image b of `out` (NHWC, h×w×c per image) with N(0, 1) values drawn
  * from `rng` ('pixel') or zeros ('const').
  */
-export function eraseRect(out: Float32Array, b: number, h: number, w: number, c: number, e: EraseDraw, mode: 'pixel' | 'const', rng: Rng): void {
+export function eraseRect(
+  out: Float32Array,
+  b: number,
+  h: number,
+  w: number,
+  c: number,
+  e: EraseDraw,
+  mode: 'pixel' | 'const',
+  rng: Rng,
+): void {
   const base = b * h * w * c;
   for (let y = e.top; y < e.top + e.h; y++) {
     const row = base + (y * w + e.left) * c;
@@ -344,8 +363,15 @@ export class ImageLoader {
     const order = this.epochOrder(epoch);
     const { batchSize } = this.config;
     const indices = order.subarray(index * batchSize, Math.min((index + 1) * batchSize, this.data.n));
-    const x = makeBatchTensor(this.data, indices, this.lut, this.augmentDraws(epoch, index, indices.length), this.config.cropPadding, this.config.padMode,
-      (out) => this.erase(out, epoch, index, indices.length));
+    const x = makeBatchTensor(
+      this.data,
+      indices,
+      this.lut,
+      this.augmentDraws(epoch, index, indices.length),
+      this.config.cropPadding,
+      this.config.padMode,
+      (out) => this.erase(out, epoch, index, indices.length),
+    );
     return { ...x, size: indices.length, epoch, index };
   }
 
@@ -372,10 +398,22 @@ export class ImageLoader {
   /** Restore a state saved by getState(); the seed must equal this loader's. */
   setState(state: LoaderState): void {
     if (state.seed !== this.config.seed) {
-      throw new Error(`ImageLoader.setState: state was saved with seed ${state.seed}, this loader has seed ${this.config.seed}; build the loader with the saved config`);
+      throw new Error(
+        `ImageLoader.setState: state was saved with seed ${state.seed}, this loader has seed ${this.config.seed}; build the loader with the saved config`,
+      );
     }
-    if (!(Number.isInteger(state.epoch) && state.epoch >= 0 && Number.isInteger(state.batch) && state.batch >= 0 && state.batch < this.batchesPerEpoch)) {
-      throw new Error(`ImageLoader.setState: invalid position epoch ${state.epoch}, batch ${state.batch} (batches per epoch: ${this.batchesPerEpoch})`);
+    if (
+      !(
+        Number.isInteger(state.epoch) &&
+        state.epoch >= 0 &&
+        Number.isInteger(state.batch) &&
+        state.batch >= 0 &&
+        state.batch < this.batchesPerEpoch
+      )
+    ) {
+      throw new Error(
+        `ImageLoader.setState: invalid position epoch ${state.epoch}, batch ${state.batch} (batches per epoch: ${this.batchesPerEpoch})`,
+      );
     }
     this.epoch = state.epoch;
     this.batch = state.batch;

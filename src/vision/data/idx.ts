@@ -34,10 +34,13 @@ export function parseIdx(bytes: Uint8Array, where: string): IdxArray {
   const ndim = bytes[3];
   if (bytes[0] !== 0 || bytes[1] !== 0 || !(type in TYPES) || ndim === 0) {
     const magic = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new Error(`${where}: not an IDX file: magic number ${magic}, expected 00 00 <type 08..0e> <ndim ≥ 1> (e.g. 00 00 08 03 for images)`);
+    throw new Error(
+      `${where}: not an IDX file: magic number ${magic}, expected 00 00 <type 08..0e> <ndim ≥ 1> (e.g. 00 00 08 03 for images)`,
+    );
   }
   const headerLen = 4 + 4 * ndim;
-  if (bytes.length < headerLen) throw new Error(`${where}: truncated IDX file: ${bytes.length} bytes, the header of ${ndim} dimensions needs ${headerLen}`);
+  if (bytes.length < headerLen)
+    throw new Error(`${where}: truncated IDX file: ${bytes.length} bytes, the header of ${ndim} dimensions needs ${headerLen}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(view.getUint32(4 + 4 * i, false));
@@ -50,7 +53,9 @@ export function parseIdx(bytes: Uint8Array, where: string): IdxArray {
     );
   }
   if (bytes.length > expected) {
-    throw new Error(`${where}: IDX file has ${bytes.length - expected} trailing bytes after dims [${dims.join(', ')}] of ${name} (${expected} bytes expected)`);
+    throw new Error(
+      `${where}: IDX file has ${bytes.length - expected} trailing bytes after dims [${dims.join(', ')}] of ${name} (${expected} bytes expected)`,
+    );
   }
   let data: IdxData;
   // copies (Buffer.slice would return a view into Node's buffer)
@@ -61,7 +66,13 @@ export function parseIdx(bytes: Uint8Array, where: string): IdxArray {
     const out = new Ctor(count);
     for (let i = 0, o = headerLen; i < count; i++, o += size) {
       out[i] =
-        type === 0x0b ? view.getInt16(o, false) : type === 0x0c ? view.getInt32(o, false) : type === 0x0d ? view.getFloat32(o, false) : view.getFloat64(o, false);
+        type === 0x0b
+          ? view.getInt16(o, false)
+          : type === 0x0c
+            ? view.getInt32(o, false)
+            : type === 0x0d
+              ? view.getFloat32(o, false)
+              : view.getFloat64(o, false);
     }
     data = out;
   }
@@ -74,7 +85,10 @@ export function readIdx(file: string, hint = ''): IdxArray {
 }
 
 function expectUbyte(a: IdxArray, file: string, ndims: number[], what: string): Uint8Array {
-  if (a.type !== 0x08) throw new Error(`${file}: expected ${what} of unsigned bytes (type 0x08), found type 0x${a.type.toString(16).padStart(2, '0')} (${TYPES[a.type].name})`);
+  if (a.type !== 0x08)
+    throw new Error(
+      `${file}: expected ${what} of unsigned bytes (type 0x08), found type 0x${a.type.toString(16).padStart(2, '0')} (${TYPES[a.type].name})`,
+    );
   if (!ndims.includes(a.dims.length)) {
     throw new Error(`${file}: expected ${what} with ${ndims.join(' or ')} dimensions, found ${a.dims.length} ([${a.dims.join(', ')}])`);
   }
@@ -91,13 +105,25 @@ export function readIdxImageSet(imagesFile: string, labelsFile: string, classes?
   if (labels.length !== n) throw new Error(`${labelsFile}: ${labels.length} labels but ${imagesFile} has ${n} images`);
   if (classes) {
     for (let i = 0; i < n; i++) {
-      if (labels[i] >= classes.length) throw new Error(`${labelsFile}: label ${labels[i]} at index ${i} is out of range for ${classes.length} classes`);
+      if (labels[i] >= classes.length)
+        throw new Error(`${labelsFile}: label ${labels[i]} at index ${i} is out of range for ${classes.length} classes`);
     }
   }
   return checkImageSet({ images, labels, n, h, w, c, classes }, imagesFile);
 }
 
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 /** Default location of Debian's dataset-fashion-mnist package. */
@@ -121,7 +147,11 @@ export function loadMnistStyle(dir: string, classes: string[], hint: string): { 
 
 /** Fashion-MNIST: 60000 train + 10000 test 28×28×1 images, 10 classes. */
 export function fashionMnist(dir = FASHION_MNIST_DIR): { train: ImageSet; test: ImageSet } {
-  return loadMnistStyle(dir, FASHION_MNIST_CLASSES, 'install the Debian package dataset-fashion-mnist, or give the directory holding train-images-idx3-ubyte[.gz] etc.');
+  return loadMnistStyle(
+    dir,
+    FASHION_MNIST_CLASSES,
+    'install the Debian package dataset-fashion-mnist, or give the directory holding train-images-idx3-ubyte[.gz] etc.',
+  );
 }
 
 /** MNIST, same file layout as Fashion-MNIST. */

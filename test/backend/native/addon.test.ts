@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, nativeAvailable, registerNativeBackend } from '../../../src/backend/native.js';
-import { ADDON_FUNCTIONS, checkAddon, OP_NAMES, type LoadedAddon, type NativeAddon, type OpFamily } from '../../../src/backend/native/addon.js';
+import {
+  ADDON_FUNCTIONS,
+  checkAddon,
+  OP_NAMES,
+  type LoadedAddon,
+  type NativeAddon,
+  type OpFamily,
+} from '../../../src/backend/native/addon.js';
 import type { Backend, KernelTable, TensorInfo } from '../../../src/backend/native/kernel.js';
 import { elementwiseKernels } from '../../../src/backend/native/kernels-elementwise.js';
 import { matmulKernels } from '../../../src/backend/native/kernels-matmul.js';
@@ -26,7 +33,9 @@ before(() => {
 });
 
 /** The real addon's exports with some replaced (a stand-in for an addon built from other sources). */
-function doctored(change: (exports: Record<string, unknown>, ops: Record<string, Record<string, number>>) => void): Record<string, unknown> {
+function doctored(
+  change: (exports: Record<string, unknown>, ops: Record<string, Record<string, number>>) => void,
+): Record<string, unknown> {
   const real = nativeAddon() as unknown as Record<string, unknown>;
   const ops = Object.fromEntries(Object.entries(real.ops as Record<string, Record<string, number>>).map(([f, c]) => [f, { ...c }]));
   const exports = { ...real, ops };
@@ -46,23 +55,90 @@ test('the built addon exports every function and op the TypeScript side names, e
 
 test('a mismatched addon fails the check with a message naming each missing op and function', () => {
   const at = '/some/resmlp_native.node';
-  assert.throws(() => checkAddon(doctored((_, ops) => { delete ops.unary!.Gelu; delete ops.binary!.Prelu; }), at),
-    (e: Error) => /native addon \/some\/resmlp_native\.node does not match/.test(e.message) && /no unary op Gelu/.test(e.message) &&
-      /no binary op Prelu/.test(e.message) && /node native\/build\.mjs/.test(e.message));
-  assert.throws(() => checkAddon(doctored((x) => { delete x.adamStep; }), at), /no function adamStep/);
-  assert.throws(() => checkAddon(doctored((x) => { delete x.ops; }), at), /no op table \(`ops`\)/);
-  assert.throws(() => checkAddon(doctored((_, ops) => { delete ops.reduce; }), at), /no reduce ops in its op table/);
-  assert.throws(() => checkAddon(doctored((_, ops) => { ops.reduce!.Max = ops.reduce!.Sum!; }), at), /reduce ops Sum and Max share the code/);
-  assert.throws(() => checkAddon(doctored((_, ops) => { ops.activation!.relu = -1; }), at), /no activation op relu/);
+  assert.throws(
+    () =>
+      checkAddon(
+        doctored((_, ops) => {
+          delete ops.unary!.Gelu;
+          delete ops.binary!.Prelu;
+        }),
+        at,
+      ),
+    (e: Error) =>
+      /native addon \/some\/resmlp_native\.node does not match/.test(e.message) &&
+      /no unary op Gelu/.test(e.message) &&
+      /no binary op Prelu/.test(e.message) &&
+      /node native\/build\.mjs/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      checkAddon(
+        doctored((x) => {
+          delete x.adamStep;
+        }),
+        at,
+      ),
+    /no function adamStep/,
+  );
+  assert.throws(
+    () =>
+      checkAddon(
+        doctored((x) => {
+          delete x.ops;
+        }),
+        at,
+      ),
+    /no op table \(`ops`\)/,
+  );
+  assert.throws(
+    () =>
+      checkAddon(
+        doctored((_, ops) => {
+          delete ops.reduce;
+        }),
+        at,
+      ),
+    /no reduce ops in its op table/,
+  );
+  assert.throws(
+    () =>
+      checkAddon(
+        doctored((_, ops) => {
+          ops.reduce!.Max = ops.reduce!.Sum!;
+        }),
+        at,
+      ),
+    /reduce ops Sum and Max share the code/,
+  );
+  assert.throws(
+    () =>
+      checkAddon(
+        doctored((_, ops) => {
+          ops.activation!.relu = -1;
+        }),
+        at,
+      ),
+    /no activation op relu/,
+  );
   // an addon with more ops or functions than we use is fine
-  assert.doesNotThrow(() => checkAddon(doctored((x, ops) => { ops.unary!.Cbrt = 99; x.extra = () => 0; }), at));
+  assert.doesNotThrow(() =>
+    checkAddon(
+      doctored((x, ops) => {
+        ops.unary!.Cbrt = 99;
+        x.extra = () => 0;
+      }),
+      at,
+    ),
+  );
 });
 
 test('loading a mismatched addon leaves the backend unavailable with the reason, naming the op', () => {
   // A child process whose require() of the addon returns its exports without unary Gelu.
   const dir = mkdtempSync(join(tmpdir(), 'resmlp-addon-'));
   const hook = join(dir, 'drop-gelu.cjs');
-  writeFileSync(hook, `const Module = require('node:module');
+  writeFileSync(
+    hook,
+    `const Module = require('node:module');
 const load = Module._load;
 Module._load = function (request, ...rest) {
   const m = load.call(this, request, ...rest);
@@ -71,8 +147,10 @@ Module._load = function (request, ...rest) {
   delete unary.Gelu;
   return { ...m, ops: { ...m.ops, unary } };
 };
-`);
-  const script = "import { nativeAvailable, registerNativeBackend } from './src/backend/native.ts'; const r = nativeAvailable(); " +
+`,
+  );
+  const script =
+    "import { nativeAvailable, registerNativeBackend } from './src/backend/native.ts'; const r = nativeAvailable(); " +
     'let thrown = ""; try { registerNativeBackend(); } catch (e) { thrown = e.message; } console.log(JSON.stringify({ ...r, thrown }));';
   const r = spawnSync(process.execPath, ['--require', hook, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -84,8 +162,10 @@ Module._load = function (request, ...rest) {
 
 test('the C++ side refuses an op code outside its table, naming the kernel', () => {
   const a = nativeAddon();
-  const x = new Float32Array(8), y = new Float32Array(8);
-  const one = Int32Array.of(8), unit = Int32Array.of(1);
+  const x = new Float32Array(8),
+    y = new Float32Array(8);
+  const one = Int32Array.of(8),
+    unit = Int32Array.of(1);
   assert.throws(() => a.unary(a.ops.unary!.Round! + 1, x, y), /unary: 26 is not one of this build's unary op codes \(0\.\.25\)/);
   assert.throws(() => a.unary(-1, x, y), /unary: -1 is not one of this build's unary op codes/);
   assert.throws(() => a.binary(99, x, x, y, one, unit, unit), /binary: 99 is not one of this build's binary op codes/);
@@ -141,8 +221,21 @@ test('kernels look their op codes up by name: a permuted op table gives the same
     got.forEach((g, i) => assert.ok(Math.abs(g - want[i]!) <= 1e-5 * (1 + Math.abs(want[i]!)), `${what}[${i}]: ${g} vs ${want[i]}`));
   };
   tf.tidy(() => {
-    const x = tf.tensor2d([[-1.5, 0.25, 2], [3, -0.5, 0.75]]), w = tf.tensor2d([[0.5, -1], [2, 0.25], [-0.75, 1.5]]);
-    const b = tf.tensor1d([0.1, -0.2]), s = tf.tensor1d([2, -1, 0.5]), h = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const x = tf.tensor2d([
+        [-1.5, 0.25, 2],
+        [3, -0.5, 0.75],
+      ]),
+      w = tf.tensor2d([
+        [0.5, -1],
+        [2, 0.25],
+        [-0.75, 1.5],
+      ]);
+    const b = tf.tensor1d([0.1, -0.2]),
+      s = tf.tensor1d([2, -1, 0.5]),
+      h = tf.tensor2d([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
     close(run('Exp', { x }), tf.exp(x).dataSync(), 'Exp');
     close(run('Relu', { x }), tf.relu(x).dataSync(), 'Relu');
     close(run(FUSED_KERNELS.gelu, { x }), tf.mul(x, tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))).dataSync(), 'Gelu');
@@ -150,7 +243,11 @@ test('kernels look their op codes up by name: a permuted op table gives the same
     close(run('Maximum', { a: x, b: h }), tf.maximum(x, h).dataSync(), 'Maximum');
     close(run('Sum', { x }, { axis: [1], keepDims: false }), tf.sum(x, 1).dataSync(), 'Sum');
     close(run('Max', { x }, { reductionIndices: [0], keepDims: false }), tf.max(x, 0).dataSync(), 'Max');
-    close(run('_FusedMatMul', { a: x, b: w, bias: b }, { activation: 'relu' }), tf.relu(tf.add(tf.matMul(x, w), b)).dataSync(), 'matmul+bias+relu');
+    close(
+      run('_FusedMatMul', { a: x, b: w, bias: b }, { activation: 'relu' }),
+      tf.relu(tf.add(tf.matMul(x, w), b)).dataSync(),
+      'matmul+bias+relu',
+    );
     close(run('_FusedMatMul', { a: x, b: w }, { activation: 'sigmoid' }), tf.sigmoid(tf.matMul(x, w)).dataSync(), 'matmul+sigmoid');
     close(run(FUSED_KERNELS.scaleShift, { x, scale: s, shift: s }), tf.add(tf.mul(x, s), s).dataSync(), 'scaleShift');
     close(run(FUSED_KERNELS.addScaled, { t: x, scale: s, h }), tf.add(h, tf.mul(x, s)).dataSync(), 'addScaled');

@@ -36,9 +36,22 @@ interface Case {
   bias: Float32Array | null;
 }
 
-function makeCase(seed: number, M: number, K: number, N: number, opts: { xScale?: (r: number) => number; wScale?: (r: number) => number; bias?: boolean } = {}): Case {
+function makeCase(
+  seed: number,
+  M: number,
+  K: number,
+  N: number,
+  opts: { xScale?: (r: number) => number; wScale?: (r: number) => number; bias?: boolean } = {},
+): Case {
   const rng = new Rng(seed);
-  return { M, K, N, x: randn(rng, M, K, opts.xScale), w: randn(rng, N, K, opts.wScale), bias: opts.bias === false ? null : randn(rng, 1, N) };
+  return {
+    M,
+    K,
+    N,
+    x: randn(rng, M, K, opts.xScale),
+    w: randn(rng, N, K, opts.wScale),
+    bias: opts.bias === false ? null : randn(rng, 1, N),
+  };
 }
 
 /** The kernel's output for a case (epilogue None unless given). */
@@ -46,11 +59,13 @@ function run(c: Case, epilogue: 'None' | 'Gelu' | 'LogSoftmax' = 'None'): Float3
   const q = quantizeRows(c.w, c.N, c.K);
   const packed = packInt8Weight(q.q, q.scales, c.N, c.K);
   try {
-    return tf.tidy(() => {
-      const x = tf.tensor2d(c.x, [c.M, c.K]);
-      const b = c.bias ? tf.tensor1d(c.bias) : null;
-      return int8Linear(x, packed, b, epilogue);
-    }).dataSync() as Float32Array;
+    return tf
+      .tidy(() => {
+        const x = tf.tensor2d(c.x, [c.M, c.K]);
+        const b = c.bias ? tf.tensor1d(c.bias) : null;
+        return int8Linear(x, packed, b, epilogue);
+      })
+      .dataSync() as Float32Array;
   } finally {
     packed.release();
   }
@@ -80,7 +95,10 @@ function checkAgainstDequantised(c: Case, y: Float32Array): void {
       }
       const bound = 0.5 * sa * l1 * 1.001 + 1e-5 * (Math.abs(ref) + l1 * Math.max(mx, -mn)) + 1e-6;
       const got = y[m * c.N + n]!;
-      assert.ok(Math.abs(got - ref) <= bound, `(${c.M}×${c.K}×${c.N}) y[${m}, ${n}] = ${got}, the dequantised product ${ref}: off by ${Math.abs(got - ref)}, bound ${bound}`);
+      assert.ok(
+        Math.abs(got - ref) <= bound,
+        `(${c.M}×${c.K}×${c.N}) y[${m}, ${n}] = ${got}, the dequantised product ${ref}: off by ${Math.abs(got - ref)}, bound ${bound}`,
+      );
     }
   }
 }
@@ -102,7 +120,15 @@ function relativeError(c: Case, y: Float32Array): number {
 
 test('int8 linear: within the quantisation bound of the dequantised product, and near fp32, on edge sizes', { skip }, () => {
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [1, 3, 5], [2, 4, 16], [7, 17, 33], [9, 255, 17], [64, 256, 1024], [513, 64, 130], [300, 1024, 256], [3, 256, 8000],
+    [1, 1, 1],
+    [1, 3, 5],
+    [2, 4, 16],
+    [7, 17, 33],
+    [9, 255, 17],
+    [64, 256, 1024],
+    [513, 64, 130],
+    [300, 1024, 256],
+    [3, 256, 8000],
   ];
   shapes.forEach(([M, K, N], i) => {
     const c = makeCase(100 + i, M, K, N);
@@ -115,7 +141,11 @@ test('int8 linear: within the quantisation bound of the dequantised product, and
 
 test('int8 linear: weight rows and input rows of very different scales, all-zero rows, no bias', { skip }, () => {
   const scales = [1e-3, 1, 1e3, 0, 5e-2, 40];
-  const c = makeCase(7, 12, 96, 24, { xScale: (r) => scales[r % scales.length]!, wScale: (r) => scales[(r + 1) % scales.length]!, bias: false });
+  const c = makeCase(7, 12, 96, 24, {
+    xScale: (r) => scales[r % scales.length]!,
+    wScale: (r) => scales[(r + 1) % scales.length]!,
+    bias: false,
+  });
   // a constant row and an all-negative one
   c.x.fill(2.5, 0, 96);
   for (let k = 0; k < 96; k++) c.x[96 + k] = -Math.abs(c.x[96 + k]!) - 0.1;
@@ -130,17 +160,33 @@ test('int8 linear: weight rows and input rows of very different scales, all-zero
 function gelu(x: number): number {
   const z = Math.abs(x) / Math.SQRT2;
   const t = 1 / (1 + 0.5 * z);
-  const erfc = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const erfc =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   const phi = x >= 0 ? 1 - 0.5 * erfc : 0.5 * erfc;
   return x * phi;
 }
 
 test('int8 linear: the GELU and log-softmax epilogues equal the functions applied to its plain output', { skip }, () => {
-  for (const [M, K, N] of [[5, 64, 200], [130, 256, 8000]] as const) {
+  for (const [M, K, N] of [
+    [5, 64, 200],
+    [130, 256, 8000],
+  ] as const) {
     const c = makeCase(M, M, K, N);
     const plain = run(c);
     const g = run(c, 'Gelu');
-    for (let i = 0; i < plain.length; i++) assert.ok(Math.abs(g[i]! - gelu(plain[i]!)) <= 1e-5 * (1 + Math.abs(plain[i]!)), `gelu at ${i}: ${g[i]} vs ${gelu(plain[i]!)}`);
+    for (let i = 0; i < plain.length; i++)
+      assert.ok(Math.abs(g[i]! - gelu(plain[i]!)) <= 1e-5 * (1 + Math.abs(plain[i]!)), `gelu at ${i}: ${g[i]} vs ${gelu(plain[i]!)}`);
     const ls = run(c, 'LogSoftmax');
     for (let m = 0; m < M; m++) {
       let max = -Infinity;
@@ -148,7 +194,8 @@ test('int8 linear: the GELU and log-softmax epilogues equal the functions applie
       let se = 0;
       for (let n = 0; n < N; n++) se += Math.exp(plain[m * N + n]! - max);
       const lse = max + Math.log(se);
-      for (let n = 0; n < N; n++) assert.ok(Math.abs(ls[m * N + n]! - (plain[m * N + n]! - lse)) <= 1e-4 * (1 + Math.abs(lse)), `log-softmax at (${m}, ${n})`);
+      for (let n = 0; n < N; n++)
+        assert.ok(Math.abs(ls[m * N + n]! - (plain[m * N + n]! - lse)) <= 1e-4 * (1 + Math.abs(lse)), `log-softmax at (${m}, ${n})`);
     }
   }
 });

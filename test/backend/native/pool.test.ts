@@ -54,7 +54,7 @@ test('outputs of varied lengths reuse pooled buffers and compute the same values
   }
 });
 
-test('the cap: a quarter of the limit (at most 8 GiB), RESMLP_POOL_MB over it; the limit is the container\'s when it has one', () => {
+test("the cap: a quarter of the limit (at most 8 GiB), RESMLP_POOL_MB over it; the limit is the container's when it has one", () => {
   assert.equal(poolCapBytes(undefined, 4 * 2 ** 30), 2 ** 30);
   assert.equal(poolCapBytes('', 64 * 2 ** 30), 8 * 2 ** 30);
   assert.equal(poolCapBytes('512', 4 * 2 ** 30), 512 * 2 ** 20);

@@ -7,7 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TokenBatcher, arrayPairSource, pairSource, resolveBatchingConfig, type Batch, type BatchingConfig, type PairSource } from '../../../src/mt/data/batching.js';
+import {
+  TokenBatcher,
+  arrayPairSource,
+  pairSource,
+  resolveBatchingConfig,
+  type Batch,
+  type BatchingConfig,
+  type PairSource,
+} from '../../../src/mt/data/batching.js';
 import { TokenFile, TokenFileWriter, idDtypeFor } from '../../../src/mt/data/binary-dataset.js';
 import { Rng } from '../../../src/util/rng.js';
 import { tempDir } from './helpers.js';
@@ -42,7 +50,10 @@ test('budget, coverage, skipping', () => {
     let count = 0;
     for (const batch of b.epoch(epoch)) {
       count++;
-      assert.ok(batch.size * Math.max(batch.srcLen, batch.tgtLen) <= 500, `batch ${batch.index}: ${batch.size}×max(${batch.srcLen},${batch.tgtLen}) > 500`);
+      assert.ok(
+        batch.size * Math.max(batch.srcLen, batch.tgtLen) <= 500,
+        `batch ${batch.index}: ${batch.size}×max(${batch.srcLen},${batch.tgtLen}) > 500`,
+      );
       assert.ok(batch.srcLen <= maxLen && batch.tgtLen <= maxLen);
       for (const i of batch.indices) seen.set(i, (seen.get(i) ?? 0) + 1);
     }
@@ -97,7 +108,10 @@ test('shuffle: false gives sorted, epoch-independent batches', () => {
   const b = new TokenBatcher(arrayPairSource(src, tgt), IDS, { maxTokens: 300, maxLen: 48, shuffle: false });
   assert.equal(fingerprint([...b.epoch(0)]), fingerprint([...b.epoch(3)]));
   const lens = [...b.epoch(0)].map((x) => x.tgtLen);
-  assert.deepEqual(lens, [...lens].sort((p, q) => p - q));
+  assert.deepEqual(
+    lens,
+    [...lens].sort((p, q) => p - q),
+  );
 });
 
 test('padded tensors: src + EOS, BOS + y, y + EOS', () => {
@@ -128,7 +142,10 @@ test('maxSentences caps the batch size', () => {
 });
 
 test('config errors name the key', () => {
-  assert.throws(() => resolveBatchingConfig({ maxTokns: 3 } as never), /batching config: unknown config key 'maxTokns'; known keys: maxTokens/);
+  assert.throws(
+    () => resolveBatchingConfig({ maxTokns: 3 } as never),
+    /batching config: unknown config key 'maxTokns'; known keys: maxTokens/,
+  );
   assert.throws(() => resolveBatchingConfig({ maxTokens: 10, maxLen: 64 }), /maxTokens must be an integer ≥ maxLen \(64\)/);
   const b = new TokenBatcher(arrayPairSource([[1]], [[1]]), IDS, { maxTokens: 64, maxLen: 64 });
   assert.throws(() => b.batch(0, 5), /batch 5 does not exist in epoch 0 \(it has 1\)/);
@@ -185,7 +202,11 @@ test('the compact index plans exactly as the reference planner (epochs, seeds, c
     for (const epoch of [0, 1, 4, 2]) {
       const ref = referencePlan(data, b.config, epoch);
       assert.equal(b.numBatches(epoch), ref.length, JSON.stringify(over));
-      assert.equal(fingerprint([...b.epoch(epoch)]), ref.map((r) => Array.from(r).join(',')).join('|'), `${JSON.stringify(over)} epoch ${epoch}`);
+      assert.equal(
+        fingerprint([...b.epoch(epoch)]),
+        ref.map((r) => Array.from(r).join(',')).join('|'),
+        `${JSON.stringify(over)} epoch ${epoch}`,
+      );
     }
   }
 });
@@ -203,7 +224,10 @@ test('a split read from disk on demand batches exactly like one in memory; resum
   const dir = tempDir('batch-disk');
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const { src, tgt } = corpus(1200, 5);
-  for (const [side, sents] of [['src', src], ['tgt', tgt]] as const) {
+  for (const [side, sents] of [
+    ['src', src],
+    ['tgt', tgt],
+  ] as const) {
     const w = new TokenFileWriter(path.join(dir, side), idDtypeFor(200), 200);
     for (const s of sents) w.add(s);
     w.close();

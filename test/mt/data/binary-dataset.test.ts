@@ -31,7 +31,10 @@ function withDir(t: { after: (fn: () => void) => void }, tag: string): string {
 
 test('token files: in memory, on demand and auto read the sentences written', (t) => {
   const dir = withDir(t, 'bin-rt');
-  for (const [dtype, vocab] of [['uint16', 1000], ['int32', 70000]] as const) {
+  for (const [dtype, vocab] of [
+    ['uint16', 1000],
+    ['int32', 70000],
+  ] as const) {
     const sents = sentences(3000, vocab, 1);
     const prefix = path.join(dir, dtype);
     const w = new TokenFileWriter(prefix, dtype, vocab);
@@ -39,7 +42,10 @@ test('token files: in memory, on demand and auto read the sentences written', (t
     const info = w.close();
     assert.equal(info.sentences, 3000);
     assert.equal(info.offsetDtype, 'uint32');
-    assert.equal(info.tokens, sents.reduce((a, s) => a + s.length, 0));
+    assert.equal(
+      info.tokens,
+      sents.reduce((a, s) => a + s.length, 0),
+    );
     for (const inMemory of [true, false, 'auto'] as const) {
       const f = new TokenFile(prefix, dtype, 'uint32', { inMemory });
       assert.equal(f.inMemory, inMemory !== false, `${dtype} ${inMemory}`); // auto: small files load whole
@@ -89,7 +95,10 @@ test('uint32 files stream through a fixed buffer both ways; reading past the end
   const r = new Uint32FileReader(file);
   assert.equal(r.count, n);
   for (let i = 0; i < n; i++) if (r.next() !== whole[i]) assert.fail(`value ${i} differs`);
-  assert.throws(() => r.next(), (e: unknown) => e instanceof DatasetFormatError && /read past its 200003 values/.test((e as Error).message));
+  assert.throws(
+    () => r.next(),
+    (e: unknown) => e instanceof DatasetFormatError && /read past its 200003 values/.test((e as Error).message),
+  );
   r.close();
   assert.throws(() => new Uint32FileWriter(path.join(dir, 'y')).push(-1), /value -1 is not a uint32/);
 });
@@ -105,10 +114,14 @@ test('a split reads its line numbers on first use and checks their count up fron
   const lines = new Uint32FileWriter(path.join(dir, 'train.lines'));
   for (let i = 0; i < 10; i++) lines.push(3 * i + 1);
   lines.close();
-  const open = () => [new TokenFile(path.join(dir, 'src'), 'uint16', 'uint32'), new TokenFile(path.join(dir, 'tgt'), 'uint16', 'uint32')] as const;
+  const open = () =>
+    [new TokenFile(path.join(dir, 'src'), 'uint16', 'uint32'), new TokenFile(path.join(dir, 'tgt'), 'uint16', 'uint32')] as const;
   const split = new ParallelSplit('train', ...open(), path.join(dir, 'train.lines'));
   assert.deepEqual(Array.from(split.lines), [1, 4, 7, 10, 13, 16, 19, 22, 25, 28]);
   fs.writeFileSync(path.join(dir, 'short.lines'), new Uint8Array(new Uint32Array([1, 2, 3]).buffer));
-  assert.throws(() => new ParallelSplit('train', ...open(), path.join(dir, 'short.lines')), /split train: 10 source, 10 target sentences and 3 line numbers differ/);
+  assert.throws(
+    () => new ParallelSplit('train', ...open(), path.join(dir, 'short.lines')),
+    /split train: 10 source, 10 target sentences and 3 line numbers differ/,
+  );
   assert.throws(() => new ParallelSplit('train', ...open(), path.join(dir, 'none.lines')), /dataset file .*none\.lines is missing/);
 });

@@ -30,7 +30,9 @@ test('mt prepare: generic parallel text', { skip: MULTI30K_SKIP }, async () => {
   const ven = headFile(multi30k('val.en'), 50, dir, 'v.en');
   const vde = headFile(multi30k('val.de'), 50, dir, 'v.de');
   const out = path.join(dir, 'ds');
-  const r = await capture((io) => run(['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'], io));
+  const r = await capture((io) =>
+    run(['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'], io),
+  );
   assert.equal(r.code, 0, r.err);
   const m = readManifest(out);
   const tr = m.splits.train!;
@@ -39,7 +41,9 @@ test('mt prepare: generic parallel text', { skip: MULTI30K_SKIP }, async () => {
   assert.match(r.out, new RegExp(`wrote .*ds: en→de, vocab 800, train ${tr.pairs.toLocaleString('en-US')} pairs, valid 50 pairs`));
   assert.match(r.err, /training SentencePiece \(unigram, vocab 800\)/);
   assert.match(r.err, new RegExp(`dropped: 0 empty, ${tr.dropped.tooLong} longer than 64 tokens`));
-  const again = await capture((io) => run(['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'], io));
+  const again = await capture((io) =>
+    run(['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'], io),
+  );
   assert.equal(again.code, 0);
   assert.match(again.out, /^reused/);
   const diff = await capture((io) => run(['--src', en, '--tgt', de, '--out', out, '--vocab-size', '800'], io));
@@ -61,7 +65,9 @@ test('mt prepare: flag errors exit 2 with the usage', async () => {
     assert.match(r.err, re);
     assert.match(r.err, /usage: resmlp mt prepare/);
   }
-  const missing = await capture((io) => run(['--src', path.join(dir, 'none.en'), '--tgt', path.join(dir, 'none.de'), '--out', path.join(dir, 'o')], io));
+  const missing = await capture((io) =>
+    run(['--src', path.join(dir, 'none.en'), '--tgt', path.join(dir, 'none.de'), '--out', path.join(dir, 'o')], io),
+  );
   assert.equal(missing.code, 1);
   assert.match(missing.err, /train source file .*none\.en does not exist/);
 });
@@ -70,7 +76,11 @@ test('multi30k script with --from a folder of Multi30k files', { skip: MULTI30K_
   // a 2,000-line slice of the shared copy, laid out like it (train/val/test_2016_flickr × en/fr)
   const from = path.join(dir, 'm30k-from');
   fs.mkdirSync(from);
-  for (const [stem, n] of [['train', 2000], ['val', 100], ['test_2016_flickr', 100]] as const) {
+  for (const [stem, n] of [
+    ['train', 2000],
+    ['val', 100],
+    ['test_2016_flickr', 100],
+  ] as const) {
     for (const lang of ['en', 'fr']) headFile(multi30k(`${stem}.${lang}`), n, from, `${stem}.${lang}`);
   }
   const out = path.join(dir, 'm30k');

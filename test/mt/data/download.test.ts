@@ -86,7 +86,11 @@ test('a checksum mismatch is an error and the file is set aside', async () => {
     const d = path.join(dir, 'd');
     await assert.rejects(
       download({ url: `${srv.url}/f.bin`, file: 'f.bin', sha256: '0'.repeat(64), checksumSource: 'test table' }, d, quiet),
-      (e: Error) => /checksum mismatch/.test(e.message) && e.message.includes(`got ${sha}`) && e.message.includes('test table') && e.message.includes('f.bin.corrupt'),
+      (e: Error) =>
+        /checksum mismatch/.test(e.message) &&
+        e.message.includes(`got ${sha}`) &&
+        e.message.includes('test table') &&
+        e.message.includes('f.bin.corrupt'),
     );
     assert.ok(!fs.existsSync(path.join(d, 'f.bin')));
     assert.ok(fs.existsSync(path.join(d, 'f.bin.corrupt')));
@@ -125,7 +129,10 @@ test('without a published checksum: recorded at first download, verified on reus
 test('HTTP errors are reported with the status', async () => {
   const srv = await localServer(staticHandler(new Map()));
   try {
-    await assert.rejects(download({ url: `${srv.url}/missing.gz`, file: 'm.gz' }, path.join(dir, 'f'), quiet), /GET .*missing\.gz failed: HTTP 404/);
+    await assert.rejects(
+      download({ url: `${srv.url}/missing.gz`, file: 'm.gz' }, path.join(dir, 'f'), quiet),
+      /GET .*missing\.gz failed: HTTP 404/,
+    );
   } finally {
     await srv.close();
   }

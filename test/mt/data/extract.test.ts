@@ -59,7 +59,10 @@ test('tar members are extracted; a missing member lists similar entries', () => 
   extractTar(tgz, dest, ['training/europarl-v7.de-en.en']);
   assert.equal(fs.readFileSync(path.join(dest, 'training', 'europarl-v7.de-en.en'), 'utf8'), 'Hello\n');
   assert.ok(!fs.existsSync(path.join(dest, 'training', 'europarl-v7.de-en.de')));
-  assert.throws(() => extractTar(tgz, dest, ['training/europarl-v7.fr-en.fr']), /has no training\/europarl-v7\.fr-en\.fr; similar entries: .*europarl-v7\.de-en/);
+  assert.throws(
+    () => extractTar(tgz, dest, ['training/europarl-v7.fr-en.fr']),
+    /has no training\/europarl-v7\.fr-en\.fr; similar entries: .*europarl-v7\.de-en/,
+  );
   assert.throws(() => extractTar(path.join(dir, 'none.tgz'), dest), /does not exist/);
 });
 

@@ -119,7 +119,10 @@ test('round trip: binary data decodes to the cleaned text; drops are counted', {
   assert.equal(fs.statSync(path.join(out, 'train.src.ids')).mtimeMs, before);
 
   // different options: refused, then --force replaces
-  await assert.rejects(prepareDataset(inputs, out, { ...OPTS, maxRatio: 3 }, quiet), /already holds a different dataset \(option maxRatio: 2\.5 there, 3 now\).*--force/);
+  await assert.rejects(
+    prepareDataset(inputs, out, { ...OPTS, maxRatio: 3 }, quiet),
+    /already holds a different dataset \(option maxRatio: 2\.5 there, 3 now\).*--force/,
+  );
   const forced = await prepareDataset(inputs, out, { ...OPTS, maxRatio: 3 }, { ...quiet, force: true });
   assert.equal(forced.reused, false);
   assert.equal(forced.manifest.options.maxRatio, 3);
@@ -131,7 +134,8 @@ test('line counts that differ name both files and both counts', { skip: MULTI30K
   fs.writeFileSync(short, rawTgt.slice(0, 1999).join('\n') + '\n');
   await assert.rejects(
     prepareDataset({ train: { src: inputs.train.src, tgt: short } }, path.join(dir, 'o1'), OPTS, quiet),
-    (e: Error) => /line counts differ/.test(e.message) && e.message.includes('train.en has 2006 lines') && e.message.includes('short.de has 1999'),
+    (e: Error) =>
+      /line counts differ/.test(e.message) && e.message.includes('train.en has 2006 lines') && e.message.includes('short.de has 1999'),
   );
 });
 
@@ -152,9 +156,8 @@ test('invalid UTF-8 names the file, the line and the byte offset', { skip: MULTI
   const offset = lines.slice(0, 5).reduce((a, b) => a + b.length, 0);
   lines[5] = Buffer.concat([Buffer.from('Ein '), Buffer.from([0xc3, 0x28]), Buffer.from(' Hund\n')]);
   fs.writeFileSync(bad, Buffer.concat(lines));
-  await assert.rejects(
-    prepareDataset({ train: { src: inputs.train.src, tgt: bad } }, path.join(dir, 'o3'), OPTS, quiet),
-    (e: Error) => e.message.includes('bad.de is not valid UTF-8: line 6, byte offset ' + (offset + 4)),
+  await assert.rejects(prepareDataset({ train: { src: inputs.train.src, tgt: bad } }, path.join(dir, 'o3'), OPTS, quiet), (e: Error) =>
+    e.message.includes('bad.de is not valid UTF-8: line 6, byte offset ' + (offset + 4)),
   );
   assert.ok(!fs.existsSync(path.join(dir, 'o3', 'manifest.json')));
   assert.ok(!fs.existsSync(path.join(dir, 'o3', '.tmp-prepare')));
@@ -170,11 +173,17 @@ test('an output folder holding other files is refused, even with --force', { ski
 });
 
 test('spm_train missing: the error says how to install it', { skip: MULTI30K_SKIP }, async () => {
-  await assert.rejects(prepareDataset(inputs, path.join(dir, 'o4'), OPTS, { ...quiet, spmBin: 'no_such_spm_train' }), /apt-get install sentencepiece/);
+  await assert.rejects(
+    prepareDataset(inputs, path.join(dir, 'o4'), OPTS, { ...quiet, spmBin: 'no_such_spm_train' }),
+    /apt-get install sentencepiece/,
+  );
 });
 
 test('options are validated by name', () => {
-  assert.throws(() => resolvePrepareOptions({ vocabSzie: 10 } as never), /prepare options: unknown config key 'vocabSzie'; known keys: vocabSize/);
+  assert.throws(
+    () => resolvePrepareOptions({ vocabSzie: 10 } as never),
+    /prepare options: unknown config key 'vocabSzie'; known keys: vocabSize/,
+  );
   assert.throws(() => resolvePrepareOptions({ maxRatio: 0.5 }), /maxRatio must be a number ≥ 1/);
   assert.throws(() => resolvePrepareOptions({ modelType: 'word' as never }), /modelType must be 'unigram' or 'bpe'/);
 });

@@ -56,13 +56,16 @@ test('Multi30k: when the download fails after its retries, the error says how to
   const srv = await localServer((req) => req.socket.destroy()); // offline: no answer, ever
   const log: string[] = [];
   try {
-    await assert.rejects(fetchMulti30k(path.join(dir, 'offline'), { src: 'en', tgt: 'de', baseUrl: srv.url, log: (l) => log.push(l) }), (e: Error) => {
-      assert.ok(e instanceof DownloadError, String(e));
-      assert.match(e.message, /cannot download .*train\.en\.gz after 6 attempts/);
-      assert.match(e.message, /pass --from DIR: a folder with train, val and test_2016_flickr/);
-      assert.match(e.message, /MULTI30K_FROM=DIR bash scripts\/quickstart\.sh/);
-      return true;
-    });
+    await assert.rejects(
+      fetchMulti30k(path.join(dir, 'offline'), { src: 'en', tgt: 'de', baseUrl: srv.url, log: (l) => log.push(l) }),
+      (e: Error) => {
+        assert.ok(e instanceof DownloadError, String(e));
+        assert.match(e.message, /cannot download .*train\.en\.gz after 6 attempts/);
+        assert.match(e.message, /pass --from DIR: a folder with train, val and test_2016_flickr/);
+        assert.match(e.message, /MULTI30K_FROM=DIR bash scripts\/quickstart\.sh/);
+        return true;
+      },
+    );
     assert.equal(log.filter((l) => /resuming \(attempt \d of 6\)/.test(l)).length, 5, log.join('\n'));
   } finally {
     await srv.close();
@@ -82,13 +85,15 @@ function makeArchive(root: string, name: string, members: Record<string, string 
   return fs.readFileSync(out);
 }
 
-const sgm = (lines: string[]) => `<refset><doc docid="d">\n${lines.map((l, i) => `<seg id="${i + 1}">${l}</seg>`).join('\n')}\n</doc></refset>\n`;
+const sgm = (lines: string[]) =>
+  `<refset><doc docid="d">\n${lines.map((l, i) => `<seg id="${i + 1}">${l}</seg>`).join('\n')}\n</doc></refset>\n`;
 
 test('WMT14: en→de and fr→en from archives with the real layout', async () => {
   const root = path.join(dir, 'wmt');
   fs.mkdirSync(root);
   const files = new Map<string, Buffer>();
-  const add = (k: Wmt14Archive, members: Record<string, string | Buffer>) => files.set(`/${WMT14_ARCHIVES[k].file}`, makeArchive(root, WMT14_ARCHIVES[k].file, members));
+  const add = (k: Wmt14Archive, members: Record<string, string | Buffer>) =>
+    files.set(`/${WMT14_ARCHIVES[k].file}`, makeArchive(root, WMT14_ARCHIVES[k].file, members));
   add('europarl_v7', {
     'training/europarl-v7.de-en.de': 'ep de 1\nep de 2\n',
     'training/europarl-v7.de-en.en': 'ep en 1\nep en 2\n',
@@ -128,7 +133,10 @@ test('WMT14: en→de and fr→en from archives with the real layout', async () =
   try {
     // the local archives are not the real ones: point the table at the server, drop published checksums
     const archives = Object.fromEntries(
-      (Object.keys(WMT14_ARCHIVES) as Wmt14Archive[]).map((k) => [k, { url: `${srv.url}/${WMT14_ARCHIVES[k].file}`, sha256: undefined, md5: undefined }]),
+      (Object.keys(WMT14_ARCHIVES) as Wmt14Archive[]).map((k) => [
+        k,
+        { url: `${srv.url}/${WMT14_ARCHIVES[k].file}`, sha256: undefined, md5: undefined },
+      ]),
     );
     const de = await fetchWmt14(path.join(dir, 'ende'), { src: 'en', tgt: 'de', archives, log: quiet });
     assert.equal(fs.readFileSync(de.train.src, 'utf8'), 'ep en 1\nep en 2\ncc en 1\nnc en 1\n');

@@ -36,15 +36,24 @@ test('JS ids equal spm_encode ids and decoding equals spm_decode on 1,000 lines'
   assert.equal(lines.length, 1000);
   const enc = spawnSync('spm_encode', [`--model=${model}`, '--output_format=id'], { input: lines.join('\n') + '\n', encoding: 'utf8' });
   assert.equal(enc.status, 0, enc.stderr);
-  const ref = enc.stdout.split('\n').slice(0, 1000).map((l) => (l.length ? l.split(' ').map(Number) : []));
+  const ref = enc.stdout
+    .split('\n')
+    .slice(0, 1000)
+    .map((l) => (l.length ? l.split(' ').map(Number) : []));
   const ours = lines.map((l) => sp.encode(l));
   let same = 0;
   for (let i = 0; i < 1000; i++) if (JSON.stringify(ours[i]) === JSON.stringify(ref[i])) same++;
   assert.equal(same, 1000, `ids differ on ${1000 - same} of 1000 lines`);
-  const dec = spawnSync('spm_decode', [`--model=${model}`, '--input_format=id'], { input: ref.map((r) => r.join(' ')).join('\n') + '\n', encoding: 'utf8' });
+  const dec = spawnSync('spm_decode', [`--model=${model}`, '--input_format=id'], {
+    input: ref.map((r) => r.join(' ')).join('\n') + '\n',
+    encoding: 'utf8',
+  });
   assert.equal(dec.status, 0, dec.stderr);
   const refText = dec.stdout.split('\n').slice(0, 1000);
-  assert.deepEqual(ours.map((ids) => sp.decode(ids)), refText);
+  assert.deepEqual(
+    ours.map((ids) => sp.decode(ids)),
+    refText,
+  );
 });
 
 test('special ids decode to nothing; pieces and ids agree', { skip: MULTI30K_SKIP }, async () => {
@@ -70,7 +79,8 @@ test('load errors name the problem', { skip: MULTI30K_SKIP }, async () => {
 
 test('a missing spm_train says which package to install', () => {
   assert.throws(
-    () => trainSentencePiece([path.join(dir, 'train.txt')], path.join(dir, 'x'), { ...DEFAULT_SPM_TRAIN, bin: 'spm_train_not_installed_here' }),
+    () =>
+      trainSentencePiece([path.join(dir, 'train.txt')], path.join(dir, 'x'), { ...DEFAULT_SPM_TRAIN, bin: 'spm_train_not_installed_here' }),
     /apt-get install sentencepiece/,
   );
 });

@@ -14,8 +14,14 @@ test('lines: CRLF, BOM, no final newline, empty lines', () => {
     const f = path.join(dir, 'a.txt');
     fs.writeFileSync(f, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('first\r\n\r\nthird\nlast')]));
     const lines = [...readLines(f)];
-    assert.deepEqual(lines.map((l) => l.text), ['first', '', 'third', 'last']);
-    assert.deepEqual(lines.map((l) => l.lineNo), [1, 2, 3, 4]);
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      ['first', '', 'third', 'last'],
+    );
+    assert.deepEqual(
+      lines.map((l) => l.lineNo),
+      [1, 2, 3, 4],
+    );
     assert.equal(countLines(f), 4);
     const g = path.join(dir, 'b.txt');
     fs.writeFileSync(g, 'x\n');
@@ -31,7 +37,10 @@ test('lines: CRLF, BOM, no final newline, empty lines', () => {
     assert.equal(n, 200_000);
     // invalid UTF-8: file, line, byte offset
     fs.writeFileSync(g, Buffer.concat([Buffer.from('ok\nalso ok\nbad '), Buffer.from([0xe2, 0x82]), Buffer.from('\n')]));
-    assert.throws(() => [...readLines(g)], (e: Error) => e.message.includes('b.txt is not valid UTF-8: line 3, byte offset 15'));
+    assert.throws(
+      () => [...readLines(g)],
+      (e: Error) => e.message.includes('b.txt is not valid UTF-8: line 3, byte offset 15'),
+    );
     assert.throws(() => [...readLines(path.join(dir, 'missing.txt'))], /missing\.txt does not exist/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

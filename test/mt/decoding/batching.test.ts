@@ -82,14 +82,21 @@ function referenceBeamSearch(m: HashModel, src: Int32Array, overrides: Partial<G
       .map((c) => ({ tokens: [...beams[c.b].tokens, c.v], lps: [...beams[c.b].lps, c.lp], score: c.score }));
     assert.equal(beams.length, beam, 'reference: vocabulary large enough for a full beam');
   }
-  return fin.map((h, i) => ({ h, i })).sort((a, b) => b.h.score - a.h.score || a.i - b.i).map((e) => e.h);
+  return fin
+    .map((h, i) => ({ h, i }))
+    .sort((a, b) => b.h.score - a.h.score || a.i - b.i)
+    .map((e) => e.h);
 }
 
 function sameHypos(actual: Hypothesis[], expected: Hypothesis[], what: string): void {
   assert.equal(actual.length, expected.length, `${what}: number of hypotheses`);
   actual.forEach((h, i) => {
     assert.deepEqual(Array.from(h.tokens), Array.from(expected[i].tokens), `${what}: tokens of hypothesis ${i}`);
-    assert.deepEqual(Array.from(h.positionalScores), Array.from(expected[i].positionalScores), `${what}: positional scores of hypothesis ${i}`);
+    assert.deepEqual(
+      Array.from(h.positionalScores),
+      Array.from(expected[i].positionalScores),
+      `${what}: positional scores of hypothesis ${i}`,
+    );
     assert.ok(Math.abs(h.score - expected[i].score) < 1e-9, `${what}: score of hypothesis ${i}: ${h.score} vs ${expected[i].score}`);
   });
 }
@@ -137,7 +144,9 @@ describe('batched generator == naive per-sentence beam search', () => {
     const model = new HashModel(40);
     const src = makeSources(6, 40, 11);
     const batched = await new SequenceGenerator(model, { beamSize: beam, nbest: beam }).generate(src);
-    const alone = await Promise.all(src.map((s) => new SequenceGenerator(new HashModel(40), { beamSize: beam, nbest: beam }).generate([s])));
+    const alone = await Promise.all(
+      src.map((s) => new SequenceGenerator(new HashModel(40), { beamSize: beam, nbest: beam }).generate([s])),
+    );
     src.forEach((_, i) => sameHypos(batched.results[i].hypos, alone[i].results[0].hypos, `sentence ${i}`));
     const stepsAlone = alone.map((o) => o.stats.steps);
     assert.ok(new Set(stepsAlone).size >= 3, `want varied finishing steps, got ${stepsAlone}`);

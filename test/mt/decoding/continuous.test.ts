@@ -8,7 +8,8 @@ import { ContinuousGenerator, type Hypothesis, SequenceGenerator, type StepEvent
 import { ContinuousHashModel, makeSources } from './fake-models.js';
 
 const V = 12;
-const plain = (h: readonly Hypothesis[]) => h.map((x) => ({ tokens: Array.from(x.tokens), score: x.score, pos: Array.from(x.positionalScores) }));
+const plain = (h: readonly Hypothesis[]) =>
+  h.map((x) => ({ tokens: Array.from(x.tokens), score: x.score, pos: Array.from(x.positionalScores) }));
 
 async function alone(src: Int32Array, cfg: Record<string, unknown>) {
   const model = new ContinuousHashModel(V, 40);
@@ -22,7 +23,8 @@ describe('ContinuousGenerator', () => {
     const model = new ContinuousHashModel(V, 40);
     const gen = new ContinuousGenerator(model, { beamSize: 4, nbest: 4, maxLenB: 12 });
     const got = await Promise.all(srcs.map((s) => gen.add(s, { nbest: 4, lenpen: 1 })));
-    for (const [i, s] of srcs.entries()) assert.deepEqual(plain(got[i]!.hypos), await alone(s, { beamSize: 4, nbest: 4, maxLenB: 12 }), `sentence ${i}`);
+    for (const [i, s] of srcs.entries())
+      assert.deepEqual(plain(got[i]!.hypos), await alone(s, { beamSize: 4, nbest: 4, maxLenB: 12 }), `sentence ${i}`);
     assert.ok(Math.max(...gen.stats.sentencesPerStep) === 9, 'all nine decoded in the same steps');
     assert.equal(model.liveStates, 0, 'state freed once idle');
   });
@@ -33,20 +35,28 @@ describe('ContinuousGenerator', () => {
     const gen = new ContinuousGenerator(model, { beamSize: 3, nbest: 3, maxLenB: 15 });
     const later: Promise<unknown>[] = [];
     let joined = false;
-    const first = gen.add(srcs[0]!, { nbest: 3, lenpen: 1 }, {
-      onStep: (e) => {
-        if (e.step === 2 && !joined) {
-          joined = true;
-          for (const s of srcs.slice(1, 4)) later.push(gen.add(s, { nbest: 3, lenpen: 1 }));
-        }
-        if (e.step === 4) later.push(gen.add(srcs[4]!, { nbest: 3, lenpen: 1 }), gen.add(srcs[5]!, { nbest: 3, lenpen: 1 }));
+    const first = gen.add(
+      srcs[0]!,
+      { nbest: 3, lenpen: 1 },
+      {
+        onStep: (e) => {
+          if (e.step === 2 && !joined) {
+            joined = true;
+            for (const s of srcs.slice(1, 4)) later.push(gen.add(s, { nbest: 3, lenpen: 1 }));
+          }
+          if (e.step === 4) later.push(gen.add(srcs[4]!, { nbest: 3, lenpen: 1 }), gen.add(srcs[5]!, { nbest: 3, lenpen: 1 }));
+        },
       },
-    });
+    );
     await first;
     assert.equal(later.length, 5, 'five sentences joined while the first decoded');
     const all = [await first, ...((await Promise.all(later)) as Awaited<typeof first>[])];
-    for (const [i, s] of srcs.entries()) assert.deepEqual(plain(all[i]!.hypos), await alone(s, { beamSize: 3, nbest: 3, maxLenB: 15 }), `sentence ${i}`);
-    assert.ok(gen.stats.sentencesPerStep.some((n) => n >= 4), `sentences shared steps: ${gen.stats.sentencesPerStep.join(',')}`);
+    for (const [i, s] of srcs.entries())
+      assert.deepEqual(plain(all[i]!.hypos), await alone(s, { beamSize: 3, nbest: 3, maxLenB: 15 }), `sentence ${i}`);
+    assert.ok(
+      gen.stats.sentencesPerStep.some((n) => n >= 4),
+      `sentences shared steps: ${gen.stats.sentencesPerStep.join(',')}`,
+    );
     assert.equal(model.liveStates, 0);
   });
 
@@ -109,7 +119,11 @@ describe('ContinuousGenerator', () => {
     const gen = new ContinuousGenerator(model, { beamSize: 2, maxLenB: 8 }, { maxRows: 4 });
     const finished: number[] = [];
     const started: number[] = [];
-    await Promise.all(srcs.map((s, i) => gen.add(s, { nbest: 1, lenpen: 1 }, { onStep: (e) => e.step === 0 && started.push(i) }).then(() => finished.push(i))));
+    await Promise.all(
+      srcs.map((s, i) =>
+        gen.add(s, { nbest: 1, lenpen: 1 }, { onStep: (e) => e.step === 0 && started.push(i) }).then(() => finished.push(i)),
+      ),
+    );
     assert.ok(Math.max(...gen.stats.sentencesPerStep) <= 2, 'never more than maxRows / beam sentences');
     assert.deepEqual(started, [0, 1, 2, 3, 4], 'admitted in arrival order');
     assert.equal(model.liveStates, 0);

@@ -49,7 +49,10 @@ export class PositionalFakeModel implements IncrementalDecoderModel<number, Posi
   liveStates = 0;
   liveEncs = 0;
 
-  constructor(readonly beamProbs: number[][][], readonly beam: number) {}
+  constructor(
+    readonly beamProbs: number[][][],
+    readonly beam: number,
+  ) {}
 
   encode(src: readonly Int32Array[]): number {
     this.liveEncs++;
@@ -201,7 +204,11 @@ export class HashModel implements IncrementalDecoderModel<HashEnc, HashState>, F
   readonly rowsSeen: number[] = [];
   /** Incremental path ignores reorderState (a typical cache bug) when true. */
   bugNoReorder = false;
-  constructor(readonly vocabSize: number, readonly maxPositions = 64, readonly temperature = 1.5) {}
+  constructor(
+    readonly vocabSize: number,
+    readonly maxPositions = 64,
+    readonly temperature = 1.5,
+  ) {}
 
   encode(src: readonly Int32Array[]): HashEnc {
     const seeds = new Uint32Array(src.length);
@@ -293,11 +300,13 @@ export class ContinuousHashModel extends HashModel implements ContinuousDecoderM
   }
   stepRows(prevTokens: Int32Array, st: ContinuousHashState, positions: Int32Array): Float32Array {
     const rows = st.h.length;
-    if (prevTokens.length !== rows || positions.length !== rows) throw new Error(`ContinuousHashModel: ${prevTokens.length} tokens, ${positions.length} positions for ${rows} rows`);
+    if (prevTokens.length !== rows || positions.length !== rows)
+      throw new Error(`ContinuousHashModel: ${prevTokens.length} tokens, ${positions.length} positions for ${rows} rows`);
     this.rowsPerStep.push(rows);
     const out = new Float32Array(rows * this.vocabSize);
     for (let r = 0; r < rows; r++) {
-      if (positions[r] !== st.pos[r]) throw new Error(`ContinuousHashModel: row ${r} is at position ${st.pos[r]}, asked to read ${positions[r]}`);
+      if (positions[r] !== st.pos[r])
+        throw new Error(`ContinuousHashModel: row ${r} is at position ${st.pos[r]}, asked to read ${positions[r]}`);
       st.h[r] = mix(st.h[r], prevTokens[r]);
       this.fill(out, r, st.h[r], positions[r], st.target[r]);
       st.pos[r]++;
@@ -306,7 +315,11 @@ export class ContinuousHashModel extends HashModel implements ContinuousDecoderM
   }
   override reorderState(st: any, order: Int32Array): any {
     const s = st as ContinuousHashState;
-    return { h: Uint32Array.from(order, (o) => s.h[o]), target: Int32Array.from(order, (o) => s.target[o]), pos: Int32Array.from(order, (o) => s.pos[o]) };
+    return {
+      h: Uint32Array.from(order, (o) => s.h[o]),
+      target: Int32Array.from(order, (o) => s.target[o]),
+      pos: Int32Array.from(order, (o) => s.pos[o]),
+    };
   }
   concatStates(a: ContinuousHashState, b: ContinuousHashState): ContinuousHashState {
     this.liveStates--;

@@ -11,7 +11,12 @@ import { EOS, PAD, PositionalFakeModel, PrefixTableModel, UNK, W1, W2, fairseqBe
 const W3 = 6;
 const SRC = [Int32Array.from([W1, W2, EOS]), Int32Array.from([W1, W2, EOS])];
 
-function assertHypo(h: Hypothesis | undefined, tokens: number[], probs: number[], opts: { normalized?: boolean; lenpen?: number } = {}): void {
+function assertHypo(
+  h: Hypothesis | undefined,
+  tokens: number[],
+  probs: number[],
+  opts: { normalized?: boolean; lenpen?: number } = {},
+): void {
   assert.ok(h, `expected a hypothesis ${JSON.stringify(tokens)}`);
   assert.deepEqual(Array.from(h.tokens), tokens);
   const pos = probs.map((p) => Math.fround(Math.log(p)));
@@ -77,7 +82,10 @@ describe('TestSequenceGenerator (fairseq port)', () => {
 
   test('nbest 1 returns only the best; rows start at one per sentence then beam per sentence', async () => {
     const { hypos, model, stats } = await runFairseq({ nbest: 1 });
-    assert.deepEqual(hypos.map((h) => h.length), [1, 1]);
+    assert.deepEqual(
+      hypos.map((h) => h.length),
+      [1, 1],
+    );
     assertHypo(hypos[0][0], [W1, EOS], [0.9, 1.0]);
     assertHypo(hypos[1][0], [W1, W2, W1, EOS], [0.7, 0.4, 0.4, 1.0]);
     // Both sentences finalize their second hypothesis at step 3 (fairseq's fake requires it).
@@ -112,7 +120,10 @@ describe('length limits, n-best, unk penalty', () => {
     // Beam 1: with beam 2 the EOS in second place would finalize early hypotheses (fairseq's
     // early stop after `beam` finalized), which is tested elsewhere.
     const g = new SequenceGenerator(model, { beamSize: 1, maxLenA: 1.5, maxLenB: 1 });
-    assert.deepEqual(src.map((s) => g.maxLen(s.length)), [7, 4, 11]);
+    assert.deepEqual(
+      src.map((s) => g.maxLen(s.length)),
+      [7, 4, 11],
+    );
     const out = await g.generate(src);
     const lens = out.results.map((r) => r.hypos[0].tokens.length);
     assert.deepEqual(lens, [8, 5, 12]); // max tokens + the forced EOS
@@ -125,11 +136,18 @@ describe('length limits, n-best, unk penalty', () => {
     assert.deepEqual(out.stats.rowsPerStep, [3, 3, 3, 3, 3, 2, 2, 2, 1, 1, 1, 1]);
     model.maxPositions = 4;
     const capped = await new SequenceGenerator(model, { beamSize: 1, maxLenA: 1.5, maxLenB: 1 }).generate(src);
-    assert.deepEqual(capped.results.map((r) => r.hypos[0].tokens.length), [4, 4, 4]);
+    assert.deepEqual(
+      capped.results.map((r) => r.hypos[0].tokens.length),
+      [4, 4, 4],
+    );
   });
 
   test('forced EOS at max length wins over minLen', async () => {
-    const out = await generate(new PrefixTableModel([{ '': [0.5, 0, 0.5, 0, 0] }]), [Int32Array.from([0])], { beamSize: 2, minLen: 5, maxLenB: 2 });
+    const out = await generate(new PrefixTableModel([{ '': [0.5, 0, 0.5, 0, 0] }]), [Int32Array.from([0])], {
+      beamSize: 2,
+      minLen: 5,
+      maxLenB: 2,
+    });
     // '' → w1 (EOS banned); '4' is missing, so only EOS has mass there and it is banned at
     // step 1 < minLen: every continuation is -inf, the beams die and nothing can finish.
     assert.equal(out.results[0].hypos.length, 0);
@@ -156,7 +174,10 @@ describe('length limits, n-best, unk penalty', () => {
     assertHypo(b, [W2, EOS], [0.3, 0.9]); // log .27 / 2 = -0.655
     assertHypo(c, [W3, W1, EOS], [0.2, 0.7, 1]); // log .14 / 3 = -0.655...
     assert.ok(a.score >= b.score && b.score >= c.score);
-    assert.throws(() => new SequenceGenerator(new PrefixTableModel([table]), { beamSize: 2, nbest: 3 }), /nbest: expected at most beamSize \(2\), got 3/);
+    assert.throws(
+      () => new SequenceGenerator(new PrefixTableModel([table]), { beamSize: 2, nbest: 3 }),
+      /nbest: expected at most beamSize \(2\), got 3/,
+    );
   });
 
   test('unk penalty lowers unk below the alternatives and shows in its positional score', async () => {
@@ -201,9 +222,15 @@ describe('length limits, n-best, unk penalty', () => {
   test('model contract errors name what was expected and found', async () => {
     const model = new PrefixTableModel([{}]);
     model.step = () => new Float32Array(3);
-    await assert.rejects(generate(model, [Int32Array.from([0])], { beamSize: 2 }), /model\.step at step 0 must return a Float32Array of 1×7 = 7 log-probs, got 3 values/);
+    await assert.rejects(
+      generate(model, [Int32Array.from([0])], { beamSize: 2 }),
+      /model\.step at step 0 must return a Float32Array of 1×7 = 7 log-probs, got 3 values/,
+    );
     await assert.rejects(generate(new PrefixTableModel([{}]), [[0] as unknown as Int32Array]), /src\[0\] must be an Int32Array/);
-    assert.throws(() => new SequenceGenerator(new PrefixTableModel([{}]), { beam: 3 } as never), /GenerationConfig: unknown config key 'beam'/);
+    assert.throws(
+      () => new SequenceGenerator(new PrefixTableModel([{}]), { beam: 3 } as never),
+      /GenerationConfig: unknown config key 'beam'/,
+    );
   });
 
   test('empty batch returns no results without calling the model', async () => {

@@ -23,9 +23,15 @@ function lprobs(rng: Rng, rows: number, V: number): Float32Array {
   return x;
 }
 
-test('rowTopK: each row\'s k best, larger value then lower id, NaN as −∞, short rows padded', () => {
+test("rowTopK: each row's k best, larger value then lower id, NaN as −∞, short rows padded", () => {
   const rng = new Rng(1);
-  for (const [rows, V, k] of [[3, 50, 8], [4, 5, 8], [2, 1000, 1], [7, 33, 33], [1, 40, 16]] as const) {
+  for (const [rows, V, k] of [
+    [3, 50, 8],
+    [4, 5, 8],
+    [2, 1000, 1],
+    [7, 33, 33],
+    [1, 40, 16],
+  ] as const) {
     const x = lprobs(rng, rows, V);
     const values = new Float32Array(rows * k);
     const ids = new Int32Array(rows * k);
@@ -46,9 +52,18 @@ test('rowTopK: each row\'s k best, larger value then lower id, NaN as −∞, sh
 
 test('BeamSearch with the native per-row top-k proposes exactly what it proposes alone', () => {
   const rng = new Rng(2);
-  for (const [beam, nSent, rps, V] of [[4, 5, 4, 300], [4, 3, 1, 300], [2, 4, 2, 3], [5, 2, 5, 9], [1, 3, 1, 64], [4, 6, 4, 8000]] as const) {
+  for (const [beam, nSent, rps, V] of [
+    [4, 5, 4, 300],
+    [4, 3, 1, 300],
+    [2, 4, 2, 3],
+    [5, 2, 5, 9],
+    [1, 3, 1, 64],
+    [4, 6, 4, 8000],
+  ] as const) {
     const x = lprobs(rng, nSent * rps, V);
-    const rowScores = Float64Array.from({ length: nSent * rps }, (_, i) => (i % 3 === 0 ? -Math.round(rng.uniform() * 8) / 4 : -rng.uniform() * 3));
+    const rowScores = Float64Array.from({ length: nSent * rps }, (_, i) =>
+      i % 3 === 0 ? -Math.round(rng.uniform() * 8) / 4 : -rng.uniform() * 3,
+    );
     const alone = new BeamSearch(beam).step(x, V, rowScores, nSent, rps);
     const withTopK = new BeamSearch(beam, nativeRowTopK).step(x, V, rowScores, nSent, rps);
     assert.deepEqual(withTopK, alone, `beam ${beam}, ${nSent} sentences × ${rps} rows, V ${V}`);

@@ -42,8 +42,15 @@ describe('TopK', () => {
       const m = heap.sortedInto(outS, outI);
       const want = sortedTop(vals, k);
       assert.equal(m, want.length);
-      assert.deepEqual(Array.from(outI.subarray(0, m)), want.map((w) => w.i), `trial ${trial}`);
-      assert.deepEqual(Array.from(outS.subarray(0, m)), want.map((w) => w.s));
+      assert.deepEqual(
+        Array.from(outI.subarray(0, m)),
+        want.map((w) => w.i),
+        `trial ${trial}`,
+      );
+      assert.deepEqual(
+        Array.from(outS.subarray(0, m)),
+        want.map((w) => w.s),
+      );
     }
   });
 });
@@ -52,7 +59,12 @@ describe('search strategies', () => {
   test('BeamSearch: top 2·beam over rows × V with cumulative scores, best first', () => {
     const r = rng(3);
     const V = 37;
-    for (const [beam, rps, nSent] of [[1, 1, 3], [4, 1, 2], [4, 4, 3], [5, 5, 1]]) {
+    for (const [beam, rps, nSent] of [
+      [1, 1, 3],
+      [4, 1, 2],
+      [4, 4, 3],
+      [5, 5, 1],
+    ]) {
       const lp = Float32Array.from({ length: nSent * rps * V }, () => Math.log(r()) * 3);
       lp[5] = lp[6]; // a tie inside a row
       const scores = Float64Array.from({ length: nSent * rps }, () => -r() * 4);
@@ -100,7 +112,10 @@ describe('GenerationConfig', () => {
 
   test('overrides apply; unknown keys and bad values are rejected with names', () => {
     assert.equal(resolveGenerationConfig({ beamSize: 2, lenpen: 0.6 }).lenpen, 0.6);
-    assert.throws(() => resolveGenerationConfig({ beam: 4, lenPenalty: 1 }), /GenerationConfig: unknown config keys 'beam', 'lenPenalty'; known keys: beamSize/);
+    assert.throws(
+      () => resolveGenerationConfig({ beam: 4, lenPenalty: 1 }),
+      /GenerationConfig: unknown config keys 'beam', 'lenPenalty'; known keys: beamSize/,
+    );
     assert.throws(() => resolveGenerationConfig({ beamSize: 0 }), /beamSize: expected an integer >= 1, got 0/);
     assert.throws(() => resolveGenerationConfig({ beamSize: 2.5 }), /beamSize/);
     assert.throws(() => resolveGenerationConfig({ maxLenA: -1 }), /maxLenA: expected a finite number >= 0, got -1/);

@@ -15,13 +15,31 @@ describe('step callback', () => {
     const out = await new SequenceGenerator(model, { beamSize: 2, nbest: 2 }).generate(SRC, { onStep: (e) => events.push(e) });
     const view = (e: StepEvent) => e.beams.map((b) => [Array.from(b.tokens), Number(b.score.toFixed(6))]);
     const at = (step: number, sentence: number) => events.find((e) => e.step === step && e.sentence === sentence)!;
-    assert.deepEqual(view(at(0, 0)), [[[W1], Number(Math.log(Math.fround(0.9)).toFixed(6))], [[W2], Number(Math.log(Math.fround(0.1)).toFixed(6))]]);
+    assert.deepEqual(view(at(0, 0)), [
+      [[W1], Number(Math.log(Math.fround(0.9)).toFixed(6))],
+      [[W2], Number(Math.log(Math.fround(0.1)).toFixed(6))],
+    ]);
     // Step 1, sentence 1: w1 <eos> finalized; w2 w1 and w2 w2 continue.
-    assert.deepEqual(at(1, 0).beams.map((b) => Array.from(b.tokens)), [[W2, W1], [W2, W2]]);
-    assert.deepEqual(at(1, 0).finalized.map((h) => Array.from(h.tokens)), [[W1, EOS]]);
+    assert.deepEqual(
+      at(1, 0).beams.map((b) => Array.from(b.tokens)),
+      [
+        [W2, W1],
+        [W2, W2],
+      ],
+    );
+    assert.deepEqual(
+      at(1, 0).finalized.map((h) => Array.from(h.tokens)),
+      [[W1, EOS]],
+    );
     // Sentence 2 at step 1: w1 w2 (0.28), w2 w2 (0.27); w1 <eos> (0.175) ranks 4th, outside the top
     // beam: neither finalized nor continued (fairseq).
-    assert.deepEqual(at(1, 1).beams.map((b) => Array.from(b.tokens)), [[W1, W2], [W2, W2]]);
+    assert.deepEqual(
+      at(1, 1).beams.map((b) => Array.from(b.tokens)),
+      [
+        [W1, W2],
+        [W2, W2],
+      ],
+    );
     assert.equal(at(1, 1).finalized.length, 0);
     for (const e of events) {
       for (let i = 1; i < e.beams.length; i++) assert.ok(e.beams[i - 1].score >= e.beams[i].score, 'beams best first');
@@ -29,7 +47,19 @@ describe('step callback', () => {
       assert.equal(e.beams.length, e.done ? 0 : 2);
     }
     // Events come step by step, sentences in order within a step, and end with done.
-    assert.deepEqual(events.map((e) => [e.step, e.sentence]), [[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1], [3, 0], [3, 1]]);
+    assert.deepEqual(
+      events.map((e) => [e.step, e.sentence]),
+      [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+        [2, 0],
+        [2, 1],
+        [3, 0],
+        [3, 1],
+      ],
+    );
     for (const s of [0, 1]) {
       const last = events.filter((e) => e.sentence === s).at(-1)!;
       assert.equal(last.done, true);
@@ -73,15 +103,23 @@ describe('cancellation', () => {
     const ctrl = [new AbortController(), new AbortController(), new AbortController(), new AbortController()];
     let seenAfterAbort = 0;
     const model = new HashModel(30);
-    const out = await generate(model, src, { beamSize: 3, nbest: 3 }, {
-      signals: ctrl.map((c) => c.signal),
-      onStep: (e) => {
-        if (e.sentence === 1 && e.step === 2) ctrl[1].abort();
-        if (e.sentence === 1 && e.step > 2) seenAfterAbort++;
+    const out = await generate(
+      model,
+      src,
+      { beamSize: 3, nbest: 3 },
+      {
+        signals: ctrl.map((c) => c.signal),
+        onStep: (e) => {
+          if (e.sentence === 1 && e.step === 2) ctrl[1].abort();
+          if (e.sentence === 1 && e.step > 2) seenAfterAbort++;
+        },
       },
-    });
+    );
     assert.equal(seenAfterAbort, 0, 'no events for a cancelled sentence');
-    assert.deepEqual(out.results.map((r) => r.aborted), [false, true, false, false]);
+    assert.deepEqual(
+      out.results.map((r) => r.aborted),
+      [false, true, false, false],
+    );
     for (const i of [0, 2, 3]) assert.deepEqual(out.results[i].hypos, reference.results[i].hypos);
     // Rows for sentence 1 vanish from step 3 on: 3 fewer than without cancellation.
     assert.equal(out.stats.rowsPerStep[3], reference.stats.rowsPerStep[3] - 3);
@@ -102,7 +140,10 @@ describe('cancellation', () => {
   test('the whole-call signal rejects with its reason, also from a timer during an async model', async () => {
     const model = new PositionalFakeModel(fairseqBeamProbs(), 2);
     const ctrl = new AbortController();
-    const p = new SequenceGenerator(model, { beamSize: 2 }).generate(SRC, { signal: ctrl.signal, onStep: (e) => e.step === 1 && ctrl.abort() });
+    const p = new SequenceGenerator(model, { beamSize: 2 }).generate(SRC, {
+      signal: ctrl.signal,
+      onStep: (e) => e.step === 1 && ctrl.abort(),
+    });
     await assert.rejects(p, { name: 'AbortError' });
     assert.equal(model.liveStates, 0);
     assert.equal(model.liveEncs, 0);

@@ -45,7 +45,10 @@ for (const arch of ['resmlp', 'transformer'] as const) {
       assert.equal(m.training, false);
       const names = [...m.namedParameters().keys()];
       assert.ok(names.includes(arch === 'resmlp' ? 'decoder.layers.0.linear_tokens.weight' : 'decoder.layers.0.self_attn.q_proj.weight'));
-      assert.ok(names.includes('decoder.layers.0.ls_cross') && names.includes('decoder.layers.0.norm_cross.' + (arch === 'resmlp' ? 'alpha' : 'weight')));
+      assert.ok(
+        names.includes('decoder.layers.0.ls_cross') &&
+          names.includes('decoder.layers.0.norm_cross.' + (arch === 'resmlp' ? 'alpha' : 'weight')),
+      );
       m.dispose();
     });
 

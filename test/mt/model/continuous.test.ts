@@ -13,7 +13,20 @@ import { useTestBackend } from '../../helpers/backend.js';
 const V = 23;
 const EOS = 2;
 function tiny(arch: Seq2SeqArch, norm: 'affine' | 'layernorm' = 'affine'): Seq2Seq {
-  return new Seq2Seq({ arch, norm, vocabSize: V, maxLen: 16, dim: 16, mlpHidden: 32, encoderLayers: 2, decoderLayers: 2, heads: 2, dropout: 0, layerScale: 1, seed: 11 }).eval();
+  return new Seq2Seq({
+    arch,
+    norm,
+    vocabSize: V,
+    maxLen: 16,
+    dim: 16,
+    mlpHidden: 32,
+    encoderLayers: 2,
+    decoderLayers: 2,
+    heads: 2,
+    dropout: 0,
+    layerScale: 1,
+    seed: 11,
+  }).eval();
 }
 const src = (...ids: number[]) => Int32Array.from([...ids, EOS]);
 const SOURCES = [src(5, 6, 7), src(8, 9, 10, 11, 12, 13, 14), src(4), src(15, 16, 7, 9, 20)];
@@ -53,7 +66,8 @@ for (const arch of ['resmlp', 'transformer'] as const) {
       const encA = m.encode([SOURCES[1]!]);
       let st = m.reorderState(m.initState(encA), Int32Array.of(0, 0));
       m.disposeEnc(encA);
-      for (let t = 0; t < 3; t++) assert.ok(maxAbsDiff(m.stepRows(Int32Array.of(feedA[t]!, feedA[t]!), st, Int32Array.of(t, t)), wantA[t]!) < 1e-5);
+      for (let t = 0; t < 3; t++)
+        assert.ok(maxAbsDiff(m.stepRows(Int32Array.of(feedA[t]!, feedA[t]!), st, Int32Array.of(t, t)), wantA[t]!) < 1e-5);
       const encB = m.encode([SOURCES[0]!]);
       const stB = m.reorderState(m.initState(encB), Int32Array.of(0, 0));
       m.disposeEnc(encB);
@@ -83,22 +97,32 @@ for (const arch of ['resmlp', 'transformer'] as const) {
         const before = tf.memory().numTensors;
         const gen = new ContinuousGenerator(m, cfg);
         const later: Promise<{ hypos: { tokens: Int32Array; score: number }[] }>[] = [];
-        const first = gen.add(SOURCES[0]!, { nbest: 3, lenpen: 1 }, {
-          onStep: (e) => {
-            if (e.step === 1) later.push(gen.add(SOURCES[1]!, { nbest: 3, lenpen: 1 }), gen.add(SOURCES[2]!, { nbest: 3, lenpen: 1 }));
-            if (e.step === 3) later.push(gen.add(SOURCES[3]!, { nbest: 3, lenpen: 1 }));
+        const first = gen.add(
+          SOURCES[0]!,
+          { nbest: 3, lenpen: 1 },
+          {
+            onStep: (e) => {
+              if (e.step === 1) later.push(gen.add(SOURCES[1]!, { nbest: 3, lenpen: 1 }), gen.add(SOURCES[2]!, { nbest: 3, lenpen: 1 }));
+              if (e.step === 3) later.push(gen.add(SOURCES[3]!, { nbest: 3, lenpen: 1 }));
+            },
           },
-        });
+        );
         const got = [await first, ...(await Promise.all(later))];
         assert.equal(got.length, 4);
         got.forEach((r, i) => {
           assert.equal(r.hypos.length, alone[i]!.length, `sentence ${i}`);
           r.hypos.forEach((h, k) => {
             assert.deepEqual(Array.from(h.tokens), Array.from(alone[i]![k]!.tokens), `sentence ${i} hypothesis ${k}`);
-            assert.ok(Math.abs(h.score - alone[i]![k]!.score) < 1e-4, `sentence ${i} hypothesis ${k}: ${h.score} vs ${alone[i]![k]!.score}`);
+            assert.ok(
+              Math.abs(h.score - alone[i]![k]!.score) < 1e-4,
+              `sentence ${i} hypothesis ${k}: ${h.score} vs ${alone[i]![k]!.score}`,
+            );
           });
         });
-        assert.ok(gen.stats.sentencesPerStep.some((n) => n >= 3), 'sentences shared steps');
+        assert.ok(
+          gen.stats.sentencesPerStep.some((n) => n >= 3),
+          'sentences shared steps',
+        );
         assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
       });
     }

@@ -12,7 +12,20 @@ import { SequenceGenerator, incrementalFullCheck } from '../../../src/mt/decodin
 const V = 23;
 function tiny(arch: Seq2SeqArch, over: Partial<Seq2SeqConfig> = {}): Seq2Seq {
   // layerScale 1 so token mixing and attention visibly change the outputs
-  return new Seq2Seq({ arch, vocabSize: V, maxLen: 12, dim: 16, mlpHidden: 32, encoderLayers: 2, decoderLayers: 2, heads: 2, dropout: 0, layerScale: 1, seed: 7, ...over }).eval();
+  return new Seq2Seq({
+    arch,
+    vocabSize: V,
+    maxLen: 12,
+    dim: 16,
+    mlpHidden: 32,
+    encoderLayers: 2,
+    decoderLayers: 2,
+    heads: 2,
+    dropout: 0,
+    layerScale: 1,
+    seed: 7,
+    ...over,
+  }).eval();
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -56,7 +69,24 @@ for (const arch of ['resmlp', 'transformer'] as const) {
       } else assert.ok(names.includes('decoder.layers.1.self_attn.q_proj.weight'));
       assert.ok(names.includes('decoder.layers.0.cross_attn.k_proj.weight'));
       assert.ok(names.includes('decoder.layers.0.ls_cross'));
-      const logits = m.forward(tf.tensor2d([[5, 6, 7, 3], [8, 3, 0, 0]], [2, 4], 'int32'), tf.tensor2d([[2, 9, 10], [2, 11, 0]], [2, 3], 'int32'));
+      const logits = m.forward(
+        tf.tensor2d(
+          [
+            [5, 6, 7, 3],
+            [8, 3, 0, 0],
+          ],
+          [2, 4],
+          'int32',
+        ),
+        tf.tensor2d(
+          [
+            [2, 9, 10],
+            [2, 11, 0],
+          ],
+          [2, 3],
+          'int32',
+        ),
+      );
       assert.deepEqual(logits.shape, [2, 3, V]);
       assert.ok(logits.dataSync().every(Number.isFinite));
       logits.dispose();
@@ -86,7 +116,10 @@ for (const arch of ['resmlp', 'transformer'] as const) {
       const logitRow = tf.slice(batch, [0, 0, 0], [1, tgt.length, V]);
       const logitsAlone = alone.dataSync();
       const logitDiff = maxAbsDiff(logitsAlone, logitRow.dataSync());
-      assert.ok(logitDiff <= 1e-5 * Math.max(1, maxAbs(logitsAlone)), `decoder logits differ by ${logitDiff} (max |logit| ${maxAbs(logitsAlone)})`);
+      assert.ok(
+        logitDiff <= 1e-5 * Math.max(1, maxAbs(logitsAlone)),
+        `decoder logits differ by ${logitDiff} (max |logit| ${maxAbs(logitsAlone)})`,
+      );
       tf.dispose([aloneEnc.out, aloneEnc.bias, alone, batchEnc.out, batchEnc.bias, batch, encRow, logitRow, srcB, tgtB]);
       m.dispose();
     });
@@ -106,7 +139,10 @@ for (const arch of ['resmlp', 'transformer'] as const) {
 
     it('refuses sentences longer than N − 1 tokens with a clear error', () => {
       const m = tiny(arch);
-      assert.throws(() => m.sourceIds(new Int32Array(12).fill(5)), (e: Error) => e instanceof SequenceTooLongError && /at most 11 tokens/.test(e.message));
+      assert.throws(
+        () => m.sourceIds(new Int32Array(12).fill(5)),
+        (e: Error) => e instanceof SequenceTooLongError && /at most 11 tokens/.test(e.message),
+      );
       assert.equal(m.sourceIds(new Int32Array(11).fill(5)).length, 12);
       assert.throws(() => m.encode([new Int32Array(13).fill(5)]), SequenceTooLongError);
       m.dispose();
@@ -114,7 +150,12 @@ for (const arch of ['resmlp', 'transformer'] as const) {
 
     it('incremental decoding equals full decoding within 1e-4 under beam search, and leaks no tensors', async () => {
       const m = tiny(arch, { maxLen: 16 });
-      const src = [[5, 6, 7, 8, 3], [9, 3], [10, 11, 12, 13, 14, 15, 3], [4, 4, 3]].map((s) => Int32Array.from(s));
+      const src = [
+        [5, 6, 7, 8, 3],
+        [9, 3],
+        [10, 11, 12, 13, 14, 15, 3],
+        [4, 4, 3],
+      ].map((s) => Int32Array.from(s));
       const before = tf.memory().numTensors;
       const { model, report } = incrementalFullCheck(m, m.asFull());
       const gen = new SequenceGenerator(model, { beamSize: 3, maxLenB: 10, nbest: 2 });
@@ -137,7 +178,11 @@ for (const arch of ['resmlp', 'transformer'] as const) {
 
     it('arbitrary reorders (rows not grouped per sentence, sentences dropped) still match the full path', () => {
       const m = tiny(arch, { maxLen: 16, norm: 'layernorm' });
-      const src = [[5, 6, 7, 3], [9, 3], [10, 11, 12, 3]].map((s) => Int32Array.from(s));
+      const src = [
+        [5, 6, 7, 3],
+        [9, 3],
+        [10, 11, 12, 3],
+      ].map((s) => Int32Array.from(s));
       const before = tf.memory().numTensors;
       const enc = m.encode(src);
       let st = m.initState(enc);

@@ -21,7 +21,11 @@ function fake(f: (sentence: string) => string): { translate: (blocks: string[]) 
         const start = s.index + s.segment.indexOf(core);
         return core === '' ? [] : [{ start, end: start + core.length }];
       });
-      return assemble(b, units, units.map((u) => f(b.slice(u.start, u.end))));
+      return assemble(
+        b,
+        units,
+        units.map((u) => f(b.slice(u.start, u.end))),
+      );
     });
   };
   return { translate, calls };
@@ -222,7 +226,10 @@ describe('translateHtml', () => {
     ['<b>Bold <p>inside</p> after</b>', ['<b>', '<p>', '</p>', '</b>']],
     ['<p>Text</p><!-- never closed <p>x</p>', ['<p>', '</p>', '<!-- never closed <p>x</p>']],
     ['<p>a <<>> b and </> c</p>', ['<p>', '</>', '</p>']],
-    ['<p class=intro data-x=1>Hi <a href=/y?a=1&b=2>there</a> you.</p>', ['<p class=intro data-x=1>', '<a href=/y?a=1&b=2>', '</a>', '</p>']],
+    [
+      '<p class=intro data-x=1>Hi <a href=/y?a=1&b=2>there</a> you.</p>',
+      ['<p class=intro data-x=1>', '<a href=/y?a=1&b=2>', '</a>', '</p>'],
+    ],
     ['<p>1 < 2 and a lone <', ['<p>']],
     ['<p>Cut off <a href="x', ['<p>', '<a href="x']],
     ['<div><span>Overlap <b>one</span> two</b></div>', ['<div>', '<span>', '<b>', '</span>', '</b>', '</div>']],
@@ -241,7 +248,10 @@ describe('translateHtml', () => {
   }
 
   test('a wrong number of translations or a bad span is an error that says what and where', async () => {
-    await assert.rejects(translateHtml('<p>a</p><p>b</p>', async () => [{ text: 'x', spans: [] }]), /expected 2 block translations .* found 1/);
+    await assert.rejects(
+      translateHtml('<p>a</p><p>b</p>', async () => [{ text: 'x', spans: [] }]),
+      /expected 2 block translations .* found 1/,
+    );
     await assert.rejects(
       translateHtml('<p>Hello</p>', async () => [{ text: 'Hallo', spans: [{ src: [0, 9], tgt: [0, 5] }] }]),
       /block 0 \("Hello"\), span 0: expected src within \[0, 5\]/,
@@ -271,14 +281,72 @@ function soup(random: () => number, pieces: readonly string[], maxLen: number): 
 const WORDS = ['Hello', 'world', 'Ça va?', '日本語です。', '42', 'x', '. ', '! ', ' ', '  ', '\n', '\u00a0', '😀', 'Dr. No', 'e.g. this'];
 const ENTITIES = ['&amp;', '&nbsp;', '&#169;', '&#x1F600;', '&lt;b&gt;', '&quot;', '&bogus;'];
 const TAGS = [
-  '<p>', '</p>', '<b>', '</b>', '<i>', '</i>', '<em class="x">', '</em>', '<a href="https://x.y/?a=1&amp;b=2">', '</a>',
-  '<div id=d>', '</div>', '<br>', '<br/>', '<img src="a.png" alt="An image">', '<span translate="no">', '<span translate=yes>',
-  '</span>', '<li>', '</li>', '<td>', '</td>', '<h2>', '</h2>', '<!-- comment -->', '<code>npm ci</code>', '<wbr>',
+  '<p>',
+  '</p>',
+  '<b>',
+  '</b>',
+  '<i>',
+  '</i>',
+  '<em class="x">',
+  '</em>',
+  '<a href="https://x.y/?a=1&amp;b=2">',
+  '</a>',
+  '<div id=d>',
+  '</div>',
+  '<br>',
+  '<br/>',
+  '<img src="a.png" alt="An image">',
+  '<span translate="no">',
+  '<span translate=yes>',
+  '</span>',
+  '<li>',
+  '</li>',
+  '<td>',
+  '</td>',
+  '<h2>',
+  '</h2>',
+  '<!-- comment -->',
+  '<code>npm ci</code>',
+  '<wbr>',
 ];
 const CHAOS = [
-  ...TAGS, '<pre>', '</pre>', '<script>', '</script>', '<style>', '</style>', '<textarea>', '</textarea>', '<title>', '</title>',
-  '<template>', '</template>', '<svg><text>t</text></svg>', '<!--', '-->', '<!DOCTYPE html>', '<?php x ?>', '<![CDATA[x]]>', '</>',
-  '<', '>', '<<>>', '&', '&amp', '<b', '<a href="', '"', "'", '=', '/', '</b ', '<P CLASS=X>', '</B>', '<p/>', '</br>', '<plaintext>',
+  ...TAGS,
+  '<pre>',
+  '</pre>',
+  '<script>',
+  '</script>',
+  '<style>',
+  '</style>',
+  '<textarea>',
+  '</textarea>',
+  '<title>',
+  '</title>',
+  '<template>',
+  '</template>',
+  '<svg><text>t</text></svg>',
+  '<!--',
+  '-->',
+  '<!DOCTYPE html>',
+  '<?php x ?>',
+  '<![CDATA[x]]>',
+  '</>',
+  '<',
+  '>',
+  '<<>>',
+  '&',
+  '&amp',
+  '<b',
+  '<a href="',
+  '"',
+  "'",
+  '=',
+  '/',
+  '</b ',
+  '<P CLASS=X>',
+  '</B>',
+  '<p/>',
+  '</br>',
+  '<plaintext>',
 ];
 
 describe('translateHtml on generated tag soups', () => {

@@ -6,7 +6,8 @@ import { splitLongSentence } from '../../../src/mt/text/long-sentences.js';
 
 /** One token per whitespace-separated word (a deterministic stand-in for SentencePiece). */
 const words = (s: string) => (s.trim() === '' ? 0 : s.trim().split(/\s+/u).length);
-const pieces = (t: string, max: number, count = words) => splitLongSentence(t, { start: 0, end: t.length }, count, max).map((r) => t.slice(r.start, r.end));
+const pieces = (t: string, max: number, count = words) =>
+  splitLongSentence(t, { start: 0, end: t.length }, count, max).map((r) => t.slice(r.start, r.end));
 
 test('a sentence that fits is one piece', () => {
   assert.deepEqual(pieces('A dog runs on the beach.', 6), ['A dog runs on the beach.']);
@@ -33,7 +34,10 @@ test('a word over the limit is cut by graphemes, never inside one', () => {
   const p = pieces(t, 3, chars);
   assert.equal(p.join(''), t);
   for (const x of p) assert.ok(chars(x) <= 3, x);
-  assert.ok(p.some((x) => x.includes('👍🏽')), 'the emoji and its skin tone stay together');
+  assert.ok(
+    p.some((x) => x.includes('👍🏽')),
+    'the emoji and its skin tone stay together',
+  );
 });
 
 test('300 words in one sentence: every piece fits, all words in order', () => {

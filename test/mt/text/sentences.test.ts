@@ -9,7 +9,10 @@ const split = (t: string, lang = 'en') => splitSentences(t, lang).map((r) => t.s
 test('sentences of running text, whitespace outside the ranges', () => {
   const t = '  A dog runs.  Two cats sleep!\tIs it late?  ';
   const r = splitSentences(t, 'en');
-  assert.deepEqual(r.map((x) => t.slice(x.start, x.end)), ['A dog runs.', 'Two cats sleep!', 'Is it late?']);
+  assert.deepEqual(
+    r.map((x) => t.slice(x.start, x.end)),
+    ['A dog runs.', 'Two cats sleep!', 'Is it late?'],
+  );
   assert.equal(r[0]!.start, 2);
 });
 
@@ -19,7 +22,11 @@ test('a line break always ends a sentence; blank lines give nothing', () => {
 
 test('suppressions: abbreviations, initials, list markers, no space after the break', () => {
   assert.deepEqual(split('Mr. Smith met Dr. Jones. They talked.'), ['Mr. Smith met Dr. Jones.', 'They talked.']);
-  assert.deepEqual(split('J. K. Rowling wrote it. He won in 2010. Then he left.'), ['J. K. Rowling wrote it.', 'He won in 2010.', 'Then he left.']);
+  assert.deepEqual(split('J. K. Rowling wrote it. He won in 2010. Then he left.'), [
+    'J. K. Rowling wrote it.',
+    'He won in 2010.',
+    'Then he left.',
+  ]);
   assert.deepEqual(split('1. First item\n2. Second item'), ['1. First item', '2. Second item']);
   assert.deepEqual(split('See https://x.y/a.b?c=d. Done.'), ['See https://x.y/a.b?c=d.', 'Done.']);
   assert.deepEqual(split('Er kam am 3. Mai. Das ist z. B. gut.', 'de'), ['Er kam am 3. Mai.', 'Das ist z. B. gut.']);

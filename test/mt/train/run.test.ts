@@ -48,7 +48,10 @@ before(async () => {
   writeFileSync(join(raw, 'valid.de'), va.de);
   data = join(root, 'data');
   await prepareDataset(
-    { train: { src: join(raw, 'train.en'), tgt: join(raw, 'train.de') }, valid: { src: join(raw, 'valid.en'), tgt: join(raw, 'valid.de') } },
+    {
+      train: { src: join(raw, 'train.en'), tgt: join(raw, 'train.de') },
+      valid: { src: join(raw, 'valid.en'), tgt: join(raw, 'valid.de') },
+    },
     data,
     { vocabSize: 48, maxRatio: 100 },
     { log: () => {} },
@@ -60,7 +63,15 @@ function tinyConfig(out: string, over: Record<string, unknown> = {}) {
     out,
     model: { dim: 16, mlpHidden: 32, encoderLayers: 1, decoderLayers: 1, heads: 2, maxLen: 24, dropout: 0.1 },
     data: { dir: data, maxTokens: 200 },
-    trainer: { optimizer: 'adam', epochs: 50, maxUpdates: 4, validateEvery: 2, checkpointEvery: 2, keepLast: 1, schedule: { name: 'inverse-sqrt', lr: 3e-3, warmupSteps: 2 } },
+    trainer: {
+      optimizer: 'adam',
+      epochs: 50,
+      maxUpdates: 4,
+      validateEvery: 2,
+      checkpointEvery: 2,
+      keepLast: 1,
+      schedule: { name: 'inverse-sqrt', lr: 3e-3, warmupSteps: 2 },
+    },
     validation: { decodeBatch: 5 },
     ...over,
   });
@@ -74,9 +85,19 @@ describe('runMtTraining', () => {
     const r = await runMtTraining(tinyConfig(out), { log: (l) => logs.push(l), progressStream: quiet });
     assert.equal(r.updates, 4);
     assert.equal(r.skippedTrain, 3, 'the three 40-word pairs exceed maxLen − 1 and are skipped');
-    assert.ok(logs.some((l) => /skipped 3 of 200 training pairs/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /skipped 3 of 200 training pairs/.test(l)),
+      logs.join('\n'),
+    );
     const files = readdirSync(out);
-    for (const f of ['checkpoint_last.safetensors', 'checkpoint_best.safetensors', 'checkpoint_4.safetensors', 'spm.model', 'spm.vocab', 'metrics.jsonl']) {
+    for (const f of [
+      'checkpoint_last.safetensors',
+      'checkpoint_best.safetensors',
+      'checkpoint_4.safetensors',
+      'spm.model',
+      'spm.vocab',
+      'metrics.jsonl',
+    ]) {
       assert.ok(files.includes(f), `${f} missing from ${files.join(', ')}`);
     }
     assert.ok(!files.includes('checkpoint_2.safetensors'), 'keepLast 1 prunes older numbered checkpoints');
@@ -89,22 +110,49 @@ describe('runMtTraining', () => {
     assert.ok(existsSync(join(out, 'plots', 'loss.png')));
 
     // resume: the run continues from update 4
-    const r2 = await runMtTraining(tinyConfig(out, { trainer: { optimizer: 'adam', epochs: 50, maxUpdates: 6, validateEvery: 2, checkpointEvery: 2, keepLast: 1, schedule: { name: 'inverse-sqrt', lr: 3e-3, warmupSteps: 2 } } }), {
-      log: (l) => logs.push(l),
-      progressStream: quiet,
-    });
+    const r2 = await runMtTraining(
+      tinyConfig(out, {
+        trainer: {
+          optimizer: 'adam',
+          epochs: 50,
+          maxUpdates: 6,
+          validateEvery: 2,
+          checkpointEvery: 2,
+          keepLast: 1,
+          schedule: { name: 'inverse-sqrt', lr: 3e-3, warmupSteps: 2 },
+        },
+      }),
+      {
+        log: (l) => logs.push(l),
+        progressStream: quiet,
+      },
+    );
     assert.equal(r2.updates, 6);
-    assert.ok(logs.some((l) => /resumed from .*update 4/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /resumed from .*update 4/.test(l)),
+      logs.join('\n'),
+    );
     assert.equal(readMetrics(join(out, 'metrics.jsonl')).filter((m) => m.event === 'train').length, 6);
 
     // a different model config in the same folder is refused
-    await assert.rejects(runMtTraining(tinyConfig(out, { model: { dim: 32, mlpHidden: 32, encoderLayers: 1, decoderLayers: 1, heads: 2, maxLen: 24 } }), { log: () => {}, progressStream: quiet }), /was trained with model/);
+    await assert.rejects(
+      runMtTraining(tinyConfig(out, { model: { dim: 32, mlpHidden: 32, encoderLayers: 1, decoderLayers: 1, heads: 2, maxLen: 24 } }), {
+        log: () => {},
+        progressStream: quiet,
+      }),
+      /was trained with model/,
+    );
 
     // the checkpoint alone is enough to translate
     const { model, spm, config } = await loadTranslationCheckpoint(join(out, 'checkpoint_last.safetensors'));
     assert.equal(config.model.dim, 16);
     assert.equal(config.generation.beamSize, 4);
-    const { hyps, skipped } = await translateTokens(model, spm, [Int32Array.from(spm.encode('a dog runs')), new Int32Array(30).fill(5)], { beamSize: 2, maxLenA: 1.2, maxLenB: 5, decodeBatch: 4 });
+    const { hyps, skipped } = await translateTokens(model, spm, [Int32Array.from(spm.encode('a dog runs')), new Int32Array(30).fill(5)], {
+      beamSize: 2,
+      maxLenA: 1.2,
+      maxLenB: 5,
+      decodeBatch: 4,
+    });
     assert.equal(hyps.length, 2);
     assert.equal(skipped, 1, 'the 30-token source exceeds maxLen − 1 = 23');
     assert.equal(hyps[1], '');
@@ -115,18 +163,34 @@ describe('runMtTraining', () => {
     const out = join(root, 'run-int');
     const ac = new AbortController();
     ac.abort();
-    const r = await runMtTraining(tinyConfig(out, { trainer: { optimizer: 'adam', maxUpdates: 100, validateEvery: 50, checkpointEvery: 50 } }), {
-      signal: ac.signal,
-      log: () => {},
-      progressStream: { write: () => true, isTTY: false },
-    });
+    const r = await runMtTraining(
+      tinyConfig(out, { trainer: { optimizer: 'adam', maxUpdates: 100, validateEvery: 50, checkpointEvery: 50 } }),
+      {
+        signal: ac.signal,
+        log: () => {},
+        progressStream: { write: () => true, isTTY: false },
+      },
+    );
     assert.equal(r.stoppedBy, 'interrupt');
     assert.equal(r.updates, 1);
     assert.ok(existsSync(join(out, 'checkpoint_last.safetensors')));
   });
 
   it('the CLI maps flags and dotted overrides onto the config, and the resolver names unknown keys', () => {
-    const { raw, flags } = configFromArgv(['--data', '/d', '--max-tokens', '2048', '--update-freq', '4', '--lr', '0.5', '--model.dim', '128', '--model.norm', 'layernorm']);
+    const { raw, flags } = configFromArgv([
+      '--data',
+      '/d',
+      '--max-tokens',
+      '2048',
+      '--update-freq',
+      '4',
+      '--lr',
+      '0.5',
+      '--model.dim',
+      '128',
+      '--model.norm',
+      'layernorm',
+    ]);
     assert.equal(flags['max-tokens'], 2048);
     assert.deepEqual(raw, {});
     assert.deepEqual((flags.__extra as Record<string, string>)['model.dim'], '128');

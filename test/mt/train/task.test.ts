@@ -33,11 +33,30 @@ function corpus(): { src: number[][]; tgt: number[][] } {
 }
 
 function tinyModel(over: Partial<Seq2SeqConfig> = {}): Seq2Seq {
-  return new Seq2Seq({ vocabSize: V, maxLen: 10, dim: 32, mlpHidden: 64, encoderLayers: 1, decoderLayers: 1, heads: 2, dropout: 0, layerScale: 0.5, seed: 3, ...over });
+  return new Seq2Seq({
+    vocabSize: V,
+    maxLen: 10,
+    dim: 32,
+    mlpHidden: 64,
+    encoderLayers: 1,
+    decoderLayers: 1,
+    heads: 2,
+    dropout: 0,
+    layerScale: 0.5,
+    seed: 3,
+    ...over,
+  });
 }
 
 function trainerCfg(over: Partial<TrainerConfig>): TrainerConfig {
-  return resolveTrainerConfig({ optimizer: 'adam', epochs: 1000, keepLast: 1, unit: 'tok', schedule: { name: 'constant', lr: 3e-3, warmupSteps: 0, warmupInit: 0, totalSteps: 1, minLr: 0 }, ...over });
+  return resolveTrainerConfig({
+    optimizer: 'adam',
+    epochs: 1000,
+    keepLast: 1,
+    unit: 'tok',
+    schedule: { name: 'constant', lr: 3e-3, warmupSteps: 0, warmupInit: 0, totalSteps: 1, minLr: 0 },
+    ...over,
+  });
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mt-task-'));
@@ -55,15 +74,26 @@ describe('MtTrainTask', () => {
     const dir = tmp();
     try {
       const losses: number[] = [];
-      await train(task, trainerCfg({ maxUpdates: 300, schedule: { name: 'constant', lr: 1e-2, warmupSteps: 0, warmupInit: 0, totalSteps: 1, minLr: 0 }, checkpointEvery: 100000 }), {
-        outDir: dir,
-        hooks: { onUpdate: (u) => losses.push(u.loss) },
-      });
+      await train(
+        task,
+        trainerCfg({
+          maxUpdates: 300,
+          schedule: { name: 'constant', lr: 1e-2, warmupSteps: 0, warmupInit: 0, totalSteps: 1, minLr: 0 },
+          checkpointEvery: 100000,
+        }),
+        {
+          outDir: dir,
+          hooks: { onUpdate: (u) => losses.push(u.loss) },
+        },
+      );
       model.eval();
       const evalBatcher = new TokenBatcher(arrayPairSource(src, tgt), IDS, { maxTokens: 60, maxLen: 10, shuffle: false });
       const r = await validationLoss(model, evalBatcher, 0);
       assert.ok(losses[0]! > 2.5, `initial loss ${losses[0]} should be near ln V`);
-      assert.ok(r.nll < 0.05, `final NLL ${r.nll} (first losses ${losses.slice(0, 3).map((x) => x.toFixed(2))}, last ${losses.at(-1)?.toFixed(4)})`);
+      assert.ok(
+        r.nll < 0.05,
+        `final NLL ${r.nll} (first losses ${losses.slice(0, 3).map((x) => x.toFixed(2))}, last ${losses.at(-1)?.toFixed(4)})`,
+      );
       // greedy decoding reproduces the training targets
       const { SequenceGenerator } = await import('../../../src/mt/decoding/index.js');
       const out = await new SequenceGenerator(model, { beamSize: 1, maxLenB: 9 }).generate(src.slice(0, 5).map((x) => model.sourceIds(x)));
@@ -116,7 +146,10 @@ describe('MtTrainTask', () => {
     const counts: number[] = [];
     const dir = tmp();
     try {
-      await train(task, trainerCfg({ maxUpdates: 6, updateFreq: 2, checkpointEvery: 100000 }), { outDir: dir, hooks: { onUpdate: () => counts.push(tf.memory().numTensors) } });
+      await train(task, trainerCfg({ maxUpdates: 6, updateFreq: 2, checkpointEvery: 100000 }), {
+        outDir: dir,
+        hooks: { onUpdate: () => counts.push(tf.memory().numTensors) },
+      });
       // the optimizer creates its slots at update 1; after that the count must not grow
       assert.equal(new Set(counts.slice(1)).size, 1, `tensor counts per update: ${counts.join(', ')}`);
     } finally {

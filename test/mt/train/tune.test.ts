@@ -54,7 +54,10 @@ describe('tuneLenpen', () => {
     assert.deepEqual(calls, [0.6, 1, 1.5, 2]);
     assert.deepEqual(seen, [0.6, 1, 1.5, 2]);
     assert.deepEqual(r.best, { lenpen: 1.5, bleu: 27.9, bp: 1, ratio: 1.5 });
-    assert.deepEqual(r.trials.map((t) => t.bleu), [20.5, 27, 27.9, 27.4]);
+    assert.deepEqual(
+      r.trials.map((t) => t.bleu),
+      [20.5, 27, 27.9, 27.4],
+    );
     assert.equal(r.signature, 'fake');
   });
 
@@ -64,7 +67,10 @@ describe('tuneLenpen', () => {
   });
 
   it('refuses a decoder that loses sentences', async () => {
-    await assert.rejects(tuneLenpen([1], async () => ['only one'], ['x', 'y']), /gave 1 hypotheses for 2 references \(lenpen 1\)/);
+    await assert.rejects(
+      tuneLenpen([1], async () => ['only one'], ['x', 'y']),
+      /gave 1 hypotheses for 2 references \(lenpen 1\)/,
+    );
   });
 
   it('parses the --lenpen list and names what is wrong', () => {
@@ -77,7 +83,15 @@ describe('tuneLenpen', () => {
 });
 
 describe('storeTunedGeneration', () => {
-  const tuning: GenerationTuning = { src: 'val.en', ref: 'val.de', sentences: 3, beamSize: 3, trials: [{ lenpen: 1.5, bleu: 27.9, bp: 1, ratio: 1.01 }], signature: 'fake', date: '2026-12-07T00:00:00.000Z' };
+  const tuning: GenerationTuning = {
+    src: 'val.en',
+    ref: 'val.de',
+    sentences: 3,
+    beamSize: 3,
+    trials: [{ lenpen: 1.5, bleu: 27.9, bp: 1, ratio: 1.01 }],
+    signature: 'fake',
+    date: '2026-12-07T00:00:00.000Z',
+  };
 
   it('stores lenpen and beam in place (weights unchanged) and Translator.load uses them', async () => {
     const run = join(tmp, 'inplace');

@@ -24,7 +24,12 @@ function doubling(): { reduce: (x: Float32Array) => void; calls: number[] } {
   };
 }
 
-const ramp = (n: number, shape: number[]) => tf.tensor(Float32Array.from({ length: n }, (_, i) => (i % 97) - 48), shape, 'float32');
+const ramp = (n: number, shape: number[]) =>
+  tf.tensor(
+    Float32Array.from({ length: n }, (_, i) => (i % 97) - 48),
+    shape,
+    'float32',
+  );
 
 test('large gradients are summed in place, small ones in packed buckets', () => {
   const before = tf.memory().numTensors;
@@ -35,9 +40,13 @@ test('large gradients are summed in place, small ones in packed buckets', () => 
   const fake = doubling();
   const ar = new GradientAllreduce(fake.reduce);
   const out = ar.sum([big, small1, small2]);
-  if (tf.getBackend() === 'native' || tf.getBackend() === 'cpu') assert.equal(out[0], big, 'the large gradient is the same tensor, summed in place');
+  if (tf.getBackend() === 'native' || tf.getBackend() === 'cpu')
+    assert.equal(out[0], big, 'the large gradient is the same tensor, summed in place');
   out.forEach((t, i) => assert.deepEqual(Array.from(t.dataSync()), expect[i]));
-  assert.deepEqual(fake.calls.sort((a, b) => a - b), [16, IN_PLACE_MIN * 2]);
+  assert.deepEqual(
+    fake.calls.sort((a, b) => a - b),
+    [16, IN_PLACE_MIN * 2],
+  );
   assert.equal(ar.last.bytes, (IN_PLACE_MIN * 2 + 16) * 4);
   assert.equal(ar.last.packedBytes, 16 * 4);
   out.forEach((t) => t.dispose());

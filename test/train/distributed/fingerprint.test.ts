@@ -18,7 +18,10 @@ test('describeDifference: empty when equal, else the differing keys with both va
     describeDifference(mine, lead),
     'config: trainer.schedule.lr is 0.001 here, 0.003 on rank 0 | data: splits.train.pairs is 199 here, 200 on rank 0',
   );
-  assert.equal(describeDifference({ params: { a: [2, 3] } }, { params: { a: [2, 3], b: [4] } }), 'params: b.0 is (absent) here, 4 on rank 0');
+  assert.equal(
+    describeDifference({ params: { a: [2, 3] } }, { params: { a: [2, 3], b: [4] } }),
+    'params: b.0 is (absent) here, 4 on rank 0',
+  );
   const many = describeDifference({ c: { a: 1, b: 1, c: 1, d: 1, e: 1, f: 1 } }, { c: { a: 2, b: 2, c: 2, d: 2, e: 2, f: 2 } }, 2);
   assert.match(many, /^c: a is 1 here, 2 on rank 0; b is 1 here, 2 on rank 0; 4 more$/);
 });

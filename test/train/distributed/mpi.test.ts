@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultRankThreads, envRank, isLeadRank, mpiTimeoutSec, underMpirun } from '../../../src/train/distributed/mpi.js';
 
-test('underMpirun, envRank and isLeadRank read Open MPI\'s variables', () => {
+test("underMpirun, envRank and isLeadRank read Open MPI's variables", () => {
   assert.equal(underMpirun({}), false);
   assert.equal(envRank({ OMPI_COMM_WORLD_RANK: '3' }), 0, 'a rank variable without a world size is not mpirun');
   const env = { OMPI_COMM_WORLD_SIZE: '4', OMPI_COMM_WORLD_RANK: '3' };
@@ -14,7 +14,7 @@ test('underMpirun, envRank and isLeadRank read Open MPI\'s variables', () => {
   assert.equal(isLeadRank({ OMPI_COMM_WORLD_SIZE: '4', OMPI_COMM_WORLD_RANK: '0' }), true);
 });
 
-test('defaultRankThreads: the CPUs mpirun bound the rank to, else the host\'s CPUs shared by its ranks', () => {
+test("defaultRankThreads: the CPUs mpirun bound the rank to, else the host's CPUs shared by its ranks", () => {
   assert.equal(defaultRankThreads(2, 1, 2), 1, 'mpirun -np 2 binds each rank to one core');
   assert.equal(defaultRankThreads(16, 4, 4), 4, '--map-by …:PE=4');
   assert.equal(defaultRankThreads(2, 2, 2), 1, '--bind-to none: 2 cores for 2 ranks');

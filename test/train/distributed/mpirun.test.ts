@@ -22,7 +22,9 @@ const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts')];
 const WORKER = ['--import', 'tsx', fileURLToPath(new URL('./rank-worker.ts', import.meta.url))];
 const HAS_MPIRUN = spawnSync('mpirun', ['--version'], { encoding: 'utf8' }).status === 0;
-const SKIP = HAS_MPIRUN ? false : 'mpirun is not installed (Open MPI: apt-get install openmpi-bin libopenmpi-dev, as scripts/setup.sh does)';
+const SKIP = HAS_MPIRUN
+  ? false
+  : 'mpirun is not installed (Open MPI: apt-get install openmpi-bin libopenmpi-dev, as scripts/setup.sh does)';
 /** Root may run mpirun (CI and these machines run as root); one thread per rank and per reference process. */
 const ENV = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', RESMLP_THREADS: '1' };
 const MPIRUN = ['--oversubscribe', '-np', '2'];
@@ -35,17 +37,24 @@ interface Run {
 }
 
 /** Runs a command to its end (failing the test if it outlives `limitSec`: a hang). */
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; limitSec?: number; whileRunning?: (pid: number) => Promise<void> } = {}): Promise<Run> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; limitSec?: number; whileRunning?: (pid: number) => Promise<void> } = {},
+): Promise<Run> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { env: opts.env ?? ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
-    const limit = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} did not end within ${opts.limitSec ?? 240} s (a hang?)\n${out}`));
-    }, (opts.limitSec ?? 240) * 1000);
+    const limit = setTimeout(
+      () => {
+        p.kill('SIGKILL');
+        reject(new Error(`${cmd} ${args.join(' ')} did not end within ${opts.limitSec ?? 240} s (a hang?)\n${out}`));
+      },
+      (opts.limitSec ?? 240) * 1000,
+    );
     p.on('error', reject);
     p.on('close', (code, signal) => {
       clearTimeout(limit);
@@ -57,7 +66,8 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; limit
 
 /** `resmlp mt train` in one process, or on 2 ranks under mpirun. */
 const train1 = (args: string[]) => run(process.execPath, [...CLI, 'mt', 'train', ...args]);
-const train2 = (args: string[], opts: Parameters<typeof run>[2] = {}) => run('mpirun', [...MPIRUN, process.execPath, ...CLI, 'mt', 'train', ...args], opts);
+const train2 = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
+  run('mpirun', [...MPIRUN, process.execPath, ...CLI, 'mt', 'train', ...args], opts);
 
 function ok(r: Run, what: string): void {
   assert.equal(r.code, 0, `${what} failed (code ${r.code}, signal ${r.signal}):\n${r.out}`);
@@ -116,9 +126,15 @@ before(async () => {
   const rand = (n: number) => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) % n;
   const make = (n: number) => {
     const pairs = Array.from({ length: n }, () => Array.from({ length: 2 + rand(5) }, () => rand(en.length)));
-    return { en: pairs.map((p) => p.map((k) => en[k]).join(' ')).join('\n') + '\n', de: pairs.map((p) => p.map((k) => de[k]).join(' ')).join('\n') + '\n' };
+    return {
+      en: pairs.map((p) => p.map((k) => en[k]).join(' ')).join('\n') + '\n',
+      de: pairs.map((p) => p.map((k) => de[k]).join(' ')).join('\n') + '\n',
+    };
   };
-  for (const [split, n] of [['train', 200], ['valid', 12]] as const) {
+  for (const [split, n] of [
+    ['train', 200],
+    ['valid', 12],
+  ] as const) {
     const t = make(n);
     writeFileSync(join(raw, `${split}.en`), t.en);
     writeFileSync(join(raw, `${split}.de`), t.de);
@@ -133,7 +149,15 @@ before(async () => {
       model: { dim: 16, mlpHidden: 32, encoderLayers: 1, decoderLayers: 1, heads: 2, maxLen: 24, dropout: 0 },
       data: { dir: data, maxTokens: 200 },
       validation: { bleu: false },
-      trainer: { optimizer: 'adam', epochs: 50, validateEvery: 3, checkpointEvery: 3, keepLast: 1, bestMetric: 'loss', schedule: { name: 'inverse-sqrt', lr: 0.003, warmupSteps: 2 } },
+      trainer: {
+        optimizer: 'adam',
+        epochs: 50,
+        validateEvery: 3,
+        checkpointEvery: 3,
+        keepLast: 1,
+        bestMetric: 'loss',
+        schedule: { name: 'inverse-sqrt', lr: 0.003, warmupSteps: 2 },
+      },
     }),
   );
 });
@@ -148,7 +172,10 @@ describe('mpirun -np 2: data-parallel training', { skip: SKIP }, () => {
       ok(one, '1 process');
       const two = await train2([...common, '--out', join(root, `two-${dropout}`)]);
       ok(two, 'mpirun -np 2');
-      assert.match(two.out, /data-parallel: 2 ranks × 1 thread each \(RESMLP_THREADS\) on 1 host .*Open MPI.*an update = 2 ranks × updateFreq 1 batch/);
+      assert.match(
+        two.out,
+        /data-parallel: 2 ranks × 1 thread each \(RESMLP_THREADS\) on 1 host .*Open MPI.*an update = 2 ranks × updateFreq 1 batch/,
+      );
       assert.equal(two.out.match(/^maxUpdates: 5 updates/gm)?.length, 1, 'rank 0 alone prints the summary');
       const rel = maxRelDiff(last(`one-${dropout}`), last(`two-${dropout}`));
       assert.ok(rel <= 1e-5, `dropout ${dropout}: parameters differ by ${rel} (relative) after 5 updates`);
@@ -175,7 +202,7 @@ describe('mpirun -np 2: data-parallel training', { skip: SKIP }, () => {
       whileRunning: async (mpirunPid) => {
         while (!existsSync(join(out, 'checkpoint_3.safetensors'))) await sleep(20);
         const pid = rankPid(mpirunPid, 1);
-        assert.ok(pid, 'found rank 1 among mpirun\'s children');
+        assert.ok(pid, "found rank 1 among mpirun's children");
         process.kill(pid, 'SIGKILL');
         killedAt = performance.now();
       },
@@ -193,28 +220,65 @@ describe('mpirun -np 2: data-parallel training', { skip: SKIP }, () => {
   });
 
   it('a rank that raises ends the job with its error and rank; one that stalls is named by rank 0 after RESMLP_MPI_TIMEOUT', async () => {
-    const raised = await run('mpirun', [...MPIRUN, process.execPath, ...WORKER, join(root, 'w-raise')], { env: { ...ENV, RESMLP_TEST_FAULT: '5:throw' }, limitSec: 60 });
+    const raised = await run('mpirun', [...MPIRUN, process.execPath, ...WORKER, join(root, 'w-raise')], {
+      env: { ...ENV, RESMLP_TEST_FAULT: '5:throw' },
+      limitSec: 60,
+    });
     assert.notEqual(raised.code, 0);
     assert.match(raised.out, /rank 1 of 2 \(host [^)]*\): injected fault at batch 5/);
     assert.match(raised.out, /rank 1 of 2 .* exited with code 1 before the job ended; MPI_Abort stops its other ranks/);
 
-    const stalled = await run('mpirun', [...MPIRUN, process.execPath, ...WORKER, join(root, 'w-stall')], { env: { ...ENV, RESMLP_TEST_FAULT: '5:hang', RESMLP_MPI_TIMEOUT: '3' }, limitSec: 50 });
+    const stalled = await run('mpirun', [...MPIRUN, process.execPath, ...WORKER, join(root, 'w-stall')], {
+      env: { ...ENV, RESMLP_TEST_FAULT: '5:hang', RESMLP_MPI_TIMEOUT: '3' },
+      limitSec: 50,
+    });
     assert.notEqual(stalled.code, 0);
     assert.match(stalled.out, /rank 0 of 2 \(host [^)]*\): rank 1 did not reach the gradient exchange of update 3 within 3 s/);
     assert.ok(stalled.seconds < 45, `ended in ${stalled.seconds.toFixed(1)} s, before the stalled rank's minute`);
   });
 
   it('ranks with different configs are refused at start, naming the key', async () => {
-    const rank = (lr: string) => ['-np', '1', process.execPath, ...CLI, 'mt', 'train', '--config', config, '--max-updates', '2', '--out', join(root, 'mismatch'), '--lr', lr];
+    const rank = (lr: string) => [
+      '-np',
+      '1',
+      process.execPath,
+      ...CLI,
+      'mt',
+      'train',
+      '--config',
+      config,
+      '--max-updates',
+      '2',
+      '--out',
+      join(root, 'mismatch'),
+      '--lr',
+      lr,
+    ];
     const r = await run('mpirun', ['--oversubscribe', ...rank('0.003'), ':', ...rank('0.001')], { limitSec: 60 });
     assert.notEqual(r.code, 0);
-    assert.match(r.out, /refusing to start: every rank must run the same config on the same data, but rank 1 differs from rank 0 in config: trainer\.schedule\.lr is 0\.001 here, 0\.003 on rank 0/);
+    assert.match(
+      r.out,
+      /refusing to start: every rank must run the same config on the same data, but rank 1 differs from rank 0 in config: trainer\.schedule\.lr is 0\.001 here, 0\.003 on rank 0/,
+    );
     assert.ok(!existsSync(join(root, 'mismatch', 'checkpoint_last.safetensors')), 'nothing trained');
   });
 
-  it('vision trains under mpirun too (rank 0 alone reports and tests)', { skip: existsSync(FASHION_MNIST_DIR) ? false : `${FASHION_MNIST_DIR} missing (Debian dataset-fashion-mnist)` }, async () => {
+  it('vision trains under mpirun too (rank 0 alone reports and tests)', {
+    skip: existsSync(FASHION_MNIST_DIR) ? false : `${FASHION_MNIST_DIR} missing (Debian dataset-fashion-mnist)`,
+  }, async () => {
     const out = join(root, 'vision');
-    const args = ['vision', 'train', '--config', join(REPO, 'configs/vision/fashion-mnist-tiny.json'), '--out', out, '--trainer.maxUpdates', '4', '--trainer.epochs', '1'];
+    const args = [
+      'vision',
+      'train',
+      '--config',
+      join(REPO, 'configs/vision/fashion-mnist-tiny.json'),
+      '--out',
+      out,
+      '--trainer.maxUpdates',
+      '4',
+      '--trainer.epochs',
+      '1',
+    ];
     const r = await run('mpirun', [...MPIRUN, process.execPath, ...CLI, ...args], { limitSec: 180 });
     ok(r, 'vision under mpirun');
     assert.match(r.out, /data-parallel: 2 ranks/);

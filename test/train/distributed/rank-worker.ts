@@ -17,10 +17,20 @@ const world = joinWorld();
 await tf.setBackend('cpu');
 const [atBatch, kind] = (process.env.RESMLP_TEST_FAULT ?? '-1:none').split(':') as [string, string];
 
-const w = tf.variable(tf.tensor2d([[0.1, -0.2], [0.05, 0.3], [-0.1, 0.2]]), true);
+const w = tf.variable(
+  tf.tensor2d([
+    [0.1, -0.2],
+    [0.05, 0.3],
+    [-0.1, 0.2],
+  ]),
+  true,
+);
 const b = tf.variable(tf.zeros([2]), true);
 const task: TrainTask<Batch> = {
-  params: new Map<string, tf.Variable>([['fc.weight', w], ['fc.bias', b]]),
+  params: new Map<string, tf.Variable>([
+    ['fc.weight', w],
+    ['fc.bias', b],
+  ]),
   modelConfig: { kind: 'toy', features: 3 },
   numBatches: () => 40,
   batch(epoch, i) {
@@ -48,6 +58,11 @@ const task: TrainTask<Batch> = {
   setRngState() {},
 };
 
-const cfg = resolveTrainerConfig({ epochs: 1, optimizer: 'adam', checkpointEvery: 2, schedule: { name: 'constant', lr: 0.01, warmupSteps: 0, warmupInit: 0, totalSteps: 1, minLr: 0 } });
+const cfg = resolveTrainerConfig({
+  epochs: 1,
+  optimizer: 'adam',
+  checkpointEvery: 2,
+  schedule: { name: 'constant', lr: 0.01, warmupSteps: 0, warmupInit: 0, totalSteps: 1, minLr: 0 },
+});
 const r = await train(task, cfg, { outDir: process.argv[2]!, resume: true });
 process.stdout.write(`${world.label} done: ${r.updates} updates\n`);

@@ -13,7 +13,8 @@ function batchBytes(n: number, offset = 0): Buffer {
   for (let i = 0; i < n; i++) {
     const r = i * 3073;
     b[r] = (i + offset) % 10;
-    for (let ch = 0; ch < 3; ch++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) b[r + 1 + ch * 1024 + y * 32 + x] = (i + offset + 3 * ch + y + 2 * x) % 256;
+    for (let ch = 0; ch < 3; ch++)
+      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) b[r + 1 + ch * 1024 + y * 32 + x] = (i + offset + 3 * ch + y + 2 * x) % 256;
   }
   return b;
 }
@@ -28,7 +29,11 @@ test('a batch is read as NHWC with its labels', () => {
   const s = readCifarBatch(path.join(dir, 'b.bin'));
   assert.deepEqual([s.n, s.h, s.w, s.c], [3, 32, 32, 3]);
   assert.deepEqual([...s.labels], [0, 1, 2]);
-  for (const [i, y, x, ch] of [[0, 0, 0, 0], [1, 5, 7, 2], [2, 31, 31, 1]]) {
+  for (const [i, y, x, ch] of [
+    [0, 0, 0, 0],
+    [1, 5, 7, 2],
+    [2, 31, 31, 1],
+  ]) {
     assert.equal(s.images[((i * 32 + y) * 32 + x) * 3 + ch], (i + 3 * ch + y + 2 * x) % 256);
   }
   assert.equal(s.classes![9], 'truck');
@@ -55,7 +60,10 @@ test('cifar10(dir) reads 5 train batches and the test batch, also from cifar-10-
 test('bad batches: size not a multiple of the record, bad label, missing directory', () => {
   const dir = tmpDir();
   fs.writeFileSync(path.join(dir, 'cut.bin'), batchBytes(2).subarray(0, 3073 + 100));
-  assert.throws(() => readCifarBatch(path.join(dir, 'cut.bin')), /cut\.bin: not a CIFAR-10 binary batch: 3173 bytes is not a positive multiple of the 3073-byte record .*truncated\? 100 bytes past/);
+  assert.throws(
+    () => readCifarBatch(path.join(dir, 'cut.bin')),
+    /cut\.bin: not a CIFAR-10 binary batch: 3173 bytes is not a positive multiple of the 3073-byte record .*truncated\? 100 bytes past/,
+  );
   fs.writeFileSync(path.join(dir, 'empty.bin'), Buffer.alloc(0));
   assert.throws(() => readCifarBatch(path.join(dir, 'empty.bin')), /empty\.bin: not a CIFAR-10 binary batch: 0 bytes/);
   const bad = batchBytes(2);

@@ -55,7 +55,9 @@ test('random erasing changes only the erased rectangles, leaves crop and flip dr
   const zero = new ImageLoader(set, { ...cfg, eraseProb: 1, eraseMode: 'const' });
   assert.deepEqual(noise.augmentDraws(0, 1, 8), plain.augmentDraws(0, 1, 8));
   const [p, n, z] = [plain, noise, zero].map((l) => l.batchAt(0, 1));
-  const pv = p!.x.dataSync(), nv = n!.x.dataSync(), zv = z!.x.dataSync();
+  const pv = p!.x.dataSync(),
+    nv = n!.x.dataSync(),
+    zv = z!.x.dataSync();
   let changed = 0;
   for (let i = 0; i < pv.length; i++) {
     // N(0, 1) noise never equals the pixel it replaces, so the pixel-mode difference marks the rectangles
@@ -111,8 +113,14 @@ test('shuffled epochs visit every image once, differ between epochs, and depend 
   const a = new ImageLoader(set, { batchSize: 4, seed: 1 });
   const e0 = labelsOf(a);
   const e1 = labelsOf(a);
-  assert.deepEqual([...e0].sort((p, q) => p - q), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual([...e1].sort((p, q) => p - q), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    [...e0].sort((p, q) => p - q),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.deepEqual(
+    [...e1].sort((p, q) => p - q),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.notDeepEqual(e0, e1);
   assert.deepEqual(labelsOf(new ImageLoader(set, { batchSize: 4, seed: 1 })), e0);
   assert.notDeepEqual(labelsOf(new ImageLoader(set, { batchSize: 4, seed: 2 })), e0);
@@ -147,7 +155,12 @@ test('crop and flip match a direct reference of pad → crop → flip (zero and 
   for (let ch = 0; ch < 2; ch++) for (let v = 0; v < 256; v++) lut[ch * 256 + v] = v + 1000 * ch; // identity-like, channel-tagged
   const px = (y: number, x: number, ch: number) => set.images[(y * 4 + x) * 2 + ch];
   for (const padMode of ['zero', 'reflect'] as const) {
-    for (const draw of [{ dy: 0, dx: 0, flip: false }, { dy: 2, dx: 3, flip: true }, { dy: 1, dx: 4, flip: false }, { dy: 4, dx: 0, flip: true }]) {
+    for (const draw of [
+      { dy: 0, dx: 0, flip: false },
+      { dy: 2, dx: 3, flip: true },
+      { dy: 1, dx: 4, flip: false },
+      { dy: 4, dx: 0, flip: true },
+    ]) {
       const out = new Float32Array(3 * 4 * 2);
       fillBatch(set, [0], lut, out, [draw], 2, padMode);
       for (let y = 0; y < 3; y++) {
@@ -171,8 +184,14 @@ test('crop and flip match a direct reference of pad → crop → flip (zero and 
   // without augmentation the image is copied through the table
   const out = new Float32Array(24);
   fillBatch(set, [0], lut, out, null, 0, 'zero');
-  assert.deepEqual([...out], Array.from({ length: 24 }, (_, j) => set.images[j] + 1000 * (j % 2)));
-  assert.throws(() => fillBatch(set, [0], lut, out, [{ dy: 0, dx: 0, flip: false }], 3, 'reflect'), /reflect padding 3 must be smaller than the image size 3×4/);
+  assert.deepEqual(
+    [...out],
+    Array.from({ length: 24 }, (_, j) => set.images[j] + 1000 * (j % 2)),
+  );
+  assert.throws(
+    () => fillBatch(set, [0], lut, out, [{ dy: 0, dx: 0, flip: false }], 3, 'reflect'),
+    /reflect padding 3 must be smaller than the image size 3×4/,
+  );
 });
 
 test('augmentation draws: offsets within [0, 2p], both flips occur, and off when not configured', () => {
@@ -199,12 +218,23 @@ test('cleanEpochs: the last epochs of the run are not cropped (flips and the oth
   for (let epoch = 0; epoch < 5; epoch++) {
     const d = loader.augmentDraws(epoch, 0, 8)!;
     const ref = plain.augmentDraws(epoch, 0, 8)!;
-    assert.deepEqual(d.map((x) => x.flip), ref.map((x) => x.flip), `epoch ${epoch}: same flips`);
+    assert.deepEqual(
+      d.map((x) => x.flip),
+      ref.map((x) => x.flip),
+      `epoch ${epoch}: same flips`,
+    );
     if (epoch < 3) assert.deepEqual(d, ref, `epoch ${epoch} is cropped as without cleanEpochs`);
-    else assert.ok(d.every((x) => x.dy === 2 && x.dx === 2), `epoch ${epoch} is centred: ${JSON.stringify(d)}`);
+    else
+      assert.ok(
+        d.every((x) => x.dy === 2 && x.dx === 2),
+        `epoch ${epoch} is centred: ${JSON.stringify(d)}`,
+      );
     assert.equal(loader.isCleanEpoch(epoch), epoch >= 3);
   }
-  assert.ok(plain.augmentDraws(3, 0, 8)!.some((x) => x.dy !== 2 || x.dx !== 2), 'the reference does crop');
+  assert.ok(
+    plain.augmentDraws(3, 0, 8)!.some((x) => x.dy !== 2 || x.dx !== 2),
+    'the reference does crop',
+  );
   // a clean batch is each image, flipped or not, exactly as evalBatches gives it
   const b = loader.batchAt(4, 0);
   const draws = loader.augmentDraws(4, 0, 8)!;
@@ -226,8 +256,15 @@ test('cleanEpochs: the last epochs of the run are not cropped (flips and the oth
   unflipped.setEpochs(5);
   assert.deepEqual(unflipped.augmentDraws(2, 0, 8), plain.augmentDraws(2, 0, 8));
   for (const epoch of [3, 4]) {
-    assert.deepEqual(unflipped.augmentDraws(epoch, 0, 8), Array.from({ length: 8 }, () => ({ dy: 2, dx: 2, flip: false })), `epoch ${epoch}`);
-    assert.ok(loader.augmentDraws(epoch, 0, 8)!.some((d) => d.flip), `epoch ${epoch} of the default loader does flip`);
+    assert.deepEqual(
+      unflipped.augmentDraws(epoch, 0, 8),
+      Array.from({ length: 8 }, () => ({ dy: 2, dx: 2, flip: false })),
+      `epoch ${epoch}`,
+    );
+    assert.ok(
+      loader.augmentDraws(epoch, 0, 8)!.some((d) => d.flip),
+      `epoch ${epoch} of the default loader does flip`,
+    );
   }
   assert.throws(() => resolveLoaderConfig({ cleanEpochs: -1 }), /cleanEpochs must be an integer ≥ 0, got -1/);
   assert.throws(() => resolveLoaderConfig({ cleanEpochs: 1.5 }), /cleanEpochs must be an integer ≥ 0, got 1.5/);
@@ -260,7 +297,10 @@ test('heldOutSplit is stratified, disjoint, complete and deterministic', () => {
   assert.equal(train.n + val.n, 100);
   const ids = (s: ImageSet) => Array.from({ length: s.n }, (_, i) => s.images[i * 4]);
   const all = [...ids(train), ...ids(val)].sort((a, b) => a - b);
-  assert.deepEqual(all, Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    all,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
   for (let k = 0; k < 4; k++) assert.equal([...val.labels].filter((l) => l === k).length, 5);
   for (let i = 0; i < val.n; i++) assert.equal(val.labels[i], val.images[i * 4] % 4); // labels travel with images
   assert.deepEqual(ids(heldOutSplit(set, 0.2, 7).val), ids(val));

@@ -62,17 +62,17 @@ test('bad files: one error naming the file and the problem', () => {
   const dir = tmpDir();
   const good = idxBytes(0x08, [2, 2, 2], new Uint8Array(8));
   const files: Record<string, Uint8Array> = {
-    'tiny': new Uint8Array([0, 0]),
-    'magic': Buffer.from('PK\x03\x04 not idx'),
-    'type': Buffer.from([0, 0, 0x07, 1, 0, 0, 0, 1, 5]),
-    'header': Buffer.from([0, 0, 8, 3, 0, 0, 0, 2]),
-    'trunc': good.subarray(0, good.length - 3),
-    'trail': Buffer.concat([good, Buffer.from([1, 2])]),
+    tiny: new Uint8Array([0, 0]),
+    magic: Buffer.from('PK\x03\x04 not idx'),
+    type: Buffer.from([0, 0, 0x07, 1, 0, 0, 0, 1, 5]),
+    header: Buffer.from([0, 0, 8, 3, 0, 0, 0, 2]),
+    trunc: good.subarray(0, good.length - 3),
+    trail: Buffer.concat([good, Buffer.from([1, 2])]),
     'badgz.gz': zlib.gzipSync(good).subarray(0, 15),
-    'floatimg': idxBytes(0x0d, [1, 1, 1], Buffer.alloc(4)),
-    'labels2d': idxBytes(0x08, [2, 1], new Uint8Array(2)),
-    'labels3': idxBytes(0x08, [3], new Uint8Array(3)),
-    'good': good,
+    floatimg: idxBytes(0x0d, [1, 1, 1], Buffer.alloc(4)),
+    labels2d: idxBytes(0x08, [2, 1], new Uint8Array(2)),
+    labels3: idxBytes(0x08, [3], new Uint8Array(3)),
+    good: good,
   };
   for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
   const p = (name: string) => path.join(dir, name);
@@ -85,7 +85,10 @@ test('bad files: one error naming the file and the problem', () => {
   assert.throws(() => readIdx(p('badgz.gz')), /badgz\.gz: gzip data is corrupt or truncated/);
   assert.throws(() => readIdx(p('missing'), 'install the thing'), /missing: file not found \(install the thing\)/);
   assert.throws(() => readIdx(dir), /is a directory/);
-  assert.throws(() => readIdxImageSet(p('floatimg'), p('good')), /floatimg: expected images of unsigned bytes \(type 0x08\), found type 0x0d \(float\)/);
+  assert.throws(
+    () => readIdxImageSet(p('floatimg'), p('good')),
+    /floatimg: expected images of unsigned bytes \(type 0x08\), found type 0x0d \(float\)/,
+  );
   assert.throws(() => readIdxImageSet(p('good'), p('labels2d')), /labels2d: expected labels with 1 dimensions, found 2/);
   assert.throws(() => readIdxImageSet(p('good'), p('labels3')), /labels3: 3 labels but .*good has 2 images/);
   fs.writeFileSync(p('labbad'), idxBytes(0x08, [2], new Uint8Array([1, 12])));
@@ -95,7 +98,9 @@ test('bad files: one error naming the file and the problem', () => {
   fs.rmSync(dir, { recursive: true });
 });
 
-test('Fashion-MNIST from the Debian package: sizes, labels, and the normalisation constants', { skip: !fs.existsSync(FASHION_MNIST_DIR) && `${FASHION_MNIST_DIR} absent (apt install dataset-fashion-mnist)` }, () => {
+test('Fashion-MNIST from the Debian package: sizes, labels, and the normalisation constants', {
+  skip: !fs.existsSync(FASHION_MNIST_DIR) && `${FASHION_MNIST_DIR} absent (apt install dataset-fashion-mnist)`,
+}, () => {
   const { train, test: testSet } = fashionMnist();
   assert.deepEqual([train.n, train.h, train.w, train.c], [60000, 28, 28, 1]);
   assert.deepEqual([testSet.n, testSet.h, testSet.w, testSet.c], [10000, 28, 28, 1]);
