@@ -162,9 +162,20 @@ export class ContinuousGenerator<S = unknown> {
         rowScores: new Float64Array(1),
         prevTokens: Int32Array.of(this.model.bosId),
       });
-      this.running ??= this.loop().finally(() => {
-        this.running = null;
-      });
+      this.start();
+    });
+  }
+
+  /**
+   * Starts the decoding loop unless it runs. A sentence added after the loop's last check but
+   * before it marked itself idle (a caller adding from the previous result's callback) starts the
+   * next loop here, so it is never left waiting.
+   */
+  private start(): void {
+    if (this.running) return;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      if (this.pending.length > 0) this.start();
     });
   }
 

@@ -29,6 +29,32 @@ describe('ContinuousGenerator', () => {
     assert.equal(model.liveStates, 0, 'state freed once idle');
   });
 
+  test('a sentence added while the loop winds down (from the last result\'s callback) still decodes', async () => {
+    // the last sentence resolves inside the loop's final step; a caller that adds the next sentence
+    // from that resolution (a microtask, before the loop has marked itself idle) must not be orphaned
+    const srcs = makeSources(3, V, 5);
+    const model = new ContinuousHashModel(V, 40);
+    const gen = new ContinuousGenerator(model, { beamSize: 2, maxLenB: 6 });
+    const want = (await alone(srcs[2]!, { beamSize: 2, maxLenB: 6 })).slice(0, 1);
+    // the window is a few microtasks wide: add after 0..8 extra ticks
+    for (let ticks = 0; ticks <= 8; ticks++) {
+      const chained = gen.add(srcs[1]!, { nbest: 1, lenpen: 1 }).then(async () => {
+        for (let k = 0; k < ticks; k++) await Promise.resolve();
+        return gen.add(srcs[2]!, { nbest: 1, lenpen: 1 });
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'orphaned'>((r) => {
+        timer = setTimeout(() => r('orphaned'), 5000);
+      });
+      const got = await Promise.race([chained, timeout]);
+      clearTimeout(timer);
+      assert.notEqual(got, 'orphaned', `the sentence added ${ticks} microtasks after the last result never decoded`);
+      assert.deepEqual(plain((got as Awaited<typeof chained>).hypos), want, `after ${ticks} ticks`);
+    }
+    await gen.idle();
+    assert.equal(model.liveStates, 0);
+  });
+
   test('sentences joining mid-decode get their one-by-one results; the running one is undisturbed', async () => {
     const srcs = makeSources(6, V, 11);
     const model = new ContinuousHashModel(V, 40);
