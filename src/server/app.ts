@@ -49,6 +49,7 @@ export function buildApp(deps: AppDeps): ServerApp {
     {
       scheduler: settings.scheduler,
       maxLiveRows: settings.maxLiveRows,
+      joinWaitSteps: settings.joinWaitSteps,
       maxBatchTokens: settings.maxBatchTokens,
       maxBatchSentences: settings.maxBatchSentences,
       maxWaitMs: settings.maxWaitMs,

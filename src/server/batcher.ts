@@ -27,6 +27,11 @@ export interface BatcherConfig {
   scheduler: SchedulerName;
   /** Step scheduler: most live rows (sentences × beam) of a decode loop. Default 256. */
   maxLiveRows: number;
+  /**
+   * Step scheduler: steps a sentence arriving during a decode may wait so that arrivals spread over
+   * a few steps are encoded together (an idle loop starts at once). Default 2 (0 = next step).
+   */
+  joinWaitSteps: number;
   /** Source tokens (EOS included) per generate call; a longer sentence is refused. Default 2048. */
   maxBatchTokens: number;
   /** Sentences per generate call. Default 64 (1 = batching off). */
@@ -43,6 +48,7 @@ export interface BatcherConfig {
 export const DEFAULT_BATCHER: Readonly<BatcherConfig> = Object.freeze({
   scheduler: 'step',
   maxLiveRows: 256,
+  joinWaitSteps: 2,
   maxBatchTokens: 2048,
   maxBatchSentences: 64,
   maxWaitMs: 10,
@@ -188,6 +194,7 @@ export class Batcher {
             signal,
             onStep: onStep && ((e) => onStep(i, e)),
             maxRows: this.config.maxLiveRows,
+            joinWaitSteps: this.config.joinWaitSteps,
             observeStep: (n) => this.metrics?.batchSentences.observe(n),
           });
           if (signal?.aborted) throw signal.reason;

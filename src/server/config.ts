@@ -53,6 +53,11 @@ export const ServerSettingsSchema = z.strictObject({
   scheduler: z.enum(['step', 'batch'], { error: 'expected "step" or "batch"' }).default(DEFAULT_BATCHER.scheduler),
   /** Step scheduler: most live rows (sentences × beam) of a model's decode loop. Default 256. */
   maxLiveRows: posInt.default(DEFAULT_BATCHER.maxLiveRows),
+  /**
+   * Step scheduler: steps a sentence arriving during a decode may wait to be encoded with other
+   * arrivals (0 = join at the next step). Default 2.
+   */
+  joinWaitSteps: z.number().int().nonnegative().default(DEFAULT_BATCHER.joinWaitSteps),
   /** Batch scheduler: source tokens per generate call (sentences are cut to fit it). */
   maxBatchTokens: posInt.default(DEFAULT_BATCHER.maxBatchTokens),
   /** Batch scheduler: sentences per generate call (1 = batching off). */

@@ -57,6 +57,8 @@ export interface DecodeOptions {
   onStep?: (e: Omit<EngineStep, 'sentence'>) => void;
   /** Most live rows (sentences × beam) of the decode loop it joins. */
   maxRows: number;
+  /** Steps an arrival may wait to join a running loop with others (ContinuousOptions.joinWaitSteps). */
+  joinWaitSteps?: number;
   /** Live sentences of every step of the loop (metrics); taken when the loop is created. */
   observeStep?: (sentences: number) => void;
 }
@@ -129,6 +131,7 @@ export class TranslatorEngine implements TranslationEngine {
         t.generationConfig({ beamSize: settings.beamSize, nbest: settings.beamSize }),
         {
           maxRows: Math.max(opts.maxRows, settings.beamSize),
+          ...(opts.joinWaitSteps === undefined ? {} : { joinWaitSteps: opts.joinWaitSteps }),
           onStep: opts.observeStep,
         },
       );

@@ -29,7 +29,7 @@ describe('ContinuousGenerator', () => {
     assert.equal(model.liveStates, 0, 'state freed once idle');
   });
 
-  test('a sentence added while the loop winds down (from the last result\'s callback) still decodes', async () => {
+  test("a sentence added while the loop winds down (from the last result's callback) still decodes", async () => {
     // the last sentence resolves inside the loop's final step; a caller that adds the next sentence
     // from that resolution (a microtask, before the loop has marked itself idle) must not be orphaned
     const srcs = makeSources(3, V, 5);
@@ -137,6 +137,51 @@ describe('ContinuousGenerator', () => {
     const gone = new AbortController();
     gone.abort();
     assert.deepEqual(await gen.add(srcs[0]!, { nbest: 1, lenpen: 1 }, { signal: gone.signal }), { hypos: [], aborted: true });
+  });
+
+  test('arrivals during a decode wait at most joinWaitSteps steps and are encoded together', async () => {
+    class CountingModel extends ContinuousHashModel {
+      readonly encodes: number[] = [];
+      override encode(srcs: readonly Int32Array[]) {
+        this.encodes.push(srcs.length);
+        return super.encode(srcs);
+      }
+    }
+    const srcs = makeSources(4, V, 17);
+    const cfg = { beamSize: 2, maxLenB: 14 };
+    const run = async (joinWaitSteps: number, joinBatch = 8) => {
+      const model = new CountingModel(V, 40);
+      const gen = new ContinuousGenerator(model, cfg, { joinWaitSteps, joinBatch });
+      const waited: number[] = [];
+      const later: Promise<Awaited<ReturnType<typeof gen.add>>>[] = [];
+      const addAt = (s: Int32Array) => {
+        const at = gen.stats.steps;
+        later.push(gen.add(s, { nbest: 1, lenpen: 1 }, { onStep: (e) => e.step === 0 && waited.push(gen.stats.steps - 1 - at) }));
+      };
+      const first = gen.add(srcs[0]!, { nbest: 1, lenpen: 1 }, { onStep: (e) => e.step >= 1 && e.step <= 3 && addAt(srcs[e.step]!) });
+      const all = [await first, ...(await Promise.all(later))];
+      for (const [i, r] of all.entries())
+        assert.deepEqual(plain(r.hypos), (await alone(srcs[i]!, cfg)).slice(0, 1), `sentence ${i} (joinWaitSteps ${joinWaitSteps})`);
+      return { encodes: model.encodes, waited };
+    };
+    const now = await run(0);
+    assert.deepEqual(now.encodes, [1, 1, 1, 1], 'joinWaitSteps 0: each arrival joins at the next step, encoded alone');
+    assert.deepEqual(now.waited, [0, 0, 0]);
+    const batched = await run(2);
+    assert.deepEqual(batched.encodes, [1, 3], 'joinWaitSteps 2: the three arrivals (one per step) are encoded in one batch');
+    assert.ok(
+      batched.waited.every((w) => w <= 2),
+      `no arrival waited more than 2 steps: ${batched.waited}`,
+    );
+    const capped = await run(5, 2);
+    assert.deepEqual(capped.encodes, [1, 2, 1], 'joinBatch 2: two waiting sentences join at once');
+    const model = new ContinuousHashModel(V, 40);
+    const lone = new ContinuousGenerator(model, cfg, { joinWaitSteps: 5 });
+    let firstStepAt = -1;
+    await lone.add(srcs[0]!, { nbest: 1, lenpen: 1 }, { onStep: (e) => e.step === 0 && (firstStepAt = lone.stats.steps) });
+    assert.equal(firstStepAt, 1, 'a sentence arriving at an idle loop starts at the first step');
+    assert.throws(() => new ContinuousGenerator(model, cfg, { joinWaitSteps: -1 }), /joinWaitSteps must be an integer ≥ 0, got -1/);
+    assert.throws(() => new ContinuousGenerator(model, cfg, { joinBatch: 0 }), /joinBatch must be an integer ≥ 1, got 0/);
   });
 
   test('admission in arrival order within maxRows', async () => {
