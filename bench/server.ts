@@ -16,7 +16,12 @@
 //   node --import tsx bench/server.ts [--json] [--seconds 6] [--checkpoint runs/x/checkpoint_best.safetensors]
 // With --json the last stdout line is {batchingSpeedup1, batchingSpeedup16 (step ÷ off),
 // p99VsBatchLevel16 (p99 step ÷ batch-level), p99Ms16, rps16, paragraphRps16, cacheHitRate,
-// cachedParagraphRps16, peakRssMb, ...}.
+// cachedParagraphRps16, peakRssMb, p99VsBatchLevelOpen, ...}.
+// Closed-loop clients (each sends its next request when the previous returns) are what the
+// 1/4/16-client runs measure; by Little's law their latency follows throughput. Independent users
+// arrive whatever the server is doing: the open-loop runs send Poisson arrivals (fixed seed) at a
+// share (--open-load, default 0.6) of the batch-level scheduler's 16-client req/s, step-level and
+// batch-level in turn, and compare their p99 (p99VsBatchLevelOpen).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +46,13 @@ const SPEC: Record<string, FlagSpec> = {
   seconds: { type: 'number', default: 12, help: 'seconds of sending per (clients, scheduler) run' },
   'max-requests': { type: 'int', default: 400, help: 'requests per run at most' },
   clients: { type: 'string', default: '1,4,16', help: 'concurrent client counts' },
+  'open-load': {
+    type: 'number',
+    default: 0.6,
+    help: 'open-loop runs: offered rate as a share of the batch-level req/s at 16 clients (0 = no open-loop runs)',
+  },
+  'join-wait-steps': { type: 'int', help: "step scheduler: joinWaitSteps (default: the server's)" },
+  'open-rate': { type: 'number', help: 'open-loop runs: offered rate in req/s (instead of --open-load)' },
   beam: { type: 'int', default: 4, help: 'beam_size of the requests' },
   'max-length': { type: 'int', default: 20, help: 'max_length of the requests (output tokens)' },
   'paragraph-sentences': { type: 'int', default: 5, help: 'sentences per paragraph of the paragraph runs' },
@@ -170,6 +182,26 @@ interface LoadOptions {
   workload: string;
   /** Ask for the translation cache (the bench's other runs switch it off to measure decoding). */
   cache: boolean;
+  /**
+   * Open loop: requests arrive at this mean rate (req/s, Poisson arrivals from a fixed seed)
+   * whatever the server's answers, as independent users do; `clients` is then unused.
+   * Default: closed loop (each client sends its next request when the previous one returns).
+   */
+  openRate?: number;
+}
+
+/** Poisson arrival times (ms from 0) at `rate` req/s over `seconds`, from a fixed seed. */
+function poissonArrivals(rate: number, seconds: number, max: number): number[] {
+  let x = 0x9e3779b9;
+  const uniform = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return ((x >>> 0) + 0.5) / 2 ** 32;
+  };
+  const out: number[] = [];
+  for (let t = -Math.log(uniform()) / rate; t < seconds && out.length < max; t += -Math.log(uniform()) / rate) out.push(t * 1000);
+  return out;
 }
 
 type Mode = 'step' | 'batch' | 'off';
@@ -199,17 +231,27 @@ async function runLoad(engine: TranslatorEngine, sentences: string[], clients: n
   let errors = 0;
   const t0 = performance.now();
   const deadline = t0 + o.seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < deadline && next < o.maxRequests) {
-        const q = sentences[next++ % sentences.length]!;
-        const a = performance.now();
-        const status = await ask(q);
-        if (status === 200) lat.push(performance.now() - a);
-        else errors++;
-      }
-    }),
-  );
+  const one = async (q: string, a: number) => {
+    const status = await ask(q);
+    if (status === 200) lat.push(performance.now() - a);
+    else errors++;
+  };
+  if (o.openRate !== undefined) {
+    // open loop: each request leaves at its arrival time; latency counts from that time
+    const sent: Promise<void>[] = [];
+    for (const at of poissonArrivals(o.openRate, o.seconds, o.maxRequests)) {
+      const wait = t0 + at - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      sent.push(one(sentences[next++ % sentences.length]!, t0 + at));
+    }
+    await Promise.all(sent);
+  } else {
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (performance.now() < deadline && next < o.maxRequests) await one(sentences[next++ % sentences.length]!, performance.now());
+      }),
+    );
+  }
   const secs = (performance.now() - t0) / 1000;
   const sizes = mode === 'step' ? engine.stepSentences().slice(stepsBefore) : [...s.app.context.batcher.batchSizes];
   const hits = (await counter('resmlp_cache_hits_total')) - hits0;
@@ -256,6 +298,7 @@ async function main(): Promise<void> {
     cache: false,
   };
   const clientCounts = String(flags.clients).split(',').map(Number);
+  if (flags['join-wait-steps'] !== undefined) MODES.step = { ...MODES.step, joinWaitSteps: flags['join-wait-steps'] as number };
   console.log(
     `server bench: ${m.description}; backend ${info.name}; beam ${o.beam}, max_length ${o.maxLength}; ≤ ${o.seconds} s / ≤ ${o.maxRequests} requests per run; loopback`,
   );
@@ -265,11 +308,26 @@ async function main(): Promise<void> {
     );
   console.log('workload         clients  scheduler  requests  req/s   p50 ms   p99 ms  mean batch  errors  cache hits');
   console.log('(mean batch: sentences per generate call, or per decoding step with the step scheduler)');
+  // one warm-up pass over the test sentences before any measured run, so that the first mode
+  // measured does not pay for first-seen shapes (native output pool, kernels) that later ones reuse
+  await runLoad(m.engine, sentences, 8, 'batch', { ...o, seconds: Math.min(o.seconds, 4), maxRequests: 120, workload: 'warm-up' });
   const results: RunResult[] = [];
   for (const c of clientCounts) {
     for (const mode of ['step', 'batch', 'off'] as const) {
       const r = await runLoad(m.engine, sentences, c, mode, o);
       results.push(r);
+      row(r);
+    }
+  }
+  // open loop at a share of the batch-level scheduler's closed-loop capacity at 16 clients
+  const batch16run = results.find((r) => r.clients === 16 && r.mode === 'batch');
+  const openShare = flags['open-load'] as number;
+  const openRate = (flags['open-rate'] as number | undefined) ?? (batch16run ? openShare * batch16run.rps : undefined);
+  const open: RunResult[] = [];
+  if (openRate !== undefined && openRate > 0) {
+    for (const mode of ['step', 'batch'] as const) {
+      const r = await runLoad(m.engine, sentences, 0, mode, { ...o, workload: `open ${openRate.toFixed(1)}/s`, openRate });
+      open.push(r);
       row(r);
     }
   }
@@ -291,6 +349,11 @@ async function main(): Promise<void> {
       `at ${c} client${c === 1 ? '' : 's'}: step-level ÷ no batching ${speedups[c]!.toFixed(2)}× req/s (batch-level ÷ none ${(batch.rps / off.rps).toFixed(2)}×); p99 step-level ÷ batch-level ${(on.p99Ms / batch.p99Ms).toFixed(2)}`,
     );
   }
+  const [openStep, openBatch] = open;
+  if (openStep && openBatch)
+    console.log(
+      `open loop at ${openRate!.toFixed(1)} req/s (Poisson): p99 step-level ${openStep.p99Ms.toFixed(0)} ms ÷ batch-level ${openBatch.p99Ms.toFixed(0)} ms = ${(openStep.p99Ms / openBatch.p99Ms).toFixed(2)}; p50 ${openStep.p50Ms.toFixed(0)} ÷ ${openBatch.p50Ms.toFixed(0)} ms`,
+    );
   const on16 = results.find((r) => r.clients === 16 && r.mode === 'step');
   const batch16 = results.find((r) => r.clients === 16 && r.mode === 'batch');
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -309,6 +372,8 @@ async function main(): Promise<void> {
         batchingSpeedup1: speedups[1] ?? null,
         batchingSpeedup16: speedups[16] ?? null,
         p99VsBatchLevel16: on16 && batch16 ? on16.p99Ms / batch16.p99Ms : null,
+        p99VsBatchLevelOpen: openStep && openBatch ? openStep.p99Ms / openBatch.p99Ms : null,
+        openRate: openRate ?? null,
         peakRssMb,
         p99Ms16: on16?.p99Ms ?? null,
         rps16: on16?.rps ?? null,
@@ -319,7 +384,7 @@ async function main(): Promise<void> {
         cachedParagraphRps16: cached.rps,
         model: m.description,
         backend: info.name,
-        runs: results,
+        runs: [...results, ...open],
       }),
     );
   }
