@@ -27,14 +27,17 @@ const SPEC: Record<string, FlagSpec> = {
 /** Heap may grow this much (MB) between the warmed-up start and the end; RSS this much. */
 const HEAP_TOLERANCE_MB = 24;
 const RSS_TOLERANCE_MB = 96;
+/** Whole-process RSS (native pool included) at the end ÷ RSS after the first minute (issue 20). */
+const RSS_VS_FIRST_MINUTE = 1.2;
 
 v8.setFlagsFromString('--expose_gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
 /**
- * Bytes held by the native backend's pool of recycled kernel outputs (src/backend/native.ts keeps
- * freed float32 outputs by exact length, up to 1 GB): memory by design, not a leak, so the flat
- * checks subtract it. 0 on other backends.
+ * Bytes held by the native backend's pool of recycled kernel outputs (src/backend/native/pool.ts:
+ * size classes, capped at a quarter of the container's or machine's memory by default): memory by
+ * design, not a leak, so the flat checks subtract it; the first-minute check counts it. 0 on other
+ * backends.
  */
 function nativePoolMb(): number {
   const b = tf.backend() as unknown as { pooledBytes?: unknown };
@@ -169,6 +172,13 @@ async function main(): Promise<number> {
   const end = t0 + seconds * 1000;
   let done = 0;
   let nextReport = t0 + Math.min(30_000, seconds * 250);
+  // whole-process RSS, pool included, once the first minute (or a tenth of a shorter soak) is over
+  const firstMinuteAt = Math.min(60, seconds / 10) * 1000;
+  let rssFirstMinuteMb = Number.NaN;
+  const firstMinute = setTimeout(() => {
+    rssFirstMinuteMb = process.memoryUsage().rss / 2 ** 20;
+    console.log(`${(firstMinuteAt / 1000).toFixed(0)} s: rss ${rssFirstMinuteMb.toFixed(1)} MB (the reference of the end check)`);
+  }, firstMinuteAt);
   await Promise.all(
     Array.from({ length: flags.workers as number }, async () => {
       while (performance.now() < end) {
@@ -184,6 +194,8 @@ async function main(): Promise<number> {
       }
     }),
   );
+  clearTimeout(firstMinute);
+  const rssEndMb = process.memoryUsage().rss / 2 ** 20; // before the idle GC of settle(), as the first-minute sample
   await s.app.context.batcher.idle();
   await new Promise((r) => setTimeout(r, 500));
   const health = await fetch(`${s.url}/health`);
@@ -215,13 +227,28 @@ async function main(): Promise<number> {
     [`array buffers outside the native pool flat (+${(abGrowth).toFixed(1)} MB ≤ ${HEAP_TOLERANCE_MB})`, abGrowth <= HEAP_TOLERANCE_MB],
     [`rss outside the native pool flat (+${rssGrowth.toFixed(1)} MB ≤ ${RSS_TOLERANCE_MB})`, rssGrowth <= RSS_TOLERANCE_MB],
     ['valid requests answered 200', (statuses.get('valid 200') ?? 0) > 0],
+    [
+      `rss at the end ${rssEndMb.toFixed(0)} MB ≤ ${RSS_VS_FIRST_MINUTE}× rss after ${(firstMinuteAt / 1000).toFixed(0)} s ${rssFirstMinuteMb.toFixed(0)} MB (pool included: ${(rssEndMb / rssFirstMinuteMb).toFixed(2)}×)`,
+      rssEndMb <= RSS_VS_FIRST_MINUTE * rssFirstMinuteMb,
+    ],
   ];
   for (const [name, ok] of checks) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}`);
   for (const f of fivexx.slice(0, 5)) console.log(`  5xx: ${f}`);
   const pass = checks.every(([, ok]) => ok);
   if (flags.json) {
     console.log(
-      JSON.stringify({ pass, seconds, calls: done, start, end: finish, answers: Object.fromEntries(statuses), fivexx: fivexx.length }),
+      JSON.stringify({
+        pass,
+        seconds,
+        calls: done,
+        rssFirstMinuteMb,
+        rssEndMb,
+        rssEndVsFirstMinute: rssEndMb / rssFirstMinuteMb,
+        start,
+        end: finish,
+        answers: Object.fromEntries(statuses),
+        fivexx: fivexx.length,
+      }),
     );
   }
   return pass ? 0 : 1;
