@@ -9,6 +9,7 @@ import { stepBench, pytorchStep } from './step.js';
 import { decodeBench } from './decode.js';
 import { mtTrainBench } from './mt-train.js';
 import { formatMtTrainReal, mtTrainRealBench } from './mt-train-real.js';
+import { mtTrainRssBench } from './mt-train-rss.js';
 import { formatInt8Bench, int8Bench } from './decode-int8.js';
 import { mpiBench } from './mpi.js';
 
@@ -121,6 +122,18 @@ async function main(): Promise<void> {
     } catch (e) {
       console.log(`\n## translation training on real Multi30k batches: not measured: ${(e as Error).message.split('\n')[0]}`);
       out.mtTrainReal = { error: (e as Error).message };
+    }
+    // peak memory of a real `resmlp mt train` run of the small config (child process, VmHWM)
+    try {
+      const rss = await mtTrainRssBench({ data: flags['mt-data'] as string | undefined, log: (line) => console.error(line) });
+      console.log(
+        `\n## translation training memory: resmlp mt train ${rss.config}, ${rss.updates} updates with a validation and a checkpoint (${rss.seconds.toFixed(0)} s): peak RSS ${rss.peakRssMb.toFixed(0)} MB (target ≤ 2500)`,
+      );
+      out.mtTrainPeakRssMb = rss.peakRssMb;
+      out.mtTrainRss = rss;
+    } catch (e) {
+      console.log(`\n## translation training memory: not measured: ${(e as Error).message.split('\n')[0]}`);
+      out.mtTrainRss = { error: (e as Error).message };
     }
   }
 

@@ -72,7 +72,7 @@ export interface MtTrainRealResult {
 }
 
 /** Multi30k En-De of the shared data, prepared in a temp folder (removed by the returned cleanup). */
-async function prepareShared(log: (s: string) => void): Promise<{ dir: string; cleanup: () => void }> {
+export async function prepareShared(log: (s: string) => void): Promise<{ dir: string; cleanup: () => void }> {
   const raw = (stem: string, lang: string) => sharedPath('data', 'multi30k', `${stem}.${lang}`);
   const pair = (stem: string) => ({ src: raw(stem, 'en'), tgt: raw(stem, 'de') });
   const tmp = mkdtempSync(join(os.tmpdir(), 'resmlp-bench-m30k-'));
