@@ -71,13 +71,14 @@ export interface MtTrainRealResult {
   mtTrainRealVsSyntheticCpu: number;
 }
 
-/** Multi30k En-De of the shared data, prepared in a temp folder (removed by the returned cleanup). */
-export async function prepareShared(log: (s: string) => void): Promise<{ dir: string; cleanup: () => void }> {
+/** Multi30k En-De of the shared data (train, and val with `withValid`), prepared in a temp folder (removed by the returned cleanup). */
+export async function prepareShared(log: (s: string) => void, withValid = false): Promise<{ dir: string; cleanup: () => void }> {
   const raw = (stem: string, lang: string) => sharedPath('data', 'multi30k', `${stem}.${lang}`);
   const pair = (stem: string) => ({ src: raw(stem, 'en'), tgt: raw(stem, 'de') });
   const tmp = mkdtempSync(join(os.tmpdir(), 'resmlp-bench-m30k-'));
   log(`mt-train-real: preparing Multi30k En-De from the shared data into ${tmp}`);
-  await prepareDataset({ train: pair('train'), srcLang: 'en', tgtLang: 'de' }, join(tmp, 'm30k'), {}, { log: () => {} });
+  const inputs = { train: pair('train'), ...(withValid ? { valid: pair('val') } : {}), srcLang: 'en', tgtLang: 'de' };
+  await prepareDataset(inputs, join(tmp, 'm30k'), {}, { log: () => {} });
   return { dir: join(tmp, 'm30k'), cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
 }
 

@@ -42,7 +42,7 @@ export async function mtTrainRssBench(
 ): Promise<MtTrainRssResult> {
   const log = opts.log ?? (() => {});
   const updates = opts.updates ?? 60;
-  const prepared = opts.data ? { dir: opts.data, cleanup: () => {} } : await prepareShared(log);
+  const prepared = opts.data ? { dir: opts.data, cleanup: () => {} } : await prepareShared(log, true);
   const out = mkdtempSync(join(os.tmpdir(), 'resmlp-bench-rss-'));
   try {
     const every = Math.max(1, Math.floor(updates * 0.8));
