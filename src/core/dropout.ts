@@ -14,29 +14,24 @@ export class Dropout extends Module {
     private readonly rng: RandomSource,
   ) {
     super();
-    checkRate('Dropout', 'rate', rate);
+    checkRate(this.constructor.name, 'rate', rate);
   }
 
   /** Identity in eval mode or when rate is 0; otherwise x ⊙ mask / (1 - rate). */
   forward<T extends tf.Tensor>(x: T): T {
     if (!this.training || this.rate === 0) return x;
-    return dropout(x, this.rate, this.rng.next());
+    return dropout(x, this.rate, this.rng.next(), this.noiseShape(x));
+  }
+
+  /** The shape of the mask, broadcast over x; undefined: x's own (one draw per element). */
+  protected noiseShape(_x: tf.Tensor): number[] | undefined {
+    return undefined;
   }
 }
 
-export class DropPath extends Module {
-  constructor(
-    readonly rate: number,
-    private readonly rng: RandomSource,
-  ) {
-    super();
-    checkRate('DropPath', 'rate', rate);
-  }
-
-  /** x (B, ...): each sample's branch kept with probability 1 - rate, scaled by 1/(1 - rate). */
-  forward<T extends tf.Tensor>(x: T): T {
-    if (!this.training || this.rate === 0) return x;
-    const noiseShape = [x.shape[0], ...x.shape.slice(1).map(() => 1)]; // (B, 1, ..., 1)
-    return dropout(x, this.rate, this.rng.next(), noiseShape);
+/** Dropout of whole samples: x (B, ...), each sample's branch kept with probability 1 - rate, scaled by 1/(1 - rate). */
+export class DropPath extends Dropout {
+  protected override noiseShape(x: tf.Tensor): number[] {
+    return [x.shape[0], ...x.shape.slice(1).map(() => 1)]; // (B, 1, ..., 1)
   }
 }
