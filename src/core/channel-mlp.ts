@@ -32,22 +32,32 @@ export function resolveChannelMlpConfig(c: Partial<ChannelMlpConfig>): ChannelMl
   return r;
 }
 
-export class ChannelMlp extends Module {
-  readonly config: ChannelMlpConfig;
+/**
+ * The layers both MLPs share, as timm's `Mlp`: fc1 (width → hidden), dropout drop1, fc2 (hidden →
+ * width), dropout drop2, biases MLP_BIAS_INIT. Subclasses say along which axis they apply.
+ */
+abstract class TwoLayerMlp extends Module {
   readonly fc1: Linear;
   readonly fc2: Linear;
-  private readonly drop1: Dropout;
-  private readonly drop2: Dropout;
+  protected readonly drop1: Dropout;
+  protected readonly drop2: Dropout;
+
+  constructor(width: number, hidden: number, drop: number, rng: RandomSource) {
+    super();
+    this.fc1 = this.registerModule('fc1', new Linear({ inFeatures: width, outFeatures: hidden, biasInit: MLP_BIAS_INIT }, rng));
+    this.fc2 = this.registerModule('fc2', new Linear({ inFeatures: hidden, outFeatures: width, biasInit: MLP_BIAS_INIT }, rng));
+    this.drop1 = this.registerModule('drop1', new Dropout(drop, rng.fork('drop1')));
+    this.drop2 = this.registerModule('drop2', new Dropout(drop, rng.fork('drop2')));
+  }
+}
+
+export class ChannelMlp extends TwoLayerMlp {
+  readonly config: ChannelMlpConfig;
 
   constructor(config: Partial<ChannelMlpConfig>, rng: RandomSource) {
-    super();
-    this.config = resolveChannelMlpConfig(config);
-    const { dim } = this.config;
-    const hidden = this.config.hidden ?? 4 * dim;
-    this.fc1 = this.registerModule('fc1', new Linear({ inFeatures: dim, outFeatures: hidden, biasInit: MLP_BIAS_INIT }, rng));
-    this.fc2 = this.registerModule('fc2', new Linear({ inFeatures: hidden, outFeatures: dim, biasInit: MLP_BIAS_INIT }, rng));
-    this.drop1 = this.registerModule('drop1', new Dropout(this.config.drop, rng.fork('drop1')));
-    this.drop2 = this.registerModule('drop2', new Dropout(this.config.drop, rng.fork('drop2')));
+    const c = resolveChannelMlpConfig(config);
+    super(c.dim, c.hidden ?? 4 * c.dim, c.drop, rng);
+    this.config = c;
   }
 
   /** x (..., d) → (..., d). */
@@ -86,21 +96,13 @@ export function resolveTokenMlpConfig(c: Partial<TokenMlpConfig>): TokenMlpConfi
  * (N, hidden), applied along the token axis without transposes (tokenMix). A batch of length L < N
  * uses fc1.weight[:, :L] and fc2.weight[:L], fc2.bias[:L]. Not causal.
  */
-export class TokenMlp extends Module {
+export class TokenMlp extends TwoLayerMlp {
   readonly config: TokenMlpConfig;
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-  private readonly drop1: Dropout;
-  private readonly drop2: Dropout;
 
   constructor(config: Partial<TokenMlpConfig>, rng: RandomSource) {
-    super();
-    this.config = resolveTokenMlpConfig(config);
-    const { seqLen: N, hidden } = this.config;
-    this.fc1 = this.registerModule('fc1', new Linear({ inFeatures: N, outFeatures: hidden, biasInit: MLP_BIAS_INIT }, rng));
-    this.fc2 = this.registerModule('fc2', new Linear({ inFeatures: hidden, outFeatures: N, biasInit: MLP_BIAS_INIT }, rng));
-    this.drop1 = this.registerModule('drop1', new Dropout(this.config.drop, rng.fork('drop1')));
-    this.drop2 = this.registerModule('drop2', new Dropout(this.config.drop, rng.fork('drop2')));
+    const c = resolveTokenMlpConfig(config);
+    super(c.seqLen, c.hidden, c.drop, rng);
+    this.config = c;
   }
 
   /** x (B, L, d), L ≤ N → (B, L, d). */
