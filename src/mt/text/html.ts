@@ -37,6 +37,9 @@ export type { AlignedSpan };
  * (`spans`, in order, not overlapping; what `assemble` of document.ts returns). */
 export type BlockTranslation = Assembled;
 
+/** Raw text and embedded documents: inline (they do not end a block) and OPAQUE (never translated). */
+const EMBEDDED = ['script', 'style', 'noscript', 'template', 'textarea', 'svg', 'math', 'iframe'];
+
 /** Elements that stay inside a block (phrasing content); the tags of every other element, br and
  * hr included, end a block. Void ones (img, wbr, input) and OPAQUE ones are point markers. */
 const INLINE = new Set([
@@ -76,37 +79,11 @@ const INLINE = new Set([
   'img',
   'wbr',
   'input',
-  'script',
-  'style',
-  'noscript',
-  'template',
-  'textarea',
-  'svg',
-  'math',
-  'iframe',
+  ...EMBEDDED,
 ]);
 
 /** Elements whose content is never translated (code, raw text, embedded documents). */
-const OPAQUE = new Set([
-  'script',
-  'style',
-  'noscript',
-  'template',
-  'textarea',
-  'svg',
-  'math',
-  'iframe',
-  'noembed',
-  'noframes',
-  'code',
-  'kbd',
-  'samp',
-  'var',
-  'pre',
-  'listing',
-  'xmp',
-  'plaintext',
-]);
+const OPAQUE = new Set([...EMBEDDED, 'noembed', 'noframes', 'code', 'kbd', 'samp', 'var', 'pre', 'listing', 'xmp', 'plaintext']);
 
 /** Elements without content or end tag (HTML's void elements, as htmlparser2 knows them). */
 const VOID = new Set([
