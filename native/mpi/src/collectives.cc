@@ -83,6 +83,37 @@ int TagArg(const Napi::CallbackInfo& info, size_t i) {
   return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Int32Value() : 0;
 }
 
+// The nonblocking sends and receives of one timed collective, each with the rank at its other end.
+struct PeerRequests {
+  std::vector<MPI_Request> reqs;
+  std::vector<int> peers;
+
+  // Records request `q` to or from `peer`, which `what` (MPI_Isend, MPI_Irecv) posted with result
+  // `rc`. False, with a JavaScript exception pending, when MPI refused it.
+  bool Add(Napi::Env env, const char* what, int rc, MPI_Request q, int peer) {
+    if (rc != MPI_SUCCESS) {
+      ThrowMpi(env, what, rc);
+      return false;
+    }
+    reqs.push_back(q);
+    peers.push_back(peer);
+    return true;
+  }
+
+  // Waits for every request until `timeout_s` (≤ 0: no limit); the ranks whose requests did not
+  // complete in time (those requests are cancelled).
+  Napi::Array Wait(Napi::Env env, double timeout_s) {
+    std::vector<char> done(reqs.size(), 0);
+    std::vector<int> missing;
+    if (!PollUntil(reqs, done, timeout_s)) {
+      for (size_t i = 0; i < reqs.size(); i++)
+        if (!done[i]) missing.push_back(peers[i]);
+      Abandon(reqs, done);
+    }
+    return RankList(env, missing);
+  }
+};
+
 }  // namespace
 
 // allreduce(x: Float32Array): x ← the sum of every rank's x, in place (MPI_IN_PLACE, MPI_SUM).
@@ -141,8 +172,7 @@ Napi::Value GatherTimed(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   const int n = static_cast<int>(send.size);
-  std::vector<MPI_Request> reqs;
-  std::vector<int> peers;
+  PeerRequests pending;
   if (rank == kRoot) {
     Bytes recv = BytesOf(env, info[1], "gatherTimed", "recv");
     if (env.IsExceptionPending()) return env.Undefined();
@@ -155,31 +185,14 @@ Napi::Value GatherTimed(const Napi::CallbackInfo& info) {
       if (r == kRoot) continue;
       MPI_Request q;
       int rc = MPI_Irecv(recv.data + send.size * r, n, MPI_BYTE, r, tag, MPI_COMM_WORLD, &q);
-      if (rc != MPI_SUCCESS) {
-        ThrowMpi(env, "MPI_Irecv", rc);
-        return env.Undefined();
-      }
-      reqs.push_back(q);
-      peers.push_back(r);
+      if (!pending.Add(env, "MPI_Irecv", rc, q, r)) return env.Undefined();
     }
   } else {
     MPI_Request q;
     int rc = MPI_Isend(send.data, n, MPI_BYTE, kRoot, tag, MPI_COMM_WORLD, &q);
-    if (rc != MPI_SUCCESS) {
-      ThrowMpi(env, "MPI_Isend", rc);
-      return env.Undefined();
-    }
-    reqs.push_back(q);
-    peers.push_back(kRoot);
+    if (!pending.Add(env, "MPI_Isend", rc, q, kRoot)) return env.Undefined();
   }
-  std::vector<char> done(reqs.size(), 0);
-  std::vector<int> missing;
-  if (!PollUntil(reqs, done, timeout)) {
-    for (size_t i = 0; i < reqs.size(); i++)
-      if (!done[i]) missing.push_back(peers[i]);
-    Abandon(reqs, done);
-  }
-  return RankList(env, missing);
+  return pending.Wait(env, timeout);
 }
 
 // bcastTimed(buf, timeoutSec, tag) → ranks that did not answer in time.
@@ -199,28 +212,16 @@ Napi::Value BcastTimed(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   const int n = static_cast<int>(buf.size);
-  std::vector<MPI_Request> reqs;
-  std::vector<int> peers;
+  PeerRequests pending;
   for (int r = 0; r < size; r++) {
     if (rank == kRoot ? r == kRoot : r != rank) continue;
     MPI_Request q;
     int rc = rank == kRoot ? MPI_Isend(buf.data, n, MPI_BYTE, r, tag, MPI_COMM_WORLD, &q)
                            : MPI_Irecv(buf.data, n, MPI_BYTE, kRoot, tag, MPI_COMM_WORLD, &q);
-    if (rc != MPI_SUCCESS) {
-      ThrowMpi(env, rank == kRoot ? "MPI_Isend" : "MPI_Irecv", rc);
+    if (!pending.Add(env, rank == kRoot ? "MPI_Isend" : "MPI_Irecv", rc, q, rank == kRoot ? r : kRoot))
       return env.Undefined();
-    }
-    reqs.push_back(q);
-    peers.push_back(rank == kRoot ? r : kRoot);
   }
-  std::vector<char> done(reqs.size(), 0);
-  std::vector<int> missing;
-  if (!PollUntil(reqs, done, timeout)) {
-    for (size_t i = 0; i < reqs.size(); i++)
-      if (!done[i]) missing.push_back(peers[i]);
-    Abandon(reqs, done);
-  }
-  return RankList(env, missing);
+  return pending.Wait(env, timeout);
 }
 
 // rawAllreduce(floats, iters) → Float64Array of seconds per MPI_Allreduce of one buffer of
