@@ -5,35 +5,15 @@
 // function or an op, fails at load with an error that names them, never a wrong kernel later.
 // Reference: Node-API's exports object (a module's functions and constants by name).
 
+/** What every form of sgemm takes first: y (M, N) from a and b, each transposed or not. */
+type SgemmOperands = [transA: boolean, transB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, y: Float32Array];
+
 /** The addon's functions (native/src/addon.cc kKernels, kControls) and its op table. */
 export interface NativeAddon {
   unary(op: number, x: Float32Array, y: Float32Array, alpha?: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, y: Float32Array, dims: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    a: Float32Array,
-    b: Float32Array,
-    y: Float32Array,
-    aOffsets?: Int32Array,
-    bOffsets?: Int32Array,
-  ): void;
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    a: Float32Array,
-    b: Float32Array,
-    y: Float32Array,
-    batch: number,
-    aStride: number,
-    bStride: number,
-  ): void;
+  sgemm(...args: [...SgemmOperands, aOffsets?: Int32Array, bOffsets?: Int32Array]): void;
+  sgemm(...args: [...SgemmOperands, batch: number, aStride: number, bStride: number]): void;
   rawSgemmGflops(M: number, N: number, K: number, batch: number, reps: number): number;
   reduce(op: number, x: Float32Array, y: Float32Array, outer: number, R: number, inner: number): void;
   softmax(x: Float32Array, y: Float32Array, rows: number, cols: number, log: boolean): void;
