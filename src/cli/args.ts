@@ -48,6 +48,13 @@ function convert(name: string, type: FlagType, raw: string): string | number | b
   }
 }
 
+/** The value of string flag `--name`; a usage error when it is missing or empty. */
+export function need(flags: FlagValues, name: string): string {
+  const v = flags[name];
+  if (typeof v !== 'string' || v === '') throw usageError(`--${name} is required`);
+  return v;
+}
+
 /**
  * Parses argv against `spec`. `strings` flags take every following non-flag word
  * (`-m bleu chrf`). `allowUnknown` collects unknown `--key value` pairs into `extra`

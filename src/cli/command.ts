@@ -112,10 +112,11 @@ export async function runCommand(cmd: Command, argv: string[], io: Partial<CliIO
 }
 
 /**
- * Ctrl-C → `signal` aborts (the training loop saves a checkpoint at the next update and returns);
- * a second Ctrl-C exits at once with 130. Call dispose() when the work is done.
+ * Runs `work` with a signal that Ctrl-C aborts (the training loop saves a checkpoint at the next
+ * update and returns); a second Ctrl-C exits at once with 130. The handler is removed when the work
+ * ends, however it ends.
  */
-export function interruptSignal(io: CliIO): { signal: AbortSignal; dispose(): void } {
+export async function interruptible<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
   const onInt = () => {
     if (ac.signal.aborted) process.exit(130);
@@ -123,5 +124,9 @@ export function interruptSignal(io: CliIO): { signal: AbortSignal; dispose(): vo
     ac.abort();
   };
   process.on('SIGINT', onInt);
-  return { signal: ac.signal, dispose: () => process.off('SIGINT', onInt) };
+  try {
+    return await work(ac.signal);
+  } finally {
+    process.off('SIGINT', onInt);
+  }
 }

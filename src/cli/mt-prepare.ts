@@ -2,7 +2,7 @@
 // `resmlp mt multi30k` / `resmlp mt wmt14`, which fetch a public corpus first (src/mt/data/sources.ts;
 // data-scripts/ wraps them). Parsing and messages only.
 import * as path from 'node:path';
-import { usageError, type FlagSpec, type FlagValues } from './args.js';
+import { need, usageError, type FlagSpec, type FlagValues } from './args.js';
 import { defineCommand, runCommand, type CliIO } from './command.js';
 import { prepareDataset, DEFAULT_PREPARE, type PrepareOptions, type PrepareInputs } from '../mt/data/prepare.js';
 import { fetchMulti30k, fetchWmt14, WMT14_DEFAULTS } from '../mt/data/sources.js';
@@ -47,12 +47,6 @@ function optionsFrom(flags: FlagValues, defaults: Partial<PrepareOptions> = {}):
   set('spmSeed', 'spm-seed');
   set('spmThreads', 'spm-threads');
   return o;
-}
-
-function need(flags: FlagValues, name: string): string {
-  const v = flags[name];
-  if (typeof v !== 'string' || v.length === 0) throw usageError(`--${name} is required`);
-  return v;
 }
 
 function pairFlag(flags: FlagValues, split: 'valid' | 'test'): { src: string; tgt: string } | undefined {

@@ -4,7 +4,7 @@
 // resolver rejects unknown keys. Ctrl-C stops at the next update and saves checkpoint_last.
 import { applyOverrides, readConfigFile, setPath } from '../util/config.js';
 import { parseArgs, usageError, type FlagSpec, type FlagValues } from './args.js';
-import { defineCommand, interruptSignal, runCommand, type CliIO, type CommandContext } from './command.js';
+import { defineCommand, interruptible, runCommand, type CliIO, type CommandContext } from './command.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', alias: 'c', help: 'JSON config (configs/mt/*.json); flags override it' },
@@ -88,9 +88,8 @@ async function train({ flags, overrides, io }: CommandContext): Promise<number> 
   const { initBackend } = await import('../backend/choose.js');
   await initBackend(typeof flags.backend === 'string' ? flags.backend : undefined);
   const { runMtTraining } = await import('../mt/train/run.js');
-  const irq = interruptSignal(io);
-  try {
-    const r = await runMtTraining(cfg, { signal: irq.signal, resume: flags.fresh !== true });
+  return interruptible(io, async (signal) => {
+    const r = await runMtTraining(cfg, { signal, resume: flags.fresh !== true });
     const lv = r.lastValidation
       ? Object.entries(r.lastValidation)
           .map(([k, v]) => `${k} ${v.toFixed(k === 'bleu' ? 2 : 4)}`)
@@ -102,9 +101,7 @@ async function train({ flags, overrides, io }: CommandContext): Promise<number> 
           `best ${r.best ? `${cfg.trainer.bestMetric} ${r.best.score.toFixed(4)} at update ${r.best.update}` : 'none'}; checkpoints in ${r.outDir}\n`,
       );
     return r.stoppedBy === 'interrupt' ? 130 : 0;
-  } finally {
-    irq.dispose();
-  }
+  });
 }
 
 export const command = defineCommand({

@@ -6,17 +6,15 @@
 //   tune    --config C [--trials N] [--tune-epochs E] [--patience P] [--lr-min a] [--lr-max b] ...
 //   inspect --checkpoint C [--out DIR]
 // Every subcommand takes --backend (default RESMLP_BACKEND, else auto).
-import { usageError, type FlagSpec, type FlagValues } from './args.js';
-import { defineCommand, interruptSignal, type CliIO } from './command.js';
+import { need, usageError, type FlagSpec, type FlagValues } from './args.js';
+import { defineCommand, interruptible, type CliIO } from './command.js';
 import { dispatch } from './commands.js';
+import type { loadClassifierWithData } from '../vision/checkpoint.js';
+
+/** A classifier checkpoint as loaded: the model and its data settings (type only: the module loads lazily). */
+type LoadedClassifier = ReturnType<typeof loadClassifierWithData>;
 
 const BACKEND: FlagSpec = { type: 'string', help: 'tensor backend: auto, native, wasm, cpu, tensorflow (default: RESMLP_BACKEND or auto)' };
-
-function need(flags: FlagValues, name: string): string {
-  const v = flags[name];
-  if (typeof v !== 'string' || v === '') throw usageError(`--${name} is required`);
-  return v;
-}
 
 async function backend(flags: FlagValues): Promise<string> {
   const { initBackend } = await import('../backend/choose.js');
@@ -31,6 +29,17 @@ async function runConfig(flags: FlagValues, overrides: Record<string, string>) {
   const { applyOverrides, readConfigFile } = await import('../util/config.js');
   const { resolveVisionRunConfig } = await import('../vision/train.js');
   return resolveVisionRunConfig(applyOverrides(readConfigFile(file), overrides));
+}
+
+/** Loads the classifier of `ckpt` with its data settings, runs `use` on it, then frees the model. */
+async function withClassifier<T>(ckpt: string, use: (c: LoadedClassifier) => Promise<T>): Promise<T> {
+  const { loadClassifierWithData } = await import('../vision/checkpoint.js');
+  const c = loadClassifierWithData(ckpt);
+  try {
+    return await use(c);
+  } finally {
+    c.model.dispose();
+  }
 }
 
 export const train = defineCommand({
@@ -49,9 +58,8 @@ export const train = defineCommand({
     // under mpirun: join the job first (it sets each rank's default RESMLP_THREADS before the backend loads)
     const world = (await import('../train/distributed/mpi.js')).joinWorld();
     const backendName = await backend(flags);
-    const irq = interruptSignal(io);
-    try {
-      const r = await runTraining(cfg, { resume: flags.resume === true, signal: irq.signal, stream: io.stderr });
+    return interruptible(io, async (signal) => {
+      const r = await runTraining(cfg, { resume: flags.resume === true, signal, stream: io.stderr });
       const t = r.train;
       if (world.lead)
         io.stdout.write(
@@ -68,9 +76,7 @@ export const train = defineCommand({
           }) + '\n',
         );
       return t.stoppedBy === 'interrupt' ? 130 : 0;
-    } finally {
-      irq.dispose();
-    }
+    });
   },
 });
 
@@ -92,13 +98,11 @@ export const evaluate = defineCommand({
     backend: BACKEND,
   },
   run: async ({ flags, io }) => {
-    const { loadClassifierWithData } = await import('../vision/checkpoint.js');
     const { DATASETS, loadDataset } = await import('../vision/train.js');
     const { evaluate } = await import('../vision/task.js');
     const ckpt = need(flags, 'checkpoint');
     await backend(flags);
-    const { model, data } = loadClassifierWithData(ckpt);
-    try {
+    return withClassifier(ckpt, async ({ model, data }) => {
       const name = (flags.dataset as string | undefined) ?? data.dataset;
       if (!name) throw usageError(`--dataset is required: the checkpoint does not name its dataset (one of ${DATASETS.join(', ')})`);
       if (!DATASETS.includes(name as never)) throw usageError(`--dataset must be one of ${DATASETS.join(', ')}, got '${name}'`);
@@ -110,9 +114,7 @@ export const evaluate = defineCommand({
       const r = await evaluate(model, ds.test, norm, flags['batch-size'] as number, { flip, shift });
       io.stdout.write(JSON.stringify({ checkpoint: ckpt, dataset: name, flip, shift, ...r }) + '\n');
       return 0;
-    } finally {
-      model.dispose();
-    }
+    });
   },
 });
 
@@ -136,19 +138,15 @@ export const predict = defineCommand({
     const top = flags.top as number;
     if (top < 1) throw usageError(`--top must be ≥ 1, got ${top}`);
     await backend(flags);
-    const { loadClassifierWithData } = await import('../vision/checkpoint.js');
     const { predictImage } = await import('../vision/predict.js');
-    const { model, data } = loadClassifierWithData(ckpt);
-    try {
+    return withClassifier(ckpt, async ({ model, data }) => {
       for (const file of positionals) {
         const classes = await predictImage(model, data, file, { top, resize, invert: flags.invert === true });
         io.stdout.write(`${file}\n`);
         for (const c of classes) io.stdout.write(`  ${(100 * c.prob).toFixed(2).padStart(6)}%  ${c.index}  ${c.name}\n`);
       }
       return 0;
-    } finally {
-      model.dispose();
-    }
+    });
   },
 });
 
@@ -181,14 +179,11 @@ export const tune = defineCommand({
       final: flags['skip-final'] !== true,
     };
     await backend(flags);
-    const irq = interruptSignal(io);
-    try {
-      const r = await tuneAndTrain(cfg, budget, { signal: irq.signal, stream: io.stderr });
+    return interruptible(io, async (signal) => {
+      const r = await tuneAndTrain(cfg, budget, { signal, stream: io.stderr });
       io.stdout.write(JSON.stringify(r) + '\n');
       return 0;
-    } finally {
-      irq.dispose();
-    }
+    });
   },
 });
 
