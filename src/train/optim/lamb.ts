@@ -3,32 +3,21 @@
 // Adam moments with bias correction, update u = m̂/(√v̂+ε) + wd·p, trust ratio ‖p‖/‖u‖ (1 when
 // either norm is 0), p ← p − lr·ratio·u. Parameters exempt from decay as in AdamW.
 import * as tf from '@tensorflow/tfjs';
-import { Optimizer } from './optimizer.js';
-import { decays } from './adamw.js';
+import { AdamMoments, type AdamConfig } from './adamw.js';
 
-export interface LambConfig {
-  /** Default 0.9. */ beta1: number;
-  /** Default 0.999. */ beta2: number;
-  /** Default 1e-6 (timm). */ eps: number;
-  /** Default 0.01. */ weightDecay: number;
-}
+/** Defaults: beta1 0.9, beta2 0.999, eps 1e-6 (timm), weightDecay 0.01. */
+export type LambConfig = AdamConfig;
 
 export const DEFAULT_LAMB: LambConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01 };
 
-export class Lamb extends Optimizer {
-  constructor(
-    params: Map<string, tf.Variable>,
-    readonly cfg: LambConfig = DEFAULT_LAMB,
-  ) {
-    super(params);
+export class Lamb extends AdamMoments {
+  constructor(params: Map<string, tf.Variable>, cfg: LambConfig = DEFAULT_LAMB) {
+    super(params, cfg);
   }
 
   protected update(name: string, p: tf.Variable, g: tf.Tensor, lr: number): void {
-    const { beta1, beta2, eps, weightDecay } = this.cfg;
-    const m = this.slot('exp_avg', name, p);
-    const v = this.slot('exp_avg_sq', name, p);
-    const t = this.stepCount;
-    const wd = decays(name, p) ? weightDecay : 0;
+    const { beta1, beta2, eps } = this.cfg;
+    const { m, v, t, wd } = this.moments(name, p);
     tf.tidy(() => {
       const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
       const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
