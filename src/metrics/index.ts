@@ -1,6 +1,7 @@
 // Public API of our sacreBLEU port ("sacrebleu-ts"): BLEU, chrF/chrF++ and TER equal to
 // sacreBLEU 2.x, plus paper-style tokenized BLEU (Moses + compound splitting, clearly labelled).
 // References are streams as in sacreBLEU: refs[k][i] is the k-th reference of segment i.
+import type { Metric, Score } from './base.js';
 import { BLEU, type BLEUScore, type BLEUOptions } from './bleu.js';
 import { CHRF, type CHRFScore, type CHRFOptions } from './chrf.js';
 import { TER, type TERScore, type TEROptions } from './ter.js';
@@ -29,46 +30,46 @@ function sign<S extends object>(score: S, signature: string): Signed<S> {
   return Object.assign(score, { signature });
 }
 
-/** Corpus BLEU (sacreBLEU `corpus_bleu`): default 13a tokenization, exp smoothing. */
-export function corpusBleu(hyps: readonly string[], refs: readonly (readonly string[])[], opts?: Partial<BLEUOptions>): Signed<BLEUScore> {
-  const m = new BLEU(opts);
+/** `m`'s corpus score with its signature (taken after scoring: it names the number of references). */
+function signedCorpus<S extends Score>(m: Metric<S, unknown>, hyps: readonly string[], refs: readonly (readonly string[])[]): Signed<S> {
   const s = m.corpusScore(hyps, refs);
   return sign(s, m.getSignature().format());
+}
+
+/** `m`'s score of one sentence with its signature. */
+function signedSentence<S extends Score>(m: Metric<S, unknown>, hyp: string, refs: readonly string[]): Signed<S> {
+  const s = m.sentenceScore(hyp, refs);
+  return sign(s, m.getSignature().format());
+}
+
+/** Corpus BLEU (sacreBLEU `corpus_bleu`): default 13a tokenization, exp smoothing. */
+export function corpusBleu(hyps: readonly string[], refs: readonly (readonly string[])[], opts?: Partial<BLEUOptions>): Signed<BLEUScore> {
+  return signedCorpus(new BLEU(opts), hyps, refs);
 }
 
 /** Sentence BLEU (sacreBLEU `sentence_bleu`): effective order on by default. */
 export function sentenceBleu(hyp: string, refs: readonly string[], opts?: Partial<BLEUOptions>): Signed<BLEUScore> {
-  const m = new BLEU({ effectiveOrder: true, ...opts });
-  const s = m.sentenceScore(hyp, refs);
-  return sign(s, m.getSignature().format());
+  return signedSentence(new BLEU({ effectiveOrder: true, ...opts }), hyp, refs);
 }
 
 /** Corpus chrF (chrF++ with `{ wordOrder: 2 }`). */
 export function corpusChrf(hyps: readonly string[], refs: readonly (readonly string[])[], opts?: Partial<CHRFOptions>): Signed<CHRFScore> {
-  const m = new CHRF(opts);
-  const s = m.corpusScore(hyps, refs);
-  return sign(s, m.getSignature().format());
+  return signedCorpus(new CHRF(opts), hyps, refs);
 }
 
 /** Sentence chrF. */
 export function sentenceChrf(hyp: string, refs: readonly string[], opts?: Partial<CHRFOptions>): Signed<CHRFScore> {
-  const m = new CHRF(opts);
-  const s = m.sentenceScore(hyp, refs);
-  return sign(s, m.getSignature().format());
+  return signedSentence(new CHRF(opts), hyp, refs);
 }
 
 /** Corpus TER (score in percent, lower is better). */
 export function corpusTer(hyps: readonly string[], refs: readonly (readonly string[])[], opts?: Partial<TEROptions>): Signed<TERScore> {
-  const m = new TER(opts);
-  const s = m.corpusScore(hyps, refs);
-  return sign(s, m.getSignature().format());
+  return signedCorpus(new TER(opts), hyps, refs);
 }
 
 /** Sentence TER. */
 export function sentenceTer(hyp: string, refs: readonly string[], opts?: Partial<TEROptions>): Signed<TERScore> {
-  const m = new TER(opts);
-  const s = m.sentenceScore(hyp, refs);
-  return sign(s, m.getSignature().format());
+  return signedSentence(new TER(opts), hyp, refs);
 }
 
 /**
@@ -81,7 +82,5 @@ export function tokenizedBleu(
   refs: readonly (readonly string[])[],
   opts?: Partial<TokenizedBLEUOptions>,
 ): Signed<BLEUScore> {
-  const m = new TokenizedBLEU(opts);
-  const s = m.corpusScore(hyps, refs);
-  return sign(s, m.getSignature().format());
+  return signedCorpus(new TokenizedBLEU(opts), hyps, refs);
 }
