@@ -229,22 +229,28 @@ export function renderLineChart(series: Series[], opts: LineChartOptions = {}): 
     }
     return t0 <= t1 ? [x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy] : null;
   };
-  for (const s of clean) {
-    const showMarkers = opts.markers === 'always' || ((opts.markers ?? 'auto') === 'auto' && s.points.length <= 50);
+  /** Each drawable point in pixels with the one before it (null after a gap: y not finite, or ≤ 0 on a log axis). */
+  const eachPoint = (points: Series['points'], visit: (cur: [number, number], prev: [number, number] | null) => void) => {
     let prev: [number, number] | null = null;
-    for (const [x, y] of s.points) {
+    for (const [x, y] of points) {
       if (!Number.isFinite(y) || (logY && y <= 0)) {
         prev = null;
         continue;
       }
       const cur: [number, number] = [px(x), py(y)];
+      visit(cur, prev);
+      prev = cur;
+    }
+  };
+  for (const s of clean) {
+    const showMarkers = opts.markers === 'always' || ((opts.markers ?? 'auto') === 'auto' && s.points.length <= 50);
+    eachPoint(s.points, (cur, prev) => {
       if (prev) {
         const seg = clip(prev[0], prev[1], cur[0], cur[1]);
         if (seg) img.line(seg[0], seg[1], seg[2], seg[3], s.color, lw);
       } else if (!showMarkers && inside(cur[0], cur[1])) img.fillRect(cur[0] - lw / 2, cur[1] - lw / 2, lw, lw, s.color);
       if (showMarkers && inside(cur[0], cur[1])) img.fillRect(cur[0] - lw - 1, cur[1] - lw - 1, 2 * lw + 2, 2 * lw + 2, s.color);
-      prev = cur;
-    }
+    });
   }
 
   // legend: inside the plot, in the corner that hides the fewest drawn points (top right on a tie)
@@ -261,22 +267,14 @@ export function renderLineChart(series: Series[], opts: LineChartOptions = {}): 
       [left + 8, bottom - boxH - 8],
     ];
     const drawn: [number, number][] = [];
-    for (const s of clean) {
-      let prev: [number, number] | null = null;
-      for (const [x, y] of s.points) {
-        if (!Number.isFinite(y) || (logY && y <= 0)) {
-          prev = null;
-          continue;
-        }
-        const cur: [number, number] = [px(x), py(y)];
+    for (const s of clean)
+      eachPoint(s.points, (cur, prev) => {
         // the segment's points every few pixels, so a line crossing the box counts too
         const steps = prev ? Math.min(200, Math.ceil(Math.hypot(cur[0] - prev[0], cur[1] - prev[1]) / 4)) : 0;
         for (let k = 1; k <= steps; k++)
           drawn.push([prev![0] + ((cur[0] - prev![0]) * k) / steps, prev![1] + ((cur[1] - prev![1]) * k) / steps]);
         drawn.push(cur);
-        prev = cur;
-      }
-    }
+      });
     const hidden = ([cx, cy]: [number, number]) =>
       drawn.filter(([x, y]) => x >= cx - 4 && x <= cx + boxW + 4 && y >= cy - 4 && y <= cy + boxH + 4).length;
     let [bx, by] = corners[0]!;
