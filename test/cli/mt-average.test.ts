@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
+import { runCli } from '../helpers/cli.js';
 import { run as averageCli } from '../../src/cli/mt-average.js';
 import { Translator } from '../../src/mt/translator.js';
 import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
@@ -26,12 +27,7 @@ after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function call(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await averageCli(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
-  return { code, stdout, stderr };
-}
+const call = (argv: string[]) => runCli(averageCli, argv);
 
 /** A run folder holding copies of the fixture checkpoint as checkpoint_<u>.safetensors. */
 function runFolder(name: string, updates: number[]): string {

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Readable } from 'node:stream';
 import { int8Support } from '../../src/backend/native.js';
 import { defaultInt8Path, run as quantizeCli } from '../../src/cli/mt-quantize.js';
 import { run as translateCli } from '../../src/cli/mt-translate.js';
 import { useTestBackend } from '../helpers/backend.js';
+import { input, runCli } from '../helpers/cli.js';
 import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
 
 const support = int8Support();
@@ -26,32 +26,14 @@ before(async () => {
   fx = await translatorFixture();
 });
 
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function call(runner: typeof translateCli, argv: string[], lines: string[] = []): Promise<Out> {
-  let stdout = '';
-  let stderr = '';
-  const stdin = Readable.from([lines.map((l) => l + '\n').join('')]);
-  const code = await runner(argv, {
-    stdin,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
-
 const translate = (checkpoint: string, extra: string[]) =>
-  call(translateCli, ['--checkpoint', checkpoint, '--backend', 'native', '--max-len-b', '5', ...extra], fx.lines.slice(0, 6));
+  runCli(translateCli, ['--checkpoint', checkpoint, '--backend', 'native', '--max-len-b', '5', ...extra], input(fx.lines.slice(0, 6)));
 
 describe('resmlp mt quantize', () => {
   it('writes the int8 checkpoint beside its source; it decodes in int8 by default, as --precision int8 on the fp32 one', {
     skip,
   }, async () => {
-    const q = await call(quantizeCli, ['--checkpoint', fx.checkpoint]);
+    const q = await runCli(quantizeCli, ['--checkpoint', fx.checkpoint]);
     assert.equal(q.code, 0, q.stderr);
     const out = defaultInt8Path(fx.checkpoint);
     assert.match(out, /checkpoint_best_int8\.safetensors$/);
@@ -77,7 +59,7 @@ describe('resmlp mt quantize', () => {
     const r = await translate(fx.checkpoint, ['--precision', 'fp16']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--precision: expected one of fp32, int8, found "fp16"/);
-    const q = await call(quantizeCli, []);
+    const q = await runCli(quantizeCli, []);
     assert.equal(q.code, 2);
     assert.match(q.stderr, /--checkpoint is required/);
   });

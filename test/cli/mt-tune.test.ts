@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
+import { runCli } from '../helpers/cli.js';
 import { run as tuneCli } from '../../src/cli/mt-tune.js';
 import { readMtCheckpointConfig } from '../../src/mt/model/load.js';
 import { Translator } from '../../src/mt/translator.js';
@@ -33,12 +34,9 @@ after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function call(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await tuneCli(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
-  return { code, stdout, stderr };
-}
+const call = (argv: string[]) => runCli(tuneCli, argv);
+/** `mt tune` of checkpoint `ckpt` on the validation pair, on the test backend, with `extra` flags. */
+const tuneOn = (ckpt: string, extra: string[]) => call(['--checkpoint', ckpt, '--src', src, '--ref', ref, ...extra, '--backend', backend]);
 
 function copyRun(name: string): string {
   const run = join(tmp, name);
@@ -50,22 +48,7 @@ function copyRun(name: string): string {
 describe('resmlp mt tune', () => {
   it('prints a row per lenpen, stores the best with the beam, and Translator.load reads it', async () => {
     const ckpt = copyRun('a');
-    const r = await call([
-      '--checkpoint',
-      ckpt,
-      '--src',
-      src,
-      '--ref',
-      ref,
-      '--lenpen',
-      '0.5,2',
-      '--beam',
-      '2',
-      '--max-len-b',
-      '4',
-      '--backend',
-      backend,
-    ]);
+    const r = await tuneOn(ckpt, ['--lenpen', '0.5,2', '--beam', '2', '--max-len-b', '4']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
@@ -85,22 +68,7 @@ describe('resmlp mt tune', () => {
 
   it('--json reports the trials; --dry-run stores nothing', async () => {
     const ckpt = copyRun('b');
-    const r = await call([
-      '--checkpoint',
-      ckpt,
-      '--src',
-      src,
-      '--ref',
-      ref,
-      '--lenpen',
-      '1,1.5',
-      '--max-len-b',
-      '3',
-      '--backend',
-      backend,
-      '--json',
-      '--dry-run',
-    ]);
+    const r = await tuneOn(ckpt, ['--lenpen', '1,1.5', '--max-len-b', '3', '--json', '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
     const o = JSON.parse(r.stdout) as {
       trials: { lenpen: number; bleu: number; bp: number }[];
