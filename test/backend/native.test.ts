@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, nativeAvailable, nativeKernelNames, registerNativeBackend } from '../../src/backend/native.js';
 import { addScaled, dropout, FUSED_KERNELS, gelu, logSoftmax, scaleShift, smoothedCrossEntropyRows } from '../../src/backend/fused.js';
+import { mulberry32 } from '../helpers/random.js';
 
 before(() => {
   const ok = nativeAvailable();
@@ -19,19 +20,8 @@ before(() => {
 });
 
 // ---- helpers ----
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randArray(n: number, seed: number, lo = -3, hi = 3): Float32Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
   return a;

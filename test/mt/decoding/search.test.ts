@@ -4,17 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { BeamSearch, DEFAULT_GENERATION, GreedySearch, TopK, maxLength, resolveGenerationConfig } from '../../../src/mt/decoding/index.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../helpers/random.js';
 
 /** Reference: sort everything by (score desc, id asc), NaN as -inf. */
 function sortedTop(values: number[], k: number): { s: number; i: number }[] {
@@ -26,7 +16,7 @@ function sortedTop(values: number[], k: number): { s: number; i: number }[] {
 
 describe('TopK', () => {
   test('matches a full sort, with ties, -inf and NaN', () => {
-    const r = rng(7);
+    const r = mulberry32(7);
     for (let trial = 0; trial < 200; trial++) {
       const n = 1 + Math.floor(r() * 60);
       const k = 1 + Math.floor(r() * 12);
@@ -57,7 +47,7 @@ describe('TopK', () => {
 
 describe('search strategies', () => {
   test('BeamSearch: top 2·beam over rows × V with cumulative scores, best first', () => {
-    const r = rng(3);
+    const r = mulberry32(3);
     const V = 37;
     for (const [beam, rps, nSent] of [
       [1, 1, 3],

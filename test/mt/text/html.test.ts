@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 
 import { assemble } from '../../../src/mt/text/document.js';
 import { type BlockTranslation, htmlBlocks, translateHtml } from '../../../src/mt/text/html.js';
+import { mulberry32 } from '../../helpers/random.js';
 
 const SENTENCES = new Intl.Segmenter('en', { granularity: 'sentence' });
 
@@ -259,18 +260,6 @@ describe('translateHtml', () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so the soups are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function soup(random: () => number, pieces: readonly string[], maxLen: number): string {
   let s = '';
   const n = Math.floor(random() * maxLen);
@@ -351,7 +340,7 @@ const CHAOS = [
 
 describe('translateHtml on generated tag soups', () => {
   test('the identity translation gives every soup back byte for byte, and nothing throws', async () => {
-    const random = rng(20261207);
+    const random = mulberry32(20261207);
     for (let i = 0; i < 60; i++) {
       const html = soup(random, [...CHAOS, ...WORDS, ...WORDS, ...ENTITIES], 60);
       assert.equal(await translateHtml(html, identity), html, `soup ${i}: ${JSON.stringify(html)}`);
@@ -362,7 +351,7 @@ describe('translateHtml on generated tag soups', () => {
   });
 
   test('translation keeps every tag, in order (soups without raw text or lone "<")', async () => {
-    const random = rng(7);
+    const random = mulberry32(7);
     const markup = /<[^>]*>/g;
     for (let i = 0; i < 40; i++) {
       const html = soup(random, [...TAGS, ...WORDS, ...WORDS, ...ENTITIES], 50);
