@@ -5,7 +5,7 @@
 // (with its reorderings and dropped sentences) and reports the largest log-prob difference —
 // the property a decoder with a cached incremental state must have.
 
-import type { FullDecoderModel, IncrementalDecoderModel } from './types.js';
+import { specOf, type FullDecoderModel, type IncrementalDecoderModel } from './types.js';
 
 /** Encoder output of the adapter: the model's own plus the batch size. */
 export interface FullEnc<E> {
@@ -35,12 +35,7 @@ function appendColumn(prefixes: Int32Array, rows: number, t: number, prevTokens:
 
 export function fullAsIncremental<E>(m: FullDecoderModel<E>): IncrementalDecoderModel<FullEnc<E>, FullState<E>> {
   return {
-    vocabSize: m.vocabSize,
-    padId: m.padId,
-    bosId: m.bosId,
-    eosId: m.eosId,
-    unkId: m.unkId,
-    maxPositions: m.maxPositions,
+    ...specOf(m),
     encode(src) {
       return { inner: m.encode(src), n: src.length };
     },
@@ -107,12 +102,7 @@ export function incrementalFullCheck<EI, SI, EF>(
   return {
     report,
     model: {
-      vocabSize: inc.vocabSize,
-      padId: inc.padId,
-      bosId: inc.bosId,
-      eosId: inc.eosId,
-      unkId: inc.unkId,
-      maxPositions: inc.maxPositions,
+      ...specOf(inc),
       encode(src) {
         return { inc: inc.encode(src), full: f.encode(src) };
       },

@@ -10,7 +10,7 @@ export type {
   IncrementalDecoderModel,
   StepResult,
 } from './types.js';
-export { isContinuous, isIncremental } from './types.js';
+export { isContinuous, isIncremental, specOf } from './types.js';
 export type { GenerationConfig, SearchName } from './config.js';
 export { DEFAULT_GENERATION, maxLength, resolveGenerationConfig } from './config.js';
 export type { BeamView, Hypothesis, SentenceResult, StepEvent } from './hypotheses.js';

@@ -40,6 +40,11 @@ export interface DecoderModelSpec {
   rowTopK?(x: Float32Array, rows: number, V: number, k: number, values: Float32Array, ids: Int32Array): boolean;
 }
 
+/** The ids and limits of `m` (without rowTopK), for a model that wraps it and decodes its vocabulary. */
+export function specOf(m: DecoderModelSpec): Omit<DecoderModelSpec, 'rowTopK'> {
+  return { vocabSize: m.vocabSize, padId: m.padId, bosId: m.bosId, eosId: m.eosId, unkId: m.unkId, maxPositions: m.maxPositions };
+}
+
 /** Log-probs for one step: sync, or a promise (an async backend, a worker). */
 export type StepResult = Float32Array | Promise<Float32Array>;
 

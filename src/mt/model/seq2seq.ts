@@ -26,7 +26,7 @@ import { Dropout } from '../../core/dropout.js';
 import { Embedding } from '../../core/embedding.js';
 import { Module, ModuleList } from '../../core/module.js';
 import type { RandomSource } from '../../core/rng.js';
-import type { ContinuousDecoderModel, FullDecoderModel } from '../decoding/types.js';
+import { specOf, type ContinuousDecoderModel, type FullDecoderModel } from '../decoding/types.js';
 import { nativeRowTopK } from '../../backend/native/row-topk.js';
 import { readInto } from '../../backend/read-into.js';
 import { type KeysValues, MASKED, sinusoidalPositions } from '../../core/attention.js';
@@ -514,12 +514,7 @@ export class Seq2Seq extends Module implements ContinuousDecoderModel<EncoderOut
   /** This model seen as a FullDecoderModel (no `step`), for the generator's full path. */
   asFull(): FullDecoderModel<EncoderOutput> {
     return {
-      vocabSize: this.vocabSize,
-      padId: this.padId,
-      bosId: this.bosId,
-      eosId: this.eosId,
-      unkId: this.unkId,
-      maxPositions: this.maxPositions,
+      ...specOf(this),
       encode: (src) => this.encode(src),
       fullStep: (enc, encRows, prefixes, len) => this.fullStep(enc, encRows, prefixes, len),
       disposeEnc: (enc) => this.disposeEnc(enc),

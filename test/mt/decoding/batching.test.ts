@@ -14,18 +14,14 @@ import {
   incrementalFullCheck,
   maxLength,
   resolveGenerationConfig,
+  specOf,
 } from '../../../src/mt/decoding/index.js';
 import { BOS, EOS, HashModel, PAD, makeSources } from './fake-models.js';
 
 /** The full-prefix path of a HashModel, as a model without step(). */
 function fullOnly(m: HashModel): FullDecoderModel<ReturnType<HashModel['encode']>> {
   return {
-    vocabSize: m.vocabSize,
-    padId: m.padId,
-    bosId: m.bosId,
-    eosId: m.eosId,
-    unkId: m.unkId,
-    maxPositions: m.maxPositions,
+    ...specOf(m),
     encode: (src) => m.encode(src),
     fullStep: (enc, rows, prefixes, len) => m.fullStep(enc, rows, prefixes, len),
     disposeEnc: () => {},
