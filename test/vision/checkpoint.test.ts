@@ -12,6 +12,7 @@ import { useTestBackend } from '../helpers/backend.js';
 import { fixturePath } from '../fixtures/paths.js';
 import { deitToTimm, fromTimmConfig, loadClassifier, saveClassifier, timmToDeit } from '../../src/vision/checkpoint.js';
 import { ResMlp } from '../../src/vision/model.js';
+import { maxAbsDiff } from '../helpers/arrays.js';
 
 interface Fixture {
   config: Record<string, unknown>;
@@ -35,13 +36,6 @@ function tmpDir(): string {
 /** The fixture's NCHW input as NHWC. */
 function nhwcInput(f: Fixture): tf.Tensor4D {
   return tf.tidy(() => tf.transpose(tf.tensor4d(f.input, f.input_shape), [0, 2, 3, 1]) as tf.Tensor4D);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 function checkParity(model: ResMlp, f: Fixture): number {

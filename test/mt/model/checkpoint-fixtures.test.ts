@@ -9,6 +9,7 @@ import { before, describe, it } from 'node:test';
 import { loadSeq2Seq, readMtCheckpointConfig } from '../../../src/mt/model/index.js';
 import { fixturePath } from '../../fixtures/paths.js';
 import { useTestBackend } from '../../helpers/backend.js';
+import { maxAbsDiff } from '../../helpers/arrays.js';
 
 const fixture = (name: string) => fixturePath('checkpoints', name);
 
@@ -21,13 +22,6 @@ interface Recorded {
 const expected = JSON.parse(readFileSync(fixture('expected.json'), 'utf8')) as {
   mt: { sources: number[][]; targetsIn: number[][]; stepTokens: number[][]; resmlp: Recorded; transformer: Recorded };
 };
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 before(async () => {
   await useTestBackend();
