@@ -7,36 +7,15 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { ContinuousGenerator, SequenceGenerator } from '../../../src/mt/decoding/index.js';
-import { Seq2Seq, type Seq2SeqArch } from '../../../src/mt/model/index.js';
+import type { Seq2SeqArch } from '../../../src/mt/model/index.js';
 import { useTestBackend } from '../../helpers/backend.js';
+import { maxAbsDiff } from '../../helpers/arrays.js';
+import { V, tinySeq2Seq } from './tiny-seq2seq.js';
 
-const V = 23;
 const EOS = 2;
-function tiny(arch: Seq2SeqArch, norm: 'affine' | 'layernorm' = 'affine'): Seq2Seq {
-  return new Seq2Seq({
-    arch,
-    norm,
-    vocabSize: V,
-    maxLen: 16,
-    dim: 16,
-    mlpHidden: 32,
-    encoderLayers: 2,
-    decoderLayers: 2,
-    heads: 2,
-    dropout: 0,
-    layerScale: 1,
-    seed: 11,
-  }).eval();
-}
+const tiny = (arch: Seq2SeqArch, norm: 'affine' | 'layernorm' = 'affine') => tinySeq2Seq(arch, { norm, maxLen: 16, seed: 11 });
 const src = (...ids: number[]) => Int32Array.from([...ids, EOS]);
 const SOURCES = [src(5, 6, 7), src(8, 9, 10, 11, 12, 13, 14), src(4), src(15, 16, 7, 9, 20)];
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 before(async () => {
   await useTestBackend();

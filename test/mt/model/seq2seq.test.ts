@@ -6,34 +6,10 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from '../../helpers/backend.js';
-import { Seq2Seq, SequenceTooLongError, resolveSeq2SeqConfig, type Seq2SeqArch, type Seq2SeqConfig } from '../../../src/mt/model/index.js';
+import { SequenceTooLongError, resolveSeq2SeqConfig } from '../../../src/mt/model/index.js';
 import { SequenceGenerator, incrementalFullCheck } from '../../../src/mt/decoding/index.js';
-
-const V = 23;
-function tiny(arch: Seq2SeqArch, over: Partial<Seq2SeqConfig> = {}): Seq2Seq {
-  // layerScale 1 so token mixing and attention visibly change the outputs
-  return new Seq2Seq({
-    arch,
-    vocabSize: V,
-    maxLen: 12,
-    dim: 16,
-    mlpHidden: 32,
-    encoderLayers: 2,
-    decoderLayers: 2,
-    heads: 2,
-    dropout: 0,
-    layerScale: 1,
-    seed: 7,
-    ...over,
-  }).eval();
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+import { V, tinySeq2Seq } from './tiny-seq2seq.js';
+import { maxAbsDiff } from '../../helpers/arrays.js';
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
@@ -59,7 +35,7 @@ describe('Seq2SeqConfig', () => {
 for (const arch of ['resmlp', 'transformer'] as const) {
   describe(`Seq2Seq (${arch})`, () => {
     it('forward gives (B, T, V) finite logits; parameter names follow the fairseq/timm layout', () => {
-      const m = tiny(arch);
+      const m = tinySeq2Seq(arch);
       const names = [...m.namedParameters().keys()];
       assert.ok(names.includes('embed_tokens.weight'));
       if (arch === 'resmlp') {
@@ -94,7 +70,7 @@ for (const arch of ['resmlp', 'transformer'] as const) {
     });
 
     it('padding invariance: a sentence alone and inside a padded batch give the same encoder output and logits', () => {
-      const m = tiny(arch);
+      const m = tinySeq2Seq(arch);
       const src = [5, 6, 7, 3];
       const tgt = [2, 9, 10];
       const aloneEnc = m.encodeTensor(ids(src));
@@ -125,7 +101,7 @@ for (const arch of ['resmlp', 'transformer'] as const) {
     });
 
     it('causality: decoder output at i is unchanged when tokens after i change, and changes when token i does', () => {
-      const m = tiny(arch);
+      const m = tinySeq2Seq(arch);
       const src = ids([5, 6, 7, 3]);
       const a = m.forward(src, ids([2, 9, 10, 11, 12]));
       const b = m.forward(src, ids([2, 9, 10, 17, 4]));
@@ -138,7 +114,7 @@ for (const arch of ['resmlp', 'transformer'] as const) {
     });
 
     it('refuses sentences longer than N − 1 tokens with a clear error', () => {
-      const m = tiny(arch);
+      const m = tinySeq2Seq(arch);
       assert.throws(
         () => m.sourceIds(new Int32Array(12).fill(5)),
         (e: Error) => e instanceof SequenceTooLongError && /at most 11 tokens/.test(e.message),
@@ -149,7 +125,7 @@ for (const arch of ['resmlp', 'transformer'] as const) {
     });
 
     it('incremental decoding equals full decoding within 1e-4 under beam search, and leaks no tensors', async () => {
-      const m = tiny(arch, { maxLen: 16 });
+      const m = tinySeq2Seq(arch, { maxLen: 16 });
       const src = [
         [5, 6, 7, 8, 3],
         [9, 3],
@@ -177,7 +153,7 @@ for (const arch of ['resmlp', 'transformer'] as const) {
     });
 
     it('arbitrary reorders (rows not grouped per sentence, sentences dropped) still match the full path', () => {
-      const m = tiny(arch, { maxLen: 16, norm: 'layernorm' });
+      const m = tinySeq2Seq(arch, { maxLen: 16, norm: 'layernorm' });
       const src = [
         [5, 6, 7, 3],
         [9, 3],
