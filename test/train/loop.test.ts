@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { train, resolveTrainerConfig, planEpochs, type TrainTask, LAST, BEST } from '../../src/train/loop.js';
 import { Rng, type RngState } from '../../src/util/rng.js';
+import { toyBatch, toyWeights } from './toy-softmax.js';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -21,30 +22,16 @@ interface Batch {
 
 /** 8 batches of 4 examples, 3 features, 2 classes; batch (e, i) is a pure function of (seed, e, i). */
 function toyTask(seed = 1): TrainTask<Batch> & { dispose(): void; noise: Rng } {
-  const w = tf.variable(
-    tf.tensor2d([
-      [0.1, -0.2],
-      [0.05, 0.3],
-      [-0.1, 0.2],
-    ]),
-    true,
-  );
-  const b = tf.variable(tf.zeros([2]), true);
+  const { w, b, params } = toyWeights();
   const noise = new Rng(seed + 100); // stands in for a dropout generator: consumed every loss call
   let training = true;
   const task = {
-    params: new Map<string, tf.Variable>([
-      ['fc.weight', w],
-      ['fc.bias', b],
-    ]),
+    params,
     modelConfig: { kind: 'toy', features: 3 },
     noise,
     numBatches: () => 8,
     batch(epoch: number, i: number): Batch {
-      const r = new Rng(`${seed}/${epoch}/${i}`);
-      const xs = Array.from({ length: 12 }, () => r.normal());
-      const ys = Array.from({ length: 4 }, (_, k) => (xs[k * 3]! + xs[k * 3 + 1]! > 0 ? 1 : 0));
-      return { x: tf.tensor2d(xs, [4, 3]), y: tf.tensor1d(ys, 'int32') };
+      return toyBatch(new Rng(`${seed}/${epoch}/${i}`));
     },
     loss(batch: Batch): tf.Scalar {
       const jitter = training ? noise.uniform() * 0.01 : 0;

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { joinWorld } from '../../../src/train/distributed/mpi.js';
 import { resolveTrainerConfig, train, type TrainTask } from '../../../src/train/loop.js';
 import { Rng } from '../../../src/util/rng.js';
+import { toyBatch, toyWeights } from '../toy-softmax.js';
 
 interface Batch {
   x: tf.Tensor2D;
@@ -17,27 +18,13 @@ const world = joinWorld();
 await tf.setBackend('cpu');
 const [atBatch, kind] = (process.env.RESMLP_TEST_FAULT ?? '-1:none').split(':') as [string, string];
 
-const w = tf.variable(
-  tf.tensor2d([
-    [0.1, -0.2],
-    [0.05, 0.3],
-    [-0.1, 0.2],
-  ]),
-  true,
-);
-const b = tf.variable(tf.zeros([2]), true);
+const { w, b, params } = toyWeights();
 const task: TrainTask<Batch> = {
-  params: new Map<string, tf.Variable>([
-    ['fc.weight', w],
-    ['fc.bias', b],
-  ]),
+  params,
   modelConfig: { kind: 'toy', features: 3 },
   numBatches: () => 40,
   batch(epoch, i) {
-    const r = new Rng(`1/${epoch}/${i}`);
-    const xs = Array.from({ length: 12 }, () => r.normal());
-    const ys = Array.from({ length: 4 }, (_, k) => (xs[k * 3]! + xs[k * 3 + 1]! > 0 ? 1 : 0));
-    return { x: tf.tensor2d(xs, [4, 3]), y: tf.tensor1d(ys, 'int32'), index: i };
+    return { ...toyBatch(new Rng(`1/${epoch}/${i}`)), index: i };
   },
   loss(batch) {
     if (batch.index === Number(atBatch)) {
