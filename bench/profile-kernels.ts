@@ -11,7 +11,10 @@ import { Embedding, ResBlock, labelSmoothedCrossEntropy } from '../src/core/inde
 import { Rng } from '../src/util/rng.js';
 
 export interface KernelRow {
+  /** Kernel name and input shapes, e.g. `BatchMatMul [32,32,256][256,1024]`. */
   kernel: string;
+  /** The kernel name alone. */
+  name: string;
   calls: number;
   ms: number;
 }
@@ -21,6 +24,39 @@ export interface ProfileResult {
   stepMs: number;
   kernelMs: number;
   rows: KernelRow[];
+}
+
+/** Median wall time (ms) of `reps` calls of `step`, after `warmup` untimed calls. */
+export function medianStepMs(step: () => void, warmup: number, reps: number): number {
+  for (let i = 0; i < warmup; i++) step();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(reps / 2)]!;
+}
+
+/** Kernel time of one profiled call of `step`: in total, and per kernel and input shapes, largest first. */
+export async function profileKernels(step: () => void): Promise<{ kernelMs: number; rows: KernelRow[] }> {
+  const prof = await tf.profile(step);
+  const agg = new Map<string, KernelRow>();
+  let kernelMs = 0;
+  const tfName = tf.getBackend();
+  for (const k of prof.kernels) {
+    // tf.profile also lists op and customGrad scopes (their kernels are listed too): keep kernels only
+    if (tf.getKernel(k.name, tfName) === undefined) continue;
+    const ms = Number(await k.kernelTimeMs);
+    const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}`;
+    const row = agg.get(key) ?? { kernel: key, name: k.name, calls: 0, ms: 0 };
+    row.calls++;
+    row.ms += ms;
+    agg.set(key, row);
+    kernelMs += ms;
+  }
+  return { kernelMs, rows: [...agg.values()].sort((a, b) => b.ms - a.ms) };
 }
 
 export async function profileStep(backend = 'native', depth = 4, B = 32, N = 32, d = 256, V = 8000): Promise<ProfileResult> {
@@ -44,31 +80,10 @@ export async function profileStep(backend = 'native', depth = 4, B = 32, N = 32,
       value.dataSync();
       for (const g of Object.values(grads)) g.dataSync();
     });
-  step(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    step();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const prof = await tf.profile(step);
-  const agg = new Map<string, KernelRow>();
-  let kernelMs = 0;
-  const tfName = tf.getBackend();
-  for (const k of prof.kernels) {
-    // tf.profile also lists op and customGrad scopes (their kernels are listed too): keep kernels only
-    if (tf.getKernel(k.name, tfName) === undefined) continue;
-    const ms = Number(await k.kernelTimeMs);
-    const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}`;
-    const row = agg.get(key) ?? { kernel: key, calls: 0, ms: 0 };
-    row.calls++;
-    row.ms += ms;
-    agg.set(key, row);
-    kernelMs += ms;
-  }
+  const stepMs = medianStepMs(step, 1, 3);
+  const { kernelMs, rows } = await profileKernels(step);
   tf.dispose([ids, targets]);
-  return { backend, stepMs: times[1]!, kernelMs, rows: [...agg.values()].sort((a, b) => b.ms - a.ms) };
+  return { backend, stepMs, kernelMs, rows };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/choose.js';
 import { createModel } from '../src/vision/registry.js';
+import { medianStepMs, profileKernels } from './profile-kernels.js';
 
 const backend = process.argv[2] ?? 'native';
 const B = Number(process.argv[3] ?? 128);
@@ -24,36 +25,14 @@ const step = () =>
     for (const g of Object.values(grads)) g.dataSync();
   });
 
-for (let i = 0; i < 3; i++) step(); // warm-up
-const times: number[] = [];
-for (let i = 0; i < 7; i++) {
-  const t0 = performance.now();
-  step();
-  times.push(performance.now() - t0);
-}
-times.sort((a, b) => a - b);
-const stepMs = times[3]!;
+const stepMs = medianStepMs(step, 3, 7);
 console.log(`${backend}: step ${stepMs.toFixed(1)} ms (median of 7), ${((B / stepMs) * 1000).toFixed(0)} images/s`);
 
-const prof = await tf.profile(step);
-const byShape = new Map<string, { ms: number; calls: number }>();
+const { kernelMs: total, rows } = await profileKernels(step);
 const byKernel = new Map<string, number>();
-let total = 0;
-for (const k of prof.kernels) {
-  // tf.profile also lists op and customGrad scopes (their kernels are listed too): keep kernels only
-  if (tf.getKernel(k.name, tf.getBackend()) === undefined) continue;
-  const ms = Number(await k.kernelTimeMs);
-  total += ms;
-  const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}`;
-  const row = byShape.get(key) ?? { ms: 0, calls: 0 };
-  row.ms += ms;
-  row.calls++;
-  byShape.set(key, row);
-  byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + ms);
-}
+for (const r of rows) byKernel.set(r.name, (byKernel.get(r.name) ?? 0) + r.ms);
 console.log(`kernel time in the profiled step: ${total.toFixed(1)} ms`);
 for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`${ms.toFixed(1).padStart(8)} ms  ${k}`);
 console.log('by input shapes (top 20):');
-for (const [k, r] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20))
-  console.log(`${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(3)}×  ${k}`);
+for (const r of rows.slice(0, 20)) console.log(`${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(3)}×  ${r.kernel}`);
 tf.dispose([x, labels]);
