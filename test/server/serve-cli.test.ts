@@ -71,6 +71,8 @@ describe('serve config', () => {
     ['no models', { models: {} }, /models: at least one model/],
     ['checkpoint missing', { models: { 'en-de': {} } }, /models\.en-de\.checkpoint: /],
     ['unknown top-level key', { ...ok, modles: {} }, /Unrecognized key: "modles"/],
+    ['negative joinWaitSteps', { ...ok, server: { joinWaitSteps: -1 } }, /server\.joinWaitSteps: /],
+    ['fractional joinWaitSteps', { ...ok, server: { joinWaitSteps: 1.5 } }, /server\.joinWaitSteps: /],
   ];
   for (const [name, raw, re] of bad) test(`refused: ${name}`, () => assert.throws(() => resolveServeConfig(raw), re));
   test('the shipped configs validate (configs/serve/*.json, the k8s ConfigMap)', () => {
