@@ -54,6 +54,24 @@ function fakeEngine(): SpyEngine {
 
 const enc = (e: TranslationEngine, texts: string[]) => texts.map((t) => e.encode(t));
 
+/** The tiny random-init Seq2Seq of the real-model tests (character vocabulary, 1+1 layers, d 16). */
+function tinySeq2Seq(tok: CharTokenizer): Seq2Seq {
+  return new Seq2Seq({
+    vocabSize: tok.vocabSize,
+    maxLen: 48,
+    dim: 16,
+    mlpHidden: 32,
+    encoderLayers: 1,
+    decoderLayers: 1,
+    heads: 2,
+    dropout: 0,
+    bosId: 0,
+    padId: 1,
+    eosId: 2,
+    unkId: 3,
+    seed: 7,
+  });
+}
 describe('Batcher', () => {
   test('concurrent sentences are decoded together and each gets its one-by-one result', async () => {
     const e = fakeEngine();
@@ -190,21 +208,7 @@ describe('Batcher', () => {
   test('tiny real Seq2Seq (random init): batched == one by one, no tensor leak', async () => {
     await useTestBackend();
     const tok = new CharTokenizer();
-    const model = new Seq2Seq({
-      vocabSize: tok.vocabSize,
-      maxLen: 48,
-      dim: 16,
-      mlpHidden: 32,
-      encoderLayers: 1,
-      decoderLayers: 1,
-      heads: 2,
-      dropout: 0,
-      bosId: 0,
-      padId: 1,
-      eosId: 2,
-      unkId: 3,
-      seed: 7,
-    });
+    const model = tinySeq2Seq(tok);
     model.eval();
     try {
       const e = new SpyEngine(engineFor(model, tok));
@@ -288,21 +292,7 @@ describe('step scheduler', () => {
   test('tiny real Seq2Seq (random init): joined mid-decode == one by one, no tensor leak', async () => {
     await useTestBackend();
     const tok = new CharTokenizer();
-    const model = new Seq2Seq({
-      vocabSize: tok.vocabSize,
-      maxLen: 48,
-      dim: 16,
-      mlpHidden: 32,
-      encoderLayers: 1,
-      decoderLayers: 1,
-      heads: 2,
-      dropout: 0,
-      bosId: 0,
-      padId: 1,
-      eosId: 2,
-      unkId: 3,
-      seed: 7,
-    });
+    const model = tinySeq2Seq(tok);
     model.eval();
     try {
       const e = engineFor(model, tok);
