@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type FlagSpec, formatHelp, parseArgs } from '../src/cli/args.js';
 import { repoRoot } from '../src/util/paths.js';
 import { prepareShared } from './mt-train-real.js';
 
@@ -98,11 +99,16 @@ export async function mtTrainRssBench(
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const argv = process.argv.slice(2);
-  const flag = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
+  const spec: Record<string, FlagSpec> = {
+    updates: { type: 'int', default: 60, help: 'training updates (a validation and a checkpoint at 80% of them)' },
+    'mt-data': { type: 'string', help: 'a prepared Multi30k folder with a valid split (default: prepared from ../shared)' },
   };
-  const r = await mtTrainRssBench({ updates: Number(flag('--updates') ?? 60), data: flag('--mt-data'), log: (l) => console.error(l) });
-  console.log(JSON.stringify(r));
+  const { flags, help } = parseArgs(process.argv.slice(2), spec);
+  if (help) process.stdout.write(formatHelp('usage: node --import tsx bench/mt-train-rss.ts [options]', spec));
+  else {
+    const updates = flags.updates as number;
+    if (updates < 1) throw new Error(`--updates must be ≥ 1, got ${updates}`);
+    const r = await mtTrainRssBench({ updates, data: flags['mt-data'] as string | undefined, log: (l) => console.error(l) });
+    console.log(JSON.stringify(r));
+  }
 }

@@ -38,6 +38,7 @@ import { DecodingDefaultsSchema, type ServerSettings } from '../src/server/confi
 import { Translator } from '../src/mt/translator.js';
 import { TranslatorEngine, UNBOUNDED_TRANSLATOR_TOKENS } from '../src/server/engine.js';
 import { ModelRegistry } from '../src/server/models.js';
+import { Rng } from '../src/util/rng.js';
 import type { Module } from '../src/core/module.js';
 import { applyPrecision, parsePrecision, type Precision, precisionLine } from '../src/quant/index.js';
 
@@ -188,19 +189,16 @@ interface LoadOptions {
    * Default: closed loop (each client sends its next request when the previous one returns).
    */
   openRate?: number;
+  /** Step scheduler's joinWaitSteps (default: the server's). */
+  joinWaitSteps?: number;
 }
 
 /** Poisson arrival times (ms from 0) at `rate` req/s over `seconds`, from a fixed seed. */
 function poissonArrivals(rate: number, seconds: number, max: number): number[] {
-  let x = 0x9e3779b9;
-  const uniform = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return ((x >>> 0) + 0.5) / 2 ** 32;
-  };
+  const rng = new Rng('bench-server-arrivals');
+  const gap = () => -Math.log(1 - rng.uniform()) / rate; // exponential; 1 − uniform is in (0, 1]
   const out: number[] = [];
-  for (let t = -Math.log(uniform()) / rate; t < seconds && out.length < max; t += -Math.log(uniform()) / rate) out.push(t * 1000);
+  for (let t = gap(); t < seconds && out.length < max; t += gap()) out.push(t * 1000);
   return out;
 }
 
@@ -212,7 +210,7 @@ const MODES: Record<Mode, Partial<ServerSettings>> = {
 };
 
 async function runLoad(engine: TranslatorEngine, sentences: string[], clients: number, mode: Mode, o: LoadOptions): Promise<RunResult> {
-  const settings = MODES[mode];
+  const settings = mode === 'step' && o.joinWaitSteps !== undefined ? { ...MODES.step, joinWaitSteps: o.joinWaitSteps } : MODES[mode];
   const s = await benchServer(engine, { ...settings, requestTimeoutMs: 600_000 });
   const body = (q: string) => JSON.stringify({ q, source: 'en', target: 'de', beam_size: o.beam, max_length: o.maxLength, cache: o.cache });
   const ask = async (q: string) => {
@@ -296,9 +294,11 @@ async function main(): Promise<void> {
     maxLength: flags['max-length'] as number,
     workload: 'sentence',
     cache: false,
+    joinWaitSteps: flags['join-wait-steps'] as number | undefined,
   };
   const clientCounts = String(flags.clients).split(',').map(Number);
-  if (flags['join-wait-steps'] !== undefined) MODES.step = { ...MODES.step, joinWaitSteps: flags['join-wait-steps'] as number };
+  for (const k of ['open-load', 'open-rate', 'join-wait-steps'] as const)
+    if (flags[k] !== undefined && (flags[k] as number) < 0) throw new Error(`--${k} must be ≥ 0, got ${flags[k]}`);
   console.log(
     `server bench: ${m.description}; backend ${info.name}; beam ${o.beam}, max_length ${o.maxLength}; ≤ ${o.seconds} s / ≤ ${o.maxRequests} requests per run; loopback`,
   );
