@@ -324,7 +324,9 @@ async function main(): Promise<void> {
   const openShare = flags['open-load'] as number;
   const openRate = (flags['open-rate'] as number | undefined) ?? (batch16run ? openShare * batch16run.rps : undefined);
   const open: RunResult[] = [];
-  if (openRate !== undefined && openRate > 0) {
+  if (openRate === undefined) console.log('open-loop runs: skipped (no 16-client batch-level run to size them; give --open-rate)');
+  else if (openRate === 0) console.log('open-loop runs: skipped (--open-load 0 / --open-rate 0)');
+  else {
     for (const mode of ['step', 'batch'] as const) {
       const r = await runLoad(m.engine, sentences, 0, mode, { ...o, workload: `open ${openRate.toFixed(1)}/s`, openRate });
       open.push(r);
