@@ -8,7 +8,7 @@ import { matmulBench } from './matmul.js';
 import { stepBench, pytorchStep } from './step.js';
 import { decodeBench } from './decode.js';
 import { mtTrainBench } from './mt-train.js';
-import { formatMtTrainReal, mtTrainRealBench } from './mt-train-real.js';
+import { formatMtTrainReal, mtTrainRealBench, prepareShared } from './mt-train-real.js';
 import { mtTrainRssBench } from './mt-train-rss.js';
 import { formatInt8Bench, int8Bench } from './decode-int8.js';
 import { mpiBench } from './mpi.js';
@@ -107,12 +107,19 @@ async function main(): Promise<void> {
     out.mtTrain = r.rows;
     out.mtTrainTokensPerSec = { small: r.mtTrainTokensPerSecSmall, resmlp6: r.mtTrainTokensPerSecResmlp6 };
     out.mtTrainFlopsVsSgemm = r.mtTrainFlopsVsSgemm;
+    // Multi30k prepared once for the two real-data benches below (unless --mt-data gives it)
+    let m30k: { dir: string; cleanup: () => void } | undefined;
+    const mtData = async () => {
+      if (flags['mt-data'] !== undefined) return flags['mt-data'] as string;
+      m30k ??= await prepareShared((line) => console.error(line), true);
+      return m30k.dir;
+    };
     // the same small model on real bucketed Multi30k batches, interleaved with the synthetic one
     try {
       const real = await mtTrainRealBench({
         threads,
         pairs: 4 * Math.min(reps, 3),
-        data: flags['mt-data'] as string | undefined,
+        data: await mtData(),
         log: (line) => console.error(line),
       });
       console.log(['', ...formatMtTrainReal(real)].join('\n'));
@@ -125,7 +132,7 @@ async function main(): Promise<void> {
     }
     // peak memory of a real `resmlp mt train` run of the small config (child process, VmHWM)
     try {
-      const rss = await mtTrainRssBench({ data: flags['mt-data'] as string | undefined, log: (line) => console.error(line) });
+      const rss = await mtTrainRssBench({ data: await mtData(), log: (line) => console.error(line) });
       console.log(
         `\n## translation training memory: resmlp mt train ${rss.config}, ${rss.updates} updates with a validation and a checkpoint (${rss.seconds.toFixed(0)} s): peak RSS ${rss.peakRssMb.toFixed(0)} MB (target ≤ 2500)`,
       );
@@ -135,6 +142,7 @@ async function main(): Promise<void> {
       console.log(`\n## translation training memory: not measured: ${(e as Error).message.split('\n')[0]}`);
       out.mtTrainRss = { error: (e as Error).message };
     }
+    (m30k as { cleanup: () => void } | undefined)?.cleanup();
   }
 
   if (only.includes('decode')) {
