@@ -22,7 +22,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'max-time': { type: 'number', help: 'stop after this many seconds, saving a checkpoint (trainer.maxTimeSec)' },
   'time-budget': {
     type: 'number',
-    help: 'fit the epochs and LR schedule to this many seconds after the first epoch (trainer.timeBudgetSec)',
+    help: 'fit the number of updates and the LR schedule to this many seconds, planned from the first epochs (trainer.timeBudgetSec)',
   },
   'validate-every': { type: 'int', help: 'validate every N updates, 0 = each epoch (trainer.validateEvery)' },
   'checkpoint-every': { type: 'int', help: 'numbered checkpoint every N updates, 0 = each epoch (trainer.checkpointEvery)' },

@@ -32,12 +32,17 @@ export interface TrainerState {
   /** Wall time spent training before this checkpoint, seconds. */
   elapsedSec: number;
   /**
-   * Epochs the run was planned to, when trainer.timeBudgetSec fitted them to a time budget: first
-   * from the first epoch's time, then after each epoch from the mean of epochs 2.. until half-way.
+   * Epochs the run was planned to, when trainer.timeBudgetSec fitted it to a time budget (the
+   * last one maybe in part): first from the first epoch's time, then after each epoch from the
+   * mean time per update of epochs 2.. until half-way.
    */
   plannedEpochs?: number;
+  /** Updates the run was planned to (with plannedEpochs; absent in checkpoints that planned whole epochs). */
+  plannedUpdates?: number;
   /** Training seconds at the end of the first epoch (later plans time epochs 2.. from it). */
   firstEpochSec?: number;
+  /** Updates at the end of the first epoch. */
+  firstEpochUpdates?: number;
   /** The plan is final (the run reached half its planned epochs). */
   planFinal?: boolean;
 }

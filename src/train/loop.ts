@@ -64,16 +64,18 @@ export interface TrainerConfig {
   maxTimeSec: number;
   /**
    * Fit the run to this many seconds (0 = off): at the end of the first epoch the loop measures
-   * its time (with validation) and plans min(epochs, ⌊timeBudgetSec / that⌋) epochs, at least 1,
-   * with the LR schedule stretched to them, so that a slower machine trains fewer epochs with a
-   * complete schedule instead of being cut off mid-schedule by maxTimeSec. The first epoch runs
-   * slower (JIT warm-up, first calls of every kernel), so from the second epoch on the rest of the
-   * budget is planned again after every epoch from the mean time of epochs 2.., with 2% headroom,
-   * until the run is half through; the plan is fixed from then on (so the last epochs, e.g. the
-   * image loader's cleanEpochs, are known before they start). A re-plan moves the cosine's end:
-   * the LR at a given update changes by a percent or so. Saved in checkpoints: a resumed run keeps
-   * the plan. The plan depends on the machine's speed, so two runs may differ; pin `epochs` with
-   * timeBudgetSec 0 to repeat one exactly. Default 0.
+   * its time per update (with validation) and plans the updates the budget holds, at least 1 and
+   * at most trainer.epochs' worth, with the LR schedule stretched to them, so that a slower machine
+   * trains fewer updates with a complete schedule instead of being cut off mid-schedule by
+   * maxTimeSec. The plan is in updates, not whole epochs: the run may end inside an epoch (with a
+   * few epochs in the budget, whole epochs would leave up to one epoch of it unused). The first
+   * epoch runs slower (JIT warm-up, first calls of every kernel), so from the second epoch on the
+   * rest of the budget is planned again after every epoch from the mean time per update of epochs
+   * 2.., with 2% headroom, until the run is half through; the plan is fixed from then on (so the
+   * last epochs, e.g. the image loader's cleanEpochs, are known before they start). A re-plan moves
+   * the cosine's end: the LR at a given update changes by a percent or so. Saved in checkpoints: a
+   * resumed run keeps the plan. The plan depends on the machine's speed, so two runs may differ;
+   * pin `epochs` with timeBudgetSec 0 to repeat one exactly. Default 0.
    */
   timeBudgetSec: number;
   /** Batches whose gradients are averaged into one update (fairseq's --update-freq), per rank under mpirun. Default 1. */
@@ -211,21 +213,27 @@ export const LAST = 'checkpoint_last.safetensors';
 export const BEST = 'checkpoint_best.safetensors';
 
 /**
- * The time-budget plan at the end of epoch `epoch` (`now` training seconds in): the time per
- * epoch and the epochs the whole run fits in, within [epoch, trainer.epochs] (and ≥ 1). After
- * epoch 1 the epoch time is all of `now`; later it is the mean of epochs 2..epoch (epoch 1 is slow
- * with warm-up), and the rest of the budget is shared out with 2% headroom (host noise; the
- * budget is a limit, not a target).
+ * The time-budget plan at the end of an epoch, `now` training seconds and `updates` updates in:
+ * the time per update and the updates the whole run fits in, within [updates, maxUpdates] (and
+ * ≥ 1). After the first epoch the time per update is all of `now` over all updates; later it is
+ * the mean over the updates since the first epoch (`first`: its end; epoch 1 is slow with
+ * warm-up), and the rest of the budget is shared out with 2% headroom (host noise; the budget is
+ * a limit, not a target).
  */
-export function planEpochs(
-  cfg: Pick<TrainerConfig, 'epochs' | 'timeBudgetSec'>,
-  epoch: number,
-  now: number,
-  firstEpochSec: number | undefined,
-): { perEpoch: number; planned: number } {
-  if (epoch === 1) return { perEpoch: now, planned: Math.min(cfg.epochs, Math.max(1, Math.floor(cfg.timeBudgetSec / now))) };
-  const perEpoch = firstEpochSec === undefined ? now / epoch : (now - firstEpochSec) / (epoch - 1);
-  return { perEpoch, planned: Math.min(cfg.epochs, Math.max(epoch, epoch + Math.floor((cfg.timeBudgetSec - now) / (1.02 * perEpoch)))) };
+export function planUpdates(
+  timeBudgetSec: number,
+  at: { updates: number; now: number },
+  first: { updates: number; sec: number } | undefined,
+  maxUpdates: number,
+): { perUpdate: number; planned: number } {
+  const fit = (n: number) => Math.min(maxUpdates, Math.max(1, at.updates, n));
+  if (first === undefined) {
+    const perUpdate = at.now / at.updates;
+    return { perUpdate, planned: fit(Math.floor(timeBudgetSec / perUpdate)) };
+  }
+  const perUpdate = at.updates > first.updates ? (at.now - first.sec) / (at.updates - first.updates) : at.now / at.updates;
+  const more = Math.floor((timeBudgetSec - at.now) / (1.02 * perUpdate));
+  return { perUpdate, planned: fit(at.updates + Math.max(0, more)) };
 }
 
 /**
@@ -280,7 +288,7 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
       `${lastPath}: trainer state plans ${planned} epochs, but trainer.epochs is ${cfg.epochs} (expected an integer 1..${cfg.epochs})`,
     );
   }
-  /** Epochs this run trains: trainer.epochs, or fewer once fitted to timeBudgetSec. */
+  /** Epochs this run trains: trainer.epochs, or fewer once fitted to timeBudgetSec (the last one maybe in part). */
   let epochs = planned ?? cfg.epochs;
   const schedule: ScheduleConfig = { ...cfg.schedule };
   const autoSteps = schedule.totalSteps <= 1;
@@ -291,7 +299,21 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
     const u = Math.max(1, Math.floor(batches / (cfg.updateFreq * ranks)));
     return cfg.maxUpdates > 0 ? Math.min(u, cfg.maxUpdates) : u;
   };
-  if (autoSteps) schedule.totalSteps = updatesIn(epochs);
+  // A checkpoint of a budgeted run written before plans were in updates holds whole epochs.
+  if (planned !== undefined && state.plannedUpdates === undefined) state.plannedUpdates = updatesIn(planned);
+  const plannedUpdates = state.plannedUpdates;
+  if (
+    plannedUpdates !== undefined &&
+    !(Number.isInteger(plannedUpdates) && plannedUpdates >= 1 && plannedUpdates <= updatesIn(cfg.epochs))
+  ) {
+    throw new Error(
+      `${lastPath}: trainer state plans ${plannedUpdates} updates, but trainer.epochs holds ${updatesIn(cfg.epochs)} (expected an integer 1..${updatesIn(cfg.epochs)})`,
+    );
+  }
+  /** Updates this run trains: the time-budget plan's, or all of its epochs'. */
+  const plannedTotal = (): number => state.plannedUpdates ?? updatesIn(epochs);
+  if (autoSteps) schedule.totalSteps = plannedTotal();
+  const budgetDone = (): boolean => state.plannedUpdates !== undefined && state.updates >= state.plannedUpdates;
 
   const clock = opts.clock ?? (() => performance.now());
   const startedAt = clock();
@@ -348,7 +370,7 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
   task.setTraining(true);
   const vars = [...task.params.values()];
   const names = [...task.params.keys()];
-  outer: while (state.epoch < epochs) {
+  outer: while (state.epoch < epochs && !budgetDone()) {
     const nb = task.numBatches(state.epoch);
     hooks.onEpochStart?.({ epoch: state.epoch, batches: nb, startBatch: state.batchInEpoch });
     let lossSum = 0;
@@ -426,31 +448,40 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
       if (lead && endOfEpoch && cfg.timeBudgetSec > 0 && !state.planFinal) {
         // Epoch 1's time (with its validation, JIT warm-up and the first calls of every kernel)
         // overestimates the next ones: the first plan errs towards finishing early; the later
-        // ones, from the mean of epochs 2.., give the rest of the budget to the remaining epochs.
+        // ones, from the mean of epochs 2.., give the rest of the budget to the remaining updates.
         const now = elapsed();
-        const { perEpoch, planned } = planEpochs(cfg, state.epoch, now, state.firstEpochSec);
-        if (state.epoch === 1) state.firstEpochSec = now;
-        state.planFinal = 2 * state.epoch >= planned;
-        state.plannedEpochs = planned;
-        const changed = planned !== epochs;
+        const first = state.firstEpochSec === undefined ? undefined : { sec: state.firstEpochSec, updates: state.firstEpochUpdates ?? 0 };
+        const { perUpdate, planned } = planUpdates(cfg.timeBudgetSec, { updates: state.updates, now }, first, updatesIn(cfg.epochs));
+        if (state.epoch === 1) {
+          state.firstEpochSec = now;
+          state.firstEpochUpdates = state.updates;
+        }
+        state.planFinal = 2 * state.updates >= planned;
+        let plannedEpochs = 1;
+        while (plannedEpochs < cfg.epochs && updatesIn(plannedEpochs) < planned) plannedEpochs++;
+        const changed = planned !== state.plannedUpdates || plannedEpochs !== epochs;
+        state.plannedUpdates = planned;
+        state.plannedEpochs = plannedEpochs;
         if (changed) {
-          epochs = planned;
+          epochs = plannedEpochs;
           task.setEpochs?.(epochs);
-          if (autoSteps) schedule.totalSteps = updatesIn(epochs);
-          hooks.onPlan?.({ epochs, totalUpdates: schedule.totalSteps });
+          if (autoSteps) schedule.totalSteps = planned;
+          hooks.onPlan?.({ epochs, totalUpdates: planned });
         }
         if (changed || state.epoch === 1 || state.planFinal) {
           const took =
-            state.epoch <= 2
-              ? `epoch ${state.epoch} took ${perEpoch.toFixed(state.epoch === 1 ? 0 : 1)} s`
-              : `epochs 2–${state.epoch} took ${perEpoch.toFixed(1)} s each`;
+            state.epoch === 1
+              ? `epoch 1 took ${now.toFixed(0)} s (${perUpdate.toPrecision(3)} s per update)`
+              : `epoch${state.epoch === 2 ? ' 2' : `s 2–${state.epoch}`} took ${perUpdate.toPrecision(3)} s per update`;
+          const partial = planned < updatesIn(epochs) ? ', the last in part' : '';
           log(
-            `time budget ${cfg.timeBudgetSec} s: ${took}, so the run trains ${epochs} of ${cfg.epochs} epochs` +
-              (autoSteps ? ` (${schedule.totalSteps} updates, LR schedule fitted to them)` : '') +
+            `time budget ${cfg.timeBudgetSec} s: ${took}, so the run trains ${planned} updates (${epochs} of ${cfg.epochs} epochs${partial})` +
+              (autoSteps ? ', LR schedule fitted to them' : '') +
               (state.planFinal ? '; plan fixed' : '; planned again after each epoch until half-way'),
           );
         }
       }
+      if (budgetDone() && stoppedBy === 'done') stop = true;
       if (cfg.maxUpdates > 0 && state.updates >= cfg.maxUpdates) {
         stoppedBy = 'maxUpdates';
         stop = true;
@@ -468,7 +499,14 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
       const lastUpdate = stop || (endOfEpoch && state.epoch >= epochs);
       if (lastUpdate && stoppedBy !== 'interrupt' && validatedAt !== state.updates) await validate();
       // Rank 0 decides (its validation, clock and plan); the other ranks follow.
-      const plan = { epochs, plannedEpochs: state.plannedEpochs, firstEpochSec: state.firstEpochSec, planFinal: state.planFinal };
+      const plan = {
+        epochs,
+        plannedEpochs: state.plannedEpochs,
+        plannedUpdates: state.plannedUpdates,
+        firstEpochSec: state.firstEpochSec,
+        firstEpochUpdates: state.firstEpochUpdates,
+        planFinal: state.planFinal,
+      };
       const decided: { stoppedBy: TrainResult['stoppedBy'] | null; plan: typeof plan } = dp.agree(state.updates, {
         stoppedBy: stop ? stoppedBy : null,
         plan,
@@ -481,8 +519,8 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
         if (planned !== epochs) {
           epochs = planned;
           task.setEpochs?.(epochs);
-          if (autoSteps) schedule.totalSteps = updatesIn(epochs);
         }
+        if (autoSteps) schedule.totalSteps = plannedTotal();
       }
       if (checkpointNow || stop) {
         dp.checkParams(state.updates, task.params, optimizer);

@@ -7,8 +7,9 @@ import { mkdtempSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { train, resolveTrainerConfig, planEpochs, type TrainTask, LAST, BEST } from '../../src/train/loop.js';
+import { train, resolveTrainerConfig, planUpdates, type TrainTask, LAST, BEST } from '../../src/train/loop.js';
 import { Rng, type RngState } from '../../src/util/rng.js';
+import { readSafetensors, writeSafetensors, type TensorToWrite } from '../../src/io/safetensors.js';
 import { toyBatch, toyWeights } from './toy-softmax.js';
 
 before(async () => {
@@ -173,23 +174,24 @@ test('a run that stops before its first scheduled validation is still validated 
   task.dispose();
 });
 
-test('planEpochs: epoch 1 plans from its own time, later epochs from the mean of epochs 2.. with 2% headroom, within [epoch, epochs]', () => {
-  const cfg = { epochs: 40, timeBudgetSec: 1700 };
-  assert.deepEqual(planEpochs(cfg, 1, 50, undefined), { perEpoch: 50, planned: 34 });
-  // epochs 2–3 took (150 − 50) / 2 = 50 s each; 1550 s left / (1.02 · 50) = 30.4 → 3 + 30
-  assert.deepEqual(planEpochs(cfg, 3, 150, 50), { perEpoch: 50, planned: 33 });
-  assert.equal(planEpochs({ ...cfg, epochs: 20 }, 3, 150, 50).planned, 20, 'capped by trainer.epochs');
-  assert.equal(planEpochs(cfg, 5, 1800, 50).planned, 5, 'over budget: ends with the epoch just done');
-  assert.equal(planEpochs(cfg, 1, 2000, undefined).planned, 1, 'at least one epoch');
+test('planUpdates: the first epoch plans from its own time per update, later epochs from the mean since the first with 2% headroom, within [updates, maxUpdates]', () => {
+  // epoch 1: 8 updates in 50 s = 6.25 s each; ⌊1700 / 6.25⌋ = 272
+  assert.deepEqual(planUpdates(1700, { updates: 8, now: 50 }, undefined, 320), { perUpdate: 6.25, planned: 272 });
+  // 16 updates since the first epoch took 100 s = 6.25 s each; 1550 s left / (1.02 · 6.25) = 243.1 → 24 + 243
+  assert.deepEqual(planUpdates(1700, { updates: 24, now: 150 }, { updates: 8, sec: 50 }, 320), { perUpdate: 6.25, planned: 267 });
+  assert.equal(planUpdates(1700, { updates: 24, now: 150 }, { updates: 8, sec: 50 }, 160).planned, 160, 'capped by trainer.epochs');
+  assert.equal(planUpdates(1700, { updates: 40, now: 1800 }, { updates: 8, sec: 50 }, 320).planned, 40, 'over budget: ends now');
+  assert.equal(planUpdates(1700, { updates: 8, now: 2000 }, undefined, 320).planned, 8, 'over budget after the first epoch: ends now');
+  assert.equal(planUpdates(1700, { updates: 8, now: 50 }, undefined, 4).planned, 4, 'capped');
 });
 
-test('timeBudgetSec fits the epochs and the LR schedule to the budget after the first epoch and again after later ones until half-way, and a resume keeps the plan', async () => {
+test('timeBudgetSec fits the updates and the LR schedule to the budget after the first epoch and again after later ones until half-way, ending inside an epoch, and a resume keeps the plan', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'loop-t-'));
   const slow = toyTask();
   const validate = slow.validate!.bind(slow);
-  // A fake clock that only the validations move (one per epoch): the first takes 350 ms, the
-  // later ones 100 ms, a first epoch slower than the rest as JIT warm-up makes it. Real time
-  // (a loaded machine) cannot change the plan.
+  // A fake clock that only the validations move (one per epoch and one at the end): the first
+  // takes 350 ms, the later ones 100 ms, a first epoch slower than the rest as JIT warm-up makes
+  // it. Real time (a loaded machine) cannot change the plan.
   let ms = 0;
   let calls = 0;
   slow.validate = async () => {
@@ -207,22 +209,23 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
     clock: () => ms,
     hooks: { onUpdate: (u) => lrs.push(u.lr), onPlan: (p) => plans.push(p), log: (m) => logs.push(m) },
   });
-  // epoch 1: ⌊1.5 / 0.35⌋ = 4 epochs; epoch 2 took 0.1 s: 2 + ⌊(1.5 − 0.45) / (1.02 · 0.1)⌋ = 12,
-  // the same after epochs 3–5; after epoch 6, half of 12, the plan is fixed
+  // 8 updates an epoch. Epoch 1: 0.35 s / 8 updates, ⌊1.5 / 0.04375⌋ = 34 updates (5 epochs).
+  // Epoch k ≥ 2: 0.1 s / 8 updates since epoch 1, 8k + ⌊(1.15 − 0.1k) / (1.02 · 0.0125)⌋ = 98
+  // for k = 2..6 and 99 at k = 7, where 2 · 56 ≥ 99 fixes the plan: 12 epochs and 3 updates.
   assert.deepEqual(
     plans,
     [
-      { epochs: 4, totalUpdates: 32 },
-      { epochs: 12, totalUpdates: 96 },
+      { epochs: 5, totalUpdates: 34 },
+      { epochs: 13, totalUpdates: 98 },
+      { epochs: 13, totalUpdates: 99 },
     ],
     logs.join('\n'),
   );
-  const planned = plans.at(-1)!.epochs;
+  const planned = 99;
   // the task heard the run's length before the first update and after each plan that changed it
   assert.deepEqual(told, [40, ...plans.map((p) => p.epochs)]);
-  assert.equal(plans.at(-1)!.totalUpdates, planned * 8);
-  assert.equal(r.epochsDone, planned);
-  assert.equal(r.updates, planned * 8);
+  assert.equal(r.updates, planned);
+  assert.equal(r.epochsDone, 12, 'the 13th epoch is cut after 3 of its 8 updates');
   assert.equal(r.stoppedBy, 'done');
   assert.ok(
     logs.some((m) => m.includes('epoch 1 took') && m.includes('planned again after each epoch until half-way')),
@@ -230,16 +233,13 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
   );
   const fixed = logs.filter((m) => m.includes('plan fixed'));
   assert.equal(fixed.length, 1, logs.join('\n'));
-  const m = /(?:epoch 2|epochs 2–(\d+)) took [\d.]+ s(?: each)?, so the run trains (\d+) of 40 epochs/.exec(fixed[0]!);
-  assert.ok(m !== null && Number(m[2]) === planned, fixed[0]);
-  const fixedAt = m[1] === undefined ? 2 : Number(m[1]);
-  assert.equal(fixedAt, 6, `fixed at epoch ${fixedAt}, half-way through ${planned}`);
   assert.match(
     fixed[0]!,
-    /epochs 2–6 took 0\.1 s each, so the run trains 12 of 40 epochs \(96 updates, LR schedule fitted to them\); plan fixed/,
+    /epochs 2–7 took 0\.0125 s per update, so the run trains 99 updates \(13 of 40 epochs, the last in part\), LR schedule fitted to them; plan fixed/,
   );
-  assert.equal(r.elapsedSec, (350 + 11 * 100) / 1000, "elapsed time is the clock's: 12 validations");
+  assert.equal(r.elapsedSec, (350 + 12 * 100) / 1000, "elapsed time is the clock's: 13 validations (12 epoch ends and the last update)");
   // the cosine schedule ran to its end: the last update's lr is near minLr (0), not mid-schedule
+  assert.equal(lrs.length, planned);
   assert.ok(lrs.at(-1)! < 0.01 * base.schedule.lr, `last lr ${lrs.at(-1)}`);
 
   // A resumed run (faster now: no sleeping validation) keeps the saved plan instead of re-planning.
@@ -255,16 +255,40 @@ test('timeBudgetSec fits the epochs and the LR schedule to the budget after the 
       hooks: { onPlan: () => assert.fail('a resumed run must not re-plan') },
     },
   );
-  assert.equal(more.epochsDone, planned);
-  assert.equal(more.updates, planned * 8, 'already done: nothing more to train');
-  assert.deepEqual(toldFast, [planned], 'a resumed run tells the task the saved plan');
+  assert.equal(more.epochsDone, 12);
+  assert.equal(more.updates, planned, 'already done: nothing more to train');
+  assert.deepEqual(toldFast, [13], 'a resumed run tells the task the saved plan');
 
   // A checkpoint whose plan does not fit trainer.epochs is refused with the numbers.
   const third = toyTask();
   await assert.rejects(
     train(third, resolveTrainerConfig({ ...base, epochs: 1, timeBudgetSec: 1.5 }), { outDir: dir }),
-    new RegExp(`plans ${planned} epochs, but trainer.epochs is 1`),
+    /plans 13 epochs, but trainer.epochs is 1/,
   );
+
+  // A checkpoint written before plans were in updates (whole epochs, no plannedUpdates) resumes
+  // to the end of its planned epochs: rewrite the last one's trainer state to such a state.
+  const { tensors, metadata } = readSafetensors(join(dir, LAST));
+  const { plannedUpdates: _u, firstEpochUpdates: _f, ...older } = JSON.parse(metadata.trainer!);
+  const write = new Map<string, TensorToWrite>(
+    [...tensors].map(([k, t]) => [k, { dtype: t.dtype === 'F32' ? 'F32' : undefined, shape: t.shape, data: t.data }]),
+  );
+  writeSafetensors(join(dir, LAST), write, {
+    ...metadata,
+    trainer: JSON.stringify({ ...older, epoch: 5, batchInEpoch: 0, updates: 40, plannedEpochs: 6 }),
+  });
+  const older6 = toyTask();
+  const resumed = await train(
+    older6,
+    resolveTrainerConfig({ ...base, schedule: { ...base.schedule, totalSteps: 0 }, epochs: 40, timeBudgetSec: 1.5 }),
+    {
+      outDir: dir,
+      clock: () => ms,
+    },
+  );
+  assert.equal(resumed.updates, 48, 'an epoch-planned checkpoint trains to the end of its 6 epochs');
+  assert.equal(resumed.epochsDone, 6);
+  older6.dispose();
   assert.throws(() => resolveTrainerConfig({ timeBudgetSec: -1 }), /timeBudgetSec must be ≥ 0/);
   for (const t of [slow, fast, third]) t.dispose();
 });
