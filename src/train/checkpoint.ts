@@ -43,7 +43,9 @@ export interface TrainerState {
   firstEpochSec?: number;
   /** Updates at the end of the first epoch. */
   firstEpochUpdates?: number;
-  /** The plan is final (the run reached half its planned epochs). */
+  /** The trainer.timeBudgetSec the plan was fitted to. */
+  budgetSec?: number;
+  /** The plan is final (the run reached half its planned updates). */
   planFinal?: boolean;
 }
 

@@ -314,6 +314,12 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
   const plannedTotal = (): number => state.plannedUpdates ?? updatesIn(epochs);
   if (autoSteps) schedule.totalSteps = plannedTotal();
   const budgetDone = (): boolean => state.plannedUpdates !== undefined && state.updates >= state.plannedUpdates;
+  if (lead && state.budgetSec !== undefined && state.budgetSec !== cfg.timeBudgetSec) {
+    log(
+      `the checkpoint's plan (${state.plannedUpdates} updates) was fitted to a time budget of ${state.budgetSec} s and is kept: ` +
+        `trainer.timeBudgetSec ${cfg.timeBudgetSec} does not change a saved plan (train in a new folder to fit another budget)`,
+    );
+  }
 
   const clock = opts.clock ?? (() => performance.now());
   const startedAt = clock();
@@ -461,6 +467,7 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
         while (plannedEpochs < cfg.epochs && updatesIn(plannedEpochs) < planned) plannedEpochs++;
         const changed = planned !== state.plannedUpdates || plannedEpochs !== epochs;
         state.plannedUpdates = planned;
+        state.budgetSec = cfg.timeBudgetSec;
         state.plannedEpochs = plannedEpochs;
         if (changed) {
           epochs = plannedEpochs;
@@ -505,6 +512,7 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
         plannedUpdates: state.plannedUpdates,
         firstEpochSec: state.firstEpochSec,
         firstEpochUpdates: state.firstEpochUpdates,
+        budgetSec: state.budgetSec,
         planFinal: state.planFinal,
       };
       const decided: { stoppedBy: TrainResult['stoppedBy'] | null; plan: typeof plan } = dp.agree(state.updates, {

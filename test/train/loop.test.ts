@@ -245,19 +245,24 @@ test('timeBudgetSec fits the updates and the LR schedule to the budget after the
   // A resumed run (faster now: no sleeping validation) keeps the saved plan instead of re-planning.
   const fast = toyTask();
   const toldFast: number[] = [];
+  const fastLogs: string[] = [];
   fast.setEpochs = (n) => toldFast.push(n);
   const more = await train(
     fast,
-    resolveTrainerConfig({ ...base, schedule: { ...base.schedule, totalSteps: 0 }, epochs: 40, timeBudgetSec: 1.5 }),
+    resolveTrainerConfig({ ...base, schedule: { ...base.schedule, totalSteps: 0 }, epochs: 40, timeBudgetSec: 3 }),
     {
       outDir: dir,
       clock: () => ms,
-      hooks: { onPlan: () => assert.fail('a resumed run must not re-plan') },
+      hooks: { onPlan: () => assert.fail('a resumed run must not re-plan'), log: (m) => fastLogs.push(m) },
     },
   );
   assert.equal(more.epochsDone, 12);
   assert.equal(more.updates, planned, 'already done: nothing more to train');
   assert.deepEqual(toldFast, [13], 'a resumed run tells the task the saved plan');
+  assert.ok(
+    fastLogs.some((m) => m.includes('fitted to a time budget of 1.5 s and is kept: trainer.timeBudgetSec 3 does not change a saved plan')),
+    fastLogs.join('\n'),
+  );
 
   // A checkpoint whose plan does not fit trainer.epochs is refused with the numbers.
   const third = toyTask();
