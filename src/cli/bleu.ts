@@ -5,7 +5,7 @@
 // Parsing and file reading only; the metrics live in src/metrics.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { FlagSpec, FlagValues } from './args.js';
-import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import { defineCommand, type CommandContext } from './command.js';
 import {
   BLEU,
   CHRF,
@@ -269,8 +269,3 @@ export const command = defineCommand({
   usageExitCode: 1,
   run: (ctx) => metricDataErrors(() => bleu(ctx)),
 });
-
-/** Runs `resmlp bleu` with `argv` (without the command name); returns the exit code. */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(command, argv, io);
-}

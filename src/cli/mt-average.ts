@@ -2,7 +2,7 @@
 // weights of translation checkpoints (fairseq's scripts/average_checkpoints.py; the work lives in
 // src/mt/train/average.ts and src/train/average.ts). Parsing and output only.
 import { usageError, type FlagSpec } from './args.js';
-import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import { defineCommand, type CommandContext } from './command.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   run: {
@@ -47,8 +47,3 @@ export const command = defineCommand({
   flags: FLAGS,
   run: average,
 });
-
-/** Runs `resmlp mt average` with `argv`; returns the exit code. */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(command, argv, io);
-}

@@ -6,7 +6,7 @@
 // sacreBLEU. Reports decoding time and sentences/s. Parsing and I/O only.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { usageError, type FlagSpec } from './args.js';
-import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import { defineCommand, type CommandContext } from './command.js';
 import { MODEL_FLAGS, checkModelFlags, loadTranslator } from './mt-translate.js';
 import type { Translator } from '../mt/translator.js';
 import { UserError } from '../util/errors.js';
@@ -143,8 +143,3 @@ export const command = defineCommand({
   flags: FLAGS,
   run: evaluate,
 });
-
-/** Runs `resmlp mt eval` with `argv`; returns the exit code. */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(command, argv, io);
-}

@@ -3,7 +3,7 @@
 // data-scripts/ wraps them). Parsing and messages only.
 import * as path from 'node:path';
 import { need, usageError, type FlagSpec, type FlagValues } from './args.js';
-import { defineCommand, runCommand, type CliIO } from './command.js';
+import { defineCommand, type CliIO } from './command.js';
 import { prepareDataset, DEFAULT_PREPARE, type PrepareOptions, type PrepareInputs } from '../mt/data/prepare.js';
 import { fetchMulti30k, fetchWmt14, WMT14_DEFAULTS } from '../mt/data/sources.js';
 
@@ -142,18 +142,3 @@ export const wmt14 = defineCommand({
     return finish(io, inputs, out, optionsFrom(flags, WMT14_DEFAULTS), flags.force === true);
   },
 });
-
-/** `resmlp mt prepare …` with `argv`; returns the exit code. */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(prepare, argv, io);
-}
-
-/** `resmlp mt multi30k …` (and data-scripts/multi30k.ts). */
-export function runMulti30k(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(multi30k, argv, io);
-}
-
-/** `resmlp mt wmt14 …` (and data-scripts/wmt14.ts). */
-export function runWmt14(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(wmt14, argv, io);
-}

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { usageError, type FlagSpec } from './args.js';
-import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import { defineCommand, type CommandContext } from './command.js';
 import { UserError } from '../util/errors.js';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -48,8 +48,3 @@ export const command = defineCommand({
   flags: FLAGS,
   run: quantize,
 });
-
-/** Runs `resmlp mt quantize` with `argv`; returns the exit code. */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(command, argv, io);
-}

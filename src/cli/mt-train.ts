@@ -4,7 +4,7 @@
 // resolver rejects unknown keys. Ctrl-C stops at the next update and saves checkpoint_last.
 import { applyOverrides, readConfigFile, setPath } from '../util/config.js';
 import { parseArgs, usageError, type FlagSpec, type FlagValues } from './args.js';
-import { defineCommand, interruptible, runCommand, type CliIO, type CommandContext } from './command.js';
+import { defineCommand, interruptible, type CommandContext } from './command.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', alias: 'c', help: 'JSON config (configs/mt/*.json); flags override it' },
@@ -112,11 +112,6 @@ export const command = defineCommand({
   overrides: true,
   run: train,
 });
-
-/** Runs `resmlp mt train` with `argv`; returns the exit code. */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(command, argv, io);
-}
 
 /** The parsed flags (overrides under `__extra`) and the --config file's raw object, as the command sees them; for tests. */
 export function configFromArgv(argv: string[]): { raw: Record<string, unknown>; flags: Record<string, unknown>; help: boolean } {

@@ -12,7 +12,7 @@
 // Parsing and I/O only; the work lives in src/mt.
 import { createInterface } from 'node:readline';
 import { usageError, type FlagSpec, type FlagValues } from './args.js';
-import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import { defineCommand, type CommandContext } from './command.js';
 import type { Module } from '../core/module.js';
 import type { GenerationConfig } from '../mt/decoding/config.js';
 import type { DocumentResult, Translator } from '../mt/translator.js';
@@ -233,8 +233,3 @@ export const command = defineCommand({
   flags: FLAGS,
   run: translate,
 });
-
-/** Runs `resmlp mt translate` with `argv`; returns the exit code. */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(command, argv, io);
-}

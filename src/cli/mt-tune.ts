@@ -4,7 +4,7 @@
 // generation default (in place, replaced atomically; or a new checkpoint with --out). The work
 // lives in src/mt/train/tune.ts. Parsing and output only.
 import { usageError, type FlagSpec } from './args.js';
-import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import { defineCommand, type CommandContext } from './command.js';
 import { MODEL_FLAGS, checkModelFlags, loadTranslator } from './mt-translate.js';
 import type { Translator } from '../mt/translator.js';
 import { UserError } from '../util/errors.js';
@@ -124,8 +124,3 @@ export const command = defineCommand({
   flags: FLAGS,
   run: tune,
 });
-
-/** Runs `resmlp mt tune` with `argv`; returns the exit code. */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(command, argv, io);
-}

@@ -2,7 +2,7 @@
 // parsing only. Reads and validates the serve config once, picks the tensor backend, and runs
 // src/server/main.ts (listen, load the models, stop gracefully on SIGTERM/SIGINT).
 import { usageError, type FlagSpec } from './args.js';
-import { defineCommand, runCommand, type CliIO, type CommandContext } from './command.js';
+import { defineCommand, type CommandContext } from './command.js';
 import { UserError } from '../util/errors.js';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -49,8 +49,3 @@ export const command = defineCommand({
   notes: 'API: POST /translate, GET /languages, /health, /metrics, WebSocket /translate/stream, page at /',
   run: serve,
 });
-
-/** Runs `resmlp serve` with `argv`; returns the exit code (after the server stopped). */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return runCommand(command, argv, io);
-}

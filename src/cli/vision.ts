@@ -7,8 +7,7 @@
 //   inspect --checkpoint C [--out DIR]
 // Every subcommand takes --backend (default RESMLP_BACKEND, else auto).
 import { need, usageError, type FlagSpec, type FlagValues } from './args.js';
-import { defineCommand, interruptible, type CliIO } from './command.js';
-import { dispatch } from './commands.js';
+import { defineCommand, interruptible } from './command.js';
 import type { loadClassifierWithData } from '../vision/checkpoint.js';
 
 /** A classifier checkpoint as loaded: the model and its data settings (type only: the module loads lazily). */
@@ -212,8 +211,3 @@ export const inspect = defineCommand({
     return 0;
   },
 });
-
-/** Runs `resmlp vision <subcommand> …` with `argv` (from the subcommand on); returns the exit code. */
-export function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  return dispatch(['vision', ...argv], io);
-}

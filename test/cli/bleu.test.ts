@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { run } from '../../src/cli/bleu.js';
+import { command } from '../../src/cli/bleu.js';
+import { runCommand } from '../../src/cli/command.js';
 import { corpusBleu, corpusChrf, corpusTer, packageVersion, tokenizedBleu } from '../../src/metrics/index.js';
 
 const HYPS = ['The cat sat on the mat.', 'A dog barks at the mailman!', 'Hello, world.', 'state-of-the-art results'];
@@ -30,7 +31,7 @@ class Sink {
 async function cli(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   const stdout = new Sink();
   const stderr = new Sink();
-  const code = await run(argv, { stdout, stderr, stdin: Readable.from([stdin]) });
+  const code = await runCommand(command, argv, { stdout, stderr, stdin: Readable.from([stdin]) });
   return { code, out: stdout.text, err: stderr.text };
 }
 

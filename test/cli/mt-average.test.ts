@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
-import { run as averageCli } from '../../src/cli/mt-average.js';
+import { command as averageCommand } from '../../src/cli/mt-average.js';
 import { Translator } from '../../src/mt/translator.js';
 import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
 
@@ -27,7 +27,7 @@ after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-const call = (argv: string[]) => runCli(averageCli, argv);
+const call = (argv: string[]) => runCli(averageCommand, argv);
 
 /** A run folder holding copies of the fixture checkpoint as checkpoint_<u>.safetensors. */
 function runFolder(name: string, updates: number[]): string {

@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { int8Support } from '../../src/backend/native.js';
-import { defaultInt8Path, run as quantizeCli } from '../../src/cli/mt-quantize.js';
-import { run as translateCli } from '../../src/cli/mt-translate.js';
+import { command as quantizeCommand, defaultInt8Path } from '../../src/cli/mt-quantize.js';
+import { command as translateCommand } from '../../src/cli/mt-translate.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { input, runCli } from '../helpers/cli.js';
 import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
@@ -27,13 +27,13 @@ before(async () => {
 });
 
 const translate = (checkpoint: string, extra: string[]) =>
-  runCli(translateCli, ['--checkpoint', checkpoint, '--backend', 'native', '--max-len-b', '5', ...extra], input(fx.lines.slice(0, 6)));
+  runCli(translateCommand, ['--checkpoint', checkpoint, '--backend', 'native', '--max-len-b', '5', ...extra], input(fx.lines.slice(0, 6)));
 
 describe('resmlp mt quantize', () => {
   it('writes the int8 checkpoint beside its source; it decodes in int8 by default, as --precision int8 on the fp32 one', {
     skip,
   }, async () => {
-    const q = await runCli(quantizeCli, ['--checkpoint', fx.checkpoint]);
+    const q = await runCli(quantizeCommand, ['--checkpoint', fx.checkpoint]);
     assert.equal(q.code, 0, q.stderr);
     const out = defaultInt8Path(fx.checkpoint);
     assert.match(out, /checkpoint_best_int8\.safetensors$/);
@@ -59,7 +59,7 @@ describe('resmlp mt quantize', () => {
     const r = await translate(fx.checkpoint, ['--precision', 'fp16']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--precision: expected one of fp32, int8, found "fp16"/);
-    const q = await runCli(quantizeCli, []);
+    const q = await runCli(quantizeCommand, []);
     assert.equal(q.code, 2);
     assert.match(q.stderr, /--checkpoint is required/);
   });

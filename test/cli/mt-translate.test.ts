@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from '../helpers/backend.js';
+import { runCommand } from '../../src/cli/command.js';
 import { input, runCli } from '../helpers/cli.js';
-import { run as translateCli } from '../../src/cli/mt-translate.js';
-import { run as evalCli } from '../../src/cli/mt-eval.js';
+import { command as translateCommand } from '../../src/cli/mt-translate.js';
+import { command as evalCommand } from '../../src/cli/mt-eval.js';
 import { corpusBleu, corpusChrf } from '../../src/metrics/index.js';
 import { Translator } from '../../src/mt/translator.js';
 import { fixturePath } from '../fixtures/paths.js';
@@ -48,14 +49,14 @@ describe('resmlp mt translate', () => {
       [['-c', 'x', '--chunk-lines', '0'], /--chunk-lines must be ≥ 1/],
     ];
     for (const [argv, re] of cases) {
-      const r = await runCli(translateCli, argv);
+      const r = await runCli(translateCommand, argv);
       assert.equal(r.code, 2, argv.join(' '));
       assert.match(r.stderr, re);
     }
-    const missing = await runCli(translateCli, ['-c', join(tmp, 'nope.safetensors'), '--backend', backend]);
+    const missing = await runCli(translateCommand, ['-c', join(tmp, 'nope.safetensors'), '--backend', backend]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /checkpoint not found: .*nope.safetensors/);
-    const help = await runCli(translateCli, ['--help']);
+    const help = await runCli(translateCommand, ['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--max-len-a/);
   });
@@ -63,7 +64,7 @@ describe('resmlp mt translate', () => {
   it('writes one line per input line, in order across chunks, empty lines kept', async () => {
     const lines = [fx.lines[0]!, '', ...fx.lines.slice(1, 9), '   ', fx.lines[9]!];
     const args = [...base(), '--chunk-lines', '3', '--max-tokens', '64', '--beam', '2', '--quiet'];
-    const r = await runCli(translateCli, args, input(lines));
+    const r = await runCli(translateCommand, args, input(lines));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     const out = r.stdout.split('\n');
@@ -83,7 +84,7 @@ describe('resmlp mt translate', () => {
     assert.equal(out[1], '');
     assert.equal(out[10], '');
     // the random model's texts repeat, its scores do not: check the order on the scores
-    const j = await runCli(translateCli, [...args, '--json'], input(lines));
+    const j = await runCli(translateCommand, [...args, '--json'], input(lines));
     const scores = j.stdout
       .trim()
       .split('\n')
@@ -95,7 +96,7 @@ describe('resmlp mt translate', () => {
 
   it('--json: one object per line with the hypotheses and their scores', async () => {
     const lines = [fx.lines[2]!, '', fx.lines[3]!];
-    const r = await runCli(translateCli, [...base(), '--json', '--beam', '3', '--nbest', '2'], input(lines));
+    const r = await runCli(translateCommand, [...base(), '--json', '--beam', '3', '--nbest', '2'], input(lines));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /translated 3 lines .* lines\/s; beam 3/);
     const objs = r.stdout
@@ -122,7 +123,7 @@ describe('resmlp mt translate', () => {
   });
 
   it('text mode with --nbest > 1 writes Moses n-best lines', async () => {
-    const r = await runCli(translateCli, [...base(), '--beam', '2', '--nbest', '2', '-q'], input([fx.lines[4]!, fx.lines[5]!]));
+    const r = await runCli(translateCommand, [...base(), '--beam', '2', '--nbest', '2', '-q'], input([fx.lines[4]!, fx.lines[5]!]));
     assert.equal(r.code, 0, r.stderr);
     const rows = r.stdout
       .trim()
@@ -139,7 +140,7 @@ describe('resmlp mt translate', () => {
     const long = Array.from({ length: 8 }, (_, i) => fx.lines[i]).join(' ');
     const lines = [fx.lines[1]!, long, fx.lines[4]!];
     const json = async (extra: string[]) => {
-      const r = await runCli(translateCli, [...base(), '--json', '--beam', '2', '--chunk-lines', '2', ...extra], input(lines));
+      const r = await runCli(translateCommand, [...base(), '--json', '--beam', '2', '--chunk-lines', '2', ...extra], input(lines));
       assert.equal(r.code, 0, r.stderr);
       return {
         stderr: r.stderr,
@@ -153,7 +154,7 @@ describe('resmlp mt translate', () => {
     assert.equal(objs.length, 3);
     // the long line is its eight sentences translated one by one: each is what the line alone gives
     const alone = await json(['-q', '--split-sentences=false']);
-    const each = await runCli(translateCli, [...base(), '--beam', '2', '-q'], input(fx.lines.slice(0, 8) as string[]));
+    const each = await runCli(translateCommand, [...base(), '--beam', '2', '-q'], input(fx.lines.slice(0, 8) as string[]));
     assert.equal(objs[1]!.translation, each.stdout.trim().split('\n').join(' '));
     assert.equal(objs[0]!.translation, alone.objs[0]!.translation, 'a one-sentence line is the same either way');
     // without sentence splitting the long line (over 63 tokens) is cut into pieces, and said so
@@ -166,7 +167,7 @@ describe('resmlp mt translate', () => {
     const stdin = new PassThrough();
     let stdout = '';
     const before = tf.memory().numTensors;
-    const done = translateCli([...base(), '--chunk-lines', '2', '-q'], {
+    const done = runCommand(translateCommand, [...base(), '--chunk-lines', '2', '-q'], {
       stdin,
       stdout: { write: (s: string) => (stdout += s) },
       stderr: { write: () => true },
@@ -198,7 +199,7 @@ describe('resmlp mt eval', () => {
   it('prints sacreBLEU BLEU and chrF with signatures (equal to the metrics on --out), tokenized BLEU labelled, timing', async () => {
     const { src, ref, refs } = files();
     const hypPath = join(tmp, 'hyp.txt');
-    const r = await runCli(evalCli, [...base(), '--src', src, '--ref', ref, '--out', hypPath, '--tokenized-bleu', '--beam', '2']);
+    const r = await runCli(evalCommand, [...base(), '--src', src, '--ref', ref, '--out', hypPath, '--tokenized-bleu', '--beam', '2']);
     assert.equal(r.code, 0, r.stderr);
     const hyps = readFileSync(hypPath, 'utf8').split('\n').slice(0, -1);
     assert.equal(hyps.length, 12);
@@ -213,7 +214,7 @@ describe('resmlp mt eval', () => {
     // the tiny SentencePiece model makes some test lines too long for the tiny model: translated in pieces, and said so
     assert.match(lines[3]!, /^note: \d+ source sentence\(s\) too long for the model were translated in pieces/);
     assert.match(lines[4]!, /^decoded 12 sentences in \d+\.\d s \(\d+\.\d\d sentences\/s\); beam 2/);
-    const j = await runCli(evalCli, [...base(), '--src', src, '--ref', ref, '--beam', '2', '--json', '--limit', '5']);
+    const j = await runCli(evalCommand, [...base(), '--src', src, '--ref', ref, '--beam', '2', '--json', '--limit', '5']);
     assert.equal(j.code, 0, j.stderr);
     const o = JSON.parse(j.stdout) as Record<string, any>;
     assert.equal(o.sentences, 5);
@@ -227,13 +228,13 @@ describe('resmlp mt eval', () => {
     const { src, ref } = files();
     const short = join(tmp, 'short.de');
     writeFileSync(short, 'eins\nzwei\n');
-    const mism = await runCli(evalCli, [...base(), '--src', src, '--ref', short]);
+    const mism = await runCli(evalCommand, [...base(), '--src', src, '--ref', short]);
     assert.equal(mism.code, 1);
     assert.match(mism.stderr, /has 12 lines but .*short.de has 2; they must be parallel/);
-    const noRef = await runCli(evalCli, [...base(), '--src', src]);
+    const noRef = await runCli(evalCommand, [...base(), '--src', src]);
     assert.equal(noRef.code, 2);
     assert.match(noRef.stderr, /--ref is required/);
-    const missing = await runCli(evalCli, [...base(), '--src', join(tmp, 'none.en'), '--ref', ref]);
+    const missing = await runCli(evalCommand, [...base(), '--src', join(tmp, 'none.en'), '--ref', ref]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /source file not found/);
   });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
-import { run as tuneCli } from '../../src/cli/mt-tune.js';
+import { command as tuneCommand } from '../../src/cli/mt-tune.js';
 import { readMtCheckpointConfig } from '../../src/mt/model/load.js';
 import { Translator } from '../../src/mt/translator.js';
 import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
@@ -34,7 +34,7 @@ after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-const call = (argv: string[]) => runCli(tuneCli, argv);
+const call = (argv: string[]) => runCli(tuneCommand, argv);
 /** `mt tune` of checkpoint `ckpt` on the validation pair, on the test backend, with `extra` flags. */
 const tuneOn = (ckpt: string, extra: string[]) => call(['--checkpoint', ckpt, '--src', src, '--ref', ref, ...extra, '--backend', backend]);
 

@@ -1,7 +1,7 @@
 // Runs a `resmlp` command in-process, as the CLI tests do: its exit code and what it wrote to
-// stdout and stderr (src/cli/command.ts: a command's `run(argv, io)`).
+// stdout and stderr (src/cli/command.ts: `runCommand(command, argv, io)`).
 import { Readable } from 'node:stream';
-import type { CliIO } from '../../src/cli/command.js';
+import { runCommand, type Command } from '../../src/cli/command.js';
 
 export interface CliRun {
   code: number;
@@ -9,15 +9,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `run(argv)` with stdout and stderr captured; stdin is `stdin`, else empty. */
-export async function runCli(
-  run: (argv: string[], io?: Partial<CliIO>) => Promise<number>,
-  argv: string[],
-  stdin: NodeJS.ReadableStream = Readable.from([]),
-): Promise<CliRun> {
+/** `command` run with `argv`, stdout and stderr captured; stdin is `stdin`, else empty. */
+export async function runCli(command: Command, argv: string[], stdin: NodeJS.ReadableStream = Readable.from([])): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const code = await run(argv, {
+  const code = await runCommand(command, argv, {
     stdin,
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },

@@ -17,7 +17,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { run } from '../../src/cli/bleu.js';
+import { command } from '../../src/cli/bleu.js';
+import { runCommand } from '../../src/cli/command.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/bleu/bom/${name}`, import.meta.url));
 const HYP_BOM = fixture('hyp-bom.txt');
@@ -29,7 +30,7 @@ const EXPECTED = 100 * ((13 / 14) * (11 / 12) * (9 / 10) * (7 / 8)) ** 0.25;
 async function bleu(argv: string[], stdin = ''): Promise<number> {
   let out = '';
   let err = '';
-  const code = await run([...argv, '-b', '-w', '10'], {
+  const code = await runCommand(command, [...argv, '-b', '-w', '10'], {
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
     stdin: Readable.from([Buffer.from(stdin, 'utf8')]),

@@ -19,7 +19,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'resmlp-serve-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function runCli(args: string[], env: Record<string, string> = {}) {
-  const code = `import(${JSON.stringify(join(ROOT, 'src/cli/serve.ts'))}).then((m) => m.run(${JSON.stringify(args)})).then((c) => { process.exitCode = c; })`;
+  const code = `import(${JSON.stringify(join(ROOT, 'src/cli/commands.ts'))}).then((m) => m.dispatch(${JSON.stringify(['serve', ...args])})).then((c) => { process.exitCode = c; })`;
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
     cwd: ROOT,
     env: { ...process.env, RESMLP_BACKEND: 'cpu', ...env },
@@ -92,7 +92,9 @@ describe('serve config', () => {
 
 describe('resmlp serve', () => {
   test('usage errors exit 2; a bad config exits 1 naming the key (in-process)', async () => {
-    const { run } = await import('../../src/cli/serve.js');
+    const { command } = await import('../../src/cli/serve.js');
+    const { runCommand } = await import('../../src/cli/command.js');
+    const run = (argv: string[]) => runCommand(command, argv);
     const written: string[] = [];
     const orig = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((chunk: string | Uint8Array) => {

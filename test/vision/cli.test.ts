@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { PNG } from 'pngjs';
 import { useTestBackend } from '../helpers/backend.js';
-import { run } from '../../src/cli/vision.js';
+import { dispatch } from '../../src/cli/commands.js';
 import { saveClassifier } from '../../src/vision/checkpoint.js';
 import { sparsity, spacedRows } from '../../src/vision/inspect.js';
 import { ResMlp } from '../../src/vision/model.js';
@@ -28,7 +28,10 @@ before(async () => {
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(argv, { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } });
+  const code = await dispatch(['vision', ...argv], {
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s) },
+  });
   return { code, out: out.join(''), err: err.join('') };
 }
 

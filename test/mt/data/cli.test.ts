@@ -5,8 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CliIO } from '../../../src/cli/command.js';
-import { run, runMulti30k } from '../../../src/cli/mt-prepare.js';
+import { runCommand, type CliIO } from '../../../src/cli/command.js';
+import { multi30k as multi30kCommand, prepare } from '../../../src/cli/mt-prepare.js';
 import { readManifest } from '../../../src/mt/data/dataset.js';
 import { tempDir, multi30k, headFile, localServer, MULTI30K_SKIP } from './helpers.js';
 
@@ -31,7 +31,11 @@ test('mt prepare: generic parallel text', { skip: MULTI30K_SKIP }, async () => {
   const vde = headFile(multi30k('val.de'), 50, dir, 'v.de');
   const out = path.join(dir, 'ds');
   const r = await capture((io) =>
-    run(['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'], io),
+    runCommand(
+      prepare,
+      ['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'],
+      io,
+    ),
   );
   assert.equal(r.code, 0, r.err);
   const m = readManifest(out);
@@ -42,11 +46,15 @@ test('mt prepare: generic parallel text', { skip: MULTI30K_SKIP }, async () => {
   assert.match(r.err, /training SentencePiece \(unigram, vocab 800\)/);
   assert.match(r.err, new RegExp(`dropped: 0 empty, ${tr.dropped.tooLong} longer than 64 tokens`));
   const again = await capture((io) =>
-    run(['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'], io),
+    runCommand(
+      prepare,
+      ['--src', en, '--tgt', de, '--valid-src', ven, '--valid-tgt', vde, '--out', out, '--vocab-size', '800', '--max-len', '64'],
+      io,
+    ),
   );
   assert.equal(again.code, 0);
   assert.match(again.out, /^reused/);
-  const diff = await capture((io) => run(['--src', en, '--tgt', de, '--out', out, '--vocab-size', '800'], io));
+  const diff = await capture((io) => runCommand(prepare, ['--src', en, '--tgt', de, '--out', out, '--vocab-size', '800'], io));
   assert.equal(diff.code, 1);
   assert.match(diff.err, /already holds a different dataset .*--force/);
 });
@@ -60,13 +68,13 @@ test('mt prepare: flag errors exit 2 with the usage', async () => {
     [['--src', 'a', '--tgt', 'b', '--out', 'o', '--vocab'], /unknown option '--vocab'/],
   ];
   for (const [argv, re] of cases) {
-    const r = await capture((io) => run(argv, io));
+    const r = await capture((io) => runCommand(prepare, argv, io));
     assert.equal(r.code, 2, argv.join(' '));
     assert.match(r.err, re);
     assert.match(r.err, /usage: resmlp mt prepare/);
   }
   const missing = await capture((io) =>
-    run(['--src', path.join(dir, 'none.en'), '--tgt', path.join(dir, 'none.de'), '--out', path.join(dir, 'o')], io),
+    runCommand(prepare, ['--src', path.join(dir, 'none.en'), '--tgt', path.join(dir, 'none.de'), '--out', path.join(dir, 'o')], io),
   );
   assert.equal(missing.code, 1);
   assert.match(missing.err, /train source file .*none\.en does not exist/);
@@ -84,18 +92,20 @@ test('multi30k script with --from a folder of Multi30k files', { skip: MULTI30K_
     for (const lang of ['en', 'fr']) headFile(multi30k(`${stem}.${lang}`), n, from, `${stem}.${lang}`);
   }
   const out = path.join(dir, 'm30k');
-  const r = await capture((io) => runMulti30k(['--out', out, '--from', from, '--src', 'en', '--tgt', 'fr', '--vocab-size', '1000'], io));
+  const r = await capture((io) =>
+    runCommand(multi30kCommand, ['--out', out, '--from', from, '--src', 'en', '--tgt', 'fr', '--vocab-size', '1000'], io),
+  );
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /en→fr, vocab 1000, train 2,000 pairs, valid 100 pairs, test 100 pairs/);
   const m = readManifest(out);
   assert.equal(m.splits.test!.inputs.tgt.path, path.join(from, 'test_2016_flickr.fr'));
-  const bad = await capture((io) => runMulti30k(['--out', out, '--from', from, '--src', 'en', '--tgt', 'xx'], io));
+  const bad = await capture((io) => runCommand(multi30kCommand, ['--out', out, '--from', from, '--src', 'en', '--tgt', 'xx'], io));
   assert.equal(bad.code, 1);
   assert.match(bad.err, /target language "xx" is not available; choose one of en, de, fr/);
 });
 
 test('mt multi30k --help prints its own usage', async () => {
-  const r = await capture((io) => runMulti30k(['--help'], io));
+  const r = await capture((io) => runCommand(multi30kCommand, ['--help'], io));
   assert.equal(r.code, 0);
   assert.match(r.out, /^usage: resmlp mt multi30k --out DIR \[--from DIR\]/);
   assert.doesNotMatch(r.out, /data-scripts/);
@@ -107,7 +117,7 @@ test('mt multi30k: a download that keeps failing says how to give local files', 
   const srv = await localServer((req) => req.socket.destroy());
   try {
     const out = path.join(dir, 'offline');
-    const r = await capture((io) => runMulti30k(['--out', out, '--base-url', srv.url], io));
+    const r = await capture((io) => runCommand(multi30kCommand, ['--out', out, '--base-url', srv.url], io));
     assert.equal(r.code, 1, r.err);
     assert.match(r.err, /resmlp mt multi30k: cannot download http:\/\/127\.0\.0\.1:\d+\/train\.en\.gz after 6 attempts/);
     assert.match(r.err, /pass --from DIR/);
