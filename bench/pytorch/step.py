@@ -10,6 +10,7 @@ Run: /usr/bin/python3 bench/pytorch/step.py --threads 2 --reps 5
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -26,30 +27,15 @@ def main():
         import torch
         import torch.nn as nn
         import torch.nn.functional as F
+
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "fixtures", "resmlp"))
+        from timm_resmlp import Affine, Mlp  # timm's layers, as the parity fixtures use them
     except ImportError as e:
         print(json.dumps({"error": f"PyTorch is not installed ({e}); install it with: apt-get install python3-torch"}))
         return 0
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-
-    class Affine(nn.Module):
-        def __init__(self, dim):
-            super().__init__()
-            self.alpha = nn.Parameter(torch.ones((1, 1, dim)))
-            self.beta = nn.Parameter(torch.zeros((1, 1, dim)))
-
-        def forward(self, x):
-            return torch.addcmul(self.beta, self.alpha, x)
-
-    class Mlp(nn.Module):
-        def __init__(self, dim, hidden):
-            super().__init__()
-            self.fc1 = nn.Linear(dim, hidden)
-            self.fc2 = nn.Linear(hidden, dim)
-
-        def forward(self, x):
-            return self.fc2(F.gelu(self.fc1(x)))
 
     class CausalResBlock(nn.Module):
         def __init__(self, dim, seq_len, hidden, init_values=0.1):
