@@ -11,20 +11,10 @@
 #include <initializer_list>
 #include <utility>
 
-#include "affine.h"
-#include "dropout.h"
-#include "elementwise.h"
-#include "gather.h"
-#include "gemm.h"
-#include "int8.h"
+#include "exports.h"
 #include "kernel.h"
-#include "layout.h"
 #include "ops.h"
-#include "optim.h"
-#include "reduce.h"
-#include "softmax.h"
 #include "threads.h"
-#include "topk.h"
 
 namespace resmlp {
 namespace {
@@ -41,43 +31,15 @@ struct Export {
   ExportFn fn;
 };
 
-// The kernels, by the name the TypeScript side calls (NativeAddon in src/backend/native/addon.ts).
-const Export kKernels[] = {
-    {"unary", WithFlushedDenormals<UnaryFn>},
-    {"binary", WithFlushedDenormals<BinaryFn>},
-    {"select", WithFlushedDenormals<SelectFn>},
-    {"addN", WithFlushedDenormals<AddNFn>},
-    {"biasAct", WithFlushedDenormals<BiasActFn>},
-    {"sgemm", WithFlushedDenormals<SgemmFn>},
-    {"rawSgemmGflops", WithFlushedDenormals<RawSgemmFn>},
-    {"reduce", WithFlushedDenormals<ReduceFn>},
-    {"softmax", WithFlushedDenormals<SoftmaxFn>},
-    {"logSoftmaxGrad", WithFlushedDenormals<LogSoftmaxGradFn>},
-    {"xentRows", WithFlushedDenormals<XentRowsFn>},
-    {"xentRowsGrad", WithFlushedDenormals<XentRowsGradFn>},
-    {"transpose", WithFlushedDenormals<TransposeFn>},
-    {"concat", WithFlushedDenormals<ConcatFn>},
-    {"gather", WithFlushedDenormals<GatherFn>},
-    {"segmentSum", WithFlushedDenormals<SegmentSumFn>},
-    {"channelScale", WithFlushedDenormals<ChannelScaleFn>},
-    {"channelScaleGrad", WithFlushedDenormals<ChannelScaleGradFn>},
-    {"dropout", WithFlushedDenormals<DropoutFn>},
-    {"adagradStep", WithFlushedDenormals<AdagradStepFn>},
-    {"adamStep", WithFlushedDenormals<AdamStepFn>},
-    {"rowTopK", WithFlushedDenormals<RowTopKFn>},
-    {"int8Pack", WithFlushedDenormals<Int8PackFn>},
-    {"int8Linear", WithFlushedDenormals<Int8LinearFn>},
-};
+// The kernels (exports.h), by the name the TypeScript side calls (NativeAddon in src/backend/native/addon.ts).
+#define RESMLP_KERNEL_EXPORT(name, fn) {#name, WithFlushedDenormals<fn>},
+const Export kKernels[] = {RESMLP_KERNELS(RESMLP_KERNEL_EXPORT)};
+#undef RESMLP_KERNEL_EXPORT
 
-// Settings and reports (no float work: they run with the caller's MXCSR).
-const Export kControls[] = {
-    {"setThreads", SetThreadsFn},
-    {"getThreads", GetThreadsFn},
-    {"setMatmulSplit", SetMatmulSplitFn},
-    {"blasCore", BlasCoreFn},
-    {"int8Support", Int8SupportFn},
-    {"int8Release", Int8ReleaseFn},
-};
+// Settings and reports (exports.h; no float work: they run with the caller's MXCSR).
+#define RESMLP_CONTROL_EXPORT(name, fn) {#name, fn},
+const Export kControls[] = {RESMLP_CONTROLS(RESMLP_CONTROL_EXPORT)};
+#undef RESMLP_CONTROL_EXPORT
 
 // { name: code } of one family, frozen.
 template <typename E>

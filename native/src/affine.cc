@@ -3,7 +3,7 @@
 // column. One pass forward and one backward instead of the 2 + 4 kernels of the composed
 // multiply/add and their gradients; the column sums of the gradient accumulate as the row-split
 // Sum of reduce.cc does.
-#include "affine.h"
+#include "exports.h"
 
 #include <vector>
 

@@ -2,7 +2,7 @@
 // counter-based mask: keep(k) = hash(k, seed) / 2^24 ≥ rate, so the same (seed, k) gives the same
 // mask in the forward and the backward pass and for any thread count. lowbias32 (Wellons)
 // mixing, 32-bit ops only so the loop vectorises. The JS side is src/backend/fused.ts dropout.
-#include "dropout.h"
+#include "exports.h"
 
 #include <cmath>
 

@@ -1,8 +1,9 @@
-// Elementwise kernels (see elementwise.h), on the branch-free math of vec_math.h. Semantics
+// Elementwise kernels: unary ops, binary ops with broadcasting, select, addN, and a matmul's
+// bias + activation in place, on the branch-free math of vec_math.h. Semantics
 // follow the tfjs cpu backend's kernels (NaN propagation of Max/Min, Round half to even, Step's
 // alpha for x ≤ 0), except Erf, which is accurate where the cpu backend approximates; Gelu is the
 // exact form x·Φ(x).
-#include "elementwise.h"
+#include "exports.h"
 
 #include <cstring>
 #include <vector>

@@ -1,7 +1,7 @@
-// Gather and segment sum (see gather.h), as tfjs's GatherV2 and UnsortedSegmentSum: an index out
+// Gather and segment sum (an embedding's forward and backward), as tfjs's GatherV2 and UnsortedSegmentSum: an index out
 // of range is an error for gather; a segment id out of range is dropped (TensorFlow drops negative
 // ids). The segment sum splits columns over threads, so no two threads add into one element.
-#include "gather.h"
+#include "exports.h"
 
 #include <cstring>
 #include <string>

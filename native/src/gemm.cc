@@ -2,7 +2,7 @@
 // split each call (whole products of a batch, or tiles of one product) with OpenBLAS on one
 // thread in each; one large product goes to OpenBLAS's own threads when it is its OpenMP build.
 // Why, and the measurements behind the thresholds: docs/backends.md and native/README.md.
-#include "gemm.h"
+#include "exports.h"
 
 #include <cblas.h>
 

@@ -1,4 +1,7 @@
-// int8 linear layers (see int8.h) on oneDNN's matmul primitive: u8 activations × s8 weights → s32,
+// int8 linear layers for decoding: y = epilogue(dequant(q(x) · Wq) + bias) with Wq int8 weights
+// packed once (quantised on the TypeScript side: src/quant/quantize.ts), x quantised per row on
+// every call. Built without oneDNN (no oneapi/dnnl/dnnl.hpp when native/build.mjs ran), every
+// function is present and int8Support() says why int8 is off. On oneDNN's matmul primitive: u8 activations × s8 weights → s32,
 // which dispatches on the CPU (brgemm with AVX512-VNNI here, AMX or AVX2-VNNI elsewhere). Why
 // oneDNN and not kernels of our own: docs/precision.md (its brgemm ran ~2× our first VNNI kernel).
 // The scheme (as CTranslate2's and FBGEMM's dynamic quantisation):
@@ -8,7 +11,7 @@
 //            (none, exact GELU, or log-softmax of the row), all while the row is in cache.
 // The weight's blocked layout is oneDNN's choice for a representative M; a primitive per row count
 // M reuses it (primitives are cached by (K, N, M); runtime M would take a slower reference kernel).
-#include "int8.h"
+#include "exports.h"
 
 #include <cmath>
 #include <memory>

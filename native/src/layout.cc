@@ -1,7 +1,7 @@
-// Transpose and concat (see layout.h). The JS side collapses a permutation into the fewest
+// Transpose and concat: kernels that move data without arithmetic. The JS side collapses a permutation into the fewest
 // output dims with their input strides (src/backend/native/kernels-layout.ts), so one kernel
 // also serves strided slices.
-#include "layout.h"
+#include "exports.h"
 
 #include <cstring>
 #include <vector>

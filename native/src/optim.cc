@@ -3,7 +3,7 @@
 // float32 operations in the same order as the composed tfjs versions in src/backend/fused.ts
 // (adagradStep, adamStep), so both agree to rounding (GCC may contract a·b+c into one FMA in the
 // AVX2 clone).
-#include "optim.h"
+#include "exports.h"
 
 #include <cmath>
 

@@ -1,7 +1,7 @@
 // Reductions over the middle axis of x viewed as [outer, R, inner] (the JS side moves the reduced
 // axes together). Sums and means accumulate in double (float lanes over a block first); Max and
 // Min propagate NaN as tfjs does.
-#include "reduce.h"
+#include "exports.h"
 
 #include <cmath>
 #include <vector>

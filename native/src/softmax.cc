@@ -1,7 +1,8 @@
-// Row-wise kernels along the last axis (see softmax.h): each row is read once or twice while it
+// Row-wise kernels along the last axis (softmax, log-softmax and its gradient, the fused
+// label-smoothed cross-entropy and its gradient): each row is read once or twice while it
 // stays in cache, max-subtracted before exp as tfjs does. The cross-entropy follows
 // src/core/loss.ts (target distribution c·onehot(t) + s).
-#include "softmax.h"
+#include "exports.h"
 
 #include <cmath>
 #include <string>

@@ -5,6 +5,8 @@
 #include <dlfcn.h>
 #include <omp.h>
 
+#include "exports.h"
+
 namespace resmlp {
 
 int g_threads = 1;          // setThreads; all cores by default (init_threads)

@@ -20,10 +20,4 @@ void init_threads();
 // Sets OpenBLAS's thread count, its workers started with FTZ/DAZ set.
 void set_openblas_threads(int n);
 
-// setThreads(n) → n, getThreads(), setMatmulSplit(on) → on, blasCore() → { core, config, threading }
-Napi::Value SetThreadsFn(const Napi::CallbackInfo& info);
-Napi::Value GetThreadsFn(const Napi::CallbackInfo& info);
-Napi::Value SetMatmulSplitFn(const Napi::CallbackInfo& info);
-Napi::Value BlasCoreFn(const Napi::CallbackInfo& info);
-
 }  // namespace resmlp

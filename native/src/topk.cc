@@ -1,8 +1,9 @@
-// Per-row top-k (see topk.h), in the beam search's order: larger value first, the lower id among
+// Per-row top-k of a (rows, V) matrix: the beam search's candidates of each row
+// (src/mt/decoding/search.ts), so that JavaScript ranks rows × k values per step, not rows × V; in the beam search's order: larger value first, the lower id among
 // equal values, NaN as −∞; rows with fewer than k entries fill the rest with (−∞, −1). A row is
 // scanned in blocks of 16: a block whose maximum does not beat the current k-th value is skipped
 // with one vector compare, so a row costs about one pass of loads (k ≪ V).
-#include "topk.h"
+#include "exports.h"
 
 #include <cmath>
 #include <string>

@@ -12,18 +12,24 @@
 
 namespace resmlp_mpi {
 
-// world.cc
-Napi::Value Init(const Napi::CallbackInfo& info);
-Napi::Value Abort(const Napi::CallbackInfo& info);
-Napi::Value Finalize(const Napi::CallbackInfo& info);
-Napi::Value Wtime(const Napi::CallbackInfo& info);
+// What the addon exports, listed once: X(name the TypeScript side calls, function). This header
+// declares them from the list and addon.cc registers them from it.
+#define RESMLP_MPI_EXPORTS(X)                \
+  /* world.cc */                             \
+  X(init, Init)                              \
+  X(abort, Abort)                            \
+  X(finalize, Finalize)                      \
+  X(wtime, Wtime)                            \
+  /* collectives.cc */                       \
+  X(allreduce, Allreduce)                    \
+  X(bcastBulk, BcastBulk)                    \
+  X(gatherTimed, GatherTimed)                \
+  X(bcastTimed, BcastTimed)                  \
+  X(rawAllreduce, RawAllreduce)
 
-// collectives.cc
-Napi::Value Allreduce(const Napi::CallbackInfo& info);
-Napi::Value BcastBulk(const Napi::CallbackInfo& info);
-Napi::Value GatherTimed(const Napi::CallbackInfo& info);
-Napi::Value BcastTimed(const Napi::CallbackInfo& info);
-Napi::Value RawAllreduce(const Napi::CallbackInfo& info);
+#define RESMLP_MPI_DECLARE(name, fn) Napi::Value fn(const Napi::CallbackInfo& info);
+RESMLP_MPI_EXPORTS(RESMLP_MPI_DECLARE)
+#undef RESMLP_MPI_DECLARE
 
 // True once Init ran and Finalize did not; otherwise throws a JS error naming `fn` and returns false.
 bool Ready(Napi::Env env, const char* fn);
