@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { FlagSpec, FlagValues } from './args.js';
 import { defineCommand, type CommandContext } from './command.js';
+import { listed } from './commands.js';
 import {
   BLEU,
   CHRF,
@@ -260,8 +261,7 @@ async function metricDataErrors<T>(score: () => Promise<T>): Promise<T> {
 }
 
 export const command = defineCommand({
-  name: 'bleu',
-  summary: "BLEU / chrF / TER with sacreBLEU's numbers, signatures and flags",
+  ...listed('bleu'),
   usage: 'REF [REF ...] [-i HYP] [-m bleu chrf ter tok-bleu] [-tok 13a] [-lc] [-b] [-w N] [-f json|text]',
   flags: FLAGS,
   positionals: true,

@@ -49,7 +49,7 @@ export interface CommandContext {
 export interface CommandDefinition {
   /** Its words after `resmlp`: 'bleu', 'mt eval', 'vision train'. */
   name: string;
-  /** One line, as `resmlp --help` lists it (the table in commands.ts says the same; a test checks). */
+  /** One line, as `resmlp --help` lists it (commands in the table take it from there: listed() of commands.ts). */
   summary: string;
   /** The arguments after `resmlp <name>` in the usage line, e.g. '--checkpoint FILE [--beam N]'. */
   usage: string;

@@ -1,4 +1,5 @@
-// The table of `resmlp` commands — name, one-line summary, lazy loader of its definition (so
+// The table of `resmlp` commands — name, one-line summary (the only place it is written: each
+// definition takes it from here with listed()), lazy loader of its definition (so
 // `resmlp bleu` never loads TensorFlow.js) — and dispatch, which finds the command named by the
 // first words of argv and runs it (command.ts). A first word shared by several commands is a group
 // (`resmlp vision`, `resmlp mt`): alone or with --help it lists its commands.
@@ -88,6 +89,17 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./bleu.js')).command,
   },
 ];
+
+/**
+ * The name and summary of the command `name` as the table lists them, for its definition
+ * (`defineCommand({ ...listed('mt eval'), usage, flags, run })`): the table is the one place a
+ * summary is written. A name the table does not list is an error when its module loads.
+ */
+export function listed(name: string): { name: string; summary: string } {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) throw new Error(`src/cli/commands.ts does not list a command '${name}'`);
+  return { name: entry.name, summary: entry.summary };
+}
 
 /** The listing of `entries` under a usage line. */
 function listing(usage: string, entries: readonly CommandEntry[], more: string): string {

@@ -3,6 +3,7 @@
 // src/mt/train/average.ts and src/train/average.ts). Parsing and output only.
 import { usageError, type FlagSpec } from './args.js';
 import { defineCommand, type CommandContext } from './command.js';
+import { listed } from './commands.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   run: {
@@ -41,8 +42,7 @@ async function average({ flags, io }: CommandContext): Promise<number> {
 }
 
 export const command = defineCommand({
-  name: 'mt average',
-  summary: 'average the weights of the last N checkpoints of a run (or of given files)',
+  ...listed('mt average'),
   usage: '--run DIR --last N [--out FILE] | --inputs A B … --out FILE',
   flags: FLAGS,
   run: average,

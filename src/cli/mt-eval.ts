@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { usageError, type FlagSpec } from './args.js';
 import { defineCommand, type CommandContext } from './command.js';
+import { listed } from './commands.js';
 import { MODEL_FLAGS, checkModelFlags, loadTranslator } from './mt-translate.js';
 import type { Translator } from '../mt/translator.js';
 import { UserError } from '../util/errors.js';
@@ -137,8 +138,7 @@ async function evaluate({ flags, io }: CommandContext): Promise<number> {
 }
 
 export const command = defineCommand({
-  name: 'mt eval',
-  summary: 'translate a test set and print sacreBLEU BLEU and chrF with signatures',
+  ...listed('mt eval'),
   usage: '--checkpoint FILE --src SRC --ref REF [--beam N] [--tokenized-bleu] [--out HYP] [--json]',
   flags: FLAGS,
   run: evaluate,

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { need, usageError, type FlagSpec, type FlagValues } from './args.js';
 import { defineCommand, type CliIO } from './command.js';
+import { listed } from './commands.js';
 import { prepareDataset, DEFAULT_PREPARE, type PrepareOptions, type PrepareInputs } from '../mt/data/prepare.js';
 import { fetchMulti30k, fetchWmt14, WMT14_DEFAULTS } from '../mt/data/sources.js';
 
@@ -70,8 +71,7 @@ async function finish(io: CliIO, inputs: PrepareInputs, out: string, options: Pa
 }
 
 export const prepare = defineCommand({
-  name: 'mt prepare',
-  summary: 'clean parallel text, learn SentencePiece, write a binary dataset',
+  ...listed('mt prepare'),
   usage: '--src FILE --tgt FILE --out DIR [--valid-src F --valid-tgt F] [--test-src F --test-tgt F] [options]',
   flags: GENERIC_FLAGS,
   notes: `defaults: ${JSON.stringify(DEFAULT_PREPARE)}`,
@@ -99,8 +99,7 @@ const MULTI30K_FLAGS: Record<string, FlagSpec> = {
 };
 
 export const multi30k = defineCommand({
-  name: 'mt multi30k',
-  summary: 'download (or --from DIR) Multi30k task 1 and prepare it',
+  ...listed('mt multi30k'),
   usage: '--out DIR [--from DIR] [--src en --tgt de] [options]',
   flags: MULTI30K_FLAGS,
   run: async ({ flags, io }) => {
@@ -126,8 +125,7 @@ const WMT14_FLAGS: Record<string, FlagSpec> = {
 };
 
 export const wmt14 = defineCommand({
-  name: 'mt wmt14',
-  summary: 'download WMT14 En-De / En-Fr (resumable, checksummed) and prepare it',
+  ...listed('mt wmt14'),
   usage: '--out DIR [--src en --tgt de|fr] [options]',
   flags: WMT14_FLAGS,
   notes: `WMT14 defaults: ${JSON.stringify(WMT14_DEFAULTS)}`,

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { usageError, type FlagSpec } from './args.js';
 import { defineCommand, type CommandContext } from './command.js';
+import { listed } from './commands.js';
 import { UserError } from '../util/errors.js';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -42,8 +43,7 @@ async function quantize({ flags, io }: CommandContext): Promise<number> {
 }
 
 export const command = defineCommand({
-  name: 'mt quantize',
-  summary: 'write the int8 checkpoint of a translation checkpoint (int8 linear layers, ~4× smaller)',
+  ...listed('mt quantize'),
   usage: '--checkpoint FILE [--out FILE]',
   flags: FLAGS,
   run: quantize,

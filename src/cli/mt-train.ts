@@ -5,6 +5,7 @@
 import { applyOverrides, readConfigFile, setPath } from '../util/config.js';
 import { parseArgs, usageError, type FlagSpec, type FlagValues } from './args.js';
 import { defineCommand, interruptible, type CommandContext } from './command.js';
+import { listed } from './commands.js';
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', alias: 'c', help: 'JSON config (configs/mt/*.json); flags override it' },
@@ -105,8 +106,7 @@ async function train({ flags, overrides, io }: CommandContext): Promise<number> 
 }
 
 export const command = defineCommand({
-  name: 'mt train',
-  summary: 'train a translation model (resumes automatically from the run folder)',
+  ...listed('mt train'),
   usage: '--config FILE [--data DIR] [--out DIR] [options] [--a.b.c value ...]',
   flags: FLAGS,
   overrides: true,

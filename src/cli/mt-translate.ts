@@ -13,6 +13,7 @@
 import { createInterface } from 'node:readline';
 import { usageError, type FlagSpec, type FlagValues } from './args.js';
 import { defineCommand, type CommandContext } from './command.js';
+import { listed } from './commands.js';
 import type { Module } from '../core/module.js';
 import type { GenerationConfig } from '../mt/decoding/config.js';
 import type { DocumentResult, Translator } from '../mt/translator.js';
@@ -227,8 +228,7 @@ async function translate({ flags, io }: CommandContext): Promise<number> {
 }
 
 export const command = defineCommand({
-  name: 'mt translate',
-  summary: 'translate stdin to stdout with a trained checkpoint (beam search, n-best, --json)',
+  ...listed('mt translate'),
   usage: '--checkpoint FILE [--beam N] [--nbest N] [--lenpen X] [--max-len-a A] [--max-len-b B] [--max-tokens N] [--json] < input > output',
   flags: FLAGS,
   run: translate,

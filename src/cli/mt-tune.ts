@@ -5,6 +5,7 @@
 // lives in src/mt/train/tune.ts. Parsing and output only.
 import { usageError, type FlagSpec } from './args.js';
 import { defineCommand, type CommandContext } from './command.js';
+import { listed } from './commands.js';
 import { MODEL_FLAGS, checkModelFlags, loadTranslator } from './mt-translate.js';
 import type { Translator } from '../mt/translator.js';
 import { UserError } from '../util/errors.js';
@@ -118,8 +119,7 @@ async function tune({ flags, io }: CommandContext): Promise<number> {
 }
 
 export const command = defineCommand({
-  name: 'mt tune',
-  summary: "pick the length penalty with the best validation BLEU and store it as the checkpoint's default",
+  ...listed('mt tune'),
   usage: '--checkpoint FILE --src SRC --ref REF [--lenpen 0.6,0.8,1,1.2,1.5,2] [--beam N] [--out FILE | --dry-run]',
   flags: FLAGS,
   run: tune,

@@ -3,6 +3,7 @@
 // src/server/main.ts (listen, load the models, stop gracefully on SIGTERM/SIGINT).
 import { usageError, type FlagSpec } from './args.js';
 import { defineCommand, type CommandContext } from './command.js';
+import { listed } from './commands.js';
 import { UserError } from '../util/errors.js';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -42,8 +43,7 @@ async function serve({ flags }: CommandContext): Promise<number> {
 }
 
 export const command = defineCommand({
-  name: 'serve',
-  summary: 'HTTP + WebSocket translation server with dynamic batching and a demo page',
+  ...listed('serve'),
   usage: '--config FILE [--port 8080] [--host 127.0.0.1] [--backend auto]',
   flags: FLAGS,
   notes: 'API: POST /translate, GET /languages, /health, /metrics, WebSocket /translate/stream, page at /',

@@ -8,6 +8,7 @@
 // Every subcommand takes --backend (default RESMLP_BACKEND, else auto).
 import { need, usageError, type FlagSpec, type FlagValues } from './args.js';
 import { defineCommand, interruptible } from './command.js';
+import { listed } from './commands.js';
 import type { loadClassifierWithData } from '../vision/checkpoint.js';
 
 /** A classifier checkpoint as loaded: the model and its data settings (type only: the module loads lazily). */
@@ -42,8 +43,7 @@ async function withClassifier<T>(ckpt: string, use: (c: LoadedClassifier) => Pro
 }
 
 export const train = defineCommand({
-  name: 'vision train',
-  summary: 'train an image classifier from a JSON config (configs/vision/*.json)',
+  ...listed('vision train'),
   usage: '--config FILE [--resume] [--key.path value ...]',
   flags: {
     config: { type: 'string', help: 'run config JSON (overrides the defaults of src/vision/train.ts)' },
@@ -80,8 +80,7 @@ export const train = defineCommand({
 });
 
 export const evaluate = defineCommand({
-  name: 'vision eval',
-  summary: "accuracy of a classifier checkpoint on a dataset's test set",
+  ...listed('vision eval'),
   usage: '--checkpoint FILE [--dataset NAME] [--data-dir DIR] [--flip] [--shift N]',
   flags: {
     checkpoint: { type: 'string', help: 'classifier checkpoint (.safetensors)' },
@@ -118,8 +117,7 @@ export const evaluate = defineCommand({
 });
 
 export const predict = defineCommand({
-  name: 'vision predict',
-  summary: 'top-k classes of PNG images',
+  ...listed('vision predict'),
   usage: '--checkpoint FILE IMAGE.png [IMAGE.png ...]',
   flags: {
     checkpoint: { type: 'string', help: 'classifier checkpoint (.safetensors)' },
@@ -150,8 +148,7 @@ export const predict = defineCommand({
 });
 
 export const tune = defineCommand({
-  name: 'vision tune',
-  summary: 'learning-rate search on a held-out 20% split, then a full run with the best',
+  ...listed('vision tune'),
   usage: '--config FILE [budget flags] [--key.path value ...]',
   flags: {
     config: { type: 'string', help: 'run config JSON' },
@@ -187,8 +184,7 @@ export const tune = defineCommand({
 });
 
 export const inspect = defineCommand({
-  name: 'vision inspect',
-  summary: 'cross-patch matrices as images (paper Fig. 2) and weight sparsity per layer (Fig. 3)',
+  ...listed('vision inspect'),
   usage: '--checkpoint FILE [--out DIR] [--backend NAME]',
   flags: {
     checkpoint: { type: 'string', help: 'classifier checkpoint (.safetensors)' },
