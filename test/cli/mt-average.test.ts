@@ -3,38 +3,25 @@
 // checkpoint_avg<N> beside them, --inputs/--out to another folder copies the SentencePiece files,
 // the average of identical checkpoints translates as the checkpoint does, and usage errors exit 2
 // while too few checkpoints exit 1 with the reason.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
 import { command as averageCommand } from '../../src/cli/mt-average.js';
 import { Translator } from '../../src/mt/translator.js';
-import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
+import { useTranslatorFixture } from '../mt/translator-fixture.js';
 
-let fx: Fixture;
-let tmp: string;
-
-before(async () => {
-  await useTestBackend();
-  fx = await translatorFixture();
-  tmp = mkdtempSync(join(tmpdir(), 'resmlp-mt-average-'));
-});
-
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const env = useTranslatorFixture('resmlp-mt-average-');
 
 const call = (argv: string[]) => runCli(averageCommand, argv);
 
 /** A run folder holding copies of the fixture checkpoint as checkpoint_<u>.safetensors. */
 function runFolder(name: string, updates: number[]): string {
-  const run = join(tmp, name);
+  const run = join(env.tmp, name);
   mkdirSync(run);
-  for (const f of ['spm.model', 'spm.vocab']) copyFileSync(join(fx.checkpoint, '..', f), join(run, f));
-  for (const u of updates) copyFileSync(fx.checkpoint, join(run, `checkpoint_${u}.safetensors`));
+  for (const f of ['spm.model', 'spm.vocab']) copyFileSync(join(env.fx.checkpoint, '..', f), join(run, f));
+  for (const u of updates) copyFileSync(env.fx.checkpoint, join(run, `checkpoint_${u}.safetensors`));
   return run;
 }
 
@@ -49,9 +36,9 @@ describe('resmlp mt average', () => {
     );
     const out = join(run, 'checkpoint_avg3.safetensors');
     assert.match(r.stdout, new RegExp(`wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\d+ tensors`));
-    const [a, b] = [await Translator.load(out), await Translator.load(fx.checkpoint)];
+    const [a, b] = [await Translator.load(out), await Translator.load(env.fx.checkpoint)];
     try {
-      const lines = fx.lines.slice(0, 3);
+      const lines = env.fx.lines.slice(0, 3);
       const opts = { maxLenB: 4 };
       assert.deepEqual(
         (await a.translate(lines, opts)).map((x) => x.text),
@@ -64,11 +51,11 @@ describe('resmlp mt average', () => {
   });
 
   it('--inputs --out to another folder copies spm.model and spm.vocab beside the output', async () => {
-    const dest = join(tmp, 'dest');
+    const dest = join(env.tmp, 'dest');
     mkdirSync(dest);
-    const copy = join(tmp, 'copy.safetensors');
-    copyFileSync(fx.checkpoint, copy);
-    const r = await call(['--inputs', fx.checkpoint, copy, '--out', join(dest, 'avg.safetensors')]);
+    const copy = join(env.tmp, 'copy.safetensors');
+    copyFileSync(env.fx.checkpoint, copy);
+    const r = await call(['--inputs', env.fx.checkpoint, copy, '--out', join(dest, 'avg.safetensors')]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /copied spm\.model\/spm\.vocab beside it/);
     assert.ok(existsSync(join(dest, 'spm.model')));
@@ -84,7 +71,7 @@ describe('resmlp mt average', () => {
       /holds only 2 \(checkpoint_100\.safetensors, checkpoint_200\.safetensors\), fewer than the 5 to average: .*keepLast ≥ 5/,
     );
     assert.equal((await call(['--run', run])).code, 2);
-    assert.equal((await call(['--inputs', fx.checkpoint])).code, 2);
-    assert.equal((await call(['--inputs', fx.checkpoint, '--run', run, '--last', '1', '--out', 'x'])).code, 2);
+    assert.equal((await call(['--inputs', env.fx.checkpoint])).code, 2);
+    assert.equal((await call(['--inputs', env.fx.checkpoint, '--run', run, '--last', '1', '--out', 'x'])).code, 2);
   });
 });

@@ -2,14 +2,12 @@
 // (test/mt/translator-fixture.ts): flag validation, order kept across chunks, empty lines,
 // --json shape, Moses n-best lines, over-length lines, streaming (output before the input ends),
 // eval scores equal to the metrics on the written hypotheses.
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as tf from '@tensorflow/tfjs';
-import { useTestBackend } from '../helpers/backend.js';
 import { runCommand } from '../../src/cli/command.js';
 import { input, runCli } from '../helpers/cli.js';
 import { command as translateCommand } from '../../src/cli/mt-translate.js';
@@ -17,24 +15,13 @@ import { command as evalCommand } from '../../src/cli/mt-eval.js';
 import { corpusBleu, corpusChrf } from '../../src/metrics/index.js';
 import { Translator } from '../../src/mt/translator.js';
 import { fixturePath } from '../fixtures/paths.js';
-import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
+import { useTranslatorFixture } from '../mt/translator-fixture.js';
 
-let fx: Fixture;
-let backend: string;
-let tmp: string;
+const env = useTranslatorFixture('resmlp-mt-cli-');
 
-before(async () => {
-  backend = await useTestBackend();
-  fx = await translatorFixture();
-  tmp = mkdtempSync(join(tmpdir(), 'resmlp-mt-cli-'));
-});
+after(() => env.fx?.cleanup());
 
-after(() => {
-  fx?.cleanup();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-const base = () => ['--checkpoint', fx.checkpoint, '--backend', backend, '--max-len-b', '5'];
+const base = () => ['--checkpoint', env.fx.checkpoint, '--backend', env.backend, '--max-len-b', '5'];
 
 describe('resmlp mt translate', () => {
   it('rejects bad flags with exit 2 and a message naming the flag', async () => {
@@ -53,7 +40,7 @@ describe('resmlp mt translate', () => {
       assert.equal(r.code, 2, argv.join(' '));
       assert.match(r.stderr, re);
     }
-    const missing = await runCli(translateCommand, ['-c', join(tmp, 'nope.safetensors'), '--backend', backend]);
+    const missing = await runCli(translateCommand, ['-c', join(env.tmp, 'nope.safetensors'), '--backend', env.backend]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /checkpoint not found: .*nope.safetensors/);
     const help = await runCli(translateCommand, ['--help']);
@@ -62,7 +49,7 @@ describe('resmlp mt translate', () => {
   });
 
   it('writes one line per input line, in order across chunks, empty lines kept', async () => {
-    const lines = [fx.lines[0]!, '', ...fx.lines.slice(1, 9), '   ', fx.lines[9]!];
+    const lines = [env.fx.lines[0]!, '', ...env.fx.lines.slice(1, 9), '   ', env.fx.lines[9]!];
     const args = [...base(), '--chunk-lines', '3', '--max-tokens', '64', '--beam', '2', '--quiet'];
     const r = await runCli(translateCommand, args, input(lines));
     assert.equal(r.code, 0, r.stderr);
@@ -70,7 +57,7 @@ describe('resmlp mt translate', () => {
     const out = r.stdout.split('\n');
     assert.equal(out.pop(), '', 'output ends with a newline');
     assert.equal(out.length, lines.length);
-    const t = await Translator.load(fx.checkpoint, { generation: { beamSize: 2, maxLenB: 5 } });
+    const t = await Translator.load(env.fx.checkpoint, { generation: { beamSize: 2, maxLenB: 5 } });
     let expected: Awaited<ReturnType<Translator['translateDocuments']>>;
     try {
       expected = await t.translateDocuments(lines);
@@ -95,7 +82,7 @@ describe('resmlp mt translate', () => {
   });
 
   it('--json: one object per line with the hypotheses and their scores', async () => {
-    const lines = [fx.lines[2]!, '', fx.lines[3]!];
+    const lines = [env.fx.lines[2]!, '', env.fx.lines[3]!];
     const r = await runCli(translateCommand, [...base(), '--json', '--beam', '3', '--nbest', '2'], input(lines));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /translated 3 lines .* lines\/s; beam 3/);
@@ -123,7 +110,7 @@ describe('resmlp mt translate', () => {
   });
 
   it('text mode with --nbest > 1 writes Moses n-best lines', async () => {
-    const r = await runCli(translateCommand, [...base(), '--beam', '2', '--nbest', '2', '-q'], input([fx.lines[4]!, fx.lines[5]!]));
+    const r = await runCli(translateCommand, [...base(), '--beam', '2', '--nbest', '2', '-q'], input([env.fx.lines[4]!, env.fx.lines[5]!]));
     assert.equal(r.code, 0, r.stderr);
     const rows = r.stdout
       .trim()
@@ -137,8 +124,8 @@ describe('resmlp mt translate', () => {
   });
 
   it('a line of several sentences is translated sentence by sentence; a line too long for the model is cut, never refused', async () => {
-    const long = Array.from({ length: 8 }, (_, i) => fx.lines[i]).join(' ');
-    const lines = [fx.lines[1]!, long, fx.lines[4]!];
+    const long = Array.from({ length: 8 }, (_, i) => env.fx.lines[i]).join(' ');
+    const lines = [env.fx.lines[1]!, long, env.fx.lines[4]!];
     const json = async (extra: string[]) => {
       const r = await runCli(translateCommand, [...base(), '--json', '--beam', '2', '--chunk-lines', '2', ...extra], input(lines));
       assert.equal(r.code, 0, r.stderr);
@@ -154,7 +141,7 @@ describe('resmlp mt translate', () => {
     assert.equal(objs.length, 3);
     // the long line is its eight sentences translated one by one: each is what the line alone gives
     const alone = await json(['-q', '--split-sentences=false']);
-    const each = await runCli(translateCommand, [...base(), '--beam', '2', '-q'], input(fx.lines.slice(0, 8) as string[]));
+    const each = await runCli(translateCommand, [...base(), '--beam', '2', '-q'], input(env.fx.lines.slice(0, 8) as string[]));
     assert.equal(objs[1]!.translation, each.stdout.trim().split('\n').join(' '));
     assert.equal(objs[0]!.translation, alone.objs[0]!.translation, 'a one-sentence line is the same either way');
     // without sentence splitting the long line (over 63 tokens) is cut into pieces, and said so
@@ -172,13 +159,13 @@ describe('resmlp mt translate', () => {
       stdout: { write: (s: string) => (stdout += s) },
       stderr: { write: () => true },
     });
-    stdin.write(`${fx.lines[0]}\n${fx.lines[1]}\n`);
+    stdin.write(`${env.fx.lines[0]}\n${env.fx.lines[1]}\n`);
     const t0 = Date.now();
     try {
       while (stdout.split('\n').length - 1 < 2 && Date.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 10));
       assert.equal(stdout.split('\n').length - 1, 2, 'two lines out while stdin is still open');
     } finally {
-      stdin.end(`${fx.lines[2]}\n`);
+      stdin.end(`${env.fx.lines[2]}\n`);
     }
     assert.equal(await done, 0);
     assert.equal(stdout.split('\n').length - 1, 3);
@@ -188,8 +175,8 @@ describe('resmlp mt translate', () => {
 
 describe('resmlp mt eval', () => {
   const files = () => {
-    const src = join(tmp, 'test.en');
-    const ref = join(tmp, 'test.de');
+    const src = join(env.tmp, 'test.en');
+    const ref = join(env.tmp, 'test.de');
     const read = (name: string) => readFileSync(fixturePath('synthetic', name), 'utf8').split('\n').slice(0, 12);
     writeFileSync(src, read('test.en').join('\n') + '\n');
     writeFileSync(ref, read('test.de').join('\n') + '\n');
@@ -198,7 +185,7 @@ describe('resmlp mt eval', () => {
 
   it('prints sacreBLEU BLEU and chrF with signatures (equal to the metrics on --out), tokenized BLEU labelled, timing', async () => {
     const { src, ref, refs } = files();
-    const hypPath = join(tmp, 'hyp.txt');
+    const hypPath = join(env.tmp, 'hyp.txt');
     const r = await runCli(evalCommand, [...base(), '--src', src, '--ref', ref, '--out', hypPath, '--tokenized-bleu', '--beam', '2']);
     assert.equal(r.code, 0, r.stderr);
     const hyps = readFileSync(hypPath, 'utf8').split('\n').slice(0, -1);
@@ -226,7 +213,7 @@ describe('resmlp mt eval', () => {
 
   it('reports unusable inputs', async () => {
     const { src, ref } = files();
-    const short = join(tmp, 'short.de');
+    const short = join(env.tmp, 'short.de');
     writeFileSync(short, 'eins\nzwei\n');
     const mism = await runCli(evalCommand, [...base(), '--src', src, '--ref', short]);
     assert.equal(mism.code, 1);
@@ -234,7 +221,7 @@ describe('resmlp mt eval', () => {
     const noRef = await runCli(evalCommand, [...base(), '--src', src]);
     assert.equal(noRef.code, 2);
     assert.match(noRef.stderr, /--ref is required/);
-    const missing = await runCli(evalCommand, [...base(), '--src', join(tmp, 'none.en'), '--ref', ref]);
+    const missing = await runCli(evalCommand, [...base(), '--src', join(env.tmp, 'none.en'), '--ref', ref]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /source file not found/);
   });

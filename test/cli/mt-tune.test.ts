@@ -2,46 +2,35 @@
 // test/mt/translator-fixture.ts: it prints one row per length penalty and the best, stores the
 // best with the beam in the checkpoint (read back by Translator.load, which mt eval, mt translate
 // and the server use), --json reports the trials, --dry-run stores nothing, usage errors exit 2.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
 import { command as tuneCommand } from '../../src/cli/mt-tune.js';
 import { readMtCheckpointConfig } from '../../src/mt/model/load.js';
 import { Translator } from '../../src/mt/translator.js';
-import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
+import { useTranslatorFixture } from '../mt/translator-fixture.js';
 
-let fx: Fixture;
-let backend: string;
-let tmp: string;
 let src: string;
 let ref: string;
 
-before(async () => {
-  backend = await useTestBackend();
-  fx = await translatorFixture();
-  tmp = mkdtempSync(join(tmpdir(), 'resmlp-mt-tune-'));
+const env = useTranslatorFixture('resmlp-mt-tune-', ({ fx, tmp }) => {
   src = join(tmp, 'val.en');
   ref = join(tmp, 'val.de');
   writeFileSync(src, fx.lines.slice(0, 4).join('\n') + '\n');
   writeFileSync(ref, ['ein Hund läuft', 'zwei Kinder spielen', 'eine Frau liest', 'ein Mann kocht'].join('\n') + '\n');
 });
 
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
 const call = (argv: string[]) => runCli(tuneCommand, argv);
 /** `mt tune` of checkpoint `ckpt` on the validation pair, on the test backend, with `extra` flags. */
-const tuneOn = (ckpt: string, extra: string[]) => call(['--checkpoint', ckpt, '--src', src, '--ref', ref, ...extra, '--backend', backend]);
+const tuneOn = (ckpt: string, extra: string[]) =>
+  call(['--checkpoint', ckpt, '--src', src, '--ref', ref, ...extra, '--backend', env.backend]);
 
 function copyRun(name: string): string {
-  const run = join(tmp, name);
+  const run = join(env.tmp, name);
   mkdirSync(run);
-  for (const f of ['checkpoint_best.safetensors', 'spm.model', 'spm.vocab']) copyFileSync(join(fx.checkpoint, '..', f), join(run, f));
+  for (const f of ['checkpoint_best.safetensors', 'spm.model', 'spm.vocab']) copyFileSync(join(env.fx.checkpoint, '..', f), join(run, f));
   return join(run, 'checkpoint_best.safetensors');
 }
 
@@ -86,10 +75,10 @@ describe('resmlp mt tune', () => {
   });
 
   it('rejects bad usage with exit 2', async () => {
-    assert.equal((await call(['--checkpoint', fx.checkpoint, '--ref', ref])).code, 2);
-    const r = await call(['--checkpoint', fx.checkpoint, '--src', src, '--ref', ref, '--lenpen', '1,x']);
+    assert.equal((await call(['--checkpoint', env.fx.checkpoint, '--ref', ref])).code, 2);
+    const r = await call(['--checkpoint', env.fx.checkpoint, '--src', src, '--ref', ref, '--lenpen', '1,x']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--lenpen expects comma-separated numbers/);
-    assert.equal((await call(['--checkpoint', fx.checkpoint, '--src', src, '--ref', ref, '--dry-run', '--out', 'x'])).code, 2);
+    assert.equal((await call(['--checkpoint', env.fx.checkpoint, '--src', src, '--ref', ref, '--dry-run', '--out', 'x'])).code, 2);
   });
 });

@@ -6,11 +6,13 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { SentencePiece, DEFAULT_SPM_TRAIN, trainSentencePiece } from '../../src/mt/data/spm.js';
 import { MT_CHECKPOINT_KIND, type MtCheckpointConfig, sha256Of } from '../../src/mt/model/load.js';
 import { Seq2Seq, type Seq2SeqConfig } from '../../src/mt/model/index.js';
 import { saveCheckpoint } from '../../src/train/checkpoint.js';
 import { fixturePath } from '../fixtures/paths.js';
+import { useTestBackend } from '../helpers/backend.js';
 
 export interface Fixture {
   dir: string;
@@ -89,4 +91,33 @@ async function build(): Promise<Fixture> {
 export function translatorFixture(): Promise<Fixture> {
   fixture ??= build();
   return fixture;
+}
+
+/** What a test file of the translator gets from useTranslatorFixture, set once its `before` ran. */
+export interface TranslatorTest {
+  fx: Fixture;
+  /** The test backend (useTestBackend). */
+  backend: string;
+  /** A temp folder of this file, removed after it. */
+  tmp: string;
+}
+
+/**
+ * Registers the `before` and `after` of a test file that uses the fixture: picks the test backend,
+ * builds (or reuses) the fixture, makes a temp folder `<prefix>XXXXXX` (removed at the end), then
+ * runs the file's own `setUp`, if any (in the same hook: a second top-level `before` would not wait
+ * for this one).
+ */
+export function useTranslatorFixture(prefix: string, setUp?: (t: TranslatorTest) => void): TranslatorTest {
+  const t = {} as TranslatorTest;
+  before(async () => {
+    t.backend = await useTestBackend();
+    t.fx = await translatorFixture();
+    t.tmp = mkdtempSync(join(tmpdir(), prefix));
+    setUp?.(t);
+  });
+  after(() => {
+    if (t.tmp) rmSync(t.tmp, { recursive: true, force: true });
+  });
+  return t;
 }

@@ -6,10 +6,9 @@
 // checkpoint quantised at load; where int8 cannot run the model decodes in fp32 and the report says
 // why — forced here on another backend, and (test/cli/mt-quantize.test.ts) on a CPU oneDNN is told
 // lacks VNNI.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { int8Support } from '../../src/backend/native.js';
@@ -23,23 +22,12 @@ import {
   precisionLine,
   writeInt8Checkpoint,
 } from '../../src/quant/index.js';
-import { useTestBackend } from '../helpers/backend.js';
-import { type Fixture, translatorFixture } from '../mt/translator-fixture.js';
+import { useTranslatorFixture } from '../mt/translator-fixture.js';
 
 const support = int8Support();
 const skip = support.available ? false : `int8 unavailable here: ${support.reason}`;
-let fx: Fixture;
-let tmp: string;
 
-before(async () => {
-  assert.equal(await useTestBackend(), 'native');
-  fx = await translatorFixture();
-  tmp = mkdtempSync(join(tmpdir(), 'resmlp-quant-'));
-});
-
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const env = useTranslatorFixture('resmlp-quant-', (t) => assert.equal(t.backend, 'native'));
 
 /** Log-probs of the first two decoding steps for a few sources (steps fed token 4 then 5). */
 function stepLogProbs(model: Seq2Seq): Float32Array[] {
@@ -70,7 +58,7 @@ function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
 describe('applyPrecision', () => {
   it('int8: every Linear and the output projection, log-probs near fp32; fp32 again gives the fp32 bits; no tensor left', { skip }, () => {
     const before = tf.memory().numTensors;
-    const model = loadSeq2Seq(fx.checkpoint);
+    const model = loadSeq2Seq(env.fx.checkpoint);
     try {
       const fp32 = stepLogProbs(model);
       const report = applyPrecision(model, 'int8');
@@ -109,20 +97,20 @@ describe('applyPrecision', () => {
 
 describe('int8 checkpoints', () => {
   it('are ~4× smaller in their quantised layers, load dequantised, and decode as the fp32 checkpoint quantised at load', { skip }, () => {
-    const out = join(tmp, 'other', 'tiny_int8.safetensors');
-    assert.throws(() => writeInt8Checkpoint(fx.checkpoint, readMtCheckpointConfig(fx.checkpoint), out), /folder .* does not exist/);
-    rmSync(join(tmp, 'other'), { recursive: true, force: true });
-    const outDir = mkdtempSync(join(tmp, 'q-'));
+    const out = join(env.tmp, 'other', 'tiny_int8.safetensors');
+    assert.throws(() => writeInt8Checkpoint(env.fx.checkpoint, readMtCheckpointConfig(env.fx.checkpoint), out), /folder .* does not exist/);
+    rmSync(join(env.tmp, 'other'), { recursive: true, force: true });
+    const outDir = mkdtempSync(join(env.tmp, 'q-'));
     const path = join(outDir, 'tiny_int8.safetensors');
-    const r = writeInt8Checkpoint(fx.checkpoint, readMtCheckpointConfig(fx.checkpoint), path);
-    const K = fx.modelConfig.dim;
+    const r = writeInt8Checkpoint(env.fx.checkpoint, readMtCheckpointConfig(env.fx.checkpoint), path);
+    const K = env.fx.modelConfig.dim;
     assert.ok(r.fp32Bytes / r.int8Bytes > (4 * K) / (K + 4) - 0.5, `layers ${r.fp32Bytes} → ${r.int8Bytes} bytes`);
     assert.ok(existsSync(join(outDir, 'spm.model')), 'the SentencePiece model is copied beside it');
     const config = readMtCheckpointConfig(path);
     assert.ok(isInt8Checkpoint(config));
     assert.throws(() => writeInt8Checkpoint(path, config, join(outDir, 'again.safetensors')), /already an int8 checkpoint/);
 
-    const fromFp32 = loadSeq2Seq(fx.checkpoint);
+    const fromFp32 = loadSeq2Seq(env.fx.checkpoint);
     const fromInt8 = loadSeq2Seq(path);
     try {
       // in fp32, the int8 checkpoint is the model with its weights dequantised: close to the original

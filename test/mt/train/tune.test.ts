@@ -3,30 +3,17 @@
 // storeTunedGeneration writes lenpen and beam into the checkpoint's generation defaults (in place,
 // or to a new file in another folder with its SentencePiece files), weights unchanged, and
 // Translator.load decodes with them.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { useTestBackend } from '../../helpers/backend.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
 import { readMtCheckpointConfig } from '../../../src/mt/model/load.js';
 import { parseLenpens, storeTunedGeneration, tuneLenpen, type CorpusScorer, type GenerationTuning } from '../../../src/mt/train/tune.js';
 import { Translator } from '../../../src/mt/translator.js';
-import { type Fixture, translatorFixture } from '../translator-fixture.js';
+import { useTranslatorFixture } from '../translator-fixture.js';
 
-let fx: Fixture;
-let tmp: string;
-
-before(async () => {
-  await useTestBackend();
-  fx = await translatorFixture();
-  tmp = mkdtempSync(join(tmpdir(), 'resmlp-tune-'));
-});
-
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const env = useTranslatorFixture('resmlp-tune-');
 
 /** Fake decoder: every hypothesis names the lenpen it was decoded with. */
 const decoder = (calls: number[]) => async (lenpen: number) => {
@@ -94,9 +81,9 @@ describe('storeTunedGeneration', () => {
   };
 
   it('stores lenpen and beam in place (weights unchanged) and Translator.load uses them', async () => {
-    const run = join(tmp, 'inplace');
+    const run = join(env.tmp, 'inplace');
     mkdirSync(run);
-    for (const f of ['checkpoint_best.safetensors', 'spm.model', 'spm.vocab']) copyFileSync(join(fx.checkpoint, '..', f), join(run, f));
+    for (const f of ['checkpoint_best.safetensors', 'spm.model', 'spm.vocab']) copyFileSync(join(env.fx.checkpoint, '..', f), join(run, f));
     const ckpt = join(run, 'checkpoint_best.safetensors');
     const before = readSafetensors(ckpt).tensors;
     const cfg = storeTunedGeneration(ckpt, { lenpen: 1.5, beamSize: 3 }, tuning);
@@ -120,12 +107,12 @@ describe('storeTunedGeneration', () => {
   });
 
   it('writes a new checkpoint in another folder with its SentencePiece files, leaving the original as it was', async () => {
-    const dest = join(tmp, 'elsewhere');
+    const dest = join(env.tmp, 'elsewhere');
     mkdirSync(dest);
     const out = join(dest, 'tuned.safetensors');
-    storeTunedGeneration(fx.checkpoint, { lenpen: 0.8, beamSize: 2 }, tuning, out);
+    storeTunedGeneration(env.fx.checkpoint, { lenpen: 0.8, beamSize: 2 }, tuning, out);
     assert.ok(existsSync(join(dest, 'spm.model')) && existsSync(join(dest, 'spm.vocab')));
-    assert.equal(readMtCheckpointConfig(fx.checkpoint).generation.lenpen, undefined);
+    assert.equal(readMtCheckpointConfig(env.fx.checkpoint).generation.lenpen, undefined);
     const t = await Translator.load(out);
     try {
       assert.equal(t.generation.lenpen, 0.8);
