@@ -20,13 +20,9 @@ import { arrayPairSource, pairSource, TokenBatcher, type Batch } from '../src/mt
 import { PreparedDataset } from '../src/mt/data/dataset.js';
 import { prepareDataset } from '../src/mt/data/prepare.js';
 import type { Seq2SeqConfig } from '../src/mt/model/config.js';
-import { Seq2Seq } from '../src/mt/model/seq2seq.js';
 import { resolveMtTrainConfig } from '../src/mt/train/config.js';
-import { MtTrainTask } from '../src/mt/train/task.js';
-import { clipGradNorm, createOptimizer } from '../src/train/optim/index.js';
-import { learningRate } from '../src/train/schedule.js';
 import { repoRoot, sharedPath } from '../src/util/paths.js';
-import { MT_TRAIN_BATCH, poolStats, syntheticPairs } from './mt-train.js';
+import { MT_TRAIN_BATCH, mtTrainer, poolStats, syntheticPairs } from './mt-train.js';
 
 const CONFIG = 'configs/mt/multi30k-en-de-small.json';
 
@@ -121,33 +117,14 @@ export async function mtTrainRealBench(opts: MtTrainRealOptions): Promise<MtTrai
     maxLen: modelConfig.maxLen,
     seed: cfg.seed,
   }).batch(0, 0);
-  const model = new Seq2Seq(modelConfig);
-  const task = new MtTrainTask(model, batcher, { seed: cfg.seed, labelSmoothing: cfg.labelSmoothing, modelConfig });
-  const tr = cfg.trainer;
-  const optimizer = createOptimizer(tr.optimizer, task.params, tr);
-  const schedule = { ...tr.schedule, totalSteps: Math.max(tr.schedule.totalSteps, 1000) };
-  const vars = [...task.params.values()];
-  const names = [...task.params.keys()];
-  let updates = 0;
+  const { task, update: step, dispose } = mtTrainer(cfg, modelConfig, batcher, 'mt-train-real bench');
 
-  /** One update as src/train/loop.ts does it (updateFreq 1): wall ms, CPU ms, fresh pool allocations. */
+  /** One update of mtTrainer (as src/train/loop.ts does it): wall ms, CPU ms, fresh pool allocations. */
   const update = async (batch: Batch): Promise<{ ms: number; cpuMs: number; fresh: number }> => {
     const a0 = poolStats().allocated;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const { value, grads } = tf.variableGrads(() => task.loss(batch), vars);
-    const loss = (await value.data())[0]!;
-    value.dispose();
-    const gradMap = new Map<string, tf.Tensor>();
-    vars.forEach((v, i) => gradMap.set(names[i]!, grads[v.name]!));
-    if (!Number.isFinite(loss)) {
-      for (const g of gradMap.values()) g.dispose();
-      throw new Error(`mt-train-real bench: loss is ${loss} at update ${updates}`);
-    }
-    clipGradNorm(gradMap, tr.clipNorm);
-    optimizer.step(gradMap, learningRate(schedule, updates));
-    for (const g of gradMap.values()) g.dispose();
-    updates++;
+    await step(batch);
     const ms = performance.now() - t0;
     const c = process.cpuUsage(c0);
     return { ms, cpuMs: (c.user + c.system) / 1000, fresh: poolStats().allocated - a0 };
@@ -191,8 +168,7 @@ export async function mtTrainRealBench(opts: MtTrainRealOptions): Promise<MtTrai
       }
     }
   } finally {
-    optimizer.dispose();
-    model.dispose();
+    dispose();
     train.close();
     prepared.cleanup();
   }

@@ -17,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, setThreads } from '../src/backend/choose.js';
 import { nativeFallbacks } from '../src/backend/native.js';
 import { rawSgemmOpenblasThreads } from './matmul.js';
-import { arrayPairSource, TokenBatcher } from '../src/mt/data/batching.js';
+import { arrayPairSource, TokenBatcher, type Batch } from '../src/mt/data/batching.js';
 import type { Seq2SeqConfig } from '../src/mt/model/config.js';
 import { Seq2Seq } from '../src/mt/model/seq2seq.js';
-import { resolveMtTrainConfig } from '../src/mt/train/config.js';
+import { type MtTrainConfig, resolveMtTrainConfig } from '../src/mt/train/config.js';
 import { MtTrainTask } from '../src/mt/train/task.js';
 import { clipGradNorm, createOptimizer } from '../src/train/optim/index.js';
 import { learningRate } from '../src/train/schedule.js';
@@ -121,6 +121,43 @@ export function syntheticPairs(vocab: number): { src: Int32Array[]; tgt: Int32Ar
   return { src, tgt };
 }
 
+/**
+ * The model, task and optimizer that `resmlp mt train` builds from `cfg`, and one update exactly as
+ * src/train/loop.ts does it with updateFreq 1 (its loss returned); `label` starts its errors.
+ * dispose() frees the optimizer and the model.
+ */
+export function mtTrainer(cfg: MtTrainConfig, modelConfig: Seq2SeqConfig, batcher: TokenBatcher, label: string) {
+  const model = new Seq2Seq(modelConfig);
+  const task = new MtTrainTask(model, batcher, { seed: cfg.seed, labelSmoothing: cfg.labelSmoothing, modelConfig });
+  const tr = cfg.trainer;
+  const optimizer = createOptimizer(tr.optimizer, task.params, tr);
+  const schedule = { ...tr.schedule, totalSteps: Math.max(tr.schedule.totalSteps, 1000) };
+  const vars = [...task.params.values()];
+  const names = [...task.params.keys()];
+  let updates = 0;
+  const update = async (batch: Batch): Promise<number> => {
+    const { value, grads } = tf.variableGrads(() => task.loss(batch), vars);
+    const loss = (await value.data())[0]!;
+    value.dispose();
+    const gradMap = new Map<string, tf.Tensor>();
+    vars.forEach((v, i) => gradMap.set(names[i]!, grads[v.name]!));
+    if (!Number.isFinite(loss)) {
+      for (const g of gradMap.values()) g.dispose();
+      throw new Error(`${label}: loss is ${loss} at update ${updates}`);
+    }
+    clipGradNorm(gradMap, tr.clipNorm);
+    optimizer.step(gradMap, learningRate(schedule, updates));
+    for (const g of gradMap.values()) g.dispose();
+    updates++;
+    return loss;
+  };
+  const dispose = () => {
+    optimizer.dispose();
+    model.dispose();
+  };
+  return { model, task, update, dispose };
+}
+
 async function benchConfig(name: string, file: string, reps: number, log: (s: string) => void): Promise<MtTrainRow> {
   const cfg = resolveMtTrainConfig(JSON.parse(readFileSync(join(REPO, file), 'utf8')));
   if (cfg.data.vocabSize === null) throw new Error(`mt-train bench: ${file} has no data.vocabSize; the bench needs it to size the model`);
@@ -135,32 +172,8 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
   if (batcher.numBatches(0) !== 1)
     throw new Error(`mt-train bench: expected the synthetic pairs to make 1 batch, the batcher made ${batcher.numBatches(0)}`);
   const batch = batcher.batch(0, 0);
-  const model = new Seq2Seq(modelConfig);
-  const task = new MtTrainTask(model, batcher, { seed: cfg.seed, labelSmoothing: cfg.labelSmoothing, modelConfig });
+  const { model, task, update, dispose } = mtTrainer(cfg, modelConfig, batcher, `mt-train bench: ${name}`);
   const tr = cfg.trainer;
-  const optimizer = createOptimizer(tr.optimizer, task.params, tr);
-  const schedule = { ...tr.schedule, totalSteps: Math.max(tr.schedule.totalSteps, 1000) };
-  const vars = [...task.params.values()];
-  const names = [...task.params.keys()];
-  let updates = 0;
-
-  // One update exactly as src/train/loop.ts does it with updateFreq 1.
-  const update = async (): Promise<number> => {
-    const { value, grads } = tf.variableGrads(() => task.loss(batch), vars);
-    const loss = (await value.data())[0]!;
-    value.dispose();
-    const gradMap = new Map<string, tf.Tensor>();
-    vars.forEach((v, i) => gradMap.set(names[i]!, grads[v.name]!));
-    if (!Number.isFinite(loss)) {
-      for (const g of gradMap.values()) g.dispose();
-      throw new Error(`mt-train bench: ${name}: loss is ${loss} at update ${updates}`);
-    }
-    clipGradNorm(gradMap, tr.clipNorm);
-    optimizer.step(gradMap, learningRate(schedule, updates));
-    for (const g of gradMap.values()) g.dispose();
-    updates++;
-    return loss;
-  };
 
   const params = model.numParameters();
   const flops = modelFlopsPerStep(modelConfig, batch.size, batch.srcLen, batch.tgtLen);
@@ -174,7 +187,7 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
     const times: number[] = [];
     for (let i = 0; i < 2 + reps; i++) {
       const t0 = performance.now();
-      const loss = await update();
+      const loss = await update(batch);
       const ms = performance.now() - t0;
       if (i >= 2) times.push(ms);
       log(
@@ -198,8 +211,7 @@ async function benchConfig(name: string, file: string, reps: number, log: (s: st
       modelGflops: flops / 1e9 / (stepMs / 1000),
     };
   } finally {
-    optimizer.dispose();
-    model.dispose();
+    dispose();
   }
 }
 
