@@ -19,8 +19,7 @@ import { initBackend, setThreads } from '../src/backend/choose.js';
 import { arrayPairSource, pairSource, TokenBatcher, type Batch } from '../src/mt/data/batching.js';
 import { PreparedDataset } from '../src/mt/data/dataset.js';
 import { prepareDataset } from '../src/mt/data/prepare.js';
-import type { Seq2SeqConfig } from '../src/mt/model/config.js';
-import { resolveMtTrainConfig } from '../src/mt/train/config.js';
+import { modelConfigFor, resolveMtTrainConfig } from '../src/mt/train/config.js';
 import { repoRoot, sharedPath } from '../src/util/paths.js';
 import { MT_TRAIN_BATCH, mtTrainer, poolStats, syntheticPairs } from './mt-train.js';
 
@@ -94,14 +93,7 @@ export async function mtTrainRealBench(opts: MtTrainRealOptions): Promise<MtTrai
   const train = ds.split('train');
   const before = tf.memory().numTensors;
   const spm = ds.manifest.spm;
-  const modelConfig: Seq2SeqConfig = {
-    ...cfg.model,
-    vocabSize: spm.vocabSize,
-    padId: spm.padId,
-    unkId: spm.unkId,
-    bosId: spm.bosId,
-    eosId: spm.eosId,
-  };
+  const modelConfig = modelConfigFor(cfg.model, spm);
   const ids = { padId: spm.padId, bosId: spm.bosId, eosId: spm.eosId };
   // the batches of `resmlp mt train` (src/mt/train/run.ts)
   const batcher = new TokenBatcher(pairSource(train), ids, {

@@ -14,6 +14,14 @@ import { DEFAULT_SEQ2SEQ, type Seq2SeqConfig } from '../model/config.js';
 /** Model settings of a run: everything but what the dataset decides (vocabulary, special ids). */
 export type MtModelSettings = Omit<Seq2SeqConfig, 'vocabSize' | 'padId' | 'unkId' | 'bosId' | 'eosId'>;
 
+/** What the dataset decides: the vocabulary's size and special ids (a manifest's `spm`, a loaded SentencePiece). */
+export type MtVocabulary = Pick<Seq2SeqConfig, 'vocabSize' | 'padId' | 'unkId' | 'bosId' | 'eosId'>;
+
+/** The model config of a run: its settings with the vocabulary's size and special ids. */
+export function modelConfigFor(settings: MtModelSettings, vocab: MtVocabulary): Seq2SeqConfig {
+  return { ...settings, vocabSize: vocab.vocabSize, padId: vocab.padId, unkId: vocab.unkId, bosId: vocab.bosId, eosId: vocab.eosId };
+}
+
 export interface MtDataConfig {
   /** Prepared dataset folder (src/mt/data prepare). Required (here or with --data). */
   dir: string | null;

@@ -16,10 +16,9 @@ import { readCheckpointConfig } from '../../train/checkpoint.js';
 import { PreparedDataset } from '../data/dataset.js';
 import { pairSource, TokenBatcher } from '../data/batching.js';
 import { SentencePiece } from '../data/spm.js';
-import type { Seq2SeqConfig } from '../model/config.js';
 import { MT_CHECKPOINT_KIND, type MtCheckpointConfig, sha256Of } from '../model/load.js';
 import { Seq2Seq } from '../model/seq2seq.js';
-import type { MtTrainConfig } from './config.js';
+import { modelConfigFor, type MtTrainConfig } from './config.js';
 import { MtTrainTask } from './task.js';
 import { validationBleu, validationLoss } from './validate.js';
 
@@ -69,14 +68,7 @@ export async function runMtTraining(cfg: MtTrainConfig, opts: MtRunOptions = {})
   if (lead) copyFileSync(spmSrc, spmDst);
   if (lead) copyFileSync(resolve(cfg.data.dir, man.spm.vocab), join(outDir, 'spm.vocab'));
 
-  const modelConfig: Seq2SeqConfig = {
-    ...cfg.model,
-    vocabSize: man.spm.vocabSize,
-    padId: man.spm.padId,
-    unkId: man.spm.unkId,
-    bosId: man.spm.bosId,
-    eosId: man.spm.eosId,
-  };
+  const modelConfig = modelConfigFor(cfg.model, man.spm);
   const ckptConfig: MtCheckpointConfig = {
     kind: MT_CHECKPOINT_KIND,
     model: modelConfig,
