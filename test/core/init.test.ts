@@ -1,45 +1,8 @@
-// Seeded RNG and initialisers: determinism, moments, bounds, PyTorch fans.
+// Initialisers: bounds, moments, PyTorch fans (the seeded RNG they draw from: test/util/rng.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { drawValues, fans } from '../../src/core/init.js';
 import { Rng } from '../../src/util/rng.js';
-
-test('Rng: same seed same stream, fork is independent of later draws and of the label', () => {
-  const a = new Rng(123);
-  const b = new Rng(123);
-  const sa = Array.from({ length: 5 }, () => a.next());
-  assert.deepEqual(
-    sa,
-    Array.from({ length: 5 }, () => b.next()),
-  );
-  assert.notDeepEqual(
-    sa,
-    Array.from({ length: 5 }, () => new Rng(124).next()),
-  );
-  const f1 = a.fork('x').next();
-  assert.equal(a.fork('x').next(), f1, 'fork does not advance the parent');
-  assert.notEqual(a.fork('y').next(), f1);
-  assert.equal(new Rng('seed').next(), new Rng('seed').next());
-});
-
-test('uniform and normal moments', () => {
-  const r = new Rng(9);
-  const n = 20000;
-  let su = 0;
-  let sn = 0;
-  let sn2 = 0;
-  for (let i = 0; i < n; i++) {
-    const u = r.uniform();
-    assert.ok(u >= 0 && u < 1);
-    su += u;
-    const z = r.normal();
-    sn += z;
-    sn2 += z * z;
-  }
-  assert.ok(Math.abs(su / n - 0.5) < 0.01);
-  assert.ok(Math.abs(sn / n) < 0.03);
-  assert.ok(Math.abs(sn2 / n - 1) < 0.04);
-});
 
 test('fans follow PyTorch; xavier_uniform bound and std; trunc normal within ±2σ', () => {
   assert.deepEqual(fans([8, 4]), { fanIn: 4, fanOut: 8 });

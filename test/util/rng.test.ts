@@ -18,6 +18,7 @@ test('same seed gives the same stream; different seeds differ', () => {
   const sc = Array.from({ length: 10 }, () => c.next());
   assert.deepEqual(sa, sb);
   assert.notDeepEqual(sa, sc);
+  assert.equal(new Rng('seed').next(), new Rng('seed').next());
   assert.notDeepEqual(
     Array.from(
       { length: 4 },
@@ -39,12 +40,14 @@ test('same seed gives the same stream; different seeds differ', () => {
 test('uniform in [0,1), int(n) in range and roughly uniform, normal has mean 0 / std 1', () => {
   const r = new Rng(7);
   const counts = new Array(7).fill(0);
+  let sumU = 0;
   let sum = 0;
   let sumSq = 0;
   const n = 70000;
   for (let i = 0; i < n; i++) {
     const u = r.uniform();
     assert.ok(u >= 0 && u < 1);
+    sumU += u;
     const k = r.int(7);
     assert.ok(Number.isInteger(k) && k >= 0 && k < 7);
     counts[k]++;
@@ -52,6 +55,7 @@ test('uniform in [0,1), int(n) in range and roughly uniform, normal has mean 0 /
     sum += z;
     sumSq += z * z;
   }
+  assert.ok(Math.abs(sumU / n - 0.5) < 0.01, `uniform mean ${sumU / n}`);
   for (const c of counts) assert.ok(Math.abs(c - n / 7) < 5 * Math.sqrt(n / 7), `bucket count ${c}`);
   assert.ok(Math.abs(sum / n) < 0.02, `mean ${sum / n}`);
   assert.ok(Math.abs(sumSq / n - 1) < 0.03, `var ${sumSq / n}`);
