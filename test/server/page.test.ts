@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { lexiconText, post, startTestServer } from './helpers.js';
+import { chromium, type Page } from 'playwright-core';
+import { lexiconText, post, startTestServer, type TestServer } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -27,18 +27,34 @@ const LAUNCH = {
   ],
 };
 
-test('page: pick a pair, type, watch the beams, get the n-best', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`,
-}, async () => {
-  const s = await startTestServer();
-  s.models['en-fr']!.stepDelayMs = 30; // slow enough to see intermediate steps
+const SKIP = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
+
+/**
+ * Opens the page of the test server `s` in headless Chromium once it says ready, runs `use` on it,
+ * saves a screenshot `shot` in $RESMLP_SCREENSHOT_DIR (default: the OS temp dir) and asserts that
+ * the page threw no error; closes the browser and the server however it ends.
+ */
+async function onPage(s: TestServer, viewport: { width: number; height: number }, shot: string, use: (page: Page) => Promise<void>) {
   const browser = await chromium.launch(LAUNCH);
   try {
-    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    const page = await browser.newPage({ viewport });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(s.url + '/');
     await page.waitForSelector('#status:text("ready")');
+    await use(page);
+    await page.screenshot({ path: join(process.env.RESMLP_SCREENSHOT_DIR ?? tmpdir(), shot), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await s.close();
+  }
+}
+
+test('page: pick a pair, type, watch the beams, get the n-best', { skip: SKIP }, async () => {
+  const s = await startTestServer();
+  s.models['en-fr']!.stepDelayMs = 30; // slow enough to see intermediate steps
+  await onPage(s, { width: 900, height: 700 }, 'resmlp-serve-page.png', async (page) => {
     const options = await page.$$eval('#pair option', (os) => os.map((o) => (o as unknown as { value: string }).value));
     assert.deepEqual(options, ['de-en', 'en-de', 'en-fr', 'auto-de', 'auto-en', 'auto-fr']);
     await page.selectOption('#pair', 'en-fr');
@@ -75,27 +91,13 @@ test('page: pick a pair, type, watch the beams, get the n-best', {
       final,
       http.body.nbest.map((h: { text: string; score: number }, i: number) => [String(i + 1), h.text, h.score.toFixed(3)]),
     );
-    const shot = join(process.env.RESMLP_SCREENSHOT_DIR ?? tmpdir(), 'resmlp-serve-page.png');
-    await page.screenshot({ path: shot, fullPage: true });
-    assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-    await s.close();
-  }
+  });
 });
 
-test('page: a paragraph is built sentence by sentence, with the detected language', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`,
-}, async () => {
+test('page: a paragraph is built sentence by sentence, with the detected language', { skip: SKIP }, async () => {
   const s = await startTestServer({}, { lexicon: true });
   s.models['en-de']!.stepDelayMs = 20; // slow enough to see the sentences grow
-  const browser = await chromium.launch(LAUNCH);
-  try {
-    const page = await browser.newPage({ viewport: { width: 900, height: 760 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(s.url + '/');
-    await page.waitForSelector('#status:text("ready")');
+  await onPage(s, { width: 900, height: 760 }, 'resmlp-serve-page-paragraph.png', async (page) => {
     await page.selectOption('#pair', 'auto-de');
     const q = 'A dog runs on the beach. Two cats sleep in the snow.\nA bird sings in the tree.';
     await page.fill('#text', q);
@@ -128,10 +130,5 @@ test('page: a paragraph is built sentence by sentence, with the detected languag
     const http = await post(`${s.url}/translate`, { q, source: 'en', target: 'de' });
     assert.equal(final, http.body.translatedText);
     assert.equal(final, lexiconText('en-de', q));
-    await page.screenshot({ path: join(process.env.RESMLP_SCREENSHOT_DIR ?? tmpdir(), 'resmlp-serve-page-paragraph.png'), fullPage: true });
-    assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-    await s.close();
-  }
+  });
 });
