@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { download, DOWNLOAD_RECORDS } from '../../../src/mt/data/download.js';
-import { tempDir, localServer, staticHandler } from './helpers.js';
+import { tempDir, withLocalServer, staticHandler } from './helpers.js';
 
 const quiet = { log: () => {} };
 const body = crypto.randomBytes(300_000);
@@ -25,67 +25,63 @@ test('an interrupted transfer resumes with a Range request and verifies', async 
   let calls = 0;
   const files = new Map([['/f.bin', body]]);
   const serve = staticHandler(files, log);
-  const srv = await localServer((req, res) => {
-    calls++;
-    if (calls === 1) {
-      // send the headers and a third of the body, then cut the connection
-      log.push(`${req.url} (cut)`);
-      res.writeHead(200, { 'content-length': body.length });
-      res.write(body.subarray(0, 100_000), () => setTimeout(() => res.destroy(), 20));
-      return;
-    }
-    serve(req, res);
-  });
-  try {
-    const d = path.join(dir, 'a');
-    const r = await download({ url: `${srv.url}/f.bin`, file: 'f.bin', sha256: sha }, d, quiet);
-    assert.ok(fs.readFileSync(r.path).equals(body));
-    assert.equal(r.record.verifiedBy, 'published');
-    assert.match(log[1]!, /^\/f\.bin bytes=\d+-$/);
-    assert.ok(Number(/bytes=(\d+)-/.exec(log[1]!)![1]) > 0);
-    assert.ok(!fs.existsSync(path.join(d, 'f.bin.part')));
-  } finally {
-    await srv.close();
-  }
+  await withLocalServer(
+    (req, res) => {
+      calls++;
+      if (calls === 1) {
+        // send the headers and a third of the body, then cut the connection
+        log.push(`${req.url} (cut)`);
+        res.writeHead(200, { 'content-length': body.length });
+        res.write(body.subarray(0, 100_000), () => setTimeout(() => res.destroy(), 20));
+        return;
+      }
+      serve(req, res);
+    },
+    async (url) => {
+      const d = path.join(dir, 'a');
+      const r = await download({ url: `${url}/f.bin`, file: 'f.bin', sha256: sha }, d, quiet);
+      assert.ok(fs.readFileSync(r.path).equals(body));
+      assert.equal(r.record.verifiedBy, 'published');
+      assert.match(log[1]!, /^\/f\.bin bytes=\d+-$/);
+      assert.ok(Number(/bytes=(\d+)-/.exec(log[1]!)![1]) > 0);
+      assert.ok(!fs.existsSync(path.join(d, 'f.bin.part')));
+    },
+  );
 });
 
 test('a leftover .part from an earlier run resumes; md5 is checked', async () => {
   const log: string[] = [];
-  const srv = await localServer(staticHandler(new Map([['/f.bin', body]]), log));
-  try {
+  await withLocalServer(staticHandler(new Map([['/f.bin', body]]), log), async (url) => {
     const d = path.join(dir, 'b');
     fs.mkdirSync(d);
     fs.writeFileSync(path.join(d, 'f.bin.part'), body.subarray(0, 123_456));
-    const r = await download({ url: `${srv.url}/f.bin`, file: 'f.bin', md5 }, d, quiet);
+    const r = await download({ url: `${url}/f.bin`, file: 'f.bin', md5 }, d, quiet);
     assert.deepEqual(log, ['/f.bin bytes=123456-']);
     assert.ok(fs.readFileSync(r.path).equals(body));
-  } finally {
-    await srv.close();
-  }
+  });
 });
 
 test('a server that ignores Range restarts the file', async () => {
-  const srv = await localServer((_req, res) => {
-    res.writeHead(200, { 'content-length': body.length });
-    res.end(body);
-  });
-  try {
-    const d = path.join(dir, 'c');
-    fs.mkdirSync(d);
-    fs.writeFileSync(path.join(d, 'f.bin.part'), Buffer.from('garbage that is not a prefix'));
-    const r = await download({ url: `${srv.url}/f.bin`, file: 'f.bin', sha256: sha }, d, quiet);
-    assert.ok(fs.readFileSync(r.path).equals(body));
-  } finally {
-    await srv.close();
-  }
+  await withLocalServer(
+    (_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    },
+    async (url) => {
+      const d = path.join(dir, 'c');
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'f.bin.part'), Buffer.from('garbage that is not a prefix'));
+      const r = await download({ url: `${url}/f.bin`, file: 'f.bin', sha256: sha }, d, quiet);
+      assert.ok(fs.readFileSync(r.path).equals(body));
+    },
+  );
 });
 
 test('a checksum mismatch is an error and the file is set aside', async () => {
-  const srv = await localServer(staticHandler(new Map([['/f.bin', body]])));
-  try {
+  await withLocalServer(staticHandler(new Map([['/f.bin', body]])), async (url) => {
     const d = path.join(dir, 'd');
     await assert.rejects(
-      download({ url: `${srv.url}/f.bin`, file: 'f.bin', sha256: '0'.repeat(64), checksumSource: 'test table' }, d, quiet),
+      download({ url: `${url}/f.bin`, file: 'f.bin', sha256: '0'.repeat(64), checksumSource: 'test table' }, d, quiet),
       (e: Error) =>
         /checksum mismatch/.test(e.message) &&
         e.message.includes(`got ${sha}`) &&
@@ -94,25 +90,22 @@ test('a checksum mismatch is an error and the file is set aside', async () => {
     );
     assert.ok(!fs.existsSync(path.join(d, 'f.bin')));
     assert.ok(fs.existsSync(path.join(d, 'f.bin.corrupt')));
-  } finally {
-    await srv.close();
-  }
+  });
 });
 
 test('without a published checksum: recorded at first download, verified on reuse', async () => {
   const log: string[] = [];
-  const srv = await localServer(staticHandler(new Map([['/f.bin', body]]), log));
-  try {
+  await withLocalServer(staticHandler(new Map([['/f.bin', body]]), log), async (url) => {
     const d = path.join(dir, 'e');
     const msgs: string[] = [];
-    const r = await download({ url: `${srv.url}/f.bin`, file: 'f.bin' }, d, { log: (s) => msgs.push(s) });
+    const r = await download({ url: `${url}/f.bin`, file: 'f.bin' }, d, { log: (s) => msgs.push(s) });
     assert.equal(r.downloaded, true);
     assert.equal(r.record.verifiedBy, 'recorded');
     assert.ok(msgs.some((m) => m.includes('no published checksum; recorded sha256')));
     const rec = JSON.parse(fs.readFileSync(path.join(d, DOWNLOAD_RECORDS), 'utf8'));
     assert.equal(rec['f.bin'].sha256, sha);
     // reuse: no request, verified against the record
-    const again = await download({ url: `${srv.url}/f.bin`, file: 'f.bin' }, d, quiet);
+    const again = await download({ url: `${url}/f.bin`, file: 'f.bin' }, d, quiet);
     assert.equal(again.downloaded, false);
     assert.equal(log.length, 1);
     // a changed file on disk no longer matches the record
@@ -120,20 +113,15 @@ test('without a published checksum: recorded at first download, verified on reus
     const changed = Buffer.from(body);
     changed[1000] ^= 0xff;
     fs.writeFileSync(p, changed);
-    await assert.rejects(download({ url: `${srv.url}/f.bin`, file: 'f.bin' }, d, quiet), /checksum mismatch .*recorded at first download/);
-  } finally {
-    await srv.close();
-  }
+    await assert.rejects(download({ url: `${url}/f.bin`, file: 'f.bin' }, d, quiet), /checksum mismatch .*recorded at first download/);
+  });
 });
 
 test('HTTP errors are reported with the status', async () => {
-  const srv = await localServer(staticHandler(new Map()));
-  try {
+  await withLocalServer(staticHandler(new Map()), async (url) => {
     await assert.rejects(
-      download({ url: `${srv.url}/missing.gz`, file: 'm.gz' }, path.join(dir, 'f'), quiet),
+      download({ url: `${url}/missing.gz`, file: 'm.gz' }, path.join(dir, 'f'), quiet),
       /GET .*missing\.gz failed: HTTP 404/,
     );
-  } finally {
-    await srv.close();
-  }
+  });
 });

@@ -52,6 +52,16 @@ export async function localServer(handler: Handler): Promise<{ url: string; clos
   };
 }
 
+/** Runs `use` with the URL of a local server of `handler`, then closes the server however `use` ends. */
+export async function withLocalServer<T>(handler: Handler, use: (url: string) => Promise<T>): Promise<T> {
+  const srv = await localServer(handler);
+  try {
+    return await use(srv.url);
+  } finally {
+    await srv.close();
+  }
+}
+
 /** Serves files from a map path → bytes, honouring `Range: bytes=N-`. */
 export function staticHandler(files: Map<string, Buffer>, log: string[] = []): Handler {
   return (req, res) => {
