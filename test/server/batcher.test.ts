@@ -72,6 +72,46 @@ function tinySeq2Seq(tok: CharTokenizer): Seq2Seq {
     seed: 7,
   });
 }
+/**
+ * Runs `use` on the tiny real Seq2Seq (random init, eval mode, test backend): its engine, six
+ * sentences, decoding settings, and each sentence's hypotheses decoded alone; then frees the model.
+ */
+async function withTinySeq2Seq(
+  use: (m: {
+    engine: ReturnType<typeof engineFor>;
+    texts: string[];
+    settings: DecodeSettings;
+    alone: TranslationHypothesis[][];
+  }) => Promise<void>,
+): Promise<void> {
+  await useTestBackend();
+  const tok = new CharTokenizer();
+  const model = tinySeq2Seq(tok);
+  model.eval();
+  try {
+    const engine = engineFor(model, tok);
+    const texts = SENTENCES.slice(0, 6);
+    const settings = { beamSize: 3, nbest: 2, lenpen: 1, maxLength: 12 };
+    const alone: TranslationHypothesis[][] = [];
+    for (const t of texts) alone.push((await engine.translate(enc(engine, [t]), settings))[0]!);
+    await use({ engine, texts, settings, alone });
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Each sentence of `got` has the hypotheses of `expected`: the same tokens, scores within 1e-4. */
+function assertSameHypotheses(got: TranslationHypothesis[][], expected: TranslationHypothesis[][]): void {
+  for (const [i, g] of got.entries()) {
+    assert.deepEqual(
+      g.map((h) => h.tokens),
+      expected[i]!.map((h) => h.tokens),
+      `sentence ${i}`,
+    );
+    g.forEach((h, k) => assert.ok(Math.abs(h.score - expected[i]![k]!.score) < 1e-4));
+  }
+}
+
 describe('Batcher', () => {
   test('concurrent sentences are decoded together and each gets its one-by-one result', async () => {
     const e = fakeEngine();
@@ -205,34 +245,16 @@ describe('Batcher', () => {
     }
   });
 
-  test('tiny real Seq2Seq (random init): batched == one by one, no tensor leak', async () => {
-    await useTestBackend();
-    const tok = new CharTokenizer();
-    const model = tinySeq2Seq(tok);
-    model.eval();
-    try {
-      const e = new SpyEngine(engineFor(model, tok));
-      const texts = SENTENCES.slice(0, 6);
-      const settings = { beamSize: 3, nbest: 2, lenpen: 1, maxLength: 12 };
-      const solo: TranslationHypothesis[][] = [];
-      for (const t of texts) solo.push((await e.inner.translate(enc(e.inner, [t]), settings))[0]!);
+  test('tiny real Seq2Seq (random init): batched == one by one, no tensor leak', () =>
+    withTinySeq2Seq(async ({ engine, texts, settings, alone }) => {
+      const e = new SpyEngine(engine);
       const before = tf.memory().numTensors;
       const b = new Batcher({ maxWaitMs: 60_000, maxBatchSentences: texts.length });
       const got = await Promise.all(texts.map((t) => b.submit(e, 'en-de', enc(e, [t]), settings).then((r) => r[0]!)));
       assert.equal(e.calls.length, 1);
-      for (const [i, g] of got.entries()) {
-        assert.deepEqual(
-          g.map((h) => h.tokens),
-          solo[i]!.map((h) => h.tokens),
-          `sentence ${i}`,
-        );
-        g.forEach((h, k) => assert.ok(Math.abs(h.score - solo[i]![k]!.score) < 1e-4));
-      }
+      assertSameHypotheses(got, alone);
       assert.equal(tf.memory().numTensors, before);
-    } finally {
-      model.dispose();
-    }
-  });
+    }));
 });
 
 describe('step scheduler', () => {
@@ -289,37 +311,18 @@ describe('step scheduler', () => {
     await assert.rejects(b.submit(e, 'en-de', enc(e, ['late']), S), /the server is shutting down/);
   });
 
-  test('tiny real Seq2Seq (random init): joined mid-decode == one by one, no tensor leak', async () => {
-    await useTestBackend();
-    const tok = new CharTokenizer();
-    const model = tinySeq2Seq(tok);
-    model.eval();
-    try {
-      const e = engineFor(model, tok);
-      const texts = SENTENCES.slice(0, 6);
-      const settings = { beamSize: 3, nbest: 2, lenpen: 1, maxLength: 12 };
-      const alone: TranslationHypothesis[][] = [];
-      for (const t of texts) alone.push((await e.translate(enc(e, [t]), settings))[0]!);
+  test('tiny real Seq2Seq (random init): joined mid-decode == one by one, no tensor leak', () =>
+    withTinySeq2Seq(async ({ engine: e, texts, settings, alone }) => {
       const before = tf.memory().numTensors;
       const b = new Batcher({ scheduler: 'step' });
       const got: Promise<TranslationHypothesis[][]>[] = [b.submit(e, 'en-de', enc(e, [texts[0]!]), settings)];
       await new Promise((r) => setTimeout(r, 0)); // the first one starts decoding alone
       for (const t of texts.slice(1)) got.push(b.submit(e, 'en-de', enc(e, [t]), settings));
       const res = (await Promise.all(got)).map((r) => r[0]!);
-      for (const [i, g] of res.entries()) {
-        assert.deepEqual(
-          g.map((h) => h.tokens),
-          alone[i]!.map((h) => h.tokens),
-          `sentence ${i}`,
-        );
-        g.forEach((h, k) => assert.ok(Math.abs(h.score - alone[i]![k]!.score) < 1e-4));
-      }
+      assertSameHypotheses(res, alone);
       assert.ok(Math.max(...e.stepSentences()) > 1, 'sentences shared steps');
       assert.equal(tf.memory().numTensors, before);
-    } finally {
-      model.dispose();
-    }
-  });
+    }));
 
   test('HTTP clients share decoding steps: results equal to batching off', async () => {
     const ask = (url: string, q: string) =>
