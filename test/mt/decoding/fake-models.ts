@@ -19,6 +19,16 @@ export const UNK = 3;
 export const W1 = 4;
 export const W2 = 5;
 
+/** What every fake shares: the dummy dictionary's special ids, and the rows handed to step() at every call. */
+abstract class FakeDecoder {
+  readonly padId = PAD;
+  readonly bosId = BOS;
+  readonly eosId = EOS;
+  readonly unkId = UNK;
+  /** Rows handed to step() at every call. */
+  readonly rowsSeen: number[] = [];
+}
+
 /** Fill log-probs for ids eos.. from probabilities [eos, unk, w1, w2, ...]; others get log 0. */
 function logRow(out: Float32Array, base: number, V: number, probsFromEos: readonly number[]): void {
   out.fill(-Infinity, base, base + V);
@@ -37,22 +47,18 @@ interface PositionalState {
  * its sentence's rows (at step 0 there is one row per sentence, slot 0 — fairseq's rows at step
  * 0 are identical copies and only the first is read).
  */
-export class PositionalFakeModel implements IncrementalDecoderModel<number, PositionalState> {
+export class PositionalFakeModel extends FakeDecoder implements IncrementalDecoderModel<number, PositionalState> {
   readonly vocabSize = 6;
-  readonly padId = PAD;
-  readonly bosId = BOS;
-  readonly eosId = EOS;
-  readonly unkId = UNK;
   readonly maxPositions = 100; // fairseq's TestBaseDecoder default
-  /** Rows handed to step() at every call. */
-  readonly rowsSeen: number[] = [];
   liveStates = 0;
   liveEncs = 0;
 
   constructor(
     readonly beamProbs: number[][][],
     readonly beam: number,
-  ) {}
+  ) {
+    super();
+  }
 
   encode(src: readonly Int32Array[]): number {
     this.liveEncs++;
@@ -137,15 +143,12 @@ interface PrefixState {
  * Source i reads `tables[src[i][0]]`; a prefix missing from its table gives EOS probability 1.
  * V = 7: bos, pad, eos, unk, w1, w2, w3.
  */
-export class PrefixTableModel implements IncrementalDecoderModel<Int32Array, PrefixState> {
+export class PrefixTableModel extends FakeDecoder implements IncrementalDecoderModel<Int32Array, PrefixState> {
   readonly vocabSize = 7;
-  readonly padId = PAD;
-  readonly bosId = BOS;
-  readonly eosId = EOS;
-  readonly unkId = UNK;
   maxPositions = 100;
-  readonly rowsSeen: number[] = [];
-  constructor(readonly tables: PrefixTable[]) {}
+  constructor(readonly tables: PrefixTable[]) {
+    super();
+  }
   encode(src: readonly Int32Array[]): Int32Array {
     return Int32Array.from(src, (s) => s[0]);
   }
@@ -196,19 +199,16 @@ interface HashState {
  * prefix), with the EOS logit raised as the prefix approaches the source's target length. The
  * incremental path keeps the rolling hash per row; the full path rehashes the whole prefix.
  */
-export class HashModel implements IncrementalDecoderModel<HashEnc, HashState>, FullDecoderModel<HashEnc> {
-  readonly padId = PAD;
-  readonly bosId = BOS;
-  readonly eosId = EOS;
-  readonly unkId = UNK;
-  readonly rowsSeen: number[] = [];
+export class HashModel extends FakeDecoder implements IncrementalDecoderModel<HashEnc, HashState>, FullDecoderModel<HashEnc> {
   /** Incremental path ignores reorderState (a typical cache bug) when true. */
   bugNoReorder = false;
   constructor(
     readonly vocabSize: number,
     readonly maxPositions = 64,
     readonly temperature = 1.5,
-  ) {}
+  ) {
+    super();
+  }
 
   encode(src: readonly Int32Array[]): HashEnc {
     const seeds = new Uint32Array(src.length);
