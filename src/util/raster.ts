@@ -7,6 +7,9 @@ import { GLYPH_ADVANCE, GLYPH_ASCENT, GLYPH_HEIGHT, GLYPH_WIDTH, glyphRows } fro
 
 export type RGB = readonly [number, number, number];
 
+/** The text colour of the figures (charts, image grids). */
+export const INK: RGB = [40, 40, 40];
+
 export interface TextOptions {
   /** Integer pixel size of a font pixel. Default 1. */
   scale?: number;

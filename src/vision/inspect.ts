@@ -6,7 +6,7 @@
 //     the layer's maximum, for A (linear_tokens) and the channel MLP's fc1 and fc2, per layer.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { matrixRowsAsImages, writeImageGrid } from '../train/plot.js';
+import { matrixRowsAsImages, writeImageGrid } from './image-grid.js';
 import { loadClassifier } from './checkpoint.js';
 import type { ResMlp } from './model.js';
 
