@@ -227,9 +227,12 @@ export function checkParallel(pair: FilePair, split: string): number {
   return ns;
 }
 
+/** The inputs of each split: absolute path and checksum of both sides. */
+type InputInfo = Record<string, { src: InputFileInfo; tgt: InputFileInfo }>;
+
 /**
- * Runs the pipeline (see the file comment). Returns the manifest; `reused` when an identical
- * dataset was already in `outDir`.
+ * Runs the pipeline (see the file comment), one named step after another. Returns the manifest;
+ * `reused` when an identical dataset was already in `outDir`.
  */
 export async function prepareDataset(
   inputs: PrepareInputs,
@@ -243,210 +246,24 @@ export async function prepareDataset(
   if (inputs.valid) splitPairs.push(['valid', inputs.valid]);
   if (inputs.test) splitPairs.push(['test', inputs.test]);
 
-  // 1. inputs: present, line-aligned, checksummed
-  log('checking line counts and checksumming the inputs…');
-  const counts: Partial<Record<SplitName, number>> = {};
-  for (const [name, pair] of splitPairs) counts[name] = checkParallel(pair, name);
-  if (counts.train === 0) throw new PrepareError(`training files ${inputs.train.src} and ${inputs.train.tgt} are empty`);
-  const inputInfo: Record<string, { src: InputFileInfo; tgt: InputFileInfo }> = {};
-  for (const [name, pair] of splitPairs) {
-    const info = (f: string): InputFileInfo => ({ path: path.resolve(f), ...sha256File(f) });
-    inputInfo[name] = { src: info(pair.src), tgt: info(pair.tgt) };
-  }
+  const { counts, inputInfo } = checkInputs(inputs, splitPairs, log);
   const fingerprint = fingerprintOf(options, inputInfo);
-
-  // 2. the output folder: reuse, refuse, or clear
   const out = path.resolve(outDir);
-  if (fs.existsSync(out)) {
-    if (!fs.statSync(out).isDirectory()) throw new PrepareError(`output ${out} exists and is not a folder`);
-    const entries = fs.readdirSync(out).filter((e) => e !== TMP);
-    if (entries.length > 0) {
-      if (!fs.existsSync(path.join(out, MANIFEST))) {
-        throw new PrepareError(
-          `output folder ${out} is not empty and holds no dataset manifest (${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}); choose an empty or new folder`,
-        );
-      }
-      const old = readManifest(out);
-      if (old.fingerprint === fingerprint && allFilesPresent(out, old)) {
-        log(`${out} already holds this dataset (same inputs and options): reusing it`);
-        return { manifest: old, reused: true, dir: out };
-      }
-      if (!run.force) {
-        throw new PrepareError(
-          `output folder ${out} already holds a different dataset (${describeDifference(old, options, inputInfo)}); pass --force to overwrite it or choose another --out`,
-        );
-      }
-      log(`--force: replacing the dataset in ${out}`);
-      const listed = new Set<string>([MANIFEST]);
-      const m = old;
-      listed.add(m.spm.model).add(m.spm.vocab);
-      for (const s of Object.values(m.splits)) {
-        if (!s) continue;
-        for (const f of [s.src.ids, s.src.off, s.tgt.ids, s.tgt.off, s.lines, s.src.text, s.tgt.text]) if (f) listed.add(f);
-      }
-      const foreign = entries.filter((e) => !listed.has(e));
-      if (foreign.length > 0)
-        throw new PrepareError(
-          `--force: ${out} also holds files this tool did not write (${foreign.slice(0, 5).join(', ')}); move them away first`,
-        );
-      for (const e of entries) fs.rmSync(path.join(out, e), { force: true });
-    }
-  }
+  const existing = claimOutputFolder(out, fingerprint, options, inputInfo, run.force === true, log);
+  if (existing) return { manifest: existing, reused: true, dir: out };
   const tmp = path.join(out, TMP);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
 
   try {
-    const manifest = await build();
-    // 6. move into place, manifest last
-    for (const e of fs.readdirSync(tmp)) {
-      if (e.startsWith('spm-input.') || e === 'train.clean.src' || e === 'train.clean.tgt' || e === 'train.kept') continue;
-      fs.renameSync(path.join(tmp, e), path.join(out, e));
-    }
-    writeTextAtomic(path.join(out, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-    fs.rmSync(tmp, { recursive: true, force: true });
-    return { manifest, reused: false, dir: out };
-  } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
-
-  async function build(): Promise<DatasetManifest> {
-    // 3. clean the training text (drop pairs with an empty side), keep raw line numbers (in a
-    //    file, like everything per pair here: memory does not grow with the corpus)
-    const trainTotal = counts.train!;
-    const cleanSrc = path.join(tmp, 'train.clean.src');
-    const cleanTgt = path.join(tmp, 'train.clean.tgt');
-    const ws = new LineWriter(cleanSrc);
-    const wt = new LineWriter(cleanTgt);
-    const keptLines = new Uint32FileWriter(path.join(tmp, 'train.kept'));
-    const dropped: Record<DropReason, number> = { empty: 0, tooLong: 0, ratio: 0 };
-    const p1 = progress(log, 'cleaning train', trainTotal);
-    try {
-      for (const [s, t, lineNo] of zipLines(inputs.train)) {
-        const cs = normalizeLine(s);
-        const ct = normalizeLine(t);
-        if (cs.length === 0 || ct.length === 0) dropped.empty++;
-        else {
-          ws.write(cs);
-          wt.write(ct);
-          keptLines.push(lineNo);
-        }
-        p1.tick(lineNo);
-      }
-    } finally {
-      ws.close();
-      wt.close();
-      keptLines.close();
-    }
-    p1.done(`${dropped.empty} pairs with an empty side dropped`);
-    const keptCount = keptLines.count;
-    if (keptCount === 0)
-      throw new PrepareError(`no training pair is left after cleaning ${inputs.train.src} / ${inputs.train.tgt} (all had an empty side)`);
-
-    // 4. joint SentencePiece on both sides of the cleaned training text; spm_train samples
-    //    spmInputSentenceSize sentences from them while reading (reservoir sampling), so its
-    //    memory follows that number, not the corpus
-    const spmOpts = {
-      ...DEFAULT_SPM_TRAIN,
-      vocabSize: options.vocabSize,
-      modelType: options.modelType,
-      inputSentenceSize: options.spmInputSentenceSize,
-      threads: options.spmThreads,
-      seed: options.spmSeed,
-      bin: run.spmBin ?? DEFAULT_SPM_TRAIN.bin,
-    };
-    const t0 = Date.now();
-    log(
-      `training SentencePiece (${options.modelType}, vocab ${options.vocabSize}) on ${options.spmInputSentenceSize > 0 && options.spmInputSentenceSize < 2 * keptCount ? `${options.spmInputSentenceSize.toLocaleString('en-US')} sampled of ` : ''}${(2 * keptCount).toLocaleString('en-US')} sentences…`,
-    );
-    const trained = trainSentencePiece([cleanSrc, cleanTgt], path.join(tmp, 'spm'), spmOpts);
-    log(`SentencePiece trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const sp = await SentencePiece.load(trained.model);
+    const cleaned = cleanTrain(inputs.train, counts.train!, tmp, log);
+    const { trained, sp } = await trainJointSpm(cleaned, tmp, options, run.spmBin, log);
     const idDtype = idDtypeFor(sp.vocabSize);
     const filt = { maxLen: options.maxLen, maxRatio: options.maxRatio };
-
-    // 5. encode: train (filtered) from the cleaned text, valid/test (unfiltered) from the raw text
     const splits: Partial<Record<SplitName, SplitInfo>> = {};
-    for (const [name, pair] of splitPairs) {
-      const isTrain = name === 'train';
-      const src = new TokenFileWriter(path.join(tmp, `${name}.src`), idDtype, sp.vocabSize);
-      const tgt = new TokenFileWriter(path.join(tmp, `${name}.tgt`), idDtype, sp.vocabSize);
-      const lines = new Uint32FileWriter(path.join(tmp, `${name}.lines`));
-      const kept = isTrain ? new Uint32FileReader(path.join(tmp, 'train.kept')) : null;
-      const textSrc = isTrain ? null : new LineWriter(path.join(tmp, `${name}.src.txt`));
-      const textTgt = isTrain ? null : new LineWriter(path.join(tmp, `${name}.tgt.txt`));
-      let emptyKept = 0;
-      const total = isTrain ? keptCount : counts[name]!;
-      const pr = progress(log, `encoding ${name}`, total);
-      let k = 0;
-      const source = isTrain ? zipLines({ src: cleanSrc, tgt: cleanTgt }) : zipLines(pair);
-      for (const [rs, rt, lineNo] of source) {
-        const s = isTrain ? rs : normalizeLine(rs);
-        const t = isTrain ? rt : normalizeLine(rt);
-        const si = sp.encode(s);
-        const ti = sp.encode(t);
-        const rawLine = kept ? kept.next() : lineNo;
-        if (isTrain) {
-          const why = filterPair(si.length, ti.length, filt);
-          if (why) {
-            dropped[why]++;
-            k++;
-            pr.tick(k);
-            continue;
-          }
-        } else {
-          if (s.length === 0 || t.length === 0) emptyKept++;
-          textSrc!.write(s);
-          textTgt!.write(t);
-        }
-        src.add(si);
-        tgt.add(ti);
-        lines.push(rawLine);
-        k++;
-        pr.tick(k);
-      }
-      textSrc?.close();
-      textTgt?.close();
-      kept?.close();
-      const ws2 = src.close();
-      const wt2 = tgt.close();
-      lines.close();
-      const d = isTrain ? { ...dropped } : { empty: 0, tooLong: 0, ratio: 0 };
-      pr.done(
-        isTrain
-          ? `${lines.count.toLocaleString('en-US')} pairs kept; dropped: ${d.empty} empty, ${d.tooLong} longer than ${options.maxLen} tokens, ${d.ratio} with length ratio > ${options.maxRatio}`
-          : `${lines.count} pairs, ${ws2.tokens + wt2.tokens} tokens${emptyKept ? `, ${emptyKept} with an empty side (kept)` : ''}`,
-      );
-      splits[name] = {
-        read: counts[name]!,
-        pairs: lines.count,
-        dropped: d,
-        ...(isTrain ? {} : { emptyKept }),
-        src: {
-          ids: `${name}.src.ids`,
-          off: `${name}.src.off`,
-          offsetDtype: ws2.offsetDtype,
-          tokens: ws2.tokens,
-          ...(isTrain ? {} : { text: `${name}.src.txt` }),
-        },
-        tgt: {
-          ids: `${name}.tgt.ids`,
-          off: `${name}.tgt.off`,
-          offsetDtype: wt2.offsetDtype,
-          tokens: wt2.tokens,
-          ...(isTrain ? {} : { text: `${name}.tgt.txt` }),
-        },
-        lines: `${name}.lines`,
-        inputs: inputInfo[name]!,
-      };
-      if (isTrain && lines.count === 0)
-        throw new PrepareError(
-          `every training pair was filtered out (maxLen ${options.maxLen}, maxRatio ${options.maxRatio}); relax the filters`,
-        );
-    }
-
-    return {
+    for (const [name, pair] of splitPairs)
+      splits[name] = encodeSplit(name, pair, { tmp, sp, idDtype, options, cleaned, read: counts[name]!, inputs: inputInfo[name]!, log });
+    const manifest: DatasetManifest = {
       format: FORMAT_NAME,
       version: FORMAT_VERSION,
       createdAt: new Date().toISOString(),
@@ -466,12 +283,267 @@ export async function prepareDataset(
         eosId: sp.eosId,
         // paths relative to the work folder, so the manifest does not depend on where it ran
         trainArgs: trained.args.map((a) => a.split(tmp + path.sep).join('')),
-        trainSentences: 2 * keptCount,
+        trainSentences: 2 * cleaned.keptCount,
       },
       idDtype,
       splits,
     };
+    moveIntoPlace(tmp, out, manifest);
+    return { manifest, reused: false, dir: out };
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
   }
+}
+
+/** Step 1: every split's two files are present and line-aligned (their line count), and checksummed. */
+function checkInputs(
+  inputs: PrepareInputs,
+  splitPairs: [SplitName, FilePair][],
+  log: (line: string) => void,
+): { counts: Partial<Record<SplitName, number>>; inputInfo: InputInfo } {
+  log('checking line counts and checksumming the inputs…');
+  const counts: Partial<Record<SplitName, number>> = {};
+  for (const [name, pair] of splitPairs) counts[name] = checkParallel(pair, name);
+  if (counts.train === 0) throw new PrepareError(`training files ${inputs.train.src} and ${inputs.train.tgt} are empty`);
+  const inputInfo: InputInfo = {};
+  for (const [name, pair] of splitPairs) {
+    const info = (f: string): InputFileInfo => ({ path: path.resolve(f), ...sha256File(f) });
+    inputInfo[name] = { src: info(pair.src), tgt: info(pair.tgt) };
+  }
+  return { counts, inputInfo };
+}
+
+/**
+ * Step 2: the output folder. Returns the manifest already in `out` when it is this dataset (same
+ * fingerprint, every file present); otherwise leaves `out` without a dataset and returns null. A
+ * different dataset there is replaced only with `force`, and never when the folder also holds files
+ * this tool did not write; a non-empty folder without a manifest is refused.
+ */
+function claimOutputFolder(
+  out: string,
+  fingerprint: string,
+  options: PrepareOptions,
+  inputInfo: InputInfo,
+  force: boolean,
+  log: (line: string) => void,
+): DatasetManifest | null {
+  if (!fs.existsSync(out)) return null;
+  if (!fs.statSync(out).isDirectory()) throw new PrepareError(`output ${out} exists and is not a folder`);
+  const entries = fs.readdirSync(out).filter((e) => e !== TMP);
+  if (entries.length === 0) return null;
+  if (!fs.existsSync(path.join(out, MANIFEST))) {
+    throw new PrepareError(
+      `output folder ${out} is not empty and holds no dataset manifest (${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', …' : ''}); choose an empty or new folder`,
+    );
+  }
+  const old = readManifest(out);
+  if (old.fingerprint === fingerprint && allFilesPresent(out, old)) {
+    log(`${out} already holds this dataset (same inputs and options): reusing it`);
+    return old;
+  }
+  if (!force) {
+    throw new PrepareError(
+      `output folder ${out} already holds a different dataset (${describeDifference(old, options, inputInfo)}); pass --force to overwrite it or choose another --out`,
+    );
+  }
+  log(`--force: replacing the dataset in ${out}`);
+  const listed = new Set<string>([MANIFEST]);
+  listed.add(old.spm.model).add(old.spm.vocab);
+  for (const s of Object.values(old.splits)) {
+    if (!s) continue;
+    for (const f of [s.src.ids, s.src.off, s.tgt.ids, s.tgt.off, s.lines, s.src.text, s.tgt.text]) if (f) listed.add(f);
+  }
+  const foreign = entries.filter((e) => !listed.has(e));
+  if (foreign.length > 0)
+    throw new PrepareError(
+      `--force: ${out} also holds files this tool did not write (${foreign.slice(0, 5).join(', ')}); move them away first`,
+    );
+  for (const e of entries) fs.rmSync(path.join(out, e), { force: true });
+  return null;
+}
+
+/** The cleaned training text: one file a side, how many pairs were kept, and what was dropped so far. */
+interface CleanedTrain {
+  src: string;
+  tgt: string;
+  /** The raw line number of each kept pair. */
+  kept: string;
+  keptCount: number;
+  dropped: Record<DropReason, number>;
+}
+
+/**
+ * Step 3: clean the training text (drop pairs with an empty side), keeping the raw line numbers
+ * (in a file, like everything per pair here: memory does not grow with the corpus).
+ */
+function cleanTrain(train: FilePair, total: number, tmp: string, log: (line: string) => void): CleanedTrain {
+  const cleaned = {
+    src: path.join(tmp, 'train.clean.src'),
+    tgt: path.join(tmp, 'train.clean.tgt'),
+    kept: path.join(tmp, 'train.kept'),
+  };
+  const ws = new LineWriter(cleaned.src);
+  const wt = new LineWriter(cleaned.tgt);
+  const keptLines = new Uint32FileWriter(cleaned.kept);
+  const dropped: Record<DropReason, number> = { empty: 0, tooLong: 0, ratio: 0 };
+  const p1 = progress(log, 'cleaning train', total);
+  try {
+    for (const [s, t, lineNo] of zipLines(train)) {
+      const cs = normalizeLine(s);
+      const ct = normalizeLine(t);
+      if (cs.length === 0 || ct.length === 0) dropped.empty++;
+      else {
+        ws.write(cs);
+        wt.write(ct);
+        keptLines.push(lineNo);
+      }
+      p1.tick(lineNo);
+    }
+  } finally {
+    ws.close();
+    wt.close();
+    keptLines.close();
+  }
+  p1.done(`${dropped.empty} pairs with an empty side dropped`);
+  const keptCount = keptLines.count;
+  if (keptCount === 0)
+    throw new PrepareError(`no training pair is left after cleaning ${train.src} / ${train.tgt} (all had an empty side)`);
+  return { ...cleaned, keptCount, dropped };
+}
+
+/**
+ * Step 4: joint SentencePiece on both sides of the cleaned training text; spm_train samples
+ * spmInputSentenceSize sentences from them while reading (reservoir sampling), so its memory
+ * follows that number, not the corpus.
+ */
+async function trainJointSpm(
+  cleaned: CleanedTrain,
+  tmp: string,
+  options: PrepareOptions,
+  spmBin: string | undefined,
+  log: (line: string) => void,
+): Promise<{ trained: ReturnType<typeof trainSentencePiece>; sp: SentencePiece }> {
+  const spmOpts = {
+    ...DEFAULT_SPM_TRAIN,
+    vocabSize: options.vocabSize,
+    modelType: options.modelType,
+    inputSentenceSize: options.spmInputSentenceSize,
+    threads: options.spmThreads,
+    seed: options.spmSeed,
+    bin: spmBin ?? DEFAULT_SPM_TRAIN.bin,
+  };
+  const t0 = Date.now();
+  const sentences = 2 * cleaned.keptCount;
+  log(
+    `training SentencePiece (${options.modelType}, vocab ${options.vocabSize}) on ${options.spmInputSentenceSize > 0 && options.spmInputSentenceSize < sentences ? `${options.spmInputSentenceSize.toLocaleString('en-US')} sampled of ` : ''}${sentences.toLocaleString('en-US')} sentences…`,
+  );
+  const trained = trainSentencePiece([cleaned.src, cleaned.tgt], path.join(tmp, 'spm'), spmOpts);
+  log(`SentencePiece trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { trained, sp: await SentencePiece.load(trained.model) };
+}
+
+/** What encodeSplit needs besides the split: the work folder, the subword model, options, the cleaned training text. */
+interface EncodeContext {
+  tmp: string;
+  sp: SentencePiece;
+  idDtype: ReturnType<typeof idDtypeFor>;
+  options: PrepareOptions;
+  cleaned: CleanedTrain;
+  /** Pairs read from the split's raw files. */
+  read: number;
+  inputs: { src: InputFileInfo; tgt: InputFileInfo };
+  log: (line: string) => void;
+}
+
+/**
+ * Step 5: encode one split into its binary files: train (filtered by subword length and ratio)
+ * from the cleaned text, valid/test (unfiltered, their normalized text kept beside) from the raw.
+ */
+function encodeSplit(name: SplitName, pair: FilePair, ctx: EncodeContext): SplitInfo {
+  const { tmp, sp, idDtype, options, cleaned, log } = ctx;
+  const filt = { maxLen: options.maxLen, maxRatio: options.maxRatio };
+  const isTrain = name === 'train';
+  const src = new TokenFileWriter(path.join(tmp, `${name}.src`), idDtype, sp.vocabSize);
+  const tgt = new TokenFileWriter(path.join(tmp, `${name}.tgt`), idDtype, sp.vocabSize);
+  const lines = new Uint32FileWriter(path.join(tmp, `${name}.lines`));
+  const kept = isTrain ? new Uint32FileReader(cleaned.kept) : null;
+  const textSrc = isTrain ? null : new LineWriter(path.join(tmp, `${name}.src.txt`));
+  const textTgt = isTrain ? null : new LineWriter(path.join(tmp, `${name}.tgt.txt`));
+  // train continues the cleaning's count of dropped pairs; valid/test drop nothing
+  const dropped: Record<DropReason, number> = isTrain ? { ...cleaned.dropped } : { empty: 0, tooLong: 0, ratio: 0 };
+  let emptyKept = 0;
+  const total = isTrain ? cleaned.keptCount : ctx.read;
+  const pr = progress(log, `encoding ${name}`, total);
+  let k = 0;
+  const source = isTrain ? zipLines({ src: cleaned.src, tgt: cleaned.tgt }) : zipLines(pair);
+  for (const [rs, rt, lineNo] of source) {
+    const s = isTrain ? rs : normalizeLine(rs);
+    const t = isTrain ? rt : normalizeLine(rt);
+    const si = sp.encode(s);
+    const ti = sp.encode(t);
+    const rawLine = kept ? kept.next() : lineNo;
+    if (isTrain) {
+      const why = filterPair(si.length, ti.length, filt);
+      if (why) {
+        dropped[why]++;
+        k++;
+        pr.tick(k);
+        continue;
+      }
+    } else {
+      if (s.length === 0 || t.length === 0) emptyKept++;
+      textSrc!.write(s);
+      textTgt!.write(t);
+    }
+    src.add(si);
+    tgt.add(ti);
+    lines.push(rawLine);
+    k++;
+    pr.tick(k);
+  }
+  textSrc?.close();
+  textTgt?.close();
+  kept?.close();
+  const ws = src.close();
+  const wt = tgt.close();
+  lines.close();
+  pr.done(
+    isTrain
+      ? `${lines.count.toLocaleString('en-US')} pairs kept; dropped: ${dropped.empty} empty, ${dropped.tooLong} longer than ${options.maxLen} tokens, ${dropped.ratio} with length ratio > ${options.maxRatio}`
+      : `${lines.count} pairs, ${ws.tokens + wt.tokens} tokens${emptyKept ? `, ${emptyKept} with an empty side (kept)` : ''}`,
+  );
+  if (isTrain && lines.count === 0)
+    throw new PrepareError(
+      `every training pair was filtered out (maxLen ${options.maxLen}, maxRatio ${options.maxRatio}); relax the filters`,
+    );
+  const side = (s: 'src' | 'tgt', w: typeof ws) => ({
+    ids: `${name}.${s}.ids`,
+    off: `${name}.${s}.off`,
+    offsetDtype: w.offsetDtype,
+    tokens: w.tokens,
+    ...(isTrain ? {} : { text: `${name}.${s}.txt` }),
+  });
+  return {
+    read: ctx.read,
+    pairs: lines.count,
+    dropped,
+    ...(isTrain ? {} : { emptyKept }),
+    src: side('src', ws),
+    tgt: side('tgt', wt),
+    lines: `${name}.lines`,
+    inputs: ctx.inputs,
+  };
+}
+
+/** Step 6: move the dataset's files from the work folder into `out` (work files stay behind and go with it), the manifest last. */
+function moveIntoPlace(tmp: string, out: string, manifest: DatasetManifest): void {
+  for (const e of fs.readdirSync(tmp)) {
+    if (e.startsWith('spm-input.') || e === 'train.clean.src' || e === 'train.clean.tgt' || e === 'train.kept') continue;
+    fs.renameSync(path.join(tmp, e), path.join(out, e));
+  }
+  writeTextAtomic(path.join(out, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  fs.rmSync(tmp, { recursive: true, force: true });
 }
 
 export { TextInputError };
