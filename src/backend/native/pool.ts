@@ -6,10 +6,12 @@
 // bufferSync) or shared by a second tensor (a view from slice, an aliasing cpu kernel) is marked
 // escaped and left to the GC. Reference: tfjs-backend-cpu's MathBackendCPU (write/move/disposeData).
 //
-// Buffers come in size classes (four per doubling, so at most 19% of a buffer is unused): an output
-// of n floats is a view of the first n floats of a buffer of its class, so the many shapes of real
-// work (token batches of every length, a server's rows) reuse a few classes of buffers instead of
-// filling the pool with one list per exact length. The pool's cap defaults to a quarter of the
+// Buffers come in size classes (four per doubling): an output of n floats is a view of the first n
+// floats of a pooled buffer of its class or of up to four classes above (at most twice its size),
+// so the many shapes of real work (token batches of every length, a server's rows) reuse the same
+// buffers instead of filling the pool with one list per exact length or per class; when no pooled
+// buffer fits, the fresh one replaces as many bytes of idle buffers of the classes below it, so the
+// pool follows the largest sizes the work needs instead of keeping a set per class. The pool's cap defaults to a quarter of the
 // memory the process may use — the container's limit when there is one (cgroup v2 `memory.max`,
 // which process.constrainedMemory() reports), else the machine's — at most 8 GiB; RESMLP_POOL_MB
 // sets it.
@@ -54,13 +56,25 @@ const POOL_MAX_BYTES = poolCapBytes();
 /** Size class k: 2^(k/4) floats rounded up to a multiple of 16 (64 bytes). */
 const classSize = (k: number) => Math.ceil(2 ** (k / 4) / 16) * 16;
 
-/** The size class of n floats: the smallest class size that holds n (n itself below POOL_MIN). */
-export function sizeClass(n: number): number {
-  if (n <= POOL_MIN) return n;
+/** The index of the smallest size class that holds n floats (n > POOL_MIN). */
+function classIndex(n: number): number {
   let k = Math.floor(4 * Math.log2(n)) - 1;
   while (classSize(k) < n) k++;
-  return classSize(k);
+  return k;
 }
+
+/** The size class of n floats: the smallest class size that holds n (n itself below POOL_MIN). */
+export function sizeClass(n: number): number {
+  return n <= POOL_MIN ? n : classSize(classIndex(n));
+}
+
+/**
+ * How many classes above its own an output may borrow a pooled buffer from (4 classes: up to 2×
+ * its size). Without it every class keeps its own buffers for the same roles: a training step's
+ * (tokens, vocabulary) logits, their softmax and gradients, once per class the batches' token
+ * counts fall in, and the pool grew to several times one step's working set.
+ */
+const BORROW_CLASSES = 4;
 
 interface Owned {
   refs: number; // live dataIds whose values are (a view of) this buffer
@@ -86,15 +100,28 @@ export class NativeBackend extends MathBackendCPU {
   /** A float32 output array of length n, not zeroed (every native kernel writes all of it). */
   newF32(n: number): Float32Array {
     if (n < POOL_MIN) return new Float32Array(n);
-    const cls = sizeClass(n);
-    const list = this.pool.get(cls);
-    let buf = list?.pop();
+    const k = classIndex(n);
+    let buf: Float32Array | undefined;
+    for (let j = k; j <= k + BORROW_CLASSES && buf === undefined; j++) buf = this.pool.get(classSize(j))?.pop();
+    const cls = buf?.length ?? classSize(k);
     if (buf) {
       this.pooledBytes -= buf.byteLength;
       this.poolStats.reused++;
     } else {
       buf = new Float32Array(cls);
       this.poolStats.allocated++;
+      // The new buffer will also serve the classes below its own (borrowing): drop as many bytes
+      // of idle buffers of those classes, so that the pool moves up to the sizes the work needs
+      // at its largest instead of keeping a set of buffers per class.
+      let drop = buf.byteLength;
+      for (let j = k - 1; j >= k - BORROW_CLASSES && drop > 0; j--) {
+        const list = this.pool.get(classSize(j));
+        while (list !== undefined && list.length > 0 && drop > 0) {
+          const old = list.pop()!;
+          drop -= old.byteLength;
+          this.pooledBytes -= old.byteLength;
+        }
+      }
     }
     this.owned.set(buf.buffer, { refs: 0, escaped: false, length: n });
     return n === cls ? buf : buf.subarray(0, n);

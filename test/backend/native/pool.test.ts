@@ -54,6 +54,48 @@ test('outputs of varied lengths reuse pooled buffers and compute the same values
   }
 });
 
+test('an output borrows a pooled buffer of a larger class up to twice its size, not beyond', (t) => {
+  if (tf.getBackend() !== 'native') return t.skip(`needs the native backend (tests run on ${tf.getBackend()})`);
+  const be = tf.backend() as unknown as { poolStats: { reused: number; allocated: number }; releasePool(): void };
+  const expSum = (n: number) =>
+    tf.tidy(() => {
+      const e = tf.exp(tf.mul(tf.range(0, n, 1, 'float32'), -1e-4)); // two pooled outputs of n floats
+      return tf.sum(e).dataSync()[0]!;
+    });
+  const exact = (n: number) => (1 - Math.exp(-n * 1e-4)) / (1 - Math.exp(-1e-4));
+  be.releasePool();
+  expSum(20_000); // leaves buffers of 20,000 floats' class in the pool
+  const a0 = be.poolStats.allocated;
+  const r0 = be.poolStats.reused;
+  const smaller = 12_000; // three classes below: within 2×
+  const v = expSum(smaller);
+  assert.equal(be.poolStats.allocated - a0, 0, 'no new buffer for the smaller outputs');
+  assert.ok(be.poolStats.reused - r0 >= 2, 'the larger buffers were handed out');
+  assert.ok(Math.abs(v - exact(smaller)) < 1e-3 * exact(smaller), `sum over ${smaller}: ${v} vs ${exact(smaller)} (the view ends at n)`);
+  const a1 = be.poolStats.allocated;
+  expSum(8_000); // less than half of 20,000: would waste over half of a borrowed buffer
+  assert.ok(be.poolStats.allocated - a1 >= 2, 'outputs under half the pooled size get buffers of their own class');
+});
+
+test('a fresh buffer replaces idle buffers of the classes it can serve, so the pool moves up instead of growing', (t) => {
+  if (tf.getBackend() !== 'native') return t.skip(`needs the native backend (tests run on ${tf.getBackend()})`);
+  const be = tf.backend() as unknown as { pool: Map<number, Float32Array[]>; pooledBytes: number; releasePool(): void };
+  const run = (n: number) => tf.tidy(() => tf.sum(tf.exp(tf.mul(tf.range(0, n, 1, 'float32'), -1e-4))).dataSync()[0]!);
+  const held = (n: number) => be.pool.get(sizeClass(n))?.length ?? 0;
+  be.releasePool();
+  run(12_000);
+  const small = held(12_000);
+  assert.ok(small >= 2, `the smaller outputs went back to the pool (${small})`);
+  run(20_000); // no pooled buffer is large enough: fresh ones, each dropping as many idle bytes below it
+  assert.equal(held(12_000), 0, 'the idle smaller buffers were dropped');
+  assert.ok(held(20_000) >= 2, 'the larger buffers are pooled');
+  assert.equal(
+    be.pooledBytes,
+    [...be.pool.values()].flat().reduce((a, b) => a + b.byteLength, 0),
+    'pooledBytes counts what the pool holds',
+  );
+});
+
 test("the cap: a quarter of the limit (at most 8 GiB), RESMLP_POOL_MB over it; the limit is the container's when it has one", () => {
   assert.equal(poolCapBytes(undefined, 4 * 2 ** 30), 2 ** 30);
   assert.equal(poolCapBytes('', 64 * 2 ** 30), 8 * 2 ** 30);
