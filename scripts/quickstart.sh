@@ -2,11 +2,13 @@
 # The README's main job: Multi30k En→De from raw text to a running translation server.
 #   1. prepare Multi30k task 1 into data/multi30k (downloaded by URL; MULTI30K_FROM=DIR takes
 #      local files train/val/test_2016_flickr.{en,de} instead, e.g. on a machine without internet)
-#   2. train the small ResMLP (configs/mt/multi30k-en-de-small.json) for TRAIN_MINUTES of wall
-#      time in total (default 20); a second run resumes the first and trains up to the new total
+#   2. train the small ResMLP (configs/mt/multi30k-en-de-small.json) within TRAIN_MINUTES of wall
+#      time (default 20) in runs/multi30k-en-de-small-<minutes>min: the number of updates and the
+#      LR schedule are fitted to the budget, so the same TRAIN_MINUTES again resumes an interrupted
+#      run and another TRAIN_MINUTES trains a new run in its own folder
 #   3. average the run's last (up to 5) checkpoints (`mt average`), tune the length penalty of the
 #      best and of the average on the validation set (`mt tune`), keep the better of the two
-#      and write runs/multi30k-en-de-small/serve.json naming it
+#      and write serve.json in the run folder naming it
 #   4. evaluate it on test_2016 (sacreBLEU and chrF, beam 4)
 #   5. serve it on http://127.0.0.1:$PORT (default 8080): the page at /, POST /translate,
 #      WebSocket /translate/stream; Ctrl-C (SIGINT/SIGTERM) stops it gracefully
@@ -23,10 +25,10 @@ from=()
 echo "== 1/5 Multi30k En-De → data/multi30k"
 resmlp mt multi30k --out data/multi30k --src en --tgt de "${from[@]}"
 
-echo "== 2/5 training for at most ${minutes} min in total (runs/multi30k-en-de-small; resumes if it exists)"
-resmlp mt train --config configs/mt/multi30k-en-de-small.json --max-time "$(awk "BEGIN{print $minutes*60}")"
+run=runs/multi30k-en-de-small-${minutes}min
+echo "== 2/5 training within ${minutes} min ($run; resumes if it exists)"
+resmlp mt train --config configs/mt/multi30k-en-de-small.json --out "$run" --time-budget "$(awk "BEGIN{print $minutes*60}")"
 
-run=runs/multi30k-en-de-small
 echo "== 3/5 checkpoint averaging and length penalty, chosen on validation (data/multi30k/valid)"
 candidates=(best)
 n=$(find "$run" -maxdepth 1 -name 'checkpoint_[0-9]*.safetensors' | wc -l)
