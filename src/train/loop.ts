@@ -299,15 +299,14 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
     const u = Math.max(1, Math.floor(batches / (cfg.updateFreq * ranks)));
     return cfg.maxUpdates > 0 ? Math.min(u, cfg.maxUpdates) : u;
   };
+  /** Updates in all of trainer.epochs: the most a time-budget plan can give. */
+  const allUpdates = updatesIn(cfg.epochs);
   // A checkpoint of a budgeted run written before plans were in updates holds whole epochs.
   if (planned !== undefined && state.plannedUpdates === undefined) state.plannedUpdates = updatesIn(planned);
   const plannedUpdates = state.plannedUpdates;
-  if (
-    plannedUpdates !== undefined &&
-    !(Number.isInteger(plannedUpdates) && plannedUpdates >= 1 && plannedUpdates <= updatesIn(cfg.epochs))
-  ) {
+  if (plannedUpdates !== undefined && !(Number.isInteger(plannedUpdates) && plannedUpdates >= 1 && plannedUpdates <= allUpdates)) {
     throw new Error(
-      `${lastPath}: trainer state plans ${plannedUpdates} updates, but trainer.epochs holds ${updatesIn(cfg.epochs)} (expected an integer 1..${updatesIn(cfg.epochs)})`,
+      `${lastPath}: trainer state plans ${plannedUpdates} updates, but trainer.epochs holds ${allUpdates} (expected an integer 1..${allUpdates})`,
     );
   }
   /** Updates this run trains: the time-budget plan's, or all of its epochs'. */
@@ -457,7 +456,7 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
         // ones, from the mean of epochs 2.., give the rest of the budget to the remaining updates.
         const now = elapsed();
         const first = state.firstEpochSec === undefined ? undefined : { sec: state.firstEpochSec, updates: state.firstEpochUpdates ?? 0 };
-        const { perUpdate, planned } = planUpdates(cfg.timeBudgetSec, { updates: state.updates, now }, first, updatesIn(cfg.epochs));
+        const { perUpdate, planned } = planUpdates(cfg.timeBudgetSec, { updates: state.updates, now }, first, allUpdates);
         if (state.epoch === 1) {
           state.firstEpochSec = now;
           state.firstEpochUpdates = state.updates;
@@ -523,12 +522,13 @@ async function runLoop<B>(task: TrainTask<B>, cfg: TrainerConfig, opts: TrainOpt
         stop = decided.stoppedBy !== null;
         stoppedBy = decided.stoppedBy ?? 'done';
         const { epochs: planned, ...planState } = decided.plan;
+        const replanned = planState.plannedUpdates !== state.plannedUpdates;
         Object.assign(state, planState);
         if (planned !== epochs) {
           epochs = planned;
           task.setEpochs?.(epochs);
         }
-        if (autoSteps) schedule.totalSteps = plannedTotal();
+        if (autoSteps && replanned) schedule.totalSteps = plannedTotal();
       }
       if (checkpointNow || stop) {
         dp.checkParams(state.updates, task.params, optimizer);
