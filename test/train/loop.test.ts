@@ -3,7 +3,7 @@
 // interrupt, no tensor leaks, and the time-budget planner on a fake clock.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -294,6 +294,24 @@ test('timeBudgetSec fits the updates and the LR schedule to the budget after the
   assert.equal(resumed.updates, 48, 'an epoch-planned checkpoint trains to the end of its 6 epochs');
   assert.equal(resumed.epochsDone, 6);
   older6.dispose();
+
+  // A checkpoint whose planned updates do not fit trainer.epochs is refused with the numbers, and
+  // the checkpoint is left as it was.
+  const saved = readSafetensors(join(dir, LAST));
+  writeSafetensors(join(dir, LAST), write, {
+    ...saved.metadata,
+    trainer: JSON.stringify({ ...JSON.parse(saved.metadata.trainer!), plannedUpdates: 10_000 }),
+  });
+  const before = readFileSync(join(dir, LAST));
+  const fourth = toyTask();
+  await assert.rejects(
+    train(fourth, resolveTrainerConfig({ ...base, schedule: { ...base.schedule, totalSteps: 0 }, epochs: 40, timeBudgetSec: 1.5 }), {
+      outDir: dir,
+    }),
+    /plans 10000 updates, but trainer\.epochs holds 320 \(expected an integer 1\.\.320\)/,
+  );
+  assert.deepEqual(readFileSync(join(dir, LAST)), before, 'the refused checkpoint is unchanged');
+  fourth.dispose();
   assert.throws(() => resolveTrainerConfig({ timeBudgetSec: -1 }), /timeBudgetSec must be ≥ 0/);
   for (const t of [slow, fast, third]) t.dispose();
 });
